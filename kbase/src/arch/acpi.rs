@@ -1,0 +1,1 @@
+//! ACPI tables (stub until the SMP work lands).

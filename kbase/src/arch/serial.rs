@@ -1,0 +1,41 @@
+//! COM1 (16550 UART at I/O port 0x3f8): the kernel console.
+
+use super::cpu::{inb, outb};
+
+const COM1: u16 = 0x3f8;
+
+pub(crate) fn init() {
+    outb(COM1 + 1, 0x00); // no interrupts (for now)
+    outb(COM1 + 3, 0x80); // DLAB
+    outb(COM1, 0x01); // 115200 baud
+    outb(COM1 + 1, 0x00);
+    outb(COM1 + 3, 0x03); // 8N1
+    outb(COM1 + 2, 0xc7); // FIFO on, cleared, 14-byte threshold
+    outb(COM1 + 4, 0x0b); // DTR, RTS, OUT2
+}
+
+/// Writes raw bytes, translating `\n` to `\r\n`. Callers serialise through
+/// `console::write`.
+pub(crate) fn write_bytes(bytes: &[u8]) {
+    for &b in bytes {
+        if b == b'\n' {
+            put(b'\r');
+        }
+        put(b);
+    }
+}
+
+fn put(b: u8) {
+    // Wait for the transmit holding register to empty (LSR bit 5).
+    let mut spins = 0u32;
+    while inb(COM1 + 5) & 0x20 == 0 && spins < 100_000 {
+        spins += 1;
+        core::hint::spin_loop();
+    }
+    outb(COM1, b);
+}
+
+/// Returns a received byte, if one is waiting.
+pub fn try_read() -> Option<u8> {
+    if inb(COM1 + 5) & 1 != 0 { Some(inb(COM1)) } else { None }
+}

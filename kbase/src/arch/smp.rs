@@ -1,0 +1,1 @@
+//! Application-processor start-up (stub until the SMP work lands).

@@ -1,0 +1,332 @@
+//! Interrupt and exception entry, safe with the precompiled (red-zone, SSE)
+//! `core` (DESIGN.md §1).
+//!
+//! ```text
+//!  every IDT gate ──▶ IST1 (IST2: #DF, IST3: NMI/#MC)
+//!    stub: push error code (0 if none) and vector, jump to trap_common
+//!    trap_common:
+//!      from user   → SWAPGS, new stack = per-CPU kernel stack top
+//!      from kernel → new stack = (interrupted RSP − 128) & ~15
+//!                    (the 128-byte red zone below RSP stays untouched)
+//!      NMI/#DF/#MC, or a kernel stack about to overflow → stay on the IST
+//!      copy the hardware frame there, switch, save GPRs + FXSAVE (XMM0–15,
+//!      MXCSR), call `trap_dispatch(&mut TrapFrame)`, restore, IRETQ
+//! ```
+//! Moving the frame off IST1 at once frees the IST slot, so a nested
+//! exception in a handler gets a clean IST1 again.
+
+use core::arch::global_asm;
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use super::percpu::{OFF_KSTACK_TOP, OFF_STACK_LIMIT};
+use super::{cpu, gdt};
+
+/// Register state saved at every trap, in stack order (lowest address first).
+#[repr(C, align(16))]
+pub struct TrapFrame {
+    fx: [u8; 512],
+    pub r15: u64,
+    pub r14: u64,
+    pub r13: u64,
+    pub r12: u64,
+    pub r11: u64,
+    pub r10: u64,
+    pub r9: u64,
+    pub r8: u64,
+    pub rbp: u64,
+    pub rdi: u64,
+    pub rsi: u64,
+    pub rdx: u64,
+    pub rcx: u64,
+    pub rbx: u64,
+    pub rax: u64,
+    pub vector: u64,
+    pub error_code: u64,
+    pub rip: u64,
+    pub cs: u64,
+    pub rflags: u64,
+    pub rsp: u64,
+    pub ss: u64,
+}
+
+impl TrapFrame {
+    pub fn is_from_user(&self) -> bool {
+        self.cs & 3 == 3
+    }
+}
+
+global_asm!(
+    r#"
+    .section .text
+    .p2align 4
+    .global trap_common
+trap_common:
+    push rax
+    push rcx
+    /* [rsp]=rcx [8]=rax [16]=vector [24]=err [32]=rip [40]=cs [48]=rflags [56]=rsp [64]=ss */
+    test byte ptr [rsp + 40], 3
+    jz 1f
+    swapgs
+    mov rax, gs:[{kstack_top}]
+    jmp 3f
+1:
+    mov rcx, [rsp + 16]
+    cmp rcx, 2
+    je 2f
+    cmp rcx, 8
+    je 2f
+    cmp rcx, 18
+    je 2f
+    mov rax, [rsp + 56]
+    sub rax, 128
+    and rax, -16
+    mov rcx, gs:[{stack_limit}]
+    add rcx, 2048
+    cmp rax, rcx
+    jb 2f
+    jmp 3f
+2:
+    lea rax, [rsp + 72]
+3:
+    sub rax, 72
+    mov rcx, [rsp + 64]
+    mov [rax + 64], rcx
+    mov rcx, [rsp + 56]
+    mov [rax + 56], rcx
+    mov rcx, [rsp + 48]
+    mov [rax + 48], rcx
+    mov rcx, [rsp + 40]
+    mov [rax + 40], rcx
+    mov rcx, [rsp + 32]
+    mov [rax + 32], rcx
+    mov rcx, [rsp + 24]
+    mov [rax + 24], rcx
+    mov rcx, [rsp + 16]
+    mov [rax + 16], rcx
+    mov rcx, [rsp + 8]
+    mov [rax + 8], rcx
+    mov rcx, [rsp]
+    mov [rax], rcx
+    mov rsp, rax
+    pop rcx
+    pop rax
+    push rax
+    push rbx
+    push rcx
+    push rdx
+    push rsi
+    push rdi
+    push rbp
+    push r8
+    push r9
+    push r10
+    push r11
+    push r12
+    push r13
+    push r14
+    push r15
+    sub rsp, 512
+    fxsave64 [rsp]
+    cld
+    mov rdi, rsp
+    call trap_dispatch
+    fxrstor64 [rsp]
+    add rsp, 512
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop r11
+    pop r10
+    pop r9
+    pop r8
+    pop rbp
+    pop rdi
+    pop rsi
+    pop rdx
+    pop rcx
+    pop rbx
+    pop rax
+    add rsp, 16
+    test byte ptr [rsp + 8], 3
+    jz 4f
+    swapgs
+4:
+    iretq
+
+    /* One stub per vector. Vectors 8, 10-14, 17, 21, 29, 30 push an error code. */
+    .p2align 4
+    .global trap_stubs
+trap_stubs:
+    .set v, 0
+    .rept 256
+    .p2align 4
+    .if (v == 8) || ((v >= 10) && (v <= 14)) || (v == 17) || (v == 21) || (v == 29) || (v == 30)
+    push v
+    .else
+    push 0
+    push v
+    .endif
+    jmp trap_common
+    .set v, v + 1
+    .endr
+    "#,
+    kstack_top = const OFF_KSTACK_TOP,
+    stack_limit = const OFF_STACK_LIMIT,
+);
+
+unsafe extern "C" {
+    static trap_stubs: u8;
+}
+
+/// Distance between two stubs (each is aligned to 16 bytes).
+const STUB_STRIDE: u64 = 16;
+
+#[repr(C, align(16))]
+struct Idt([u128; 256]);
+static mut IDT: Idt = Idt([0; 256]);
+
+/// Fills the shared IDT. Called once on the boot CPU.
+pub(crate) fn init_idt() {
+    let base = core::ptr::addr_of!(trap_stubs) as u64;
+    for v in 0..256u64 {
+        let handler = base + v * STUB_STRIDE;
+        let ist: u128 = match v {
+            8 => 2,
+            2 | 18 => 3,
+            _ => 1,
+        };
+        // 0x8e: present, DPL0, 64-bit interrupt gate. Vector 3 (int3) is
+        // DPL3 so user `int3` raises SIGTRAP rather than #GP.
+        let type_attr: u128 = if v == 3 { 0xee } else { 0x8e };
+        let entry = (u128::from(handler) & 0xffff)
+            | (u128::from(gdt::KERNEL_CS) << 16)
+            | (ist << 32)
+            | (type_attr << 40)
+            | (((u128::from(handler) >> 16) & 0xffff) << 48)
+            | ((u128::from(handler) >> 32) << 64);
+        // SAFETY: only the boot CPU writes the IDT, before any CPU loads it.
+        unsafe { (*core::ptr::addr_of_mut!(IDT)).0[v as usize] = entry };
+    }
+    // Sanity: the stubs must really be 16 bytes apart.
+    debug_assert!(STUB_STRIDE == 16);
+}
+
+/// Loads the shared IDT on this CPU.
+pub(crate) fn load_idt() {
+    #[repr(C, packed)]
+    struct Ptr {
+        limit: u16,
+        base: u64,
+    }
+    let ptr = Ptr { limit: (256 * 16 - 1) as u16, base: core::ptr::addr_of!(IDT) as u64 };
+    // SAFETY: the IDT is static, fully initialised by `init_idt`, and every
+    // gate points at a stub above.
+    unsafe { core::arch::asm!("lidt [{}]", in(reg) &ptr, options(readonly, nostack, preserves_flags)) };
+}
+
+/// Handler for a hardware interrupt vector (32..=255).
+pub type IrqHandler = fn(&mut TrapFrame);
+
+static IRQ_HANDLERS: [AtomicUsize; 256] = [const { AtomicUsize::new(0) }; 256];
+static IRQ_FNS: crate::sync::SpinLock<[Option<IrqHandler>; 256]> = crate::sync::SpinLock::new([None; 256]);
+
+/// Installs `handler` for `vector`. Returns false if the vector is taken.
+pub fn register_irq(vector: u8, handler: IrqHandler) -> bool {
+    let mut fns = IRQ_FNS.lock();
+    if vector < 32 || fns[vector as usize].is_some() {
+        return false;
+    }
+    fns[vector as usize] = Some(handler);
+    IRQ_HANDLERS[vector as usize].store(1, Ordering::Release);
+    true
+}
+
+/// Optional hook for exceptions from user mode (the process layer turns them
+/// into signals). Returns true if it handled the exception.
+pub type UserFaultHook = fn(&mut TrapFrame) -> bool;
+static USER_FAULT_HOOK: crate::sync::Once<UserFaultHook> = crate::sync::Once::new();
+
+pub fn set_user_fault_hook(h: UserFaultHook) {
+    USER_FAULT_HOOK.set(h);
+}
+
+#[unsafe(no_mangle)]
+extern "C" fn trap_dispatch(frame: *mut TrapFrame) {
+    // SAFETY: `trap_common` passes a pointer to the frame it just built on
+    // this stack; nothing else refers to it while the handler runs.
+    let frame = unsafe { &mut *frame };
+    let vector = frame.vector as u8;
+    match vector {
+        0..=31 => exception(frame),
+        0xff => {} // spurious: no EOI
+        _ => {
+            let pc = super::percpu::this_cpu();
+            pc.irq_depth.fetch_add(1, Ordering::Relaxed);
+            let handler = if IRQ_HANDLERS[vector as usize].load(Ordering::Acquire) != 0 {
+                IRQ_FNS.lock()[vector as usize]
+            } else {
+                None
+            };
+            super::apic::eoi();
+            match handler {
+                Some(h) => h(frame),
+                None => log::warn!("unexpected interrupt, vector {vector}"),
+            }
+            pc.irq_depth.fetch_sub(1, Ordering::Relaxed);
+            crate::task::preempt_point_from_irq(frame);
+        }
+    }
+}
+
+const EXCEPTION_NAMES: [&str; 32] = [
+    "divide error (#DE)", "debug (#DB)", "NMI", "breakpoint (#BP)", "overflow (#OF)",
+    "bound range (#BR)", "invalid opcode (#UD)", "device not available (#NM)",
+    "double fault (#DF)", "coprocessor segment overrun", "invalid TSS (#TS)",
+    "segment not present (#NP)", "stack fault (#SS)", "general protection (#GP)",
+    "page fault (#PF)", "reserved 15", "x87 FP error (#MF)", "alignment check (#AC)",
+    "machine check (#MC)", "SIMD FP error (#XM)", "virtualization (#VE)",
+    "control protection (#CP)", "reserved 22", "reserved 23", "reserved 24", "reserved 25",
+    "reserved 26", "reserved 27", "hypervisor injection (#HV)", "VMM communication (#VC)",
+    "security (#SX)", "reserved 31",
+];
+
+fn exception(frame: &mut TrapFrame) {
+    let vector = frame.vector as usize;
+    if frame.is_from_user() {
+        if let Some(hook) = USER_FAULT_HOOK.get() {
+            if hook(frame) {
+                return;
+            }
+        }
+    } else if vector == 14 || vector == 13 {
+        // A fault at an instruction listed in the exception table (user
+        // copies, probes) resumes at its fixup and reports an error there.
+        if let Some(fixup) = super::extable::fixup_for(frame.rip) {
+            frame.rip = fixup;
+            return;
+        }
+    }
+    let cr2 = if vector == 14 { cpu::read_cr2() } else { 0 };
+    let limit = super::percpu::this_cpu().stack_limit.load(Ordering::Relaxed);
+    let overflow = !frame.is_from_user() && limit != 0 && frame.rsp < limit + 2048 && frame.rsp + 65536 > limit;
+    crate::panic::fatal_trap(frame, EXCEPTION_NAMES[vector], cr2, overflow);
+}
+
+/// Prints the registers of `frame` (used by the fatal trap path).
+pub(crate) fn print_registers(out: &mut dyn FnMut(core::fmt::Arguments<'_>), f: &TrapFrame) {
+    out(format_args!(
+        "  rip {:#018x}  cs {:#x}  rflags {:#x}  rsp {:#018x}  ss {:#x}\n",
+        f.rip, f.cs, f.rflags, f.rsp, f.ss
+    ));
+    out(format_args!("  rax {:#018x} rbx {:#018x} rcx {:#018x} rdx {:#018x}\n", f.rax, f.rbx, f.rcx, f.rdx));
+    out(format_args!("  rsi {:#018x} rdi {:#018x} rbp {:#018x} r8  {:#018x}\n", f.rsi, f.rdi, f.rbp, f.r8));
+    out(format_args!("  r9  {:#018x} r10 {:#018x} r11 {:#018x} r12 {:#018x}\n", f.r9, f.r10, f.r11, f.r12));
+    out(format_args!("  r13 {:#018x} r14 {:#018x} r15 {:#018x}\n", f.r13, f.r14, f.r15));
+    out(format_args!(
+        "  cr0 {:#x} cr3 {:#x} cr4 {:#x}\n",
+        cpu::read_cr0(),
+        cpu::read_cr3(),
+        cpu::read_cr4()
+    ));
+}

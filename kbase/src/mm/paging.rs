@@ -1,0 +1,425 @@
+//! 4-level page tables: the kernel's tables and user address spaces
+//! (`VmSpace`), with map / unmap / protect and TLB shootdown.
+//!
+//! Tables are frames reached through the direct map and viewed as arrays of
+//! `AtomicU64`, which is also how the MMU treats them (it sets A/D bits
+//! concurrently). The kernel half (PML4 slots 256..512) is built once at boot
+//! and shared by every address space; it never gains new PML4 slots later.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use super::frame::{self, FrameBlock};
+use super::{KERNEL_VMA, KSTACK_BASE, MMIO_BASE, MmError, PAGE_SIZE, PHYS_OFFSET, PhysAddr};
+use crate::arch::cpu;
+use crate::boot_info::{BootInfo, MemKind};
+use crate::sync::SpinLock;
+
+const P: u64 = 1;
+const W: u64 = 1 << 1;
+const U: u64 = 1 << 2;
+const PWT: u64 = 1 << 3;
+const PCD: u64 = 1 << 4;
+const PS: u64 = 1 << 7;
+const G: u64 = 1 << 8;
+const NX: u64 = 1 << 63;
+const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
+
+/// Access rights of a mapping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageFlags {
+    pub writable: bool,
+    pub executable: bool,
+    pub user: bool,
+}
+
+impl PageFlags {
+    pub const READ: Self = Self { writable: false, executable: false, user: false };
+    pub const RW: Self = Self { writable: true, executable: false, user: false };
+    pub const RX: Self = Self { writable: false, executable: true, user: false };
+
+    pub const fn user(self) -> Self {
+        Self { user: true, ..self }
+    }
+
+    fn bits(self) -> u64 {
+        let mut b = P;
+        if self.writable {
+            b |= W;
+        }
+        if !self.executable {
+            b |= NX;
+        }
+        if self.user {
+            b |= U;
+        } else {
+            b |= G;
+        }
+        b
+    }
+
+    fn from_bits(b: u64) -> Self {
+        Self { writable: b & W != 0, executable: b & NX == 0, user: b & U != 0 }
+    }
+}
+
+fn table(paddr: u64) -> &'static [AtomicU64; 512] {
+    // SAFETY: callers pass only physical addresses of page-table frames that
+    // this module allocated and never frees while they are reachable; the
+    // direct map covers all RAM; AtomicU64 has the layout of a table entry.
+    unsafe { &*((paddr + PHYS_OFFSET) as *const [AtomicU64; 512]) }
+}
+
+fn index(vaddr: u64, level: u32) -> usize {
+    ((vaddr >> (12 + 9 * level)) & 511) as usize
+}
+
+fn is_canonical(v: u64) -> bool {
+    let top = v >> 47;
+    top == 0 || top == 0x1ffff
+}
+
+/// Returns the level-0 (4 KiB) entry for `vaddr`, creating intermediate
+/// tables as needed (or `None` when `create` is false and one is missing).
+fn walk(pml4: u64, vaddr: u64, create: bool, user: bool) -> Result<Option<&'static AtomicU64>, MmError> {
+    let mut t = pml4;
+    for level in (1..4).rev() {
+        let e = &table(t)[index(vaddr, level)];
+        let v = e.load(Ordering::Acquire);
+        if v & P == 0 {
+            if !create {
+                return Ok(None);
+            }
+            let f = FrameBlock::alloc(0)?.into_raw().0;
+            let mut nv = f | P | W;
+            if user {
+                nv |= U;
+            }
+            e.store(nv, Ordering::Release);
+            t = f;
+        } else {
+            if v & PS != 0 {
+                return Err(MmError::AlreadyMapped);
+            }
+            if user && v & U == 0 {
+                e.fetch_or(U, Ordering::AcqRel);
+            }
+            t = v & ADDR_MASK;
+        }
+    }
+    Ok(Some(&table(t)[index(vaddr, 0)]))
+}
+
+static KERNEL_PML4: AtomicU64 = AtomicU64::new(0);
+static KERNEL_LOCK: SpinLock<()> = SpinLock::new(());
+
+/// Physical address of the kernel's top-level table.
+pub(crate) fn kernel_pml4() -> u64 {
+    KERNEL_PML4.load(Ordering::Relaxed)
+}
+
+unsafe extern "C" {
+    static __text_start: u8;
+    static __text_end: u8;
+    static __rodata_start: u8;
+    static __rodata_end: u8;
+    static __data_start: u8;
+    static __kernel_end: u8;
+    static boot_stack_guard: u8;
+}
+
+fn sym(s: *const u8) -> u64 {
+    s as u64
+}
+
+/// Builds the final kernel tables and switches to them:
+/// direct map (2 MiB pages, NX; uncached where there is no RAM), the kernel
+/// image with W^X per section, the boot-stack guard page left unmapped, no
+/// identity map. Turns on SMEP/SMAP when the CPU has them.
+pub(crate) fn init(info: &BootInfo) -> Result<(), MmError> {
+    let pml4 = FrameBlock::alloc(0)?.into_raw().0;
+    // The kernel half's PML4 slots we use, created up front so that every
+    // address space can share them by copying slots 256..512 once.
+    for base in [PHYS_OFFSET, KSTACK_BASE, MMIO_BASE, KERNEL_VMA] {
+        let f = FrameBlock::alloc(0)?.into_raw().0;
+        table(pml4)[index(base, 3)].store(f | P | W, Ordering::Relaxed);
+    }
+
+    // Direct map: everything up to max(4 GiB, top of RAM).
+    let ram_top = info.memory().filter(|r| r.kind == MemKind::Ram).map(|r| r.end()).max().unwrap_or(0);
+    let top = ram_top.max(1 << 32).next_multiple_of(1 << 21);
+    let mut pa = 0u64;
+    while pa < top {
+        let is_ram = info.memory().any(|r| r.kind != MemKind::Reserved && r.start < pa + (1 << 21) && r.end() > pa);
+        let va = pa + PHYS_OFFSET;
+        let pdpt = table(pml4)[index(va, 3)].load(Ordering::Relaxed) & ADDR_MASK;
+        let pde = &table(pdpt)[index(va, 2)];
+        let pd = if pde.load(Ordering::Relaxed) & P == 0 {
+            let f = FrameBlock::alloc(0)?.into_raw().0;
+            pde.store(f | P | W, Ordering::Relaxed);
+            f
+        } else {
+            pde.load(Ordering::Relaxed) & ADDR_MASK
+        };
+        let cache = if is_ram { 0 } else { PCD | PWT };
+        table(pd)[index(va, 1)].store(pa | P | W | PS | G | NX | cache, Ordering::Relaxed);
+        pa += 1 << 21;
+    }
+
+    // Kernel image, 4 KiB pages.
+    let (text_s, text_e, ro_s, ro_e, data_s, end, guard) = (
+        sym(core::ptr::addr_of!(__text_start)),
+        sym(core::ptr::addr_of!(__text_end)),
+        sym(core::ptr::addr_of!(__rodata_start)),
+        sym(core::ptr::addr_of!(__rodata_end)),
+        sym(core::ptr::addr_of!(__data_start)),
+        sym(core::ptr::addr_of!(__kernel_end)),
+        sym(core::ptr::addr_of!(boot_stack_guard)),
+    );
+    let map_range = |s: u64, e: u64, flags: PageFlags| -> Result<(), MmError> {
+        let mut va = s;
+        while va < e {
+            if va != guard {
+                let entry = walk(pml4, va, true, false)?.ok_or(MmError::NotMapped)?;
+                entry.store((va - KERNEL_VMA) | flags.bits(), Ordering::Relaxed);
+            }
+            va += PAGE_SIZE;
+        }
+        Ok(())
+    };
+    map_range(text_s, text_e, PageFlags::RX)?;
+    map_range(ro_s, ro_e, PageFlags::READ)?;
+    map_range(data_s, end.next_multiple_of(PAGE_SIZE), PageFlags::RW)?;
+
+    KERNEL_PML4.store(pml4, Ordering::Release);
+    // SAFETY: the new tables map the kernel image (with the running code and
+    // this stack, which lives in .bss), the direct map and nothing else the
+    // kernel still uses (the identity map is only needed by the boot stub).
+    unsafe { cpu::write_cr3(pml4) };
+    enable_protection();
+    Ok(())
+}
+
+/// Turns on SMEP and SMAP (CPUID 7.EBX bits 7 and 20) on this CPU.
+pub(crate) fn enable_protection() {
+    let l7 = cpu::cpuid(7, 0);
+    let mut cr4 = cpu::read_cr4();
+    if l7.ebx & (1 << 7) != 0 {
+        cr4 |= 1 << 20;
+    }
+    if l7.ebx & (1 << 20) != 0 {
+        cr4 |= 1 << 21;
+    }
+    // SAFETY: SMEP/SMAP only forbid kernel access to user pages; all kernel
+    // accesses to user memory go through `uaccess` (STAC/CLAC).
+    unsafe { cpu::write_cr4(cr4) };
+}
+
+/// Whether SMEP and SMAP are on (for the banner and ktests).
+pub fn protection_status() -> (bool, bool) {
+    let cr4 = cpu::read_cr4();
+    (cr4 & (1 << 20) != 0, cr4 & (1 << 21) != 0)
+}
+
+/// Maps one kernel page (kernel stacks, MMIO). Crate-private: mapping an
+/// arbitrary frame into the kernel is not safe in general.
+pub(crate) fn map_kernel(vaddr: u64, paddr: u64, flags: PageFlags, uncached: bool) -> Result<(), MmError> {
+    if vaddr % PAGE_SIZE != 0 || vaddr < PHYS_OFFSET {
+        return Err(MmError::BadAddress);
+    }
+    let _g = KERNEL_LOCK.lock();
+    let e = walk(kernel_pml4(), vaddr, true, false)?.ok_or(MmError::NotMapped)?;
+    if e.load(Ordering::Relaxed) & P != 0 {
+        return Err(MmError::AlreadyMapped);
+    }
+    let cache = if uncached { PCD | PWT } else { 0 };
+    e.store(paddr | flags.bits() | cache, Ordering::Release);
+    Ok(())
+}
+
+/// Unmaps one kernel page and flushes it from every CPU's TLB. Returns the
+/// physical address it mapped.
+pub(crate) fn unmap_kernel(vaddr: u64) -> Result<u64, MmError> {
+    let pa = unmap_kernel_noflush(vaddr)?;
+    crate::arch::tlb::shootdown(vaddr, 1);
+    Ok(pa)
+}
+
+/// Unmaps one kernel page without a TLB flush; the caller must shoot the
+/// range down before reusing the returned frame.
+pub(crate) fn unmap_kernel_noflush(vaddr: u64) -> Result<u64, MmError> {
+    let _g = KERNEL_LOCK.lock();
+    let e = walk(kernel_pml4(), vaddr, false, false)?.ok_or(MmError::NotMapped)?;
+    let old = e.swap(0, Ordering::AcqRel);
+    if old & P == 0 {
+        return Err(MmError::NotMapped);
+    }
+    Ok(old & ADDR_MASK)
+}
+
+/// Looks up the mapping of a kernel or user virtual address in the current
+/// address space: (physical address, flags).
+pub fn translate(vaddr: u64) -> Option<(PhysAddr, PageFlags)> {
+    translate_in(cpu::read_cr3() & ADDR_MASK, vaddr)
+}
+
+fn translate_in(pml4: u64, vaddr: u64) -> Option<(PhysAddr, PageFlags)> {
+    if !is_canonical(vaddr) {
+        return None;
+    }
+    let mut t = pml4;
+    for level in (0..4).rev() {
+        let v = table(t)[index(vaddr, level)].load(Ordering::Acquire);
+        if v & P == 0 {
+            return None;
+        }
+        if level == 0 || v & PS != 0 {
+            let page_mask = (1u64 << (12 + 9 * level)) - 1;
+            return Some((PhysAddr((v & ADDR_MASK & !page_mask) | (vaddr & page_mask)), PageFlags::from_bits(v)));
+        }
+        t = v & ADDR_MASK;
+    }
+    None
+}
+
+/// A user address space: the lower half of a page table whose upper half is
+/// the shared kernel. Owns the frames mapped into it and its table frames.
+///
+/// # Invariants
+/// `pml4` is a table frame owned by this value; every present user leaf
+/// entry maps a frame owned by this value (freed on unmap or drop).
+pub struct VmSpace {
+    pml4: u64,
+}
+
+/// Highest user address + 1 (Linux's TASK_SIZE for 4-level paging).
+pub const USER_END: u64 = 0x0000_7fff_ffff_f000;
+
+impl VmSpace {
+    pub fn new() -> Result<Self, MmError> {
+        let pml4 = FrameBlock::alloc(0)?.into_raw().0;
+        let k = table(kernel_pml4());
+        let t = table(pml4);
+        for i in 256..512 {
+            t[i].store(k[i].load(Ordering::Relaxed), Ordering::Relaxed);
+        }
+        Ok(Self { pml4 })
+    }
+
+    fn check(vaddr: u64) -> Result<(), MmError> {
+        if vaddr % PAGE_SIZE != 0 || vaddr >= USER_END {
+            Err(MmError::BadAddress)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Maps `frame` (order 0) at `vaddr` with `flags` (made user-accessible).
+    pub fn map(&mut self, vaddr: u64, frame: FrameBlock, flags: PageFlags) -> Result<(), MmError> {
+        Self::check(vaddr)?;
+        if frame.order() != 0 {
+            return Err(MmError::BadAddress);
+        }
+        let e = walk(self.pml4, vaddr, true, true)?.ok_or(MmError::NotMapped)?;
+        if e.load(Ordering::Relaxed) & P != 0 {
+            return Err(MmError::AlreadyMapped);
+        }
+        // INVARIANT: the entry now owns the frame (it is forgotten here and
+        // rebuilt as a FrameBlock by unmap/drop).
+        let pa = frame.into_raw().0;
+        e.store(pa | flags.user().bits(), Ordering::Release);
+        Ok(())
+    }
+
+    /// Removes the mapping at `vaddr` and returns its frame.
+    pub fn unmap(&mut self, vaddr: u64) -> Result<FrameBlock, MmError> {
+        Self::check(vaddr)?;
+        let e = walk(self.pml4, vaddr, false, true)?.ok_or(MmError::NotMapped)?;
+        let old = e.swap(0, Ordering::AcqRel);
+        if old & P == 0 {
+            return Err(MmError::NotMapped);
+        }
+        self.flush(vaddr);
+        Ok(frame_from_entry(old))
+    }
+
+    /// Changes the rights of the mapping at `vaddr`.
+    pub fn protect(&mut self, vaddr: u64, flags: PageFlags) -> Result<(), MmError> {
+        Self::check(vaddr)?;
+        let e = walk(self.pml4, vaddr, false, true)?.ok_or(MmError::NotMapped)?;
+        let old = e.load(Ordering::Acquire);
+        if old & P == 0 {
+            return Err(MmError::NotMapped);
+        }
+        e.store((old & ADDR_MASK) | flags.user().bits(), Ordering::Release);
+        self.flush(vaddr);
+        Ok(())
+    }
+
+    /// The mapping at `vaddr`, if any.
+    pub fn query(&self, vaddr: u64) -> Option<(PhysAddr, PageFlags)> {
+        translate_in(self.pml4, vaddr)
+    }
+
+    /// Makes this the current address space on this CPU.
+    pub fn activate(&self) {
+        // SAFETY: the table's kernel half is the shared kernel mapping and
+        // the user half maps only frames this space owns.
+        unsafe { cpu::write_cr3(self.pml4) };
+    }
+
+    pub fn is_active(&self) -> bool {
+        cpu::read_cr3() & ADDR_MASK == self.pml4
+    }
+
+    fn flush(&self, vaddr: u64) {
+        // Conservative: flush everywhere (the address space may be live on
+        // other CPUs once threads exist).
+        crate::arch::tlb::shootdown(vaddr, 1);
+    }
+}
+
+fn frame_from_entry(e: u64) -> FrameBlock {
+    FrameBlock::from_owned_raw(e & ADDR_MASK)
+}
+
+/// Switches this CPU back to the kernel-only address space.
+pub fn activate_kernel_space() {
+    // SAFETY: the kernel table maps everything kernel code uses.
+    unsafe { cpu::write_cr3(kernel_pml4()) };
+}
+
+impl Drop for VmSpace {
+    fn drop(&mut self) {
+        if self.is_active() {
+            activate_kernel_space();
+        }
+        free_user_level(self.pml4, 3);
+        frame::free_raw(self.pml4, 0);
+    }
+}
+
+fn free_user_level(t: u64, level: u32) {
+    let range = if level == 3 { 0..256 } else { 0..512 };
+    for i in range {
+        let v = table(t)[i].swap(0, Ordering::AcqRel);
+        if v & P == 0 {
+            continue;
+        }
+        if level == 0 {
+            drop(frame_from_entry(v));
+        } else {
+            free_user_level(v & ADDR_MASK, level - 1);
+            frame::free_raw(v & ADDR_MASK, 0);
+        }
+    }
+}
+
+/// Flushes one page from this CPU's TLB.
+pub(crate) fn flush_local(vaddr: u64) {
+    cpu::invlpg(vaddr);
+}
+
+/// Upper bound check used by ktests.
+pub fn kernel_half_start() -> u64 {
+    PHYS_OFFSET
+}

@@ -1,0 +1,90 @@
+//! Monotonic time from the TSC, calibrated against the PIT at boot.
+//!
+//! `uptime_ns()` is the kernel's monotonic clock: nanoseconds since the TSC
+//! was calibrated (0 before). The TSC is invariant on every CPU QEMU models
+//! with `-cpu max`, and all CPUs share one boot reference.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use crate::arch::cpu::{self, inb, outb};
+
+static TSC_HZ: AtomicU64 = AtomicU64::new(0);
+static TSC_BOOT: AtomicU64 = AtomicU64::new(0);
+/// Multiplier: ns = (tsc_delta * MULT) >> 32.
+static NS_MULT: AtomicU64 = AtomicU64::new(0);
+
+const PIT_HZ: u64 = 1_193_182;
+
+/// Measures the TSC rate against PIT channel 2 (gate through port 0x61).
+pub(crate) fn calibrate() {
+    let boot = cpu::rdtsc();
+    // Prefer CPUID 0x15 when it reports a crystal (not under TCG usually).
+    let mut hz = 0u64;
+    let max_leaf = cpu::cpuid(0, 0).eax;
+    if max_leaf >= 0x15 {
+        let l = cpu::cpuid(0x15, 0);
+        if l.eax != 0 && l.ebx != 0 && l.ecx != 0 {
+            hz = u64::from(l.ecx) * u64::from(l.ebx) / u64::from(l.eax);
+        }
+    }
+    if hz == 0 {
+        hz = pit_measure();
+    }
+    TSC_HZ.store(hz, Ordering::Relaxed);
+    NS_MULT.store(((1_000_000_000u128 << 32) / u128::from(hz.max(1))) as u64, Ordering::Relaxed);
+    TSC_BOOT.store(boot, Ordering::Release);
+}
+
+fn pit_measure() -> u64 {
+    // 20 ms one-shot on channel 2, averaged over a few runs (min spread).
+    let ticks: u64 = PIT_HZ / 50;
+    let mut best = u64::MAX;
+    let mut results = [0u64; 3];
+    for r in results.iter_mut() {
+        let gate = inb(0x61);
+        outb(0x61, (gate & !0x02) | 0x01); // gate on, speaker off
+        outb(0x43, 0b1011_0000); // channel 2, lobyte/hibyte, mode 0
+        outb(0x42, (ticks & 0xff) as u8);
+        outb(0x42, (ticks >> 8) as u8);
+        // restart the count by toggling the gate
+        let g = inb(0x61);
+        outb(0x61, g & !0x01);
+        outb(0x61, g | 0x01);
+        let t0 = cpu::rdtsc();
+        let mut spins = 0u64;
+        while inb(0x61) & 0x20 == 0 && spins < 50_000_000 {
+            spins += 1;
+        }
+        let t1 = cpu::rdtsc();
+        *r = (t1 - t0) * 50;
+        best = best.min(*r);
+    }
+    // median of three
+    results.sort_unstable();
+    let _ = best;
+    results[1]
+}
+
+/// TSC frequency in Hz (0 before calibration).
+pub fn tsc_hz() -> u64 {
+    TSC_HZ.load(Ordering::Relaxed)
+}
+
+/// Nanoseconds since boot (monotonic).
+#[inline]
+pub fn uptime_ns() -> u64 {
+    let boot = TSC_BOOT.load(Ordering::Acquire);
+    if boot == 0 {
+        return 0;
+    }
+    let d = cpu::rdtsc().saturating_sub(boot);
+    ((u128::from(d) * u128::from(NS_MULT.load(Ordering::Relaxed))) >> 32) as u64
+}
+
+/// Busy-waits `ns` nanoseconds.
+pub fn spin_delay_ns(ns: u64) {
+    let start = uptime_ns();
+    while uptime_ns().saturating_sub(start) < ns {
+        cpu::pause();
+    }
+}

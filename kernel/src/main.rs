@@ -1,0 +1,41 @@
+//! The Ferrite kernel binary: wiring only. `kbase` boots the machine and
+//! calls [`main`] on the boot CPU; `main` prints the banner, then runs the
+//! in-kernel tests (`ktest=`) or starts init.
+#![no_std]
+#![no_main]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+mod tests;
+
+use kbase::arch::qemu::{self, ExitCode};
+use kbase::{BootInfo, kprintln};
+
+kbase::entry!(main);
+
+fn main(info: &'static BootInfo) -> ! {
+    let args = cmdline::KernelArgs::parse(info.cmdline());
+    let frames = kbase::mm::frame::stats();
+    let (smep, smap) = kbase::mm::paging::protection_status();
+    kprintln!(
+        "ferrite: banner: memory {} MiB ({} MiB free), {} CPUs online, TSC {}.{:03} MHz, SMEP {}, SMAP {}, boot-ms={}",
+        info.ram_bytes() >> 20,
+        (frames.free * 4096) >> 20,
+        kbase::arch::percpu::cpus_online(),
+        kbase::time::tsc_hz() / 1_000_000,
+        (kbase::time::tsc_hz() / 1000) % 1000,
+        if smep { "on" } else { "off" },
+        if smap { "on" } else { "off" },
+        kbase::time::uptime_ns() / 1_000_000,
+    );
+    if let Some(filter) = args.ktest {
+        if filter == "panic_selftest" {
+            panic!("panic self-test requested with ktest=panic_selftest");
+        }
+        let (_, failed) = kbase::ktest::run_all(filter);
+        qemu::exit(if failed == 0 { ExitCode::Success } else { ExitCode::Failure });
+    }
+    kprintln!("ferrite: no init yet (user space arrives with the next issue); powering off");
+    qemu::exit(ExitCode::Success)
+}

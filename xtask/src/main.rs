@@ -1,0 +1,121 @@
+//! `cargo xtask`: Ferrite's build, run, test and report tool.
+//!
+//! A std host binary (never part of the kernel image). Every task the README
+//! names goes through here, so a developer and CI run the same steps:
+//!
+//! ```text
+//! deps ──► build ──► run                      (interactive QEMU)
+//!            │
+//!            └────► test: host tests, ktest boots, panic self-test,
+//!                         unsafe report, final "N passed, M failed"
+//! ```
+//!
+//! QEMU is driven through one runner ([`qemu`]), which the test, bench and
+//! later guest-program steps share.
+#![forbid(unsafe_code)]
+
+/// `cargo xtask bench ...`.
+mod bench;
+/// Kernel build with bare-metal flags (`cargo xtask build`).
+mod build;
+/// Host tool check and install (`cargo xtask deps`).
+mod deps;
+/// The in-kernel test protocol printed on the serial line.
+mod ktest;
+/// QEMU command line and the captured, time-limited runner.
+mod qemu;
+/// ELF symbol lookup for backtrace addresses.
+mod symbols;
+/// `cargo xtask test`: every test layer and the final tally.
+mod test;
+/// `cargo xtask unsafe-report`: where `unsafe` lives and how much.
+mod unsafe_report;
+/// Workspace paths, process helpers and the error type.
+mod util;
+
+use std::process::ExitCode;
+
+use util::{Args, Result};
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [options]
+
+commands:
+  deps                       check host tools; install them with apt when root
+  build [--debug]            build the kernel; prints target/ferrite/ferrite
+  run [options] [-- qemu args]
+                             build and boot in QEMU on this terminal
+      --smp N                CPUs (default 2)
+      --mem SIZE             memory (default 1G)
+      --append CMDLINE       kernel command line
+      --debug                boot the dev-profile kernel
+  test [--quick] [--filter PATTERN] [--timeout SECS]
+                             host tests, ktest boots (smp 1, 2, 4), panic
+                             self-test, unsafe report; ends with
+                             `N passed, M failed`
+  unsafe-report [--root DIR] unsafe statistics per crate; fails if unsafe code
+                             is found outside the platform crates
+  bench boot                 time from QEMU start to the kernel banner
+  sym ADDR...                symbolise kernel addresses (hex)
+
+environment:
+  FERRITE_QEMU               QEMU binary (default qemu-system-x86_64)
+  FERRITE_ACCEL              QEMU accelerator (default tcg; kvm fails here)
+";
+
+fn main() -> ExitCode {
+    let mut args = Args::from_env();
+    let Some(command) = args.next_positional() else {
+        eprint!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let outcome = match command.as_str() {
+        "deps" => deps::cmd(args),
+        "build" => build::cmd(args),
+        "run" => cmd_run(args),
+        "test" => test::cmd(args),
+        "unsafe-report" => unsafe_report::cmd(args),
+        "bench" => bench::cmd(args),
+        "sym" => symbols::cmd(args),
+        "help" | "-h" | "--help" => {
+            print!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        other => Err(format!("unknown command `{other}`\n\n{USAGE}").into()),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("xtask: error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `cargo xtask run`: deps, build, then QEMU owns this terminal until the
+/// guest powers off (or Ctrl-A X).
+fn cmd_run(mut args: Args) -> Result<ExitCode> {
+    let debug = args.flag("--debug");
+    let smp = args
+        .value("--smp")?
+        .map(|s| util::parse_num(&s, "--smp"))
+        .transpose()?;
+    let mem = args.value("--mem")?;
+    let append = args.value("--append")?;
+    let extra = args.rest_after_dashdash();
+    args.finish()?;
+
+    deps::ensure()?;
+    let kernel = build::kernel(build::Profile::from_debug(debug))?;
+    let mut cfg = qemu::Config::new(kernel);
+    cfg.smp = smp.unwrap_or(2);
+    cfg.mem = mem.unwrap_or_else(|| "1G".into());
+    cfg.append = append.unwrap_or_default();
+    cfg.extra = extra;
+    let code = qemu::run_interactive(&cfg)?;
+    eprintln!("xtask: {}", qemu::describe_exit(code));
+    Ok(match code {
+        Some(c) if qemu::is_success(c) => ExitCode::SUCCESS,
+        _ => ExitCode::FAILURE,
+    })
+}
