@@ -92,3 +92,10 @@ pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
 /// Never called: the kernel is built with panic = abort.
 #[unsafe(no_mangle)]
 extern "C" fn rust_eh_personality() {}
+
+/// Referenced by cleanup pads in the precompiled `alloc`; with panic = abort
+/// no unwinding ever starts, so reaching this is a bug.
+#[unsafe(no_mangle)]
+extern "C" fn _Unwind_Resume() -> ! {
+    panic!("_Unwind_Resume called: unwinding is not supported in the kernel");
+}

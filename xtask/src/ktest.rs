@@ -5,7 +5,8 @@
 //!
 //! ```text
 //! ktest: running N tests
-//! ktest: <name> ... ok
+//! ktest: <name> ... start                 (optional)
+//! ktest: <name> ... ok                    (may be followed by ` (12 ms)`)
 //! ktest: <name> ... FAILED: <message>
 //! ktest: result: X passed, Y failed
 //! ```
@@ -18,6 +19,7 @@
 #[derive(Debug, PartialEq, Eq)]
 pub enum Event<'a> {
     Running(u32),
+    Started(&'a str),
     Passed(&'a str),
     Failed {
         name: &'a str,
@@ -71,8 +73,11 @@ fn parse_body(body: &str) -> Option<Event<'_>> {
         return Some(Event::Result { passed, failed });
     }
     let (name, verdict) = body.split_once(" ... ")?;
-    if verdict == "ok" {
+    if verdict == "ok" || verdict.starts_with("ok ") {
         return Some(Event::Passed(name));
+    }
+    if verdict == "start" {
+        return Some(Event::Started(name));
     }
     let message = verdict.strip_prefix("FAILED")?;
     let message = message.strip_prefix(':').unwrap_or(message).trim();
@@ -95,16 +100,23 @@ pub struct Tally {
     pub failed: Vec<(String, String)>,
     pub result: Option<(u32, u32)>,
     pub panicked: bool,
+    /// The test that said `start` and has no verdict yet.
+    pub current: Option<String>,
 }
 
 impl Tally {
-    /// Feeds one event; returns a line worth printing about it, if any.
+    /// Feeds one event.
     pub fn note(&mut self, event: &Event<'_>) {
         match event {
             Event::Running(n) => self.announced = Some(*n),
-            Event::Passed(_) => self.passed += 1,
+            Event::Started(name) => self.current = Some(name.to_string()),
+            Event::Passed(_) => {
+                self.passed += 1;
+                self.current = None;
+            }
             Event::Failed { name, message } => {
-                self.failed.push((name.to_string(), message.to_string()))
+                self.failed.push((name.to_string(), message.to_string()));
+                self.current = None;
             }
             Event::Result { passed, failed } => self.result = Some((*passed, *failed)),
             Event::Panic => self.panicked = true,
@@ -149,6 +161,15 @@ mod tests {
             Event::Passed("mm::frames")
         );
         assert_eq!(
+            parse("ktest: mm::heap ... ok (12 ms)"),
+            Event::Passed("mm::heap")
+        );
+        assert_eq!(
+            parse("ktest: mm::heap ... start"),
+            Event::Started("mm::heap")
+        );
+        assert_eq!(parse("ktest: mm::heap ... okay"), Event::Other);
+        assert_eq!(
             parse("[ 1.0 3] ktest: sched::yield ... FAILED: expected 2, got 3 ... really"),
             Event::Failed {
                 name: "sched::yield",
@@ -176,6 +197,7 @@ mod tests {
         let mut t = Tally::default();
         for l in [
             "ktest: running 3 tests",
+            "ktest: a ... start",
             "ktest: a ... ok",
             "ktest: b ... FAILED: boom",
             "ktest: result: 2 passed, 1 failed",
@@ -183,6 +205,7 @@ mod tests {
             t.note(&parse(l));
         }
         assert_eq!(t.passed, 1);
+        assert_eq!(t.current, None);
         assert_eq!(t.failed, vec![("b".to_string(), "boom".to_string())]);
         assert_eq!(t.inconsistencies().len(), 2);
     }

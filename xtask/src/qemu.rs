@@ -57,30 +57,24 @@ impl Config {
     /// QEMU's arguments, without the display/serial choice.
     fn args(&self) -> Vec<String> {
         let accel = std::env::var("FERRITE_ACCEL").unwrap_or_else(|_| "tcg".into());
-        let mut a: Vec<String> = [
-            "-machine",
-            "q35",
-            "-cpu",
-            "max",
-            "-accel",
-            &accel,
-            "-no-reboot",
-            "-device",
-            "isa-debug-exit,iobase=0xf4,iosize=4",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        a.extend([
-            "-smp".into(),
-            self.smp.to_string(),
-            "-m".into(),
-            self.mem.clone(),
-        ]);
-        a.extend(["-kernel".into(), self.kernel.display().to_string()]);
-        a.extend(["-append".into(), self.append.clone()]);
+        let mut pairs = vec![
+            ("-machine", "q35".to_string()),
+            ("-cpu", "max".into()),
+            ("-accel", accel),
+            ("-smp", self.smp.to_string()),
+            ("-m", self.mem.clone()),
+            // Guest writes to port 0xf4 end the run with a status.
+            ("-device", "isa-debug-exit,iobase=0xf4,iosize=4".into()),
+            ("-kernel", self.kernel.display().to_string()),
+            ("-append", self.append.clone()),
+        ];
         if let Some(initrd) = &self.initrd {
-            a.extend(["-initrd".into(), initrd.display().to_string()]);
+            pairs.push(("-initrd", initrd.display().to_string()));
+        }
+        let mut a = vec!["-no-reboot".to_string()];
+        for (flag, value) in pairs {
+            a.push(flag.to_string());
+            a.push(value);
         }
         a
     }
@@ -330,9 +324,10 @@ mod tests {
         cfg.initrd = Some(PathBuf::from("/i.cpio"));
         cfg.append = "ktest=all".into();
         let a = cfg.args().join(" ");
-        assert!(a.contains("-machine q35 -cpu max"));
-        assert!(a.contains("-smp 2 -m 1G -kernel /k -append ktest=all -initrd /i.cpio"));
-        assert!(a.contains("isa-debug-exit,iobase=0xf4,iosize=4"));
+        assert!(a.starts_with("-no-reboot -machine q35 -cpu max -accel "));
+        assert!(a.contains(" -smp 2 -m 1G "));
+        assert!(a.contains(" -device isa-debug-exit,iobase=0xf4,iosize=4 "));
+        assert!(a.ends_with(" -kernel /k -append ktest=all -initrd /i.cpio"));
     }
 
     #[test]

@@ -53,8 +53,17 @@ impl Symbols {
     }
 
     /// The line printed for one backtrace address.
+    ///
+    /// A return address after a call to a `-> !` function can be the first
+    /// byte past its caller; if `addr` falls outside every function, the
+    /// byte before it is looked up instead (the offset still counts from
+    /// `addr`).
     pub fn describe(&self, addr: u64) -> String {
-        match self.lookup(addr) {
+        let hit = self.lookup(addr).or_else(|| {
+            let (name, off) = self.lookup(addr.checked_sub(1)?)?;
+            Some((name, off + 1))
+        });
+        match hit {
             Some((name, off)) => format!("    {addr:#018x} {name}+{off:#x}"),
             None => format!("    {addr:#018x} ??"),
         }
@@ -110,6 +119,9 @@ mod tests {
         assert_eq!(s.lookup(0x3001), Some(("b", 1)));
         assert_eq!(s.lookup(0x10), None);
         assert_eq!(s.describe(0x1004), "    0x0000000000001004 a+0x4");
+        // Return address just past the end of `a` (a call to a `-> !` fn).
+        assert_eq!(s.describe(0x1010), "    0x0000000000001010 a+0x10");
+        assert_eq!(s.describe(0x10), "    0x0000000000000010 ??");
     }
 
     #[test]

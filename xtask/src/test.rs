@@ -289,6 +289,11 @@ fn ktest_boot(
         }
     }
 
+    // Which test was running when things went wrong, if the kernel said.
+    let during = match &tally.current {
+        Some(name) => format!(" during ktest {name}"),
+        None => String::new(),
+    };
     let expected = if tally.failed.is_empty() {
         qemu::EXIT_SUCCESS
     } else {
@@ -296,7 +301,7 @@ fn ktest_boot(
     };
     let problem = match outcome.exit {
         Exit::TimedOut | Exit::Stopped => Some(format!(
-            "ktest boot (smp {smp}) timed out after {} s{}",
+            "ktest boot (smp {smp}) timed out after {} s{during}{}",
             opts.timeout.as_secs(),
             if tally.panicked {
                 " (kernel panicked and did not exit)"
@@ -306,9 +311,11 @@ fn ktest_boot(
         )),
         Exit::Exited(code) => {
             let why = if tally.panicked {
-                Some("kernel panicked".to_string())
+                Some(format!("kernel panicked{during}"))
             } else if tally.result.is_none() {
-                Some("boot ended without a `ktest: result:` line".to_string())
+                Some(format!(
+                    "boot ended{during} without a `ktest: result:` line"
+                ))
             } else if code != Some(expected) {
                 Some(format!("expected QEMU exit {expected}"))
             } else {

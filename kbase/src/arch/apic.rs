@@ -18,3 +18,4 @@ pub fn eoi() {}
 pub fn send_ipi_all_others(_vector: u8) {}
 
 pub fn broadcast_stop() {}
+pub fn send_ipi(_cpu: usize, _vector: u8) {}

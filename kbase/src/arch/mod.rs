@@ -16,6 +16,10 @@ pub mod trap;
 
 /// Brings up the boot CPU's descriptor tables and interrupt gates.
 pub(crate) fn init_bsp_early() {
+    // Mask the legacy 8259 PICs: their vectors (8..15 after BIOS) collide
+    // with CPU exceptions. The APIC code routes real interrupts later.
+    cpu::outb(0x21, 0xff);
+    cpu::outb(0xa1, 0xff);
     percpu::init_this_cpu(0, 0);
     gdt::init_this_cpu(0, gdt::bsp_ist_tops());
     trap::init_idt();

@@ -1,4 +1,4 @@
-//! Kernel stacks: 64 KiB each in the kernel-stack area, with an unmapped
+//! Kernel stacks: 32 KiB each in the kernel-stack area, with an unmapped
 //! 4 KiB guard page below, so an overflow faults (and is reported by the
 //! trap path) instead of corrupting a neighbour.
 
@@ -9,7 +9,7 @@ use super::paging::{self, PageFlags};
 use super::{KSTACK_BASE, MmError, PAGE_SIZE};
 use crate::sync::SpinLock;
 
-pub const STACK_SIZE: u64 = 64 * 1024;
+pub const STACK_SIZE: u64 = 32 * 1024;
 const SLOT: u64 = STACK_SIZE + PAGE_SIZE;
 const MAX_SLOTS: u64 = 1 << 20;
 
@@ -84,5 +84,19 @@ impl Drop for KernelStack {
         unmap_range(self.bottom, STACK_SIZE);
         let slot = (self.bottom - PAGE_SIZE - KSTACK_BASE) / SLOT;
         FREE_SLOTS.lock().push(slot);
+    }
+}
+
+impl KernelStack {
+    /// Writes `words` at `addr` inside this (not yet running) stack.
+    pub(crate) fn write_words(&mut self, addr: u64, words: &[u64]) {
+        let end = addr + 8 * words.len() as u64;
+        assert!(addr >= self.bottom && end <= self.top() && addr % 8 == 0, "write outside the stack");
+        for (i, w) in words.iter().enumerate() {
+            // SAFETY: the range was checked to lie inside this stack, which
+            // is mapped and owned by `self`, and `&mut self` means no task
+            // runs on it yet.
+            unsafe { core::ptr::write((addr + 8 * i as u64) as *mut u64, *w) };
+        }
     }
 }

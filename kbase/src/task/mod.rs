@@ -1,12 +1,451 @@
-//! Kernel threads and the scheduler (stub).
+//! Kernel threads and the preemptive scheduler.
+//!
+//! ```text
+//!   per CPU:  RunQueue { current, FIFO of runnable tasks, idle task, slice }
+//!   spawn ──▶ least-loaded CPU's queue ──(RESCHED IPI)──▶ that CPU
+//!   timer tick (100 Hz): slice used up and others waiting → need_resched
+//!   return from interrupt: need_resched → schedule()
+//!   idle CPU: steal from the longest queue, else HLT
+//!   block: state Blocked + on a WaitQueue ── wake: CAS Blocked→Runnable, enqueue
+//! ```
+//! A task is "on CPU" from the moment a CPU picks it until its context is
+//! saved by the switch; a CPU that picks a task still on another CPU (just
+//! woken, not yet switched out) waits for that flag to clear.
+
+mod sleep;
+mod switch;
+mod wait;
+
+use alloc::boxed::Box;
+use alloc::collections::VecDeque;
+use alloc::string::String;
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 
 use crate::BootInfo;
+use crate::arch::percpu::{self, MAX_CPUS};
 use crate::arch::trap::TrapFrame;
+use crate::arch::{apic, cpu};
+use crate::mm::MmError;
+use crate::mm::stack::KernelStack;
+use crate::sync::SpinLock;
 
-pub(crate) fn preempt_point_from_irq(_frame: &mut TrapFrame) {}
+pub use sleep::{sleep_ns, sleep_until_ns};
+pub use wait::{Mutex, MutexGuard, WaitQueue};
 
-pub(crate) fn init() {}
+/// Timer ticks a task may run before yielding to a waiting task.
+const SLICE_TICKS: u32 = 2;
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum State {
+    Running = 0,
+    Runnable = 1,
+    Blocked = 2,
+    Dead = 3,
+}
+
+/// A kernel thread.
+pub struct Task {
+    id: u64,
+    name: String,
+    state: AtomicU8,
+    /// Saved stack pointer while switched out.
+    rsp: AtomicU64,
+    on_cpu: AtomicBool,
+    is_idle: bool,
+    last_cpu: AtomicUsize,
+    stack: Option<KernelStack>,
+    /// (stack bottom, stack top) for the per-CPU entry fields.
+    stack_range: (u64, u64),
+    exited: WaitQueue,
+}
+
+impl Task {
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn state(&self) -> State {
+        match self.state.load(Ordering::Acquire) {
+            0 => State::Running,
+            1 => State::Runnable,
+            2 => State::Blocked,
+            _ => State::Dead,
+        }
+    }
+    fn set_state(&self, s: State) {
+        self.state.store(s as u8, Ordering::Release);
+    }
+    fn cas_state(&self, from: State, to: State) -> bool {
+        self.state.compare_exchange(from as u8, to as u8, Ordering::AcqRel, Ordering::Acquire).is_ok()
+    }
+    /// CPU the task last ran on.
+    pub fn last_cpu(&self) -> usize {
+        self.last_cpu.load(Ordering::Relaxed)
+    }
+}
+
+struct RunQueue {
+    current: Option<Arc<Task>>,
+    queue: VecDeque<Arc<Task>>,
+    idle: Option<Arc<Task>>,
+    need_resched: bool,
+    slice: u32,
+    /// The task switched away from, dropped by whoever runs next (a dead
+    /// task's stack cannot be freed while it is still in use).
+    last_prev: Option<Arc<Task>>,
+    switches: u64,
+}
+
+static RQS: [SpinLock<RunQueue>; MAX_CPUS] = [const {
+    SpinLock::new(RunQueue {
+        current: None,
+        queue: VecDeque::new(),
+        idle: None,
+        need_resched: false,
+        slice: SLICE_TICKS,
+        last_prev: None,
+        switches: 0,
+    })
+}; MAX_CPUS];
+/// Queue lengths, readable without the locks (placement and stealing).
+static QLEN: [AtomicUsize; MAX_CPUS] = [const { AtomicUsize::new(0) }; MAX_CPUS];
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+static LIVE_TASKS: AtomicUsize = AtomicUsize::new(0);
+static SCHED_READY: AtomicBool = AtomicBool::new(false);
+
+fn new_id() -> u64 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The task running on this CPU.
+pub fn current() -> Arc<Task> {
+    let rq = RQS[percpu::cpu_index()].lock();
+    rq.current.clone().expect("scheduler running on this CPU")
+}
+
+/// Number of kernel threads alive (not yet reaped).
+pub fn live_tasks() -> usize {
+    LIVE_TASKS.load(Ordering::Relaxed)
+}
+
+/// Context switches performed by CPU `cpu` so far.
+pub fn switches(cpu: usize) -> u64 {
+    RQS.get(cpu).map_or(0, |r| r.lock().switches)
+}
+
+/// Makes the code now running on this CPU its idle task.
+fn adopt_boot_context(cpu: usize, bottom: u64, top: u64) {
+    let idle = Arc::new(Task {
+        id: new_id(),
+        name: alloc::format!("idle/{cpu}"),
+        state: AtomicU8::new(State::Running as u8),
+        rsp: AtomicU64::new(0),
+        on_cpu: AtomicBool::new(true),
+        is_idle: true,
+        last_cpu: AtomicUsize::new(cpu),
+        stack: None,
+        stack_range: (bottom, top),
+        exited: WaitQueue::new(),
+    });
+    let mut rq = RQS[cpu].lock();
+    rq.idle = Some(idle.clone());
+    rq.current = Some(idle);
+    set_cpu_stack(bottom, top);
+}
+
+fn set_cpu_stack(bottom: u64, top: u64) {
+    let pc = percpu::this_cpu();
+    pc.kstack_top.store(top, Ordering::Relaxed);
+    pc.stack_limit.store(bottom, Ordering::Relaxed);
+}
+
+unsafe extern "C" {
+    static boot_stack_bottom: u8;
+    static boot_stack_top: u8;
+}
+
+pub(crate) fn init() {
+    let (b, t) = (core::ptr::addr_of!(boot_stack_bottom) as u64, core::ptr::addr_of!(boot_stack_top) as u64);
+    adopt_boot_context(0, b, t);
+    SCHED_READY.store(true, Ordering::Release);
+}
+
+/// Starts the kernel's main function as a thread; the boot context becomes
+/// the boot CPU's idle loop.
 pub(crate) fn run_main(main: fn(&'static BootInfo) -> !, info: &'static BootInfo) -> ! {
-    main(info)
+    cpu::enable_interrupts();
+    if let Err(e) = spawn("kmain", move || main(info)) {
+        panic!("cannot start the kernel main thread: {e}");
+    }
+    idle_loop()
+}
+
+/// Entry of an application processor once its platform state is set up.
+pub(crate) fn ap_entry(stack_bottom: u64, stack_top: u64) -> ! {
+    let cpu = percpu::cpu_index();
+    adopt_boot_context(cpu, stack_bottom, stack_top);
+    cpu::enable_interrupts();
+    idle_loop()
+}
+
+fn idle_loop() -> ! {
+    let me = percpu::cpu_index();
+    loop {
+        if QLEN[me].load(Ordering::Acquire) == 0 {
+            steal_into(me);
+        }
+        cpu::disable_interrupts();
+        if QLEN[me].load(Ordering::Acquire) > 0 {
+            cpu::enable_interrupts();
+            schedule();
+        } else {
+            // STI;HLT is atomic: a wake-up IPI arriving now ends the HLT.
+            cpu::enable_interrupts_and_halt();
+        }
+    }
+}
+
+/// Moves one runnable task from the longest other queue to `me`'s.
+fn steal_into(me: usize) {
+    let victim = (0..MAX_CPUS)
+        .filter(|&c| c != me)
+        .max_by_key(|&c| QLEN[c].load(Ordering::Relaxed))
+        .filter(|&c| QLEN[c].load(Ordering::Relaxed) > 0);
+    let Some(victim) = victim else { return };
+    let stolen = {
+        let Some(mut vq) = RQS[victim].try_lock() else { return };
+        let t = vq.queue.pop_back();
+        QLEN[victim].store(vq.queue.len(), Ordering::Release);
+        t
+    };
+    if let Some(t) = stolen {
+        let mut rq = RQS[me].lock();
+        rq.queue.push_back(t);
+        QLEN[me].store(rq.queue.len(), Ordering::Release);
+    }
+}
+
+/// Owned closure passed to a new task through its first context.
+type Entry = Box<dyn FnOnce() + Send + 'static>;
+
+/// Waits for a spawned task to finish.
+pub struct JoinHandle {
+    task: Arc<Task>,
+}
+
+impl JoinHandle {
+    pub fn task(&self) -> &Arc<Task> {
+        &self.task
+    }
+
+    /// Blocks until the task has exited.
+    pub fn join(self) {
+        let t = self.task.clone();
+        self.task.exited.wait_until(|| (t.state() == State::Dead).then_some(()));
+    }
+}
+
+/// Starts a kernel thread running `f` on the least-loaded CPU.
+pub fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<JoinHandle, MmError> {
+    let mut stack = KernelStack::new()?;
+    let entry: Box<Entry> = Box::new(Box::new(f));
+    let arg = Box::into_raw(entry) as u64;
+    let rsp = switch::initial_stack(&mut stack, arg);
+    let range = (stack.bottom(), stack.top());
+    let task = Arc::new(Task {
+        id: new_id(),
+        name: String::from(name),
+        state: AtomicU8::new(State::Runnable as u8),
+        rsp: AtomicU64::new(rsp),
+        on_cpu: AtomicBool::new(false),
+        is_idle: false,
+        last_cpu: AtomicUsize::new(0),
+        stack: Some(stack),
+        stack_range: range,
+        exited: WaitQueue::new(),
+    });
+    LIVE_TASKS.fetch_add(1, Ordering::Relaxed);
+    let target = (0..MAX_CPUS)
+        .filter(|&c| percpu::cpu(c).is_some())
+        .min_by_key(|&c| QLEN[c].load(Ordering::Relaxed))
+        .unwrap_or(0);
+    task.last_cpu.store(target, Ordering::Relaxed);
+    enqueue(target, task.clone());
+    Ok(JoinHandle { task })
+}
+
+fn enqueue(target: usize, task: Arc<Task>) {
+    {
+        let mut rq = RQS[target].lock();
+        rq.queue.push_back(task);
+        QLEN[target].store(rq.queue.len(), Ordering::Release);
+        rq.need_resched |= rq.current.as_ref().is_some_and(|c| c.is_idle);
+    }
+    if target != percpu::cpu_index() && apic::is_ready() {
+        apic::send_ipi(target, apic::VECTOR_RESCHED);
+    }
+}
+
+/// Makes a blocked task runnable again. Returns false if it was not blocked.
+pub fn wake(task: &Arc<Task>) -> bool {
+    if !task.cas_state(State::Blocked, State::Runnable) {
+        return false;
+    }
+    let target = task.last_cpu();
+    let target = if percpu::cpu(target).is_some() { target } else { 0 };
+    enqueue(target, task.clone());
+    true
+}
+
+/// Gives the CPU to another runnable task, if any.
+pub fn yield_now() {
+    schedule();
+}
+
+/// Marks the current task blocked; the caller must have made it findable by
+/// a waker (a wait queue, the sleep list) and then call `schedule()`.
+fn block_current(me: &Task) {
+    me.set_state(State::Blocked);
+}
+
+/// Picks the next task on this CPU and switches to it.
+pub fn schedule() {
+    if !SCHED_READY.load(Ordering::Acquire) {
+        return;
+    }
+    let irq_was_on = cpu::interrupts_enabled();
+    cpu::disable_interrupts();
+    let me = percpu::cpu_index();
+    let (prev_rsp, next_rsp, prev_on_cpu, range) = {
+        let mut rq = RQS[me].lock();
+        let rq = &mut *rq;
+        let Some(prev) = rq.current.take() else {
+            let _ = rq;
+            if irq_was_on {
+                cpu::enable_interrupts();
+            }
+            return;
+        };
+        if !prev.is_idle && prev.cas_state(State::Running, State::Runnable) {
+            rq.queue.push_back(prev.clone());
+        }
+        let next = rq.queue.pop_front().unwrap_or_else(|| rq.idle.clone().expect("idle task"));
+        QLEN[me].store(rq.queue.len(), Ordering::Release);
+        rq.need_resched = false;
+        rq.slice = SLICE_TICKS;
+        if Arc::ptr_eq(&prev, &next) {
+            prev.set_state(State::Running);
+            rq.current = Some(prev);
+            drop(next);
+            if irq_was_on {
+                cpu::enable_interrupts();
+            }
+            return;
+        }
+        if next.is_idle {
+            next.set_state(State::Running);
+        } else if !next.cas_state(State::Runnable, State::Running) {
+            // Only runnable tasks are queued; anything else is a bug.
+            panic!("scheduler: task {} queued in state {:?}", next.name, next.state());
+        }
+        // A just-woken task may still be finishing its switch-out elsewhere.
+        while next.on_cpu.load(Ordering::Acquire) {
+            cpu::pause();
+        }
+        next.on_cpu.store(true, Ordering::Release);
+        next.last_cpu.store(me, Ordering::Relaxed);
+        rq.switches += 1;
+        let ptrs = (
+            &prev.rsp as *const AtomicU64,
+            next.rsp.load(Ordering::Acquire),
+            &prev.on_cpu as *const AtomicBool,
+            next.stack_range,
+        );
+        rq.current = Some(next);
+        // Keep `prev` alive across the switch; the next task drops it.
+        let stale = rq.last_prev.replace(prev);
+        drop(stale);
+        ptrs
+    };
+    set_cpu_stack(range.0, range.1);
+    // SAFETY: interrupts are off; `prev` is kept alive in `last_prev` (so
+    // its `rsp`/`on_cpu` fields stay valid) until the next schedule on this
+    // CPU drops it, which happens after the switch completed; `next_rsp` was
+    // saved by a switch or built by `initial_stack` on the stack `next` owns.
+    unsafe { switch::switch(&*prev_rsp, next_rsp, &*prev_on_cpu) };
+    finish_switch();
+    if irq_was_on {
+        cpu::enable_interrupts();
+    }
+}
+
+/// Runs in the new task right after a switch: drops the previous task's
+/// reference (freeing a dead task's stack once it is off-CPU).
+fn finish_switch() {
+    let prev = RQS[percpu::cpu_index()].lock().last_prev.take();
+    drop(prev);
+}
+
+#[unsafe(no_mangle)]
+extern "C" fn kbase_task_entry(arg: u64) -> ! {
+    finish_switch();
+    // SAFETY: `arg` is the pointer `spawn` made with `Box::into_raw` for
+    // this task, handed over exactly once through its first context.
+    let entry: Box<Entry> = unsafe { Box::from_raw(arg as *mut Entry) };
+    cpu::enable_interrupts();
+    (*entry)();
+    exit_current()
+}
+
+/// Ends the current kernel thread.
+pub fn exit_current() -> ! {
+    let me = current();
+    me.set_state(State::Dead);
+    LIVE_TASKS.fetch_sub(1, Ordering::Relaxed);
+    me.exited.wake_all();
+    drop(me);
+    schedule();
+    unreachable!("a dead task was scheduled again");
+}
+
+/// Timer interrupt: account the slice, wake sleepers.
+pub(crate) fn timer_tick(_frame: &mut TrapFrame) {
+    if !SCHED_READY.load(Ordering::Acquire) {
+        return;
+    }
+    sleep::wake_expired();
+    let me = percpu::cpu_index();
+    let mut rq = RQS[me].lock();
+    rq.slice = rq.slice.saturating_sub(1);
+    if rq.slice == 0 && !rq.queue.is_empty() {
+        rq.need_resched = true;
+    }
+    if rq.current.as_ref().is_some_and(|c| c.is_idle) && !rq.queue.is_empty() {
+        rq.need_resched = true;
+    }
+}
+
+/// The RESCHED IPI: something was queued here.
+pub(crate) fn resched_ipi() {
+    let me = percpu::cpu_index();
+    let mut rq = RQS[me].lock();
+    if !rq.queue.is_empty() {
+        rq.need_resched = true;
+    }
+}
+
+/// Called at the end of every hardware interrupt: preempt if asked to.
+pub(crate) fn preempt_point_from_irq(_frame: &mut TrapFrame) {
+    if !SCHED_READY.load(Ordering::Acquire) {
+        return;
+    }
+    let me = percpu::cpu_index();
+    let need = RQS[me].try_lock().is_some_and(|rq| rq.need_resched && rq.current.is_some());
+    if need && percpu::this_cpu().irq_depth.load(Ordering::Relaxed) == 0 {
+        schedule();
+    }
 }
