@@ -26,6 +26,7 @@ pub mod ktest;
 pub mod mm;
 pub mod panic;
 mod rt;
+mod selftest;
 pub mod sync;
 pub mod task;
 pub mod time;

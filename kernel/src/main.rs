@@ -30,8 +30,10 @@ fn main(info: &'static BootInfo) -> ! {
         kbase::time::uptime_ns() / 1_000_000,
     );
     if let Some(filter) = args.ktest {
-        if filter == "panic_selftest" {
-            panic!("panic self-test requested with ktest=panic_selftest");
+        match filter {
+            "panic_selftest" => panic!("panic self-test requested with ktest=panic_selftest"),
+            "stack_overflow_selftest" => tests::overflow_the_stack(),
+            _ => {}
         }
         let (_, failed) = kbase::ktest::run_all(filter);
         qemu::exit(if failed == 0 { ExitCode::Success } else { ExitCode::Failure });

@@ -7,12 +7,15 @@ mod boot;
 pub mod cpu;
 pub mod extable;
 pub mod gdt;
+pub mod ioapic;
 pub mod percpu;
 pub mod qemu;
 pub mod serial;
 pub mod smp;
 pub mod tlb;
 pub mod trap;
+pub mod uaccess;
+pub mod redzone;
 
 /// Brings up the boot CPU's descriptor tables and interrupt gates.
 pub(crate) fn init_bsp_early() {
@@ -54,6 +57,10 @@ pub(crate) fn stop_other_cpus() {
 }
 
 /// Platform bring-up after memory: ACPI, APICs, timer, other CPUs.
-pub(crate) fn late_init(_args: &cmdline::KernelArgs<'_>) {
+pub(crate) fn late_init(args: &cmdline::KernelArgs<'_>) {
+    acpi::init(crate::boot_info().rsdp);
+    apic::init_bsp();
+    ioapic::init();
     percpu::mark_online(0);
+    smp::start_aps(args);
 }

@@ -293,6 +293,9 @@ const EXCEPTION_NAMES: [&str; 32] = [
 
 fn exception(frame: &mut TrapFrame) {
     let vector = frame.vector as usize;
+    if vector == 2 && crate::panic::is_panicking() {
+        crate::panic::halt_forever(); // another CPU panicked: `apic::broadcast_stop`
+    }
     if frame.is_from_user() {
         if let Some(hook) = USER_FAULT_HOOK.get() {
             if hook(frame) {

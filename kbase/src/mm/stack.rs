@@ -15,6 +15,10 @@ const MAX_SLOTS: u64 = 1 << 20;
 
 static NEXT_SLOT: AtomicU64 = AtomicU64::new(0);
 static FREE_SLOTS: SpinLock<alloc::vec::Vec<u64>> = SpinLock::new(alloc::vec::Vec::new());
+/// Stacks kept mapped after use (bottom addresses), so that creating and
+/// ending threads needs no page-table change and no TLB shootdown.
+static CACHED: SpinLock<alloc::vec::Vec<u64>> = SpinLock::new(alloc::vec::Vec::new());
+const CACHE_MAX: usize = 128;
 
 /// An owned kernel stack.
 pub struct KernelStack {
@@ -23,6 +27,9 @@ pub struct KernelStack {
 
 impl KernelStack {
     pub fn new() -> Result<Self, MmError> {
+        if let Some(bottom) = CACHED.lock().pop() {
+            return Ok(Self { bottom });
+        }
         let slot = match FREE_SLOTS.lock().pop() {
             Some(s) => s,
             None => {
@@ -81,6 +88,13 @@ fn unmap_range(bottom: u64, len: u64) {
 
 impl Drop for KernelStack {
     fn drop(&mut self) {
+        {
+            let mut cache = CACHED.lock();
+            if cache.len() < CACHE_MAX {
+                cache.push(self.bottom);
+                return;
+            }
+        }
         unmap_range(self.bottom, STACK_SIZE);
         let slot = (self.bottom - PAGE_SIZE - KSTACK_BASE) / SLOT;
         FREE_SLOTS.lock().push(slot);

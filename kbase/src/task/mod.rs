@@ -306,14 +306,22 @@ pub fn yield_now() {
     schedule();
 }
 
+/// Picks the next task on this CPU and switches to it.
+pub fn schedule() {
+    schedule_inner(false);
+}
+
 /// Marks the current task blocked; the caller must have made it findable by
 /// a waker (a wait queue, the sleep list) and then call `schedule()`.
 fn block_current(me: &Task) {
     me.set_state(State::Blocked);
 }
 
-/// Picks the next task on this CPU and switches to it.
-pub fn schedule() {
+/// `preempted`: called from an interrupt, not by the task itself. A task
+/// preempted after marking itself Blocked but before calling `schedule`
+/// stays runnable (as Linux does), since its waker may already have come
+/// and gone; it re-checks its condition when it runs again.
+fn schedule_inner(preempted: bool) {
     if !SCHED_READY.load(Ordering::Acquire) {
         return;
     }
@@ -330,7 +338,10 @@ pub fn schedule() {
             }
             return;
         };
-        if !prev.is_idle && prev.cas_state(State::Running, State::Runnable) {
+        let requeue = !prev.is_idle
+            && (prev.cas_state(State::Running, State::Runnable)
+                || (preempted && prev.cas_state(State::Blocked, State::Runnable)));
+        if requeue {
             rq.queue.push_back(prev.clone());
         }
         let next = rq.queue.pop_front().unwrap_or_else(|| rq.idle.clone().expect("idle task"));
@@ -403,6 +414,9 @@ extern "C" fn kbase_task_entry(arg: u64) -> ! {
 
 /// Ends the current kernel thread.
 pub fn exit_current() -> ! {
+    // No preemption between "dead" and the final switch: a task preempted
+    // here would never run again to wake its joiners.
+    cpu::disable_interrupts();
     let me = current();
     me.set_state(State::Dead);
     LIVE_TASKS.fetch_sub(1, Ordering::Relaxed);
@@ -446,6 +460,6 @@ pub(crate) fn preempt_point_from_irq(_frame: &mut TrapFrame) {
     let me = percpu::cpu_index();
     let need = RQS[me].try_lock().is_some_and(|rq| rq.need_resched && rq.current.is_some());
     if need && percpu::this_cpu().irq_depth.load(Ordering::Relaxed) == 0 {
-        schedule();
+        schedule_inner(true);
     }
 }

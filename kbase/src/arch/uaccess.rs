@@ -1,0 +1,61 @@
+//! Copies between kernel memory and user memory.
+//!
+//! User pointers are plain addresses below `USER_END`; the copy runs with
+//! SMAP lifted (STAC … CLAC) by a `rep movsb` listed in the exception table,
+//! so an unmapped or protected user page ends the copy with `Err(Fault)`
+//! instead of a kernel crash. The length check keeps every access inside the
+//! user half.
+
+use core::arch::global_asm;
+
+use super::extable::Fault;
+use crate::mm::paging::USER_END;
+
+global_asm!(
+    r#"
+    .section .text
+    /* u64 kbase_copy_user(dst: rdi, src: rsi, len: rdx) -> rax = bytes NOT copied */
+    .global kbase_copy_user
+kbase_copy_user:
+    mov rcx, rdx
+    stac
+1:  rep movsb
+    clac
+    xor eax, eax
+    ret
+2:  clac
+    mov rax, rcx
+    ret
+    .pushsection .ex_table, "a"
+    .quad 1b, 2b
+    .popsection
+"#
+);
+
+unsafe extern "C" {
+    fn kbase_copy_user(dst: *mut u8, src: *const u8, len: usize) -> usize;
+}
+
+fn check_user_range(addr: u64, len: usize) -> Result<(), Fault> {
+    let end = addr.checked_add(len as u64).ok_or(Fault)?;
+    if end > USER_END { Err(Fault) } else { Ok(()) }
+}
+
+/// Copies `dst.len()` bytes from user address `src`.
+pub fn copy_from_user(dst: &mut [u8], src: u64) -> Result<(), Fault> {
+    check_user_range(src, dst.len())?;
+    // SAFETY: `dst` is a valid kernel buffer; the source range lies in the
+    // user half (checked), and a fault there resumes at the fixup.
+    let left = unsafe { kbase_copy_user(dst.as_mut_ptr(), src as *const u8, dst.len()) };
+    if left == 0 { Ok(()) } else { Err(Fault) }
+}
+
+/// Copies `src` to user address `dst`.
+pub fn copy_to_user(dst: u64, src: &[u8]) -> Result<(), Fault> {
+    check_user_range(dst, src.len())?;
+    // SAFETY: `src` is a valid kernel buffer; the destination lies in the
+    // user half (checked), which holds no kernel objects; a fault there
+    // resumes at the fixup.
+    let left = unsafe { kbase_copy_user(dst as *mut u8, src.as_ptr(), src.len()) };
+    if left == 0 { Ok(()) } else { Err(Fault) }
+}
