@@ -328,7 +328,7 @@ fn schedule_inner(preempted: bool) {
     let irq_was_on = cpu::interrupts_enabled();
     cpu::disable_interrupts();
     let me = percpu::cpu_index();
-    let (prev_rsp, next_rsp, prev_on_cpu, range) = {
+    let (prev_rsp, next, prev_on_cpu, stale) = {
         let mut rq = RQS[me].lock();
         let rq = &mut *rq;
         let Some(prev) = rq.current.take() else {
@@ -357,31 +357,34 @@ fn schedule_inner(preempted: bool) {
             }
             return;
         }
-        if next.is_idle {
-            next.set_state(State::Running);
-        } else if !next.cas_state(State::Runnable, State::Running) {
-            // Only runnable tasks are queued; anything else is a bug.
-            panic!("scheduler: task {} queued in state {:?}", next.name, next.state());
-        }
-        // A just-woken task may still be finishing its switch-out elsewhere.
-        while next.on_cpu.load(Ordering::Acquire) {
-            cpu::pause();
-        }
-        next.on_cpu.store(true, Ordering::Release);
         next.last_cpu.store(me, Ordering::Relaxed);
         rq.switches += 1;
-        let ptrs = (
-            &prev.rsp as *const AtomicU64,
-            next.rsp.load(Ordering::Acquire),
-            &prev.on_cpu as *const AtomicBool,
-            next.stack_range,
-        );
+        let next_task = next.clone();
         rq.current = Some(next);
         // Keep `prev` alive across the switch; the next task drops it.
+        let ptrs = (&prev.rsp as *const AtomicU64, &prev.on_cpu as *const AtomicBool);
         let stale = rq.last_prev.replace(prev);
-        drop(stale);
-        ptrs
+        (ptrs.0, next_task, ptrs.1, stale)
     };
+    // Normally None (each switch's successor takes it); dropped outside the
+    // lock because freeing a stack may need a TLB shootdown.
+    drop(stale);
+    // Outside the run-queue lock (a task finishing its switch-out elsewhere
+    // may need that lock to wake someone): wait until a just-woken `next`
+    // has been saved by the CPU it last ran on, and only then claim it.
+    while next.on_cpu.load(Ordering::Acquire) {
+        cpu::pause();
+    }
+    next.on_cpu.store(true, Ordering::Release);
+    if next.is_idle {
+        next.set_state(State::Running);
+    } else if !next.cas_state(State::Runnable, State::Running) {
+        // Only runnable tasks are queued; anything else is a bug.
+        panic!("scheduler: task {} queued in state {:?}", next.name, next.state());
+    }
+    let next_rsp = next.rsp.load(Ordering::Acquire);
+    let range = next.stack_range;
+    drop(next);
     set_cpu_stack(range.0, range.1);
     // SAFETY: interrupts are off; `prev` is kept alive in `last_prev` (so
     // its `rsp`/`on_cpu` fields stay valid) until the next schedule on this
