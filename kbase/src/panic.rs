@@ -43,9 +43,10 @@ pub(crate) fn fatal_trap(frame: &TrapFrame, name: &str, cr2: u64, stack_overflow
     crate::arch::stop_other_cpus();
     let what = if stack_overflow { " (kernel stack overflow: guard page hit)" } else { "" };
     out(format_args!(
-        "\nKERNEL PANIC on CPU {}: unhandled {} in {} mode{}, error code {:#x}\n",
+        "\nKERNEL PANIC on CPU {}: unhandled {} (vector {}) in {} mode{}, error code {:#x}\n",
         percpu::cpu_index(),
         name,
+        frame.vector,
         if frame.is_from_user() { "user" } else { "kernel" },
         what,
         frame.error_code

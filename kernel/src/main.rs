@@ -19,10 +19,11 @@ fn main(info: &'static BootInfo) -> ! {
     let frames = kbase::mm::frame::stats();
     let (smep, smap) = kbase::mm::paging::protection_status();
     kprintln!(
-        "ferrite: banner: memory {} MiB ({} MiB free), {} CPUs online, TSC {}.{:03} MHz, SMEP {}, SMAP {}, boot-ms={}",
+        "ferrite: banner: memory {} MiB ({} MiB free), {} CPUs online, timer {} Hz, TSC {}.{:03} MHz, SMEP {}, SMAP {}, boot-ms={}",
         info.ram_bytes() >> 20,
         (frames.free * 4096) >> 20,
         kbase::arch::percpu::cpus_online(),
+        kbase::arch::apic::timer_hz(),
         kbase::time::tsc_hz() / 1_000_000,
         (kbase::time::tsc_hz() / 1000) % 1000,
         if smep { "on" } else { "off" },

@@ -206,6 +206,9 @@ ktest!(thousand_threads_spawn_and_join, || -> KResult {
                 gate.1.wait_until(|| gate.0.load(Ordering::Acquire).then_some(()));
                 seen.fetch_or(1 << percpu::cpu_index(), Ordering::Relaxed);
                 c.fetch_add(i, Ordering::Relaxed);
+                // A little work each, so one CPU cannot drain every queue
+                // before the others get going.
+                time::spin_delay_ns(200_000);
                 if i % 7 == 0 {
                     task::yield_now();
                 }

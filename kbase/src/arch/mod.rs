@@ -50,8 +50,8 @@ pub(crate) fn enable_xsave() {
     unsafe { cpu::write_xcr0(want | 0b11) };
 }
 
-/// Stops every other CPU (panic path): an NMI-free best effort through a
-/// fixed IPI vector that parks the receiver.
+/// Stops every other CPU (panic path): an NMI to each, whose handler parks
+/// the CPU once a panic is in progress (works even where interrupts are off).
 pub(crate) fn stop_other_cpus() {
     apic::broadcast_stop();
 }

@@ -1,6 +1,6 @@
 //! Leaving the VM: QEMU's isa-debug-exit device and ACPI soft-off.
 
-use super::cpu::{self, outb, outl};
+use super::cpu::{self, outl};
 
 /// Exit status codes written to isa-debug-exit (QEMU exits with `code*2+1`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,7 +24,6 @@ pub fn power_off() -> ! {
     outw(0x604, 0x2000);
     // piix4: PM1a_CNT at 0xb004.
     outw(0xb004, 0x2000);
-    let _ = outb;
     loop {
         cpu::halt();
     }

@@ -271,7 +271,9 @@ extern "C" fn trap_dispatch(frame: *mut TrapFrame) {
             super::apic::eoi();
             match handler {
                 Some(h) => h(frame),
-                None => log::warn!("unexpected interrupt, vector {vector}"),
+                // The masked 8259s can still raise their spurious IRQ 7/15.
+                None if vector == 0x27 || vector == 0x2f => {}
+                None => crate::panic::fatal_trap(frame, "unexpected interrupt (no handler)", 0, false),
             }
             pc.irq_depth.fetch_sub(1, Ordering::Relaxed);
             crate::task::preempt_point_from_irq(frame);

@@ -311,10 +311,13 @@ pub fn schedule() {
     schedule_inner(false);
 }
 
-/// Marks the current task blocked; the caller must have made it findable by
-/// a waker (a wait queue, the sleep list) and then call `schedule()`.
-fn block_current(me: &Task) {
-    me.set_state(State::Blocked);
+/// Marks the current task blocked; on success the caller makes it findable
+/// by a waker (a wait queue, the sleep list) and then calls `schedule()`.
+/// Fails when a wake-up is already pending (a stale waker from an earlier
+/// wait made the task Runnable and queued it): the caller then calls
+/// `schedule()` to consume that wake-up and re-checks its condition.
+fn block_current(me: &Task) -> bool {
+    me.cas_state(State::Running, State::Blocked)
 }
 
 /// `preempted`: called from an interrupt, not by the task itself. A task
@@ -421,7 +424,11 @@ pub fn exit_current() -> ! {
     // here would never run again to wake its joiners.
     cpu::disable_interrupts();
     let me = current();
-    me.set_state(State::Dead);
+    // A pending stale wake-up (state Runnable, queued somewhere) must be
+    // consumed first, or a dead task would sit in a run queue.
+    while !me.cas_state(State::Running, State::Dead) {
+        schedule();
+    }
     LIVE_TASKS.fetch_sub(1, Ordering::Relaxed);
     me.exited.wake_all();
     drop(me);

@@ -20,8 +20,9 @@ pub fn sleep_until_ns(deadline: u64) {
         let me = current();
         {
             let mut s = SLEEPERS.lock();
-            block_current(&me);
-            s.push((deadline, me));
+            if block_current(&me) {
+                s.push((deadline, me));
+            }
         }
         schedule();
     }

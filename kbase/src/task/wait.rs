@@ -28,10 +28,18 @@ impl WaitQueue {
                 return r;
             }
             let me = current();
-            {
+            let registered = {
                 let mut w = self.waiters.lock();
-                block_current(&me);
-                w.push_back(me.clone());
+                let ok = block_current(&me);
+                if ok {
+                    w.push_back(me.clone());
+                }
+                ok
+            };
+            if !registered {
+                drop(me);
+                schedule();
+                continue;
             }
             if let Some(r) = cond() {
                 self.cancel(&me);
