@@ -47,7 +47,10 @@ impl fmt::Display for Error {
                 write!(f, "{field} at offset {offset} is not 8 hex digits")
             }
             Self::BadPadding { offset } => {
-                write!(f, "padding between archives ends at unaligned offset {offset}")
+                write!(
+                    f,
+                    "padding between archives ends at unaligned offset {offset}"
+                )
             }
             Self::NameTooLong => write!(f, "name longer than {} bytes", crate::MAX_NAME_SIZE),
             Self::EmptyName => f.write_str("empty name"),

@@ -35,6 +35,13 @@ mod error;
 mod header;
 
 #[cfg(test)]
+#[allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unwrap_used,
+    reason = "tests build trusted input and should fail loudly"
+)]
 mod tests;
 
 use core::iter::FusedIterator;
@@ -116,7 +123,7 @@ impl<'a> Entries<'a> {
         if self.pos >= self.input.len() {
             return None;
         }
-        if self.pos % 4 != 0 {
+        if !self.pos.is_multiple_of(4) {
             return Some(Err(Error::BadPadding { offset: self.pos }));
         }
         Some(Ok(()))
