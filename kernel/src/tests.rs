@@ -326,6 +326,7 @@ ktest!(preemption_lets_others_run, || -> KResult {
 /// guard page below its stack is hit; the trap path must report a kernel
 /// stack overflow and stop the machine (checked by `cargo xtask test`).
 pub fn overflow_the_stack() -> ! {
+    #[allow(unconditional_recursion, reason = "recursing until the guard page is hit is the point")]
     fn recurse(depth: u64, sink: &AtomicU64) -> u64 {
         let buf = core::hint::black_box([depth; 64]);
         sink.fetch_add(buf[(depth % 64) as usize], Ordering::Relaxed);

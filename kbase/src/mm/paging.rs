@@ -414,11 +414,6 @@ fn free_user_level(t: u64, level: u32) {
     }
 }
 
-/// Flushes one page from this CPU's TLB.
-pub(crate) fn flush_local(vaddr: u64) {
-    cpu::invlpg(vaddr);
-}
-
 /// Upper bound check used by ktests.
 pub fn kernel_half_start() -> u64 {
     PHYS_OFFSET

@@ -55,6 +55,8 @@ pub struct Task {
     on_cpu: AtomicBool,
     is_idle: bool,
     last_cpu: AtomicUsize,
+    /// Owned only to be freed with the task (the idle tasks run on boot stacks).
+    #[allow(dead_code, reason = "held for its Drop: the stack lives as long as the task")]
     stack: Option<KernelStack>,
     /// (stack bottom, stack top) for the per-CPU entry fields.
     stack_range: (u64, u64),
