@@ -345,3 +345,40 @@ pub fn overflow_the_stack() -> ! {
         task::sleep_ns(1_000_000_000);
     }
 }
+
+ktest!(allocation_failure_is_an_error_not_a_panic, || -> KResult {
+    // Room for every block up front: the vectors must not need the heap
+    // (and so frames) while memory is exhausted.
+    let total = frame::stats().free as usize;
+    let mut big: Vec<FrameBlock> = Vec::with_capacity(total / 1024 + 16);
+    let mut small: Vec<FrameBlock> = Vec::with_capacity(total + 16);
+    let before = frame::stats().free;
+    while big.len() < big.capacity() {
+        match FrameBlock::alloc(frame::MAX_ORDER) {
+            Ok(b) => big.push(b),
+            Err(_) => break,
+        }
+    }
+    while small.len() < small.capacity() {
+        match FrameBlock::alloc(0) {
+            Ok(b) => small.push(b),
+            Err(_) => break,
+        }
+    }
+    let exhausted = FrameBlock::alloc(0).is_err();
+    let left = frame::stats().free;
+    // The heap's failure path: a request no allocator can satisfy is an
+    // error for fallible callers.
+    let mut v: Vec<u8> = Vec::new();
+    let huge_failed = v.try_reserve(1 << 40).is_err();
+    let got = (big.len() << frame::MAX_ORDER) + small.len();
+    big.clear();
+    small.clear();
+    kassert!(exhausted, "allocator never reported exhaustion ({got} frames handed out)");
+    kassert!(left == 0, "{left} frames still free after exhaustion");
+    kassert!(huge_failed, "a 1 TiB reservation succeeded");
+    kassert!(got as u64 == before, "handed out {got} frames of {before} free");
+    kassert!(frame::stats().free == before, "free {} after, {before} before", frame::stats().free);
+    kassert!(frame::check_consistency(), "buddy invariants broken");
+    Ok(())
+});

@@ -102,7 +102,33 @@ pub(crate) fn init(info: &BootInfo, reserved: &[(u64, u64)]) {
 }
 
 /// Allocates `1 << order` contiguous frames; returns the physical address.
+/// When the buddy allocator runs dry, the frames parked in every CPU's cache
+/// are returned to it and the request is tried once more, so "out of
+/// memory" means no free frame is left anywhere.
 pub fn alloc_raw(order: usize) -> Result<u64, MmError> {
+    alloc_once(order).or_else(|_| {
+        drain_caches();
+        alloc_once(order)
+    })
+}
+
+/// Returns every per-CPU cached frame to the buddy allocator.
+fn drain_caches() {
+    for cache in CACHES.iter() {
+        let mut c = cache.lock();
+        let mut b = BUDDY.lock();
+        let Some(b) = b.as_mut() else { return };
+        while c.len > 0 {
+            c.len -= 1;
+            let f = c.frames[c.len];
+            if let Err(e) = b.free(f, 0) {
+                panic!("frame allocator: cached frame {f:#x} could not be returned: {e}");
+            }
+        }
+    }
+}
+
+fn alloc_once(order: usize) -> Result<u64, MmError> {
     if order == 0 {
         let mut c = CACHES[percpu::cpu_index()].lock();
         if c.len == 0 {
