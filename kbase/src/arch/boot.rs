@@ -13,6 +13,16 @@
 
 use core::arch::global_asm;
 
+/// CR4 bits every CPU sets before long mode: PAE, PGE, OSFXSR, OSXMMEXCPT
+/// (SSE usable at once, DESIGN.md §1).
+pub(crate) const EARLY_CR4: u32 = (1 << 5) | (1 << 7) | (1 << 9) | (1 << 10);
+/// EFER bits: LME (long mode) and NXE (no-execute pages).
+pub(crate) const EARLY_EFER: u32 = (1 << 8) | (1 << 11);
+/// CR0 bits to set: PG, WP, NE, MP, PE.
+pub(crate) const EARLY_CR0_SET: u32 = (1 << 31) | (1 << 16) | (1 << 5) | (1 << 1) | 1;
+/// CR0 bits to clear: EM and TS (x87/SSE instructions must not trap).
+pub(crate) const EARLY_CR0_CLEAR: u32 = (1 << 2) | (1 << 3);
+
 global_asm!(
     r#"
 
@@ -38,7 +48,7 @@ pvh_start32:
 
     /* CR4: PAE | PGE | OSFXSR | OSXMMEXCPT */
     movl %cr4, %eax
-    orl $((1 << 5) | (1 << 7) | (1 << 9) | (1 << 10)), %eax
+    orl ${cr4}, %eax
     movl %eax, %cr4
 
     movl $boot_pml4, %eax
@@ -47,13 +57,13 @@ pvh_start32:
     /* EFER: LME | NXE */
     movl $0xC0000080, %ecx
     rdmsr
-    orl $((1 << 8) | (1 << 11)), %eax
+    orl ${efer}, %eax
     wrmsr
 
     /* CR0: PG | WP | NE | MP | PE, clear EM and TS (SSE usable at once) */
     movl %cr0, %eax
-    andl $~((1 << 2) | (1 << 3)), %eax
-    orl $((1 << 31) | (1 << 16) | (1 << 5) | (1 << 1) | 1), %eax
+    andl ${cr0_clear}, %eax
+    orl ${cr0_set}, %eax
     movl %eax, %cr0
 
     lgdt boot_gdt_ptr
@@ -140,5 +150,9 @@ boot_stack_bottom:
 boot_stack_top:
     .popsection
 "#,
+    cr4 = const EARLY_CR4,
+    efer = const EARLY_EFER,
+    cr0_set = const EARLY_CR0_SET,
+    cr0_clear = const !EARLY_CR0_CLEAR,
     options(att_syntax)
 );

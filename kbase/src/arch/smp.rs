@@ -62,19 +62,19 @@ ap_tramp32:
     movw %ax, %ss
     /* CR4: PAE | PGE | OSFXSR | OSXMMEXCPT, as on the boot CPU (boot.rs) */
     movl %cr4, %eax
-    orl $((1 << 5) | (1 << 7) | (1 << 9) | (1 << 10)), %eax
+    orl ${cr4}, %eax
     movl %eax, %cr4
     movl ${temp_pml4}, %eax
     movl %eax, %cr3
     /* EFER: LME | NXE */
     movl $0xC0000080, %ecx
     rdmsr
-    orl $((1 << 8) | (1 << 11)), %eax
+    orl ${efer}, %eax
     wrmsr
     /* CR0: PG | WP | NE | MP | PE, clear EM and TS */
     movl %cr0, %eax
-    andl $~((1 << 2) | (1 << 3)), %eax
-    orl $((1 << 31) | (1 << 16) | (1 << 5) | (1 << 1) | 1), %eax
+    andl ${cr0_clear}, %eax
+    orl ${cr0_set}, %eax
     movl %eax, %cr0
     ljmpl $0x08, ${tramp} + (ap_tramp64 - ap_tramp_start)
 
@@ -135,6 +135,10 @@ ap_high64:
     tramp = const TRAMP_PHYS,
     temp_pml4 = const TEMP_PML4,
     phys_offset = const PHYS_OFFSET,
+    cr4 = const super::boot::EARLY_CR4,
+    efer = const super::boot::EARLY_EFER,
+    cr0_set = const super::boot::EARLY_CR0_SET,
+    cr0_clear = const !super::boot::EARLY_CR0_CLEAR,
     options(att_syntax)
 );
 
