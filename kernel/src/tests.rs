@@ -131,8 +131,8 @@ ktest!(vmspace_map_unmap_protect_round_trip, || -> KResult {
     kassert!(vm.map(0xffff_8000_0000_0000, FrameBlock::alloc(0).map_err(|e| format!("{e}"))?, PageFlags::RW).is_err(), "kernel address accepted");
     // Run with this address space active on this CPU, pinned by masking
     // interrupts (no migration while CR3 is ours).
-    let result = kbase::arch::cpu::without_interrupts(|| -> KResult {
-        vm.activate();
+    task::set_user_space(Some(vm.root()));
+    let result = (|| -> KResult {
         let msg = b"ferrite page test";
         uaccess::copy_to_user(base + 4090, msg).map_err(|_| "copy across two RW pages faulted")?;
         let mut back = [0u8; 17];
@@ -149,8 +149,8 @@ ktest!(vmspace_map_unmap_protect_round_trip, || -> KResult {
         kassert!(vm.unmap(base + 4096).is_err(), "double unmap accepted");
         kassert!(uaccess::copy_from_user(&mut back[..1], 0xffff_8000_0000_0000).is_err(), "kernel address copied as user");
         Ok(())
-    });
-    kbase::mm::paging::activate_kernel_space();
+    })();
+    task::set_user_space(None);
     result?;
     let before = frame::stats().free;
     drop(vm);

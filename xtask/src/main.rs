@@ -6,8 +6,10 @@
 //! ```text
 //! deps ──► build ──► run                      (interactive QEMU)
 //!            │
-//!            └────► test: host tests, ktest boots, panic self-test,
-//!                         unsafe report, final "N passed, M failed"
+//!            └────► test: host tests, ktest boots, user tests,
+//!                         panic self-test, unsafe report,
+//!                         final "N passed, M failed"
+//! initramfs ──► run, test, utest        (guest programs from user/)
 //! ```
 //!
 //! QEMU is driven through one runner ([`qemu`]), which the test, bench and
@@ -20,6 +22,8 @@ mod bench;
 mod build;
 /// Host tool check and install (`cargo xtask deps`).
 mod deps;
+/// Guest programs and the test initramfs (`cargo xtask initramfs`).
+mod initramfs;
 /// The in-kernel test protocol printed on the serial line.
 mod ktest;
 /// QEMU command line and the captured, time-limited runner.
@@ -30,6 +34,8 @@ mod symbols;
 mod test;
 /// `cargo xtask unsafe-report`: where `unsafe` lives and how much.
 mod unsafe_report;
+/// Guest test programs run by `/init` (`cargo xtask utest`).
+mod utest;
 /// Workspace paths, process helpers and the error type.
 mod util;
 
@@ -43,16 +49,22 @@ usage: cargo xtask <command> [options]
 commands:
   deps                       check host tools; install them with apt when root
   build [--debug]            build the kernel; prints target/ferrite/ferrite
+  initramfs                  build user/ with musl-gcc and pack
+                             target/ferrite/initramfs.cpio
   run [options] [-- qemu args]
-                             build and boot in QEMU on this terminal
+                             build kernel and initramfs, boot in QEMU on
+                             this terminal
       --smp N                CPUs (default 2)
       --mem SIZE             memory (default 1G)
       --append CMDLINE       kernel command line
       --debug                boot the dev-profile kernel
   test [--quick] [--filter PATTERN] [--timeout SECS]
-                             host tests, ktest boots (smp 1, 2, 4), panic
-                             self-test, unsafe report; ends with
-                             `N passed, M failed`
+                             host tests, ktest boots (smp 1, 2, 4), user
+                             tests, panic self-test, unsafe report; ends
+                             with `N passed, M failed`
+  utest [--linux | --host] [--timeout SECS] [NAME...]
+                             only the user tests: on Ferrite, on Debian's
+                             cloud kernel (--linux), or on this host (--host)
   unsafe-report [--root DIR] unsafe statistics per crate; fails if unsafe code
                              is found outside the platform crates
   bench boot                 time from QEMU start to the kernel banner
@@ -74,6 +86,8 @@ fn main() -> ExitCode {
         "build" => build::cmd(args),
         "run" => cmd_run(args),
         "test" => test::cmd(args),
+        "initramfs" => initramfs::cmd(args),
+        "utest" => utest::cmd(args),
         "unsafe-report" => unsafe_report::cmd(args),
         "bench" => bench::cmd(args),
         "sym" => symbols::cmd(args),
@@ -107,6 +121,8 @@ fn cmd_run(mut args: Args) -> Result<ExitCode> {
 
     deps::ensure()?;
     let kernel = build::kernel(build::Profile::from_debug(debug))?;
+    // Before Config::new, which picks up target/ferrite/initramfs.cpio.
+    initramfs::build()?;
     let mut cfg = qemu::Config::new(kernel);
     cfg.smp = smp.unwrap_or(2);
     cfg.mem = mem.unwrap_or_else(|| "1G".into());

@@ -5,6 +5,8 @@
 //! ==> host tests            cargo test (the default members: host crates)
 //! ==> kernel build          build::kernel
 //! ==> ktest boot (smp N)    ktest=all, N = 1, 2, 4 (--quick: 1, 2)
+//! ==> user tests (smp 2)    /init runs user/tests from the initramfs
+//!                           (skipped until the kernel has user space)
 //! ==> panic self-test       ktest=panic_selftest must panic and exit 35
 //! ==> unsafe report         unsafe only in the platform crates
 //! N passed, M failed        always the last line of stdout
@@ -22,7 +24,7 @@ use crate::ktest::{self, Event, Tally};
 use crate::qemu::{self, Control, Exit, Outcome};
 use crate::symbols::Symbols;
 use crate::util::{self, Args, Result};
-use crate::{build, deps, unsafe_report};
+use crate::{build, deps, unsafe_report, utest};
 
 /// Serial lines shown when a boot goes wrong.
 const TAIL_LINES: usize = 30;
@@ -110,6 +112,12 @@ fn run_all(opts: &Options, totals: &mut Totals) {
         for &smp in smps {
             util::header(&format!("ktest boot (smp {smp})"));
             ktest_boot(opts, &image, smp, &mut symbols, totals);
+        }
+        util::header(&format!("user tests (smp {})", utest::SMP));
+        let user = utest::boot(utest::Guest::Ferrite, &image, opts.timeout, &[]);
+        totals.passed += user.passed;
+        for f in user.failures {
+            totals.failures.push(f); // already printed as FAILED
         }
         for (mode, mark) in SELFTESTS {
             util::header(&format!("{mode} (expected kernel panic)"));

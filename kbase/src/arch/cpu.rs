@@ -180,3 +180,50 @@ pub(crate) fn frame_pointer() -> u64 {
     unsafe { asm!("mov {}, rbp", out(reg) v, options(nomem, nostack, preserves_flags)) };
     v
 }
+
+/// XCR0 when XSAVE is enabled (CR4.OSXSAVE), else None.
+pub(crate) fn xcr0() -> Option<u64> {
+    if read_cr4() & (1 << 18) == 0 {
+        return None;
+    }
+    let (lo, hi): (u32, u32);
+    // SAFETY: XGETBV(0) is valid once CR4.OSXSAVE is set (checked above).
+    unsafe { asm!("xgetbv", in("ecx") 0u32, out("eax") lo, out("edx") hi, options(nomem, nostack, preserves_flags)) };
+    Some((u64::from(hi) << 32) | u64::from(lo))
+}
+
+/// XSAVE of the components in `mask` to `area`.
+///
+/// # Safety
+/// `area` must be 64-byte aligned, writable, with room for CPUID.0xD.0:EBX
+/// bytes.
+pub(crate) unsafe fn xsave(area: *mut u8, mask: u64) {
+    // SAFETY: the caller upholds the contract.
+    unsafe { asm!("xsave64 [{}]", in(reg) area, in("eax") mask as u32, in("edx") (mask >> 32) as u32, options(nostack, preserves_flags)) };
+}
+
+/// XRSTOR of the components in `mask` from `area`, then the kernel's
+/// default MXCSR (XRSTOR of AVX state also loads the user's MXCSR).
+///
+/// # Safety
+/// As for `xsave`, and the area holds an image written by XSAVE with the
+/// same mask or an all-zero header (the initial state).
+pub(crate) unsafe fn xrstor(area: *const u8, mask: u64) {
+    let mxcsr: u32 = 0x1f80;
+    // SAFETY: the caller upholds the contract.
+    unsafe {
+        asm!("xrstor64 [{}]", in(reg) area, in("eax") mask as u32, in("edx") (mask >> 32) as u32, options(nostack, preserves_flags));
+        asm!("ldmxcsr [{}]", in(reg) &mxcsr, options(nostack, readonly, preserves_flags));
+    }
+}
+
+/// Sets the user FS base (IA32_FS_BASE).
+/// Non-canonical (or kernel-half) values are ignored; callers validate
+/// first and report EPERM as Linux does.
+pub(crate) fn set_fs_base(base: u64) {
+    if base >> 47 == 0 {
+        // SAFETY: the kernel never uses FS, so its base only affects user
+        // mode; the value is a canonical user address.
+        unsafe { write_msr(0xC000_0100, base) };
+    }
+}

@@ -15,6 +15,7 @@ pub mod smp;
 pub mod tlb;
 pub mod trap;
 pub mod uaccess;
+pub mod user;
 pub mod redzone;
 
 /// Brings up the boot CPU's descriptor tables and interrupt gates.
@@ -28,6 +29,7 @@ pub(crate) fn init_bsp_early() {
     trap::init_idt();
     trap::load_idt();
     enable_xsave();
+    user::init_this_cpu();
 }
 
 /// Enables XSAVE/AVX state for user programs (CR4.OSXSAVE, XCR0 = x87|SSE|AVX

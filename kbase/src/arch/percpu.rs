@@ -16,6 +16,7 @@ pub const MAX_CPUS: usize = 64;
 
 pub(crate) const OFF_KSTACK_TOP: usize = 8;
 pub(crate) const OFF_STACK_LIMIT: usize = 16;
+pub(crate) const OFF_USER_RSP: usize = 24;
 
 #[repr(C, align(64))]
 pub struct PerCpu {

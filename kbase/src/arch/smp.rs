@@ -320,6 +320,7 @@ extern "C" fn ap_rust_entry(index: u64) -> ! {
     gdt::init_this_cpu(index, ists);
     trap::load_idt();
     super::enable_xsave();
+    super::user::init_this_cpu();
     crate::mm::paging::enable_protection();
     apic::init_ap();
     if apic::read_id() != pc.apic_id() {

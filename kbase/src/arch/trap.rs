@@ -23,6 +23,7 @@ use super::{cpu, gdt};
 
 /// Register state saved at every trap, in stack order (lowest address first).
 #[repr(C, align(16))]
+#[derive(Clone)]
 pub struct TrapFrame {
     fx: [u8; 512],
     pub r15: u64,
@@ -53,7 +54,43 @@ impl TrapFrame {
     pub fn is_from_user(&self) -> bool {
         self.cs & 3 == 3
     }
+
+    /// A fresh user-mode frame: all registers zero, interrupts on, x87/SSE
+    /// in their reset state (FCW 0x37f, MXCSR 0x1f80).
+    pub fn new_user(rip: u64, rsp: u64) -> Self {
+        let mut fx = [0u8; 512];
+        fx[0..2].copy_from_slice(&0x37fu16.to_le_bytes());
+        fx[24..28].copy_from_slice(&0x1f80u32.to_le_bytes());
+        Self {
+            fx,
+            r15: 0, r14: 0, r13: 0, r12: 0, r11: 0, r10: 0, r9: 0, r8: 0,
+            rbp: 0, rdi: 0, rsi: 0, rdx: 0, rcx: 0, rbx: 0, rax: 0,
+            vector: 0, error_code: 0,
+            rip,
+            cs: u64::from(super::gdt::USER_CS),
+            rflags: 0x202,
+            rsp,
+            ss: u64::from(super::gdt::USER_DS),
+        }
+    }
+
+    /// The saved FXSAVE image (x87, MXCSR, XMM0-15), e.g. for signal frames.
+    pub fn fx_state(&self) -> &[u8; 512] {
+        &self.fx
+    }
+
+    /// Replaces the FXSAVE image (sigreturn); MXCSR reserved bits are
+    /// cleared so the restore cannot fault.
+    pub fn set_fx_state(&mut self, fx: &[u8; 512]) {
+        self.fx = *fx;
+        let mxcsr = u32::from_le_bytes([fx[24], fx[25], fx[26], fx[27]]) & 0xffff;
+        self.fx[24..28].copy_from_slice(&mxcsr.to_le_bytes());
+        self.fx[28..32].copy_from_slice(&0xffffu32.to_le_bytes());
+    }
 }
+
+/// Size of a `TrapFrame` on the stack.
+pub const TRAP_FRAME_SIZE: usize = core::mem::size_of::<TrapFrame>();
 
 global_asm!(
     r#"
@@ -130,6 +167,9 @@ trap_common:
     cld
     mov rdi, rsp
     call trap_dispatch
+    cli
+    .global trap_return
+trap_return:
     fxrstor64 [rsp]
     add rsp, 512
     pop r15
@@ -148,6 +188,8 @@ trap_common:
     pop rbx
     pop rax
     add rsp, 16
+    .global trap_iret
+trap_iret:
     test byte ptr [rsp + 8], 3
     jz 4f
     swapgs
@@ -240,14 +282,6 @@ pub fn register_irq(vector: u8, handler: IrqHandler) -> bool {
     true
 }
 
-/// Optional hook for exceptions from user mode (the process layer turns them
-/// into signals). Returns true if it handled the exception.
-pub type UserFaultHook = fn(&mut TrapFrame) -> bool;
-static USER_FAULT_HOOK: crate::sync::Once<UserFaultHook> = crate::sync::Once::new();
-
-pub fn set_user_fault_hook(h: UserFaultHook) {
-    USER_FAULT_HOOK.set(h);
-}
 
 #[unsafe(no_mangle)]
 extern "C" fn trap_dispatch(frame: *mut TrapFrame) {
@@ -275,6 +309,9 @@ extern "C" fn trap_dispatch(frame: *mut TrapFrame) {
             }
             pc.irq_depth.fetch_sub(1, Ordering::Relaxed);
             crate::task::preempt_point_from_irq(frame);
+            if frame.is_from_user() {
+                super::user::before_return_to_user(frame);
+            }
         }
     }
 }
@@ -296,11 +333,17 @@ fn exception(frame: &mut TrapFrame) {
     if vector == 2 && crate::panic::is_panicking() {
         crate::panic::halt_forever(); // another CPU panicked: `apic::broadcast_stop`
     }
+    let cr2 = if vector == 14 { cpu::read_cr2() } else { 0 };
+    if vector == 14 && cr2 < crate::mm::paging::USER_END {
+        // Demand paging, for user code and for kernel copies from user
+        // memory alike: the Linux layer maps the page and the access retries.
+        if super::user::resolve_page_fault(frame, cr2) {
+            return;
+        }
+    }
     if frame.is_from_user() {
-        if let Some(hook) = USER_FAULT_HOOK.get() {
-            if hook(frame) {
-                return;
-            }
+        if super::user::user_exception(frame, cr2) {
+            return;
         }
     } else if vector == 14 || vector == 13 {
         // A fault at an instruction listed in the exception table (user
@@ -310,7 +353,6 @@ fn exception(frame: &mut TrapFrame) {
             return;
         }
     }
-    let cr2 = if vector == 14 { cpu::read_cr2() } else { 0 };
     let limit = super::percpu::this_cpu().stack_limit.load(Ordering::Relaxed);
     let overflow = !frame.is_from_user() && limit != 0 && frame.rsp < limit + 2048 && frame.rsp + 65536 > limit;
     crate::panic::fatal_trap(frame, EXCEPTION_NAMES[vector], cr2, overflow);

@@ -281,13 +281,43 @@ fn translate_in(pml4: u64, vaddr: u64) -> Option<(PhysAddr, PageFlags)> {
     None
 }
 
+/// The top-level table of a user address space, shared between the
+/// `VmSpace` that fills it and every task that has it loaded in CR3.
+///
+/// # Invariants
+/// `pml4` is a table frame owned by this value, whose kernel half is the
+/// shared kernel mapping; its user half is either managed by a live
+/// `VmSpace` or empty (the `VmSpace` empties it, with a TLB shootdown,
+/// before freeing anything it referenced).
+pub struct SpaceRoot {
+    pml4: u64,
+}
+
+impl Drop for SpaceRoot {
+    fn drop(&mut self) {
+        frame::free_raw(self.pml4, 0);
+    }
+}
+
+/// Loads `root` into CR3 on this CPU (the scheduler does this at switches).
+pub(crate) fn load_root(root: Option<&SpaceRoot>) {
+    let want = root.map_or_else(kernel_pml4, |r| r.pml4);
+    if cpu::read_cr3() & ADDR_MASK != want {
+        // SAFETY: `want` is the kernel table or a SpaceRoot kept alive by the
+        // caller's reference (the running task holds an Arc to it); both map
+        // the kernel half identically.
+        unsafe { cpu::write_cr3(want) };
+    }
+}
+
 /// A user address space: the lower half of a page table whose upper half is
 /// the shared kernel. Owns the frames mapped into it and its table frames.
 ///
 /// # Invariants
-/// `pml4` is a table frame owned by this value; every present user leaf
-/// entry maps a frame owned by this value (freed on unmap or drop).
+/// Every present user leaf entry below `root` maps a frame owned by this
+/// value (freed on unmap or drop); every user-half table frame is owned too.
 pub struct VmSpace {
+    root: alloc::sync::Arc<SpaceRoot>,
     pml4: u64,
 }
 
@@ -302,7 +332,24 @@ impl VmSpace {
         for i in 256..512 {
             t[i].store(k[i].load(Ordering::Relaxed), Ordering::Relaxed);
         }
-        Ok(Self { pml4 })
+        Ok(Self { root: alloc::sync::Arc::new(SpaceRoot { pml4 }), pml4 })
+    }
+
+    /// The shared top-level table, to hand to `task::set_user_space`.
+    pub fn root(&self) -> alloc::sync::Arc<SpaceRoot> {
+        self.root.clone()
+    }
+
+    /// Calls `f(vaddr, frame bytes, flags)` for every mapped user page, in
+    /// address order (fork copies an address space this way).
+    pub fn for_each_page(&self, mut f: impl FnMut(u64, &[u8], PageFlags)) {
+        walk_user(self.pml4, 3, 0, &mut |va, e| {
+            let pa = e & ADDR_MASK;
+            // SAFETY: `pa` is a frame owned by this space (type invariant),
+            // direct-mapped, and `&self` keeps it from being unmapped now.
+            let bytes = unsafe { core::slice::from_raw_parts(PhysAddr(pa).to_virt().0 as *const u8, PAGE_SIZE as usize) };
+            f(va, bytes, PageFlags::from_bits(e));
+        });
     }
 
     fn check(vaddr: u64) -> Result<(), MmError> {
@@ -360,15 +407,40 @@ impl VmSpace {
         translate_in(self.pml4, vaddr)
     }
 
-    /// Makes this the current address space on this CPU.
-    pub fn activate(&self) {
-        // SAFETY: the table's kernel half is the shared kernel mapping and
-        // the user half maps only frames this space owns.
-        unsafe { cpu::write_cr3(self.pml4) };
-    }
-
     pub fn is_active(&self) -> bool {
         cpu::read_cr3() & ADDR_MASK == self.pml4
+    }
+
+    /// Reads user memory of this space (active or not) through the direct
+    /// map; `Err` if any page of the range is unmapped.
+    pub fn read_bytes(&self, vaddr: u64, out: &mut [u8]) -> Result<(), MmError> {
+        self.copy(vaddr, out.len(), |page, off, i, n| out[i..i + n].copy_from_slice(&page[off..off + n]))
+    }
+
+    /// Writes user memory of this space (active or not) through the direct
+    /// map, ignoring page protections (execve builds stacks this way).
+    pub fn write_bytes(&mut self, vaddr: u64, data: &[u8]) -> Result<(), MmError> {
+        for_each_chunk(vaddr, data.len(), |va, i, n| {
+            let (pa, _) = translate_in(self.pml4, va).ok_or(MmError::NotMapped)?;
+            // SAFETY: the frame is owned by this space (type invariant) and
+            // `&mut self` excludes other access through this API; user code
+            // running concurrently may race on the bytes, which is its own
+            // (memory-safe for the kernel) business.
+            let page = unsafe { core::slice::from_raw_parts_mut(pa.to_virt().0 as *mut u8, n) };
+            page.copy_from_slice(&data[i..i + n]);
+            Ok(())
+        })
+    }
+
+    fn copy(&self, vaddr: u64, len: usize, mut f: impl FnMut(&[u8], usize, usize, usize)) -> Result<(), MmError> {
+        for_each_chunk(vaddr, len, |va, i, n| {
+            let (pa, _) = translate_in(self.pml4, va).ok_or(MmError::NotMapped)?;
+            let page_base = pa.0 & !(PAGE_SIZE - 1);
+            // SAFETY: as in `for_each_page`.
+            let page = unsafe { core::slice::from_raw_parts(PhysAddr(page_base).to_virt().0 as *const u8, PAGE_SIZE as usize) };
+            f(page, (va % PAGE_SIZE) as usize, i, n);
+            Ok(())
+        })
     }
 
     fn flush(&self, vaddr: u64) {
@@ -390,17 +462,55 @@ pub fn activate_kernel_space() {
 
 impl Drop for VmSpace {
     fn drop(&mut self) {
-        if self.is_active() {
-            activate_kernel_space();
+        // Detach the whole user half first, flush every CPU (a task may
+        // still have this root loaded), and only then free what it mapped.
+        let mut detached = [0u64; 256];
+        for (i, d) in detached.iter_mut().enumerate() {
+            *d = table(self.pml4)[i].swap(0, Ordering::AcqRel);
         }
-        free_user_level(self.pml4, 3);
-        frame::free_raw(self.pml4, 0);
+        crate::arch::tlb::shootdown(0, u64::MAX / PAGE_SIZE);
+        for d in detached.iter().filter(|&&d| d & P != 0) {
+            free_user_level(d & ADDR_MASK, 2);
+            frame::free_raw(d & ADDR_MASK, 0);
+        }
     }
 }
 
+/// Visits present leaf entries of the user half in address order.
+fn walk_user(t: u64, level: u32, base: u64, f: &mut dyn FnMut(u64, u64)) {
+    let count = if level == 3 { 256 } else { 512 };
+    for i in 0..count {
+        let v = table(t)[i].load(Ordering::Acquire);
+        if v & P == 0 {
+            continue;
+        }
+        let va = base | ((i as u64) << (12 + 9 * level));
+        if level == 0 {
+            f(va, v);
+        } else {
+            walk_user(v & ADDR_MASK, level - 1, va, f);
+        }
+    }
+}
+
+/// Splits [vaddr, vaddr+len) at page boundaries: f(page vaddr, offset into
+/// the range, length in this page).
+fn for_each_chunk(vaddr: u64, len: usize, mut f: impl FnMut(u64, usize, usize) -> Result<(), MmError>) -> Result<(), MmError> {
+    let end = vaddr.checked_add(len as u64).ok_or(MmError::BadAddress)?;
+    if end > USER_END {
+        return Err(MmError::BadAddress);
+    }
+    let mut va = vaddr;
+    while va < end {
+        let n = ((PAGE_SIZE - va % PAGE_SIZE).min(end - va)) as usize;
+        f(va, (va - vaddr) as usize, n)?;
+        va += n as u64;
+    }
+    Ok(())
+}
+
 fn free_user_level(t: u64, level: u32) {
-    let range = if level == 3 { 0..256 } else { 0..512 };
-    for i in range {
+    for i in 0..512 {
         let v = table(t)[i].swap(0, Ordering::AcqRel);
         if v & P == 0 {
             continue;

@@ -12,6 +12,7 @@
 //! saved by the switch; a CPU that picks a task still on another CPU (just
 //! woken, not yet switched out) waits for that flag to clear.
 
+mod fpu;
 mod sleep;
 mod switch;
 mod wait;
@@ -20,6 +21,7 @@ use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::sync::Arc;
+use core::any::Any;
 use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 
 use crate::BootInfo;
@@ -27,6 +29,7 @@ use crate::arch::percpu::{self, MAX_CPUS};
 use crate::arch::trap::TrapFrame;
 use crate::arch::{apic, cpu};
 use crate::mm::MmError;
+use crate::mm::paging::SpaceRoot;
 use crate::mm::stack::KernelStack;
 use crate::sync::SpinLock;
 
@@ -61,6 +64,20 @@ pub struct Task {
     /// (stack bottom, stack top) for the per-CPU entry fields.
     stack_range: (u64, u64),
     exited: WaitQueue,
+    /// User-mode state, for tasks that entered user mode.
+    user: SpinLock<UserState>,
+    has_user: AtomicBool,
+    /// Data the Linux layer attaches (its thread object).
+    ext: crate::sync::Once<Arc<dyn Any + Send + Sync>>,
+}
+
+/// What a user thread needs restored when it runs again.
+#[derive(Default)]
+struct UserState {
+    space: Option<Arc<SpaceRoot>>,
+    fs_base: u64,
+    /// XSAVE area for AVX-and-above state (x87/SSE live in trap frames).
+    xsave: Option<fpu::XsaveArea>,
 }
 
 impl Task {
@@ -87,6 +104,74 @@ impl Task {
     /// CPU the task last ran on.
     pub fn last_cpu(&self) -> usize {
         self.last_cpu.load(Ordering::Relaxed)
+    }
+
+    /// Attaches the Linux layer's object to this task (once).
+    pub fn set_ext(&self, ext: Arc<dyn Any + Send + Sync>) -> bool {
+        self.ext.set(ext)
+    }
+
+    /// The attached object, if it is a `T`.
+    pub fn ext<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        self.ext.get().cloned().and_then(|a| a.downcast::<T>().ok())
+    }
+}
+
+/// Makes `space` the address space of the current task (None: kernel only)
+/// and loads it now.
+pub fn set_user_space(space: Option<Arc<SpaceRoot>>) {
+    let me = current();
+    let old = {
+        let mut u = me.user.lock();
+        crate::mm::paging::load_root(space.as_deref());
+        core::mem::replace(&mut u.space, space)
+    };
+    drop(old);
+}
+
+/// Sets the current task's user FS base (TLS pointer, `arch_prctl`).
+pub fn set_user_fs_base(base: u64) {
+    let me = current();
+    let mut u = me.user.lock();
+    u.fs_base = base;
+    crate::arch::cpu::set_fs_base(base);
+}
+
+/// The current task's user FS base.
+pub fn user_fs_base() -> u64 {
+    current().user.lock().fs_base
+}
+
+/// Called by `arch::user::enter_user`: from now on the scheduler saves and
+/// restores this task's extended FPU state, FS base and address space.
+pub(crate) fn mark_current_user() {
+    let me = current();
+    if !me.has_user.swap(true, Ordering::AcqRel) {
+        let mut u = me.user.lock();
+        if u.xsave.is_none() {
+            u.xsave = fpu::XsaveArea::new();
+        }
+    }
+}
+
+/// Switch-out half: saves extended state of a user task.
+fn save_user(t: &Task) {
+    if t.has_user.load(Ordering::Acquire) {
+        if let Some(x) = t.user.lock().xsave.as_mut() {
+            x.save();
+        }
+    }
+}
+
+/// Switch-in half: address space, FS base and extended state.
+fn restore_user(t: &Task) {
+    let u = t.user.lock();
+    crate::mm::paging::load_root(u.space.as_deref());
+    if t.has_user.load(Ordering::Acquire) {
+        crate::arch::cpu::set_fs_base(u.fs_base);
+        if let Some(x) = u.xsave.as_ref() {
+            x.restore();
+        }
     }
 }
 
@@ -152,6 +237,9 @@ fn adopt_boot_context(cpu: usize, bottom: u64, top: u64) {
         stack: None,
         stack_range: (bottom, top),
         exited: WaitQueue::new(),
+        user: SpinLock::new(UserState::default()),
+        has_user: AtomicBool::new(false),
+        ext: crate::sync::Once::new(),
     });
     let mut rq = RQS[cpu].lock();
     rq.idle = Some(idle.clone());
@@ -269,6 +357,9 @@ pub fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<JoinHandle
         stack: Some(stack),
         stack_range: range,
         exited: WaitQueue::new(),
+        user: SpinLock::new(UserState::default()),
+        has_user: AtomicBool::new(false),
+        ext: crate::sync::Once::new(),
     });
     LIVE_TASKS.fetch_add(1, Ordering::Relaxed);
     let target = (0..MAX_CPUS)
@@ -333,15 +424,14 @@ fn schedule_inner(preempted: bool) {
     let irq_was_on = cpu::interrupts_enabled();
     cpu::disable_interrupts();
     let me = percpu::cpu_index();
-    let (prev_rsp, next, prev_on_cpu, stale) = {
-        let mut rq = RQS[me].lock();
-        let rq = &mut *rq;
+    // The early returns below leave the block first, so the run-queue
+    // guard is gone before interrupts come back on (an interrupt taking the
+    // same lock on this CPU would deadlock).
+    let picked = 'pick: {
+        let mut guard = RQS[me].lock();
+        let rq = &mut *guard;
         let Some(prev) = rq.current.take() else {
-            let _ = rq;
-            if irq_was_on {
-                cpu::enable_interrupts();
-            }
-            return;
+            break 'pick None;
         };
         let requeue = !prev.is_idle
             && (prev.cas_state(State::Running, State::Runnable)
@@ -356,11 +446,7 @@ fn schedule_inner(preempted: bool) {
         if Arc::ptr_eq(&prev, &next) {
             prev.set_state(State::Running);
             rq.current = Some(prev);
-            drop(next);
-            if irq_was_on {
-                cpu::enable_interrupts();
-            }
-            return;
+            break 'pick None;
         }
         next.last_cpu.store(me, Ordering::Relaxed);
         rq.switches += 1;
@@ -368,8 +454,15 @@ fn schedule_inner(preempted: bool) {
         rq.current = Some(next);
         // Keep `prev` alive across the switch; the next task drops it.
         let ptrs = (&prev.rsp as *const AtomicU64, &prev.on_cpu as *const AtomicBool);
+        save_user(&prev);
         let stale = rq.last_prev.replace(prev);
-        (ptrs.0, next_task, ptrs.1, stale)
+        Some((ptrs.0, next_task, ptrs.1, stale))
+    };
+    let Some((prev_rsp, next, prev_on_cpu, stale)) = picked else {
+        if irq_was_on {
+            cpu::enable_interrupts();
+        }
+        return;
     };
     // Normally None (each switch's successor takes it); dropped outside the
     // lock because freeing a stack may need a TLB shootdown.
@@ -396,6 +489,11 @@ fn schedule_inner(preempted: bool) {
     // CPU drops it, which happens after the switch completed; `next_rsp` was
     // saved by a switch or built by `initial_stack` on the stack `next` owns.
     unsafe { switch::switch(&*prev_rsp, next_rsp, &*prev_on_cpu) };
+    // Back in `prev`: this task's own user state.
+    let me = RQS[percpu::cpu_index()].lock().current.clone();
+    if let Some(me) = me {
+        restore_user(&me);
+    }
     finish_switch();
     if irq_was_on {
         cpu::enable_interrupts();
@@ -411,6 +509,12 @@ fn finish_switch() {
 
 #[unsafe(no_mangle)]
 extern "C" fn kbase_task_entry(arg: u64) -> ! {
+    // Our own address space before the previous task (maybe the last
+    // holder of the one still in CR3) is dropped.
+    let me = RQS[percpu::cpu_index()].lock().current.clone();
+    if let Some(me) = me {
+        restore_user(&me);
+    }
     finish_switch();
     // SAFETY: `arg` is the pointer `spawn` made with `Box::into_raw` for
     // this task, handed over exactly once through its first context.

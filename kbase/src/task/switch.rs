@@ -59,7 +59,9 @@ pub(super) unsafe fn switch(prev_rsp: &AtomicU64, next_rsp: u64, prev_on_cpu: &A
 /// Builds the first context of a new task at the top of its stack: the
 /// switch "returns" into `kbase_task_start` with `arg` in r12.
 pub(super) fn initial_stack(stack: &mut crate::mm::stack::KernelStack, arg: u64) -> u64 {
-    let top = stack.top();
+    // The top TRAP_FRAME_SIZE bytes stay free for the user-mode TrapFrame
+    // (syscall and trap entry from user mode build it there).
+    let top = stack.top() - crate::arch::trap::TRAP_FRAME_SIZE as u64;
     let rsp = top - 72;
     let start = core::ptr::addr_of!(kbase_task_start) as u64;
     // [r15, r14, r13, r12, rbx, rbp, return address]

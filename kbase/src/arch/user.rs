@@ -1,0 +1,226 @@
+//! User mode: the SYSCALL entry, entering user mode for the first time, and
+//! the hooks through which the Linux layer (a safe crate) handles what user
+//! code does.
+//!
+//! ```text
+//!  user ──SYSCALL──▶ syscall_entry: SWAPGS, kernel stack = gs:8, build a
+//!        TrapFrame (vector 0x100) exactly like the trap path does, FXSAVE
+//!        ──▶ syscall_dispatch ──▶ hooks.syscall(frame) ──▶ hooks.return_to_user
+//!        ◀── SYSRET when RIP is canonical user and CS is the 64-bit user
+//!            selector, else IRETQ (trap_iret)
+//!  user ──exception──▶ trap path ──▶ hooks.page_fault / hooks.exception
+//!  kernel thread ──enter_user(frame)──▶ copy frame to the stack top ──▶ trap_return
+//! ```
+//! Every thread's TrapFrame sits at the top of its kernel stack; tasks keep
+//! that area free (see `task::switch::initial_stack`).
+
+use core::arch::global_asm;
+
+use super::gdt::{KERNEL_CS, USER32_CS};
+use super::percpu::{OFF_KSTACK_TOP, OFF_USER_RSP};
+use super::trap::{TRAP_FRAME_SIZE, TrapFrame};
+use super::cpu;
+use crate::sync::Once;
+
+/// `TrapFrame::vector` of a frame built by the SYSCALL entry.
+pub const SYSCALL_VECTOR: u64 = 0x100;
+
+global_asm!(
+    r#"
+    .section .text
+    .p2align 4
+    .global syscall_entry
+syscall_entry:
+    swapgs
+    mov gs:[{user_rsp}], rsp
+    mov rsp, gs:[{kstack_top}]
+    push {user_ds}
+    push qword ptr gs:[{user_rsp}]
+    push r11
+    push {user_cs}
+    push rcx
+    push 0
+    push {vector}
+    push rax
+    push rbx
+    push rcx
+    push rdx
+    push rsi
+    push rdi
+    push rbp
+    push r8
+    push r9
+    push r10
+    push r11
+    push r12
+    push r13
+    push r14
+    push r15
+    sub rsp, 512
+    fxsave64 [rsp]
+    cld
+    mov rdi, rsp
+    call syscall_dispatch
+    cli
+    fxrstor64 [rsp]
+    add rsp, 512
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop r11
+    pop r10
+    pop r9
+    pop r8
+    pop rbp
+    pop rdi
+    pop rsi
+    pop rdx
+    pop rcx
+    pop rbx
+    pop rax
+    add rsp, 16
+    /* [rsp]=rip [8]=cs [16]=rflags [24]=rsp [32]=ss. SYSRET only to a
+       canonical user RIP with the 64-bit user selectors; else IRETQ. */
+    cmp qword ptr [rsp + 8], {user_cs}
+    jne trap_iret
+    cmp qword ptr [rsp + 32], {user_ds}
+    jne trap_iret
+    mov rcx, [rsp]
+    mov r11, rcx
+    shr r11, 47
+    jnz trap_iret
+    mov r11, [rsp + 16]
+    mov rsp, [rsp + 24]
+    swapgs
+    sysretq
+
+    /* enter_user_asm(frame: rdi) -> ! : copies the frame to the stack top. */
+    .global kbase_enter_user
+kbase_enter_user:
+    cli
+    mov rsi, rdi
+    mov rdi, gs:[{kstack_top}]
+    sub rdi, {frame_size}
+    mov rcx, {frame_size}
+    mov rsp, rdi
+    rep movsb
+    jmp trap_return
+"#,
+    user_rsp = const OFF_USER_RSP,
+    kstack_top = const OFF_KSTACK_TOP,
+    user_ds = const super::gdt::USER_DS as u64,
+    user_cs = const super::gdt::USER_CS as u64,
+    vector = const SYSCALL_VECTOR,
+    frame_size = const TRAP_FRAME_SIZE,
+);
+
+unsafe extern "C" {
+    static syscall_entry: u8;
+    fn kbase_enter_user(frame: *const TrapFrame) -> !;
+}
+
+/// What the Linux layer does with user-mode events. All run on the
+/// thread's kernel stack with interrupts enabled.
+pub struct Hooks {
+    /// A SYSCALL: read arguments from and write the result into the frame.
+    pub syscall: fn(&mut TrapFrame),
+    /// A page fault at a user address (`error_code` as the CPU reports it).
+    /// Returns true when the page is now mapped and the access can retry.
+    pub page_fault: fn(addr: u64, error_code: u64) -> bool,
+    /// Any other exception from user mode, or an unresolved user page fault
+    /// (`cr2` is the fault address for #PF). Usually queues a signal.
+    pub exception: fn(&mut TrapFrame, cr2: u64),
+    /// Just before every return to user mode: pending signals, exits.
+    pub return_to_user: fn(&mut TrapFrame),
+}
+
+static HOOKS: Once<Hooks> = Once::new();
+
+/// Installs the user-mode hooks (once, at boot).
+pub fn set_hooks(h: Hooks) -> bool {
+    HOOKS.set(h)
+}
+
+/// Enables SYSCALL/SYSRET on this CPU.
+pub(crate) fn init_this_cpu() {
+    let entry = core::ptr::addr_of!(syscall_entry) as u64;
+    // STAR: SYSCALL loads CS = KERNEL_CS, SS = KERNEL_CS + 8; SYSRET loads
+    // CS = USER32_CS + 16 (0x33), SS = USER32_CS + 8 (0x2b), as on Linux.
+    let star = (u64::from(USER32_CS) << 48) | (u64::from(KERNEL_CS) << 32);
+    // SFMASK: clear TF, DF, IF, IOPL, AC, NT on entry.
+    let fmask = 0x47700;
+    // SAFETY: the entry point is `syscall_entry` above, which switches to
+    // this thread's kernel stack before touching memory; the selectors match
+    // the GDT; EFER.SCE only enables the instruction.
+    unsafe {
+        cpu::write_msr(0xC000_0081, star);
+        cpu::write_msr(0xC000_0082, entry);
+        cpu::write_msr(0xC000_0084, fmask);
+        cpu::write_msr(0xC000_0080, cpu::read_msr(0xC000_0080) | 1);
+    }
+}
+
+#[unsafe(no_mangle)]
+extern "C" fn syscall_dispatch(frame: *mut TrapFrame) {
+    // SAFETY: `syscall_entry` passes the frame it just built on this
+    // thread's kernel stack; nothing else refers to it while we run.
+    let frame = unsafe { &mut *frame };
+    cpu::enable_interrupts();
+    match HOOKS.get() {
+        Some(h) => {
+            (h.syscall)(frame);
+            (h.return_to_user)(frame);
+        }
+        None => frame.rax = (-38i64) as u64, // ENOSYS
+    }
+    cpu::disable_interrupts();
+}
+
+/// Starts user mode on the current kernel thread with `frame` (which must
+/// describe a user context: CS/SS user selectors, interrupts enabled).
+pub fn enter_user(frame: &TrapFrame) -> ! {
+    let mut f = frame.clone();
+    f.cs = u64::from(super::gdt::USER_CS);
+    f.ss = u64::from(super::gdt::USER_DS);
+    // Only the status flags, DF and IF=1 may come from user state.
+    f.rflags = (f.rflags & 0xcd5) | 0x202;
+    crate::task::mark_current_user();
+    // SAFETY: the frame has user selectors and sanitised flags, so IRETQ
+    // can only land in user mode; the copy goes to this thread's stack top,
+    // which tasks keep free of live frames; `f` is read before being
+    // overwritten (it lives lower on the stack than the destination).
+    unsafe { kbase_enter_user(&f) }
+}
+
+/// From the trap path: a page fault at a user address. Runs the hook with
+/// interrupts as they were at the fault.
+pub(crate) fn resolve_page_fault(frame: &TrapFrame, addr: u64) -> bool {
+    let Some(h) = HOOKS.get() else { return false };
+    let irq_on = frame.rflags & 0x200 != 0;
+    if irq_on {
+        cpu::enable_interrupts();
+    }
+    let ok = (h.page_fault)(addr, frame.error_code);
+    cpu::disable_interrupts();
+    ok
+}
+
+/// From the trap path: an exception in user mode not resolved above.
+pub(crate) fn user_exception(frame: &mut TrapFrame, cr2: u64) -> bool {
+    let Some(h) = HOOKS.get() else { return false };
+    cpu::enable_interrupts();
+    (h.exception)(frame, cr2);
+    (h.return_to_user)(frame);
+    cpu::disable_interrupts();
+    true
+}
+
+/// From the trap path: an interrupt arrived in user mode.
+pub(crate) fn before_return_to_user(frame: &mut TrapFrame) {
+    if let Some(h) = HOOKS.get() {
+        cpu::enable_interrupts();
+        (h.return_to_user)(frame);
+        cpu::disable_interrupts();
+    }
+}

@@ -1,0 +1,73 @@
+//! Ferrite's first filesystem: an in-memory tree of inodes (the root
+//! tmpfs), path resolution over it, and unpacking the initramfs into it.
+//!
+//! ```text
+//!  RamFs ── inodes: BTreeMap<Ino, Inode>
+//!              Inode { kind, perm, uid, gid, nlink, times, open_refs,
+//!                      body: File(bytes) | Dir { parent, entries } |
+//!                            Symlink(target) | Special }
+//! ```
+//!
+//! [`RamFs`] is plain data with `&self` / `&mut self` methods: the kernel
+//! wraps its one instance in a lock, so there are none here. Its methods
+//! mirror the system calls: [`RamFs::lookup`] and
+//! [`RamFs::lookup_parent`] turn paths into inodes; `create`, `link`,
+//! `unlink`, `rmdir` and `rename` change names; `read`, `write` and
+//! `truncate` change contents; [`RamFs::unpack_cpio`] fills the tree from
+//! an archive. Inputs come from user space: nothing here panics or
+//! overflows, and every failure is an [`Errno`] with the number Linux
+//! would return. Credentials are not known here; callers check access
+//! with [`permission`].
+
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+#![deny(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "input comes from user space; every failure must be an `Errno`"
+)]
+
+extern crate alloc;
+
+/// File contents: read, write, truncate.
+mod data;
+/// [`Errno`] and [`Result`].
+mod errno;
+/// [`RamFs`]: the inode table, attributes, open references, listing.
+mod fs;
+/// Namespace changes: create, link, unlink, rmdir, rename.
+mod names;
+/// [`Ino`], [`Kind`], [`Stat`], [`DirEntry`] and the stored inodes.
+mod node;
+/// Path resolution.
+mod path;
+/// [`permission`] and [`Access`].
+mod perm;
+/// [`RamFs::unpack_cpio`] and [`UnpackError`].
+mod unpack;
+
+#[cfg(test)]
+#[allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests build trusted input and should fail loudly"
+)]
+mod tests;
+
+pub use errno::{Errno, Result};
+pub use fs::{MAX_FILE_SIZE, RamFs};
+pub use node::{DirEntry, Ino, Kind, Stat, Timespec, decode_dev, encode_dev};
+pub use path::MAX_SYMLINKS;
+pub use perm::{Access, permission};
+pub use unpack::UnpackError;
+
+/// Longest file name component, in bytes.
+pub const NAME_MAX: usize = linux_raw_sys::general::NAME_MAX as usize;
+/// Size of the path buffer, NUL included: paths have fewer bytes.
+pub const PATH_MAX: usize = linux_raw_sys::general::PATH_MAX as usize;

@@ -1,0 +1,1039 @@
+//! Host tests: every call's success and error paths, a real archive made
+//! by the `cpio` tool, and a property test of random namespace changes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::vec::Vec;
+use std::{format, fs, io::Write as _};
+
+use linux_raw_sys::general as raw;
+use proptest::prelude::*;
+
+use crate::node::Body;
+use crate::*;
+
+fn root_fs() -> RamFs {
+    RamFs::new()
+}
+
+/// Creates `path` (from the root) with `kind`, mode 0644/0755.
+fn mk(fs: &mut RamFs, path: &str, kind: Kind) -> Result<Ino> {
+    let (dir, name) = fs.lookup_parent(fs.root(), path.as_bytes())?;
+    let mode = if kind == Kind::Dir { 0o755 } else { 0o644 };
+    fs.create(dir, name, kind, mode, 0, 0, 0)
+}
+
+fn ln_s(fs: &mut RamFs, target: &str, path: &str) -> Result<Ino> {
+    let (dir, name) = fs.lookup_parent(fs.root(), path.as_bytes())?;
+    fs.symlink(dir, name, target.as_bytes(), 0, 0)
+}
+
+fn lk(fs: &RamFs, path: &str) -> Result<Ino> {
+    fs.lookup(fs.root(), path.as_bytes(), true)
+}
+
+fn unlink(fs: &mut RamFs, path: &str) -> Result<()> {
+    let (dir, name) = fs.lookup_parent(fs.root(), path.as_bytes())?;
+    fs.unlink(dir, name)
+}
+
+fn rmdir(fs: &mut RamFs, path: &str) -> Result<()> {
+    let (dir, name) = fs.lookup_parent(fs.root(), path.as_bytes())?;
+    fs.rmdir(dir, name)
+}
+
+fn rename(fs: &mut RamFs, old: &str, new: &str) -> Result<()> {
+    let (od, on) = fs.lookup_parent(fs.root(), old.as_bytes())?;
+    let (nd, nn) = fs.lookup_parent(fs.root(), new.as_bytes())?;
+    fs.rename(od, on, nd, nn)
+}
+
+fn nlink(fs: &RamFs, ino: Ino) -> u32 {
+    fs.stat(ino).unwrap().nlink
+}
+
+#[test]
+fn errno_values_and_names() {
+    assert_eq!(Errno::ENOENT.0, 2);
+    assert_eq!(Errno::ELOOP.0, 40);
+    assert_eq!(format!("{}", Errno::ENOTEMPTY), "ENOTEMPTY");
+    assert_eq!(format!("{:?}", Errno(9999)), "errno 9999");
+}
+
+#[test]
+fn dev_numbers_round_trip() {
+    assert_eq!(encode_dev(8, 1), 0x801);
+    assert_eq!(encode_dev(1, 3), 0x103);
+    assert_eq!(decode_dev(encode_dev(259, 0x12345)), (259, 0x12345));
+}
+
+#[test]
+fn root_and_dotdot() {
+    let fs = root_fs();
+    let root = fs.root();
+    let st = fs.stat(root).unwrap();
+    assert_eq!(st.mode, raw::S_IFDIR | 0o755);
+    assert_eq!((st.nlink, st.uid), (2, 0));
+    for p in ["/", "/..", "/../..", ".", "..", "//.//..//", "/./"] {
+        assert_eq!(lk(&fs, p), Ok(root), "{p}");
+    }
+    assert_eq!(lk(&fs, ""), Err(Errno::ENOENT));
+    assert_eq!(fs.stat(Ino(999)), Err(Errno::ENOENT));
+}
+
+#[test]
+fn create_and_lookup_errors() {
+    let mut fs = root_fs();
+    let d = mk(&mut fs, "/d", Kind::Dir).unwrap();
+    let f = mk(&mut fs, "/d/f", Kind::File).unwrap();
+    assert_eq!(lk(&fs, "//d///f"), Ok(f));
+    assert_eq!(lk(&fs, "d/./f"), Ok(f));
+    assert_eq!(lk(&fs, "d/../d/f"), Ok(f));
+    assert_eq!(fs.lookup(d, b"f", true), Ok(f));
+    assert_eq!(fs.lookup(d, b"..", true), Ok(fs.root()));
+    assert_eq!(lk(&fs, "/d/"), Ok(d));
+    assert_eq!(lk(&fs, "/d/f/"), Err(Errno::ENOTDIR));
+    assert_eq!(lk(&fs, "/d/f/."), Err(Errno::ENOTDIR));
+    assert_eq!(lk(&fs, "/d/f/x"), Err(Errno::ENOTDIR));
+    assert_eq!(lk(&fs, "/d/x/y"), Err(Errno::ENOENT));
+    assert_eq!(fs.lookup(f, b"x", true), Err(Errno::ENOTDIR));
+    assert_eq!(mk(&mut fs, "/d/f", Kind::File), Err(Errno::EEXIST));
+    assert_eq!(mk(&mut fs, "/d/f", Kind::Dir), Err(Errno::EEXIST));
+    assert_eq!(
+        fs.create(f, b"x", Kind::File, 0, 0, 0, 0),
+        Err(Errno::ENOTDIR)
+    );
+    assert_eq!(mk(&mut fs, "/d/f/x", Kind::File), Err(Errno::ENOTDIR));
+    assert_eq!(
+        fs.create(d, b"a/b", Kind::File, 0, 0, 0, 0),
+        Err(Errno::EINVAL)
+    );
+    assert_eq!(
+        fs.create(d, b"", Kind::File, 0, 0, 0, 0),
+        Err(Errno::ENOENT)
+    );
+    assert_eq!(
+        fs.create(d, b"l", Kind::Symlink, 0, 0, 0, 0),
+        Err(Errno::EINVAL)
+    );
+
+    // Name and path length limits.
+    let long = "n".repeat(NAME_MAX);
+    mk(&mut fs, &format!("/{long}"), Kind::File).unwrap();
+    assert!(lk(&fs, &format!("/{long}")).is_ok());
+    let too_long = "n".repeat(NAME_MAX + 1);
+    assert_eq!(
+        mk(&mut fs, &format!("/{too_long}"), Kind::File),
+        Err(Errno::ENAMETOOLONG)
+    );
+    assert_eq!(lk(&fs, &format!("/{too_long}")), Err(Errno::ENAMETOOLONG));
+    assert_eq!(
+        fs.create(d, too_long.as_bytes(), Kind::File, 0, 0, 0, 0),
+        Err(Errno::ENAMETOOLONG)
+    );
+    let path = "/".repeat(PATH_MAX - 1);
+    assert_eq!(lk(&fs, &path), Ok(fs.root()));
+    assert_eq!(lk(&fs, &"/".repeat(PATH_MAX)), Err(Errno::ENAMETOOLONG));
+    let deep = "./".repeat(2000) + "d";
+    assert_eq!(lk(&fs, &deep), Ok(d));
+
+    // Directory link counts: 2 + subdirectories.
+    assert_eq!(nlink(&fs, fs.root()), 3);
+    mk(&mut fs, "/d/sub", Kind::Dir).unwrap();
+    assert_eq!(nlink(&fs, d), 3);
+    assert_eq!(nlink(&fs, f), 1);
+}
+
+#[test]
+fn node_types_and_stat() {
+    let mut fs = root_fs();
+    fs.set_now(100, 5);
+    let root = fs.root();
+    let c = fs
+        .create(root, b"null", Kind::CharDev, 0o666, 1, 2, encode_dev(1, 3))
+        .unwrap();
+    let st = fs.stat(c).unwrap();
+    assert_eq!(st.mode, raw::S_IFCHR | 0o666);
+    assert_eq!((st.uid, st.gid, st.rdev), (1, 2, 0x103));
+    assert_eq!(st.mtime, Timespec { sec: 100, nsec: 5 });
+    let p = fs.create(root, b"p", Kind::Fifo, 0o600, 0, 0, 7).unwrap();
+    assert_eq!(fs.stat(p).unwrap().rdev, 0);
+    assert_eq!(fs.stat(p).unwrap().kind(), Some(Kind::Fifo));
+    assert_eq!(fs.read(p, 0, &mut [0; 4]), Err(Errno::EINVAL));
+    assert_eq!(fs.stat(root).unwrap().mtime.sec, 100);
+    let s = fs
+        .create(root, b"s", Kind::Socket, 0o7777 | raw::S_IFREG, 0, 0, 0)
+        .unwrap();
+    assert_eq!(fs.stat(s).unwrap().mode, raw::S_IFSOCK | 0o7777);
+}
+
+#[test]
+fn attributes() {
+    let mut fs = root_fs();
+    let f = mk(&mut fs, "/f", Kind::File).unwrap();
+    fs.set_now(50, 0);
+    fs.chmod(f, 0o104_755).unwrap();
+    let st = fs.stat(f).unwrap();
+    assert_eq!(st.mode, raw::S_IFREG | 0o4755);
+    assert_eq!(st.ctime.sec, 50);
+    fs.chmod(f, 0o6755).unwrap();
+    fs.chown(f, Some(1000), None).unwrap();
+    let st = fs.stat(f).unwrap();
+    assert_eq!((st.uid, st.gid, st.mode & 0o7777), (1000, 0, 0o755));
+    fs.chown(f, None, Some(7)).unwrap();
+    assert_eq!(fs.stat(f).unwrap().gid, 7);
+    let t = Timespec { sec: 1, nsec: 2 };
+    fs.set_times(f, Some(t), None).unwrap();
+    let st = fs.stat(f).unwrap();
+    assert_eq!((st.atime, st.mtime.sec, st.ctime.sec), (t, 0, 50));
+    assert_eq!(fs.chmod(Ino(77), 0), Err(Errno::ENOENT));
+}
+
+#[test]
+fn symlinks() {
+    let mut fs = root_fs();
+    let a = mk(&mut fs, "/a", Kind::Dir).unwrap();
+    let b = mk(&mut fs, "/a/b", Kind::Dir).unwrap();
+    let c = mk(&mut fs, "/a/c", Kind::File).unwrap();
+    let rel = ln_s(&mut fs, "../c", "/a/b/l").unwrap();
+    assert_eq!(lk(&fs, "/a/b/l"), Ok(c));
+    assert_eq!(fs.lookup(fs.root(), b"/a/b/l", false), Ok(rel));
+    assert_eq!(fs.readlink(rel), Ok(&b"../c"[..]));
+    assert_eq!(fs.stat(rel).unwrap().mode, raw::S_IFLNK | 0o777);
+    assert_eq!(fs.stat(rel).unwrap().size, 4);
+    assert_eq!(fs.readlink(c), Err(Errno::EINVAL));
+    // A symlink to a file, used as a directory or with a trailing slash.
+    assert_eq!(lk(&fs, "/a/b/l/"), Err(Errno::ENOTDIR));
+    assert_eq!(fs.lookup(fs.root(), b"/a/b/l/", false), Err(Errno::ENOTDIR));
+    // Absolute, to a directory, in the middle of a path.
+    ln_s(&mut fs, "/a", "/abs").unwrap();
+    assert_eq!(lk(&fs, "/abs/b/l"), Ok(c));
+    assert_eq!(lk(&fs, "abs/"), Ok(a));
+    let abs = fs.lookup(fs.root(), b"abs", false).unwrap();
+    assert_eq!(fs.readlink(abs), Ok(&b"/a"[..]));
+    assert_eq!(fs.lookup(fs.root(), b"abs/", false), Ok(a));
+    // `..` after a symlink is the target's parent, not the link's.
+    ln_s(&mut fs, "a/b", "/ab").unwrap();
+    assert_eq!(lk(&fs, "/ab/.."), Ok(a));
+    // Relative symlink target ending in a slash.
+    ln_s(&mut fs, "c/", "/a/cs").unwrap();
+    assert_eq!(lk(&fs, "/a/cs"), Err(Errno::ENOTDIR));
+    ln_s(&mut fs, "b/", "/a/bs").unwrap();
+    assert_eq!(lk(&fs, "/a/bs"), Ok(b));
+    // Dangling, empty, cycles.
+    ln_s(&mut fs, "nowhere", "/dangling").unwrap();
+    assert_eq!(lk(&fs, "/dangling"), Err(Errno::ENOENT));
+    assert!(fs.lookup(fs.root(), b"/dangling", false).is_ok());
+    assert_eq!(ln_s(&mut fs, "", "/empty"), Err(Errno::ENOENT));
+    assert_eq!(ln_s(&mut fs, "x", "/a/c"), Err(Errno::EEXIST));
+    ln_s(&mut fs, "loop2", "/loop1").unwrap();
+    ln_s(&mut fs, "loop1", "/loop2").unwrap();
+    assert_eq!(lk(&fs, "/loop1"), Err(Errno::ELOOP));
+    assert_eq!(lk(&fs, "/loop1/x"), Err(Errno::ELOOP));
+    ln_s(&mut fs, ".", "/self").unwrap();
+    assert_eq!(lk(&fs, "/self/self/self/a"), Ok(a));
+    assert!(fs.lookup(fs.root(), b"/loop1", false).is_ok());
+    // A chain of exactly MAX_SYMLINKS works, one more does not.
+    ln_s(&mut fs, "/a/c", "/s0").unwrap();
+    for i in 1..=MAX_SYMLINKS {
+        ln_s(&mut fs, &format!("s{}", i - 1), &format!("/s{i}")).unwrap();
+    }
+    assert_eq!(lk(&fs, &format!("/s{}", MAX_SYMLINKS - 1)), Ok(c));
+    assert_eq!(lk(&fs, &format!("/s{MAX_SYMLINKS}")), Err(Errno::ELOOP));
+    assert_eq!(
+        ln_s(&mut fs, &"x".repeat(PATH_MAX), "/big"),
+        Err(Errno::ENAMETOOLONG)
+    );
+}
+
+#[test]
+fn lookup_parent_and_special_names() {
+    let mut fs = root_fs();
+    let root = fs.root();
+    let d = mk(&mut fs, "/d", Kind::Dir).unwrap();
+    mk(&mut fs, "/d/f", Kind::File).unwrap();
+    assert_eq!(fs.lookup_parent(root, b"/"), Ok((root, &b"/"[..])));
+    assert_eq!(fs.lookup_parent(root, b"///"), Ok((root, &b"///"[..])));
+    assert_eq!(fs.lookup_parent(root, b"/d/x"), Ok((d, &b"x"[..])));
+    assert_eq!(fs.lookup_parent(root, b"d//x//"), Ok((d, &b"x//"[..])));
+    assert_eq!(fs.lookup_parent(d, b"x"), Ok((d, &b"x"[..])));
+    assert_eq!(fs.lookup_parent(d, b"../d/.."), Ok((d, &b".."[..])));
+    assert_eq!(fs.lookup_parent(root, b"/d/f/x"), Err(Errno::ENOTDIR));
+    assert_eq!(fs.lookup_parent(root, b"/no/x"), Err(Errno::ENOENT));
+    assert_eq!(fs.lookup_parent(root, b""), Err(Errno::ENOENT));
+    let long = format!("/d/{}", "n".repeat(NAME_MAX + 1));
+    assert_eq!(
+        fs.lookup_parent(root, long.as_bytes()),
+        Err(Errno::ENAMETOOLONG)
+    );
+
+    assert_eq!(mk(&mut fs, "/", Kind::Dir), Err(Errno::EEXIST));
+    assert_eq!(mk(&mut fs, "/d/.", Kind::Dir), Err(Errno::EEXIST));
+    assert_eq!(mk(&mut fs, "/d/..", Kind::Dir), Err(Errno::EEXIST));
+    assert_eq!(unlink(&mut fs, "/"), Err(Errno::EISDIR));
+    assert_eq!(unlink(&mut fs, "/d/."), Err(Errno::EISDIR));
+    assert_eq!(rmdir(&mut fs, "/d/."), Err(Errno::EINVAL));
+    assert_eq!(rmdir(&mut fs, "/"), Err(Errno::EINVAL));
+    assert_eq!(rmdir(&mut fs, "/d/.."), Err(Errno::ENOTEMPTY));
+    assert_eq!(rename(&mut fs, "/", "/x"), Err(Errno::EBUSY));
+    assert_eq!(rename(&mut fs, "/d/f", "/d/."), Err(Errno::EBUSY));
+    // Trailing slashes.
+    let sub = mk(&mut fs, "/d/sub/", Kind::Dir).unwrap();
+    assert_eq!(lk(&fs, "/d/sub"), Ok(sub));
+    assert_eq!(mk(&mut fs, "/d/new/", Kind::File), Err(Errno::EISDIR));
+    assert_eq!(mk(&mut fs, "/d/new/", Kind::Fifo), Err(Errno::ENOENT));
+    assert_eq!(mk(&mut fs, "/d/f/", Kind::File), Err(Errno::EEXIST));
+    assert_eq!(ln_s(&mut fs, "t", "/d/sl/"), Err(Errno::ENOENT));
+    assert_eq!(unlink(&mut fs, "/d/f/"), Err(Errno::ENOTDIR));
+    assert_eq!(unlink(&mut fs, "/d/sub/"), Err(Errno::EISDIR));
+    rmdir(&mut fs, "/d/sub/").unwrap();
+    assert_eq!(lk(&fs, "/d/sub"), Err(Errno::ENOENT));
+}
+
+#[test]
+fn link_and_unlink() {
+    let mut fs = root_fs();
+    let root = fs.root();
+    let d = mk(&mut fs, "/d", Kind::Dir).unwrap();
+    let f = mk(&mut fs, "/f", Kind::File).unwrap();
+    fs.link(f, d, b"g").unwrap();
+    assert_eq!(lk(&fs, "/d/g"), Ok(f));
+    assert_eq!(nlink(&fs, f), 2);
+    assert_eq!(fs.link(f, d, b"g"), Err(Errno::EEXIST));
+    assert_eq!(fs.link(f, d, b"."), Err(Errno::EEXIST));
+    assert_eq!(fs.link(f, d, b"h/"), Err(Errno::ENOENT));
+    assert_eq!(fs.link(d, root, b"d2"), Err(Errno::EPERM));
+    assert_eq!(fs.link(f, f, b"x"), Err(Errno::ENOTDIR));
+    assert_eq!(fs.link(Ino(1234), d, b"x"), Err(Errno::ENOENT));
+    assert_eq!(unlink(&mut fs, "/d"), Err(Errno::EISDIR));
+    assert_eq!(unlink(&mut fs, "/nope"), Err(Errno::ENOENT));
+    assert_eq!(fs.unlink(f, b"x"), Err(Errno::ENOTDIR));
+    unlink(&mut fs, "/f").unwrap();
+    assert_eq!(nlink(&fs, f), 1);
+    assert_eq!(lk(&fs, "/f"), Err(Errno::ENOENT));
+    unlink(&mut fs, "/d/g").unwrap();
+    assert_eq!(fs.stat(f), Err(Errno::ENOENT));
+    assert_eq!(fs.inodes.len(), 2);
+    // Symlinks are unlinked, not followed.
+    let s = ln_s(&mut fs, "d", "/s").unwrap();
+    unlink(&mut fs, "/s").unwrap();
+    assert_eq!(fs.stat(s), Err(Errno::ENOENT));
+    assert!(lk(&fs, "/d").is_ok());
+}
+
+#[test]
+fn unlink_while_open() {
+    let mut fs = root_fs();
+    let f = mk(&mut fs, "/f", Kind::File).unwrap();
+    fs.write(f, 0, b"hello").unwrap();
+    fs.open_ref(f).unwrap();
+    fs.open_ref(f).unwrap();
+    unlink(&mut fs, "/f").unwrap();
+    assert_eq!(lk(&fs, "/f"), Err(Errno::ENOENT));
+    assert_eq!(nlink(&fs, f), 0);
+    let mut buf = [0; 8];
+    assert_eq!(fs.read(f, 0, &mut buf), Ok(5));
+    assert_eq!(fs.write(f, 5, b"!"), Ok(1));
+    assert_eq!(fs.link(f, fs.root(), b"back"), Err(Errno::ENOENT));
+    assert_eq!(fs.used_bytes(), 6);
+    fs.close_ref(f).unwrap();
+    assert!(fs.stat(f).is_ok());
+    fs.close_ref(f).unwrap();
+    assert_eq!(fs.stat(f), Err(Errno::ENOENT));
+    assert_eq!(fs.used_bytes(), 0);
+    assert_eq!(fs.close_ref(f), Err(Errno::ENOENT));
+    // Closing without a reference.
+    let g = mk(&mut fs, "/g", Kind::File).unwrap();
+    assert_eq!(fs.close_ref(g), Err(Errno::EBADF));
+    // An open reference alone does not free a linked file.
+    fs.open_ref(g).unwrap();
+    fs.close_ref(g).unwrap();
+    assert!(fs.stat(g).is_ok());
+}
+
+#[test]
+fn rmdir_rules() {
+    let mut fs = root_fs();
+    let root = fs.root();
+    let d = mk(&mut fs, "/d", Kind::Dir).unwrap();
+    let e = mk(&mut fs, "/d/e", Kind::Dir).unwrap();
+    mk(&mut fs, "/f", Kind::File).unwrap();
+    assert_eq!(nlink(&fs, root), 3);
+    assert_eq!(rmdir(&mut fs, "/d"), Err(Errno::ENOTEMPTY));
+    assert_eq!(rmdir(&mut fs, "/f"), Err(Errno::ENOTDIR));
+    assert_eq!(rmdir(&mut fs, "/x"), Err(Errno::ENOENT));
+    // A removed directory still open (a cwd): no new entries, no listing.
+    fs.open_ref(e).unwrap();
+    rmdir(&mut fs, "/d/e").unwrap();
+    assert_eq!(nlink(&fs, d), 2);
+    assert_eq!(nlink(&fs, e), 0);
+    assert_eq!(
+        fs.create(e, b"x", Kind::File, 0, 0, 0, 0),
+        Err(Errno::ENOENT)
+    );
+    assert_eq!(fs.read_dir(e, 0), Err(Errno::ENOENT));
+    assert_eq!(fs.lookup(e, b"x", true), Err(Errno::ENOENT));
+    assert_eq!(fs.lookup(e, b"..", true), Ok(d));
+    fs.close_ref(e).unwrap();
+    assert_eq!(fs.stat(e), Err(Errno::ENOENT));
+    rmdir(&mut fs, "/d").unwrap();
+    assert_eq!(nlink(&fs, root), 2);
+    assert_eq!(fs.inodes.len(), 2);
+}
+
+#[test]
+fn rename_rules() {
+    let mut fs = root_fs();
+    let root = fs.root();
+    let a = mk(&mut fs, "/a", Kind::Dir).unwrap();
+    let b = mk(&mut fs, "/a/b", Kind::Dir).unwrap();
+    let c = mk(&mut fs, "/a/b/c", Kind::Dir).unwrap();
+    let f = mk(&mut fs, "/f", Kind::File).unwrap();
+    let g = mk(&mut fs, "/g", Kind::File).unwrap();
+    let empty = mk(&mut fs, "/empty", Kind::Dir).unwrap();
+
+    assert_eq!(rename(&mut fs, "/nope", "/x"), Err(Errno::ENOENT));
+    assert_eq!(rename(&mut fs, "/a", "/a/b/c/x"), Err(Errno::EINVAL));
+    assert_eq!(rename(&mut fs, "/a", "/a/x"), Err(Errno::EINVAL));
+    assert_eq!(rename(&mut fs, "/a/b/c", "/a"), Err(Errno::ENOTEMPTY));
+    assert_eq!(rename(&mut fs, "/a", "/f"), Err(Errno::ENOTDIR));
+    assert_eq!(rename(&mut fs, "/f", "/a"), Err(Errno::EISDIR));
+    assert_eq!(rename(&mut fs, "/empty", "/a"), Err(Errno::ENOTEMPTY));
+    assert_eq!(rename(&mut fs, "/f/", "/h"), Err(Errno::ENOTDIR));
+    assert_eq!(rename(&mut fs, "/f", "/h/"), Err(Errno::ENOTDIR));
+    assert_eq!(fs.rename(f, b"x", root, b"y"), Err(Errno::ENOTDIR));
+
+    // Onto itself and onto another name of the same inode: nothing happens.
+    rename(&mut fs, "/a", "/a").unwrap();
+    fs.link(f, root, b"f2").unwrap();
+    rename(&mut fs, "/f", "/f2").unwrap();
+    assert_eq!((lk(&fs, "/f"), lk(&fs, "/f2")), (Ok(f), Ok(f)));
+    unlink(&mut fs, "/f2").unwrap();
+
+    // A file replacing a file frees the old one.
+    fs.write(g, 0, b"gg").unwrap();
+    rename(&mut fs, "/f", "/g").unwrap();
+    assert_eq!(lk(&fs, "/g"), Ok(f));
+    assert_eq!(lk(&fs, "/f"), Err(Errno::ENOENT));
+    assert_eq!(fs.stat(g), Err(Errno::ENOENT));
+    assert_eq!(fs.used_bytes(), 0);
+
+    // A directory moving between parents carries its `..` link.
+    rename(&mut fs, "/a/b/c", "/c2").unwrap();
+    assert_eq!(fs.lookup(c, b"..", true), Ok(root));
+    assert_eq!((nlink(&fs, b), nlink(&fs, root)), (2, 5));
+    // A directory replacing an empty directory elsewhere.
+    rename(&mut fs, "/c2", "/a/b/").unwrap();
+    assert_eq!(lk(&fs, "/a/b"), Ok(c));
+    assert_eq!(fs.stat(b), Err(Errno::ENOENT));
+    assert_eq!(fs.lookup(c, b"..", true), Ok(a));
+    assert_eq!((nlink(&fs, a), nlink(&fs, root)), (3, 4));
+    // ... and within the same directory.
+    rename(&mut fs, "/a", "/empty").unwrap();
+    assert_eq!(fs.stat(empty), Err(Errno::ENOENT));
+    assert_eq!(nlink(&fs, root), 3);
+    assert_eq!(lk(&fs, "/empty/b"), Ok(c));
+    // Renaming within one directory keeps its link count.
+    rename(&mut fs, "/empty/b", "/empty/bb").unwrap();
+    assert_eq!(nlink(&fs, a), 3);
+    // A symlink is renamed, not followed.
+    let s = ln_s(&mut fs, "empty", "/s").unwrap();
+    rename(&mut fs, "/s", "/s2").unwrap();
+    assert_eq!(fs.lookup(root, b"/s2", false), Ok(s));
+    // Into a removed directory.
+    let gone = mk(&mut fs, "/gone", Kind::Dir).unwrap();
+    fs.open_ref(gone).unwrap();
+    rmdir(&mut fs, "/gone").unwrap();
+    assert_eq!(fs.rename(root, b"g", gone, b"g"), Err(Errno::ENOENT));
+}
+
+#[test]
+fn file_data() {
+    let mut fs = root_fs();
+    let f = mk(&mut fs, "/f", Kind::File).unwrap();
+    let d = mk(&mut fs, "/d", Kind::Dir).unwrap();
+    let s = ln_s(&mut fs, "f", "/s").unwrap();
+    fs.set_now(9, 0);
+    assert_eq!(fs.write(f, 10, b"hello"), Ok(5));
+    let st = fs.stat(f).unwrap();
+    assert_eq!((st.size, st.blocks, st.mtime.sec), (15, 1, 9));
+    let mut buf = [0xff; 32];
+    assert_eq!(fs.read(f, 0, &mut buf), Ok(15));
+    assert_eq!(&buf[..15], b"\0\0\0\0\0\0\0\0\0\0hello");
+    assert_eq!(fs.read(f, 12, &mut buf[..2]), Ok(2));
+    assert_eq!(&buf[..2], b"ll");
+    assert_eq!(fs.read(f, 15, &mut buf), Ok(0));
+    assert_eq!(fs.read(f, u64::MAX, &mut buf), Ok(0));
+    assert_eq!(fs.write(f, 0, b""), Ok(0));
+    assert_eq!(fs.write(f, u64::MAX, b""), Ok(0));
+    assert_eq!(fs.write(f, 0, b"HE"), Ok(2));
+    assert_eq!(fs.file_bytes(f).unwrap(), b"HE\0\0\0\0\0\0\0\0hello");
+    // Wrong types.
+    assert_eq!(fs.read(d, 0, &mut buf), Err(Errno::EISDIR));
+    assert_eq!(fs.write(d, 0, b"x"), Err(Errno::EISDIR));
+    assert_eq!(fs.truncate(d, 0), Err(Errno::EISDIR));
+    assert_eq!(fs.write(s, 0, b"x"), Err(Errno::EINVAL));
+    assert_eq!(fs.file_bytes(s), Err(Errno::EINVAL));
+    assert_eq!(fs.read(Ino(999), 0, &mut buf), Err(Errno::ENOENT));
+    // Size limit.
+    assert_eq!(fs.write(f, MAX_FILE_SIZE, b"x"), Err(Errno::EFBIG));
+    assert_eq!(fs.write(f, u64::MAX, b"x"), Err(Errno::EFBIG));
+    assert_eq!(fs.truncate(f, MAX_FILE_SIZE + 1), Err(Errno::EFBIG));
+    // Truncation.
+    fs.truncate(f, 3).unwrap();
+    assert_eq!(fs.file_bytes(f).unwrap(), b"HE\0");
+    fs.truncate(f, 6).unwrap();
+    assert_eq!(fs.file_bytes(f).unwrap(), b"HE\0\0\0\0");
+    assert_eq!(fs.used_bytes(), 6);
+    fs.truncate(f, 0).unwrap();
+    assert_eq!(fs.used_bytes(), 0);
+}
+
+#[test]
+fn capacity_limit() {
+    let mut fs = root_fs();
+    let f = mk(&mut fs, "/f", Kind::File).unwrap();
+    let g = mk(&mut fs, "/g", Kind::File).unwrap();
+    fs.set_capacity(Some(100));
+    assert_eq!(fs.write(f, 0, &[1; 80]), Ok(80));
+    assert_eq!(fs.write(g, 0, &[2; 30]), Err(Errno::ENOSPC));
+    assert_eq!(fs.write(f, 70, &[3; 40]), Err(Errno::ENOSPC));
+    assert_eq!(fs.truncate(f, 101), Err(Errno::ENOSPC));
+    assert_eq!(fs.file_bytes(f).unwrap(), &[1; 80][..]);
+    assert_eq!(fs.file_bytes(g).unwrap(), b"");
+    assert_eq!(fs.write(f, 70, &[3; 30]), Ok(30));
+    assert_eq!(fs.used_bytes(), 100);
+    assert_eq!(fs.write(f, 0, &[4; 100]), Ok(100));
+    // Lowering the limit keeps the data; shrinking still works.
+    fs.set_capacity(Some(10));
+    assert_eq!(fs.file_bytes(f).unwrap().len(), 100);
+    fs.truncate(f, 50).unwrap();
+    assert_eq!(fs.write(g, 0, b"x"), Err(Errno::ENOSPC));
+    unlink(&mut fs, "/f").unwrap();
+    assert_eq!(fs.write(g, 0, b"x"), Ok(1));
+    fs.set_capacity(None);
+    assert_eq!(fs.write(g, 0, &[0; 1000]), Ok(1000));
+}
+
+/// All entries of `dir`, by reading with cookies.
+fn list(fs: &RamFs, dir: Ino) -> Vec<DirEntry> {
+    let mut out = Vec::new();
+    let mut cookie = 0;
+    while let Some((next, entry)) = fs.read_dir(dir, cookie).unwrap() {
+        assert!(next > cookie);
+        out.push(entry);
+        cookie = next;
+    }
+    out
+}
+
+#[test]
+fn read_dir_basics() {
+    let mut fs = root_fs();
+    let root = fs.root();
+    let d = mk(&mut fs, "/d", Kind::Dir).unwrap();
+    let f = mk(&mut fs, "/d/f", Kind::File).unwrap();
+    ln_s(&mut fs, "f", "/d/l").unwrap();
+    let entries = list(&fs, d);
+    let names: Vec<&[u8]> = entries.iter().map(|e| &e.name[..]).collect();
+    assert_eq!(names, [&b"."[..], b"..", b"f", b"l"]);
+    assert_eq!(entries[0].ino, d);
+    assert_eq!(entries[1].ino, root);
+    assert_eq!((entries[2].ino, entries[2].kind), (f, Kind::File));
+    assert_eq!(entries[3].kind, Kind::Symlink);
+    assert_eq!(list(&fs, root)[1].ino, root);
+    assert_eq!(fs.read_dir(d, u64::MAX), Ok(None));
+    assert_eq!(fs.read_dir(d, 12345), Ok(None));
+    assert_eq!(fs.read_dir(f, 0), Err(Errno::ENOTDIR));
+    assert_eq!(fs.stat(d).unwrap().size, 80);
+    assert_eq!(Kind::Dir.dirent_type(), 4);
+}
+
+#[test]
+fn read_dir_cookies_survive_changes() {
+    let mut fs = root_fs();
+    let root = fs.root();
+    for i in 0..20 {
+        mk(&mut fs, &format!("/n{i:02}"), Kind::File).unwrap();
+    }
+    let mut seen: Vec<Vec<u8>> = Vec::new();
+    let mut cookie = 0;
+    let mut step = 0;
+    while let Some((next, entry)) = fs.read_dir(root, cookie).unwrap() {
+        seen.push(entry.name);
+        cookie = next;
+        step += 1;
+        // Meanwhile: remove seen and unseen entries, add new ones, and
+        // replace an unseen one by rename.
+        if step == 6 {
+            unlink(&mut fs, "/n01").unwrap();
+            unlink(&mut fs, "/n15").unwrap();
+            mk(&mut fs, "/a-new", Kind::File).unwrap();
+            mk(&mut fs, "/z-new", Kind::File).unwrap();
+            rename(&mut fs, "/n16", "/n17").unwrap();
+        }
+    }
+    let count = |name: &str| seen.iter().filter(|n| n[..] == *name.as_bytes()).count();
+    for i in 0..20 {
+        let name = format!("n{i:02}");
+        match i {
+            1 => assert_eq!(count(&name), 1, "{name}: seen before its removal"),
+            15 | 16 => assert_eq!(count(&name), 0, "{name}"),
+            _ => assert!(count(&name) <= 1, "{name} seen twice"),
+        }
+    }
+    for i in (0..20).filter(|i| ![1, 15, 16, 17].contains(i)) {
+        assert_eq!(count(&format!("n{i:02}")), 1);
+    }
+    let unique: BTreeSet<_> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len());
+}
+
+#[test]
+fn permissions() {
+    let st = |mode, uid, gid| Stat {
+        ino: Ino(5),
+        mode,
+        nlink: 1,
+        uid,
+        gid,
+        rdev: 0,
+        size: 0,
+        blocks: 0,
+        atime: Timespec::default(),
+        mtime: Timespec::default(),
+        ctime: Timespec::default(),
+    };
+    let rw = Access {
+        read: true,
+        write: true,
+        exec: false,
+    };
+    let file = st(raw::S_IFREG | 0o640, 1000, 100);
+    assert!(permission(&file, 1000, 1, &[], rw));
+    assert!(!permission(&file, 1000, 1, &[], Access::EXEC));
+    assert!(permission(&file, 1001, 100, &[], Access::READ));
+    assert!(!permission(&file, 1001, 100, &[], Access::WRITE));
+    assert!(permission(&file, 1001, 5, &[7, 100], Access::READ));
+    assert!(!permission(&file, 1001, 5, &[7], Access::READ));
+    assert!(permission(&file, 1001, 5, &[], Access::default()));
+    // The owner class applies even when it grants less than the others.
+    let odd = st(raw::S_IFREG | 0o047, 1000, 100);
+    assert!(!permission(&odd, 1000, 100, &[], Access::READ));
+    assert!(permission(&odd, 1001, 100, &[], Access::READ));
+    assert!(permission(&odd, 1001, 1, &[], rw));
+    // Root: read/write always, execute only with some x bit or on a dir.
+    assert!(permission(&st(raw::S_IFREG, 5, 5), 0, 0, &[], rw));
+    assert!(!permission(
+        &st(raw::S_IFREG | 0o666, 5, 5),
+        0,
+        0,
+        &[],
+        Access::EXEC
+    ));
+    assert!(permission(
+        &st(raw::S_IFREG | 0o001, 5, 5),
+        0,
+        0,
+        &[],
+        Access::EXEC
+    ));
+    assert!(permission(&st(raw::S_IFDIR, 5, 5), 0, 0, &[], Access::EXEC));
+}
+
+/// A temporary directory removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> Self {
+        let path = std::env::temp_dir().join(format!("vfs-test-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&path);
+        fs::create_dir_all(&path).unwrap();
+        Self(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Archives the tree under `dir` with `find . | cpio -o -H newc`, or
+/// `None` if there is no `cpio`.
+fn cpio_archive(dir: &std::path::Path) -> Option<Vec<u8>> {
+    let names = Command::new("find")
+        .arg(".")
+        .current_dir(dir)
+        .output()
+        .ok()?;
+    let mut child = Command::new("cpio")
+        .args(["-o", "-H", "newc", "--quiet"])
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    child.stdin.take()?.write_all(&names.stdout).ok()?;
+    let out = child.wait_with_output().ok()?;
+    assert!(out.status.success());
+    Some(out.stdout)
+}
+
+#[test]
+fn unpack_real_archive() {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    let tmp = TempDir::new("unpack");
+    let t = &tmp.0;
+    fs::create_dir_all(t.join("bin")).unwrap();
+    fs::create_dir_all(t.join("etc/init.d")).unwrap();
+    fs::write(t.join("bin/busybox"), b"\x7fELF fake").unwrap();
+    fs::set_permissions(t.join("bin/busybox"), fs::Permissions::from_mode(0o755)).unwrap();
+    fs::hard_link(t.join("bin/busybox"), t.join("bin/sh")).unwrap();
+    fs::hard_link(t.join("bin/busybox"), t.join("etc/init.d/rcS")).unwrap();
+    fs::write(t.join("etc/hostname"), b"ferrite\n").unwrap();
+    fs::write(t.join("etc/empty"), b"").unwrap();
+    symlink("busybox", t.join("bin/ls")).unwrap();
+    symlink("/bin/busybox", t.join("init")).unwrap();
+    let old = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
+    fs::File::open(t.join("etc"))
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let Some(archive) = cpio_archive(t) else {
+        std::eprintln!("note: `cpio` not found; unpack_real_archive skipped");
+        return;
+    };
+
+    let mut vfs = RamFs::new();
+    vfs.set_now(2_000_000_000, 0);
+    let count = vfs.unpack_cpio(&archive).unwrap();
+    assert_eq!(count, 11); // ".", 3 dirs, 5 files/links, 2 symlinks
+    let bb = lk(&vfs, "/bin/busybox").unwrap();
+    assert_eq!(vfs.file_bytes(bb).unwrap(), b"\x7fELF fake");
+    assert_eq!(lk(&vfs, "/bin/sh"), Ok(bb));
+    assert_eq!(lk(&vfs, "/etc/init.d/rcS"), Ok(bb));
+    assert_eq!(lk(&vfs, "/init"), Ok(bb));
+    assert_eq!(lk(&vfs, "/bin/ls"), Ok(bb));
+    let st = vfs.stat(bb).unwrap();
+    assert_eq!((st.nlink, st.mode), (3, raw::S_IFREG | 0o755));
+    let host = fs::metadata(t.join("bin/busybox")).unwrap();
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!((st.uid, st.gid), (host.uid(), host.gid()));
+    assert_eq!(st.mtime.sec, host.mtime());
+    let hostname = lk(&vfs, "/etc/hostname").unwrap();
+    assert_eq!(vfs.file_bytes(hostname).unwrap(), b"ferrite\n");
+    assert_eq!(
+        vfs.file_bytes(lk(&vfs, "/etc/empty").unwrap()).unwrap(),
+        b""
+    );
+    let init = vfs.lookup(vfs.root(), b"/init", false).unwrap();
+    assert_eq!(vfs.readlink(init).unwrap(), b"/bin/busybox");
+    // Directory mtimes are set after their entries were added.
+    assert_eq!(
+        vfs.stat(lk(&vfs, "/etc").unwrap()).unwrap().mtime.sec,
+        1_600_000_000
+    );
+    assert_eq!(nlink(&vfs, vfs.root()), 4);
+    assert_eq!(vfs.used_bytes(), 9 + 8);
+
+    // Unpacking again replaces files, keeps directories.
+    let etc = lk(&vfs, "/etc").unwrap();
+    vfs.unpack_cpio(&archive).unwrap();
+    assert_eq!(lk(&vfs, "/etc"), Ok(etc));
+    assert_ne!(lk(&vfs, "/etc/hostname"), Ok(hostname));
+    assert_eq!(vfs.stat(lk(&vfs, "/bin/sh").unwrap()).unwrap().nlink, 3);
+    assert_eq!(vfs.used_bytes(), 9 + 8);
+
+    // A truncated archive: the entries before the cut stay.
+    let mut vfs = RamFs::new();
+    let cut = archive.len() / 2;
+    match vfs.unpack_cpio(&archive[..cut]) {
+        Err(UnpackError::Archive {
+            offset,
+            error: cpio::Error::Truncated { .. },
+        }) => {
+            assert!(offset < cut);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(vfs.inodes.len() > 1);
+    let err = vfs.unpack_cpio(b"garbage!").unwrap_err();
+    assert!(
+        matches!(err, UnpackError::Archive { offset: 0, .. }),
+        "{err}"
+    );
+    assert_eq!(RamFs::new().unpack_cpio(&[]), Ok(0));
+}
+
+/// Minimal newc writer for hand-made entries.
+fn newc(entries: &[(&str, u32, &[u8], u32, u32)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut put = |name: &str, mode: u32, data: &[u8], ino: u32, nlink: u32| {
+        let fields = [
+            ino,
+            mode,
+            0,
+            0,
+            nlink,
+            7,
+            data.len() as u32,
+            0,
+            0,
+            1,
+            2,
+            name.len() as u32 + 1,
+            0,
+        ];
+        out.extend_from_slice(b"070701");
+        for f in fields {
+            out.extend_from_slice(format!("{f:08x}").as_bytes());
+        }
+        out.extend_from_slice(name.as_bytes());
+        out.push(0);
+        while out.len() % 4 != 0 {
+            out.push(0);
+        }
+        out.extend_from_slice(data);
+        while out.len() % 4 != 0 {
+            out.push(0);
+        }
+    };
+    for &(name, mode, data, ino, nlink) in entries {
+        put(name, mode, data, ino, nlink);
+    }
+    put("TRAILER!!!", 0, b"", 0, 1);
+    out
+}
+
+#[test]
+fn unpack_hand_made() {
+    let mut fs = RamFs::new();
+    let archive = newc(&[
+        ("a/b/file", raw::S_IFREG | 0o600, b"x", 1, 1),
+        ("dev/console", raw::S_IFCHR | 0o600, b"", 2, 1),
+        ("fifo", raw::S_IFIFO | 0o644, b"", 3, 1),
+        ("weird", 0o170_000 | 0o644, b"", 4, 1),
+        ("a/b", raw::S_IFDIR | 0o700, b"", 5, 2),
+        ("h1", raw::S_IFREG | 0o644, b"", 6, 2),
+        ("h2", raw::S_IFREG | 0o644, b"data", 6, 2),
+        ("fifo", raw::S_IFDIR | 0o755, b"", 7, 2),
+    ]);
+    assert_eq!(fs.unpack_cpio(&archive), Ok(7));
+    assert_eq!(lk(&fs, "/weird"), Err(Errno::ENOENT));
+    let ab = lk(&fs, "/a/b").unwrap();
+    assert_eq!(fs.stat(ab).unwrap().mode, raw::S_IFDIR | 0o700);
+    assert_eq!(
+        fs.stat(lk(&fs, "/a").unwrap()).unwrap().mode,
+        raw::S_IFDIR | 0o755
+    );
+    assert_eq!(fs.file_bytes(lk(&fs, "/a/b/file").unwrap()).unwrap(), b"x");
+    let console = fs.stat(lk(&fs, "/dev/console").unwrap()).unwrap();
+    assert_eq!(console.mode, raw::S_IFCHR | 0o600);
+    assert_eq!(console.rdev, encode_dev(1, 2));
+    assert_eq!(
+        fs.stat(lk(&fs, "/fifo").unwrap()).unwrap().kind(),
+        Some(Kind::Dir)
+    );
+    let h1 = lk(&fs, "/h1").unwrap();
+    assert_eq!(lk(&fs, "/h2"), Ok(h1));
+    assert_eq!(fs.file_bytes(h1).unwrap(), b"data");
+
+    // A file over a non-empty directory fails there; earlier entries stay.
+    let archive = newc(&[
+        ("new", raw::S_IFREG | 0o644, b"", 1, 1),
+        ("a", raw::S_IFREG | 0o644, b"", 2, 1),
+    ]);
+    let err = fs.unpack_cpio(&archive).unwrap_err();
+    assert_eq!(
+        err,
+        UnpackError::Fs {
+            offset: 116,
+            errno: Errno::ENOTEMPTY
+        }
+    );
+    assert!(lk(&fs, "/new").is_ok());
+    // A file path through a file.
+    let archive = newc(&[("new/x", raw::S_IFREG | 0o644, b"", 1, 1)]);
+    let err = fs.unpack_cpio(&archive).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            UnpackError::Fs {
+                offset: 0,
+                errno: Errno::ENOTDIR
+            }
+        ),
+        "{err}"
+    );
+    // The root's own entry.
+    let archive = newc(&[(".", raw::S_IFDIR | 0o700, b"", 1, 2)]);
+    assert_eq!(fs.unpack_cpio(&archive), Ok(1));
+    assert_eq!(fs.stat(fs.root()).unwrap().mode, raw::S_IFDIR | 0o700);
+    let archive = newc(&[(".", raw::S_IFREG | 0o700, b"", 1, 1)]);
+    assert!(fs.unpack_cpio(&archive).is_err());
+    // Capacity exhausted while unpacking.
+    let mut small = RamFs::new();
+    small.set_capacity(Some(2));
+    let archive = newc(&[("big", raw::S_IFREG | 0o644, b"abc", 1, 1)]);
+    assert!(matches!(
+        small.unpack_cpio(&archive),
+        Err(UnpackError::Fs {
+            errno: Errno::ENOSPC,
+            ..
+        })
+    ));
+}
+
+/// Checks the tree's invariants: `..` of every directory is its parent,
+/// directory link counts are 2 + subdirectories, file link counts match
+/// their names, every listed entry looks up to itself, `used_bytes` adds
+/// up, and (no references being open) no inode is unreachable.
+fn check_invariants(fs: &RamFs) {
+    let mut names_of: BTreeMap<Ino, u32> = BTreeMap::new();
+    let mut stack = std::vec![fs.root()];
+    let mut visited = BTreeSet::new();
+    while let Some(dir) = stack.pop() {
+        assert!(visited.insert(dir), "directory {dir:?} reached twice");
+        let entries = list(fs, dir);
+        assert_eq!(&entries[0].name[..], b".");
+        assert_eq!(entries[0].ino, dir);
+        assert_eq!(&entries[1].name[..], b"..");
+        let parent = entries[1].ino;
+        if dir == fs.root() {
+            assert_eq!(parent, dir);
+        } else {
+            assert!(fs.children(parent).contains(&dir));
+        }
+        let mut subdirs = 0;
+        for e in &entries[2..] {
+            assert_eq!(fs.lookup(dir, &e.name, false), Ok(e.ino));
+            assert_eq!(fs.stat(e.ino).unwrap().kind(), Some(e.kind));
+            if e.kind == Kind::Dir {
+                subdirs += 1;
+                stack.push(e.ino);
+            } else {
+                *names_of.entry(e.ino).or_default() += 1;
+            }
+        }
+        assert_eq!(nlink(fs, dir), 2 + subdirs, "nlink of {dir:?}");
+    }
+    for (&ino, &n) in &names_of {
+        assert_eq!(nlink(fs, ino), n);
+    }
+    assert_eq!(
+        fs.inodes.len(),
+        visited.len() + names_of.len(),
+        "leaked inodes"
+    );
+    let used: usize = fs
+        .inodes
+        .values()
+        .map(|n| {
+            if let Body::File(d) = &n.body {
+                d.len()
+            } else {
+                0
+            }
+        })
+        .sum();
+    assert_eq!(fs.used_bytes(), used as u64);
+}
+
+impl RamFs {
+    fn children(&self, ino: Ino) -> Vec<Ino> {
+        self.dir(ino)
+            .map(|d| d.inos().collect())
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Create(usize),
+    Mkdir(usize),
+    Symlink(usize, usize),
+    Link(usize, usize),
+    Unlink(usize),
+    Rmdir(usize),
+    Rename(usize, usize),
+    Write(usize, u8),
+}
+
+const PATHS: &[&str] = &[
+    "a", "b", "c", "a/a", "a/b", "b/a", "b/c", "a/a/b", "a/b/c", "b/a/a", "c/", "a/b/", "l", "a/l",
+    "l/a", "a/..", "b/.", "/",
+];
+
+fn op() -> impl Strategy<Value = Op> {
+    let p = || 0..PATHS.len();
+    prop_oneof![
+        p().prop_map(Op::Create),
+        p().prop_map(Op::Mkdir),
+        (p(), p()).prop_map(|(a, b)| Op::Symlink(a, b)),
+        (p(), p()).prop_map(|(a, b)| Op::Link(a, b)),
+        p().prop_map(Op::Unlink),
+        p().prop_map(Op::Rmdir),
+        (p(), p()).prop_map(|(a, b)| Op::Rename(a, b)),
+        (p(), any::<u8>()).prop_map(|(a, n)| Op::Write(a, n)),
+    ]
+}
+
+fn apply(fs: &mut RamFs, op: &Op) -> Result<()> {
+    let root = fs.root();
+    let path = |i: usize| PATHS[i].as_bytes();
+    match *op {
+        Op::Create(p) => mk(fs, PATHS[p], Kind::File).map(drop),
+        Op::Mkdir(p) => mk(fs, PATHS[p], Kind::Dir).map(drop),
+        Op::Symlink(t, p) => ln_s(fs, PATHS[t], PATHS[p]).map(drop),
+        Op::Link(a, b) => {
+            let ino = fs.lookup(root, path(a), false)?;
+            let (dir, name) = fs.lookup_parent(root, path(b))?;
+            fs.link(ino, dir, name)
+        }
+        Op::Unlink(p) => unlink(fs, PATHS[p]),
+        Op::Rmdir(p) => rmdir(fs, PATHS[p]),
+        Op::Rename(a, b) => rename(fs, PATHS[a], PATHS[b]),
+        Op::Write(p, n) => {
+            let ino = fs.lookup(root, path(p), true)?;
+            fs.write(ino, u64::from(n), &[n; 3]).map(drop)
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_namespace_changes_keep_invariants(ops in prop::collection::vec(op(), 1..60)) {
+        let mut fs = RamFs::new();
+        fs.set_capacity(Some(40));
+        for op in &ops {
+            let _ = apply(&mut fs, op);
+            check_invariants(&fs);
+        }
+    }
+
+    #[test]
+    fn arbitrary_paths_never_panic(path in prop::collection::vec(
+        prop_oneof![Just(b'/'), Just(b'.'), Just(b'a'), Just(b'b'), Just(b'l'), any::<u8>()], 0..64,
+    ), follow in any::<bool>()) {
+        let mut fs = RamFs::new();
+        mk(&mut fs, "/a", Kind::Dir).unwrap();
+        mk(&mut fs, "/a/b", Kind::File).unwrap();
+        ln_s(&mut fs, "a/../l", "/l").unwrap();
+        ln_s(&mut fs, "/a", "/a/l").unwrap();
+        let root = fs.root();
+        let _ = fs.lookup(root, &path, follow);
+        if let Ok((dir, name)) = fs.lookup_parent(root, &path) {
+            let _ = fs.create(dir, name, Kind::File, 0o644, 0, 0, 0);
+            let _ = fs.rename(dir, name, root, b"z");
+            let _ = fs.unlink(dir, name);
+            let _ = fs.rmdir(dir, name);
+        }
+        let _ = fs.unpack_cpio(&path);
+        check_invariants(&fs);
+    }
+}

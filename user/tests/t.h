@@ -1,0 +1,121 @@
+/*
+ * t.h: the tiny harness shared by Ferrite's guest test programs.
+ *
+ * Each test is one static program (musl-gcc -static -O2) that prints what it
+ * checks and exits 0 when every check passed. CHECK(cond) prints
+ *     <file>:<line>: CHECK failed: <expression> (errno N: <text>)
+ * on stderr and exits 1 at the first failure. Tests must also pass on real
+ * Linux; `cargo xtask utest --host` and `--linux` confirm that.
+ *
+ * Paths: tests name files by their absolute guest path ("/etc/...") through
+ * P("/etc/..."), which prefixes $FERRITE_ROOT when it is set, so the same
+ * binaries run on a development host against target/user/rootfs.
+ */
+#ifndef FERRITE_T_H
+#define FERRITE_T_H
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* The test's name, used as the prefix of every line it prints. */
+#ifndef T_NAME
+#define T_NAME "test"
+#endif
+
+#define T_FAIL(expr_text)                                                     \
+    do {                                                                      \
+        int t_errno_ = errno;                                                 \
+        fflush(stdout);                                                       \
+        fprintf(stderr, "%s:%d: CHECK failed: %s (errno %d: %s)\n", __FILE__, \
+                __LINE__, expr_text, t_errno_, strerror(t_errno_));           \
+        fflush(stderr);                                                       \
+        _exit(1);                                                             \
+    } while (0)
+
+/* Fails the test unless cond holds. The errno shown is whatever errno
+ * holds at that point (the last failing call's, if any). */
+#define CHECK(cond)                    \
+    do {                               \
+        if (!(cond)) T_FAIL(#cond);    \
+    } while (0)
+
+/* call must fail with -1 and set errno to e. */
+#define CHECK_ERR(call, e)                                                    \
+    do {                                                                      \
+        errno = 0;                                                            \
+        long t_r_ = (long)(call);                                             \
+        if (t_r_ != -1 || errno != (e)) {                                     \
+            int t_errno_ = errno;                                             \
+            fflush(stdout);                                                   \
+            fprintf(stderr,                                                   \
+                    "%s:%d: CHECK failed: %s == -1 with errno %s "            \
+                    "(got %ld, errno %d: %s)\n",                              \
+                    __FILE__, __LINE__, #call, #e, t_r_, t_errno_,            \
+                    strerror(t_errno_));                                      \
+            fflush(stderr);                                                   \
+            _exit(1);                                                         \
+        }                                                                     \
+    } while (0)
+
+/* Prints one progress line: "<name>: <what>". */
+#define SAY(...)                              \
+    do {                                      \
+        printf("%s: ", T_NAME);               \
+        printf(__VA_ARGS__);                  \
+        printf("\n");                         \
+        fflush(stdout);                       \
+    } while (0)
+
+/* The host path of a guest path: $FERRITE_ROOT + path. */
+static inline const char *P(const char *path)
+{
+    const char *root = getenv("FERRITE_ROOT");
+    if (!root || !*root) return path;
+    size_t n = strlen(root) + strlen(path) + 1;
+    char *b = malloc(n); /* never freed: tests are short-lived */
+    if (!b) return path;
+    snprintf(b, n, "%s%s", root, path);
+    return b;
+}
+
+/* Runs fn(arg) in a forked child and returns the child's wait status. */
+static inline int t_in_child(void (*fn)(void *), void *arg)
+{
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        fn(arg);
+        _exit(0);
+    }
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    return status;
+}
+
+/* fn(arg) must die of signal sig in a child. */
+#define CHECK_KILLED_BY(fn, arg, sig)                                         \
+    do {                                                                      \
+        int t_st_ = t_in_child((fn), (arg));                                  \
+        if (!(WIFSIGNALED(t_st_) && WTERMSIG(t_st_) == (sig))) {              \
+            fflush(stdout);                                                   \
+            fprintf(stderr,                                                   \
+                    "%s:%d: CHECK failed: %s(%s) killed by %s "               \
+                    "(wait status %#x: %s %d)\n",                             \
+                    __FILE__, __LINE__, #fn, #arg, #sig, t_st_,               \
+                    WIFSIGNALED(t_st_) ? "signal" : "exit",                   \
+                    WIFSIGNALED(t_st_) ? WTERMSIG(t_st_) : WEXITSTATUS(t_st_)); \
+            fflush(stderr);                                                   \
+            _exit(1);                                                         \
+        }                                                                     \
+    } while (0)
+
+#endif

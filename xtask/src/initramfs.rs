@@ -1,0 +1,306 @@
+//! The test initramfs (`cargo xtask initramfs`).
+//!
+//! ```text
+//! user/init/init.c     ──musl-gcc──►  target/user/init
+//! user/tests/<name>.c  ──musl-gcc──►  target/user/tests/<name>
+//!                                          │ staged in target/user/rootfs/:
+//!                                          │   /init, /tests/<name>,
+//!                                          │   /etc/ferrite-test.txt,
+//!                                          │   /bin/busybox (host's static one)
+//!                                          ▼
+//!          find . | sort | cpio -o -H newc ──► target/ferrite/initramfs.cpio
+//! ```
+//!
+//! A program is recompiled only when its output is older than its source,
+//! a header next to it, or this file (which holds the compiler flags). The
+//! staging tree is rebuilt on every call with fixed owners, modes and
+//! mtimes, and packed in sorted order, so the same inputs give the same
+//! archive bytes.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, SystemTime};
+
+use crate::deps;
+use crate::util::{self, Args, Result};
+
+/// Content of `/etc/ferrite-test.txt`; `user/tests/file_read.c` checks it.
+pub const FERRITE_TEST_TXT: &str = "ferrite test file\nline 2: 0123456789\n";
+
+/// Flags for every test program.
+const TEST_CFLAGS: &[&str] = &["-static", "-O2", "-g", "-Wall", "-Wextra", "-Werror"];
+/// `/init` is freestanding: no libc, its own `_start` (see init.c).
+const INIT_CFLAGS: &[&str] = &[
+    "-static",
+    "-O2",
+    "-g",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+    "-nostdlib",
+    "-ffreestanding",
+    "-fno-builtin",
+    "-fno-stack-protector",
+    "-fno-pie",
+    "-no-pie",
+];
+
+/// `cargo xtask initramfs`.
+pub fn cmd(args: Args) -> Result<ExitCode> {
+    args.finish()?;
+    deps::ensure()?;
+    let cpio = build()?;
+    println!("{}", cpio.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `target/user`: compiled guest programs and the staging tree.
+pub fn user_dir() -> PathBuf {
+    util::root().join("target").join("user")
+}
+
+/// `target/user/rootfs`: the tree that is packed (and that `utest --host`
+/// runs against).
+pub fn rootfs_dir() -> PathBuf {
+    user_dir().join("rootfs")
+}
+
+/// `target/ferrite/initramfs.cpio`, which `qemu::Config::new` picks up.
+pub fn cpio_path() -> PathBuf {
+    util::out_dir().join("initramfs.cpio")
+}
+
+/// One guest program: a C source and where its binary goes.
+struct Program {
+    source: PathBuf,
+    output: PathBuf,
+    /// Path inside the initramfs.
+    guest: String,
+    cflags: &'static [&'static str],
+    /// Files whose change forces a rebuild, besides the source.
+    deps: Vec<PathBuf>,
+}
+
+/// Every guest program: `/init` and `user/tests/*.c`, sorted by name.
+fn programs() -> Result<Vec<Program>> {
+    let root = util::root();
+    let this_file = root.join("xtask").join("src").join("initramfs.rs");
+    let out = user_dir();
+    let mut list = vec![Program {
+        source: root.join("user").join("init").join("init.c"),
+        output: out.join("init"),
+        guest: "init".into(),
+        cflags: INIT_CFLAGS,
+        deps: vec![this_file.clone()],
+    }];
+    let tests_dir = root.join("user").join("tests");
+    let mut sources = Vec::new();
+    let mut headers = vec![this_file];
+    for entry in
+        fs::read_dir(&tests_dir).map_err(|e| format!("cannot read {}: {e}", tests_dir.display()))?
+    {
+        let path = entry?.path();
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("c") => sources.push(path),
+            Some("h") => headers.push(path),
+            _ => {}
+        }
+    }
+    sources.sort();
+    for source in sources {
+        let name = source
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .ok_or_else(|| format!("bad test file name {}", source.display()))?
+            .to_string();
+        list.push(Program {
+            output: out.join("tests").join(&name),
+            guest: format!("tests/{name}"),
+            source,
+            cflags: TEST_CFLAGS,
+            deps: headers.clone(),
+        });
+    }
+    Ok(list)
+}
+
+fn mtime(path: &Path) -> Option<SystemTime> {
+    fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// Whether `p.output` is missing or older than anything it is built from.
+fn stale(p: &Program) -> bool {
+    let Some(built) = mtime(&p.output) else {
+        return true;
+    };
+    std::iter::once(&p.source)
+        .chain(&p.deps)
+        .any(|input| mtime(input).is_none_or(|t| t > built))
+}
+
+/// Compiles the stale programs (in parallel), then stages and packs the
+/// initramfs. Returns the path of the archive.
+pub fn build() -> Result<PathBuf> {
+    let programs = programs()?;
+    compile(&programs)?;
+    let rootfs = rootfs_dir();
+    stage(&programs, &rootfs)?;
+    let cpio = cpio_path();
+    pack(&rootfs, &cpio)?;
+    let size = fs::metadata(&cpio)?.len();
+    println!(
+        "initramfs: {} ({} KiB, {} programs + busybox)",
+        rel(&cpio),
+        size.div_ceil(1024),
+        programs.len()
+    );
+    Ok(cpio)
+}
+
+fn compile(programs: &[Program]) -> Result {
+    fs::create_dir_all(user_dir().join("tests"))?;
+    let todo: Vec<&Program> = programs.iter().filter(|p| stale(p)).collect();
+    if todo.is_empty() {
+        println!("initramfs: {} programs up to date", programs.len());
+        return Ok(());
+    }
+    let mut running: Vec<(&Program, Child)> = Vec::new();
+    for p in &todo {
+        println!("initramfs: cc {} -> {}", rel(&p.source), rel(&p.output));
+        // Remove first: a failed compile must not leave an old binary that
+        // looks up to date.
+        let _ = fs::remove_file(&p.output);
+        let child = Command::new("musl-gcc")
+            .args(p.cflags)
+            .arg("-o")
+            .arg(&p.output)
+            .arg(&p.source)
+            .stdin(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot run musl-gcc (package musl-tools): {e}"))?;
+        running.push((p, child));
+    }
+    let mut failed = Vec::new();
+    for (p, mut child) in running {
+        if !child.wait()?.success() {
+            failed.push(rel(&p.source));
+        }
+    }
+    if !failed.is_empty() {
+        return Err(format!("musl-gcc failed for {}", failed.join(", ")).into());
+    }
+    println!(
+        "initramfs: compiled {} of {} programs",
+        todo.len(),
+        programs.len()
+    );
+    Ok(())
+}
+
+/// The mtime given to every staged file: `$SOURCE_DATE_EPOCH` or 0.
+fn fixed_mtime() -> SystemTime {
+    let secs = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
+}
+
+/// Rebuilds the staging tree from scratch.
+fn stage(programs: &[Program], rootfs: &Path) -> Result {
+    if rootfs.exists() {
+        fs::remove_dir_all(rootfs)?;
+    }
+    for dir in ["", "bin", "etc", "tests"] {
+        fs::create_dir_all(rootfs.join(dir))?;
+    }
+    for p in programs {
+        install(&p.output, &rootfs.join(&p.guest), 0o755)?;
+    }
+    let busybox = Path::new("/bin/busybox");
+    if !busybox.is_file() {
+        return Err(
+            "/bin/busybox is missing (Debian package busybox-static; see `cargo xtask deps`)"
+                .into(),
+        );
+    }
+    install(busybox, &rootfs.join("bin").join("busybox"), 0o755)?;
+    let txt = rootfs.join("etc").join("ferrite-test.txt");
+    fs::write(&txt, FERRITE_TEST_TXT)?;
+    set_attrs(&txt, 0o644)?;
+    // Directories last: filling them moved their mtimes.
+    for dir in ["bin", "etc", "tests", ""] {
+        set_attrs(&rootfs.join(dir), 0o755)?;
+    }
+    Ok(())
+}
+
+fn install(from: &Path, to: &Path, mode: u32) -> Result {
+    fs::copy(from, to)
+        .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))?;
+    set_attrs(to, mode)
+}
+
+fn set_attrs(path: &Path, mode: u32) -> Result {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode))?;
+    fs::File::open(path)?.set_modified(fixed_mtime())?;
+    Ok(())
+}
+
+/// `find . | LC_ALL=C sort | cpio -o -H newc --owner=0:0` inside `rootfs`,
+/// written to a temporary file and renamed over `out`.
+fn pack(rootfs: &Path, out: &Path) -> Result {
+    fs::create_dir_all(out.parent().ok_or("bad initramfs path")?)?;
+    let tmp = out.with_extension("cpio.tmp");
+    let file = fs::File::create(&tmp)?;
+    let status = Command::new("sh")
+        .args([
+            "-c",
+            "find . | LC_ALL=C sort | cpio -o -H newc --owner=0:0 --reproducible --quiet",
+        ])
+        .current_dir(rootfs)
+        .stdin(Stdio::null())
+        .stdout(file)
+        .status()
+        .map_err(|e| format!("cannot run sh/cpio: {e}"))?;
+    if !status.success() {
+        let _ = fs::remove_file(&tmp);
+        return Err(format!("cpio failed ({status})").into());
+    }
+    fs::rename(&tmp, out)?;
+    Ok(())
+}
+
+/// `path` relative to the workspace root, for progress lines.
+fn rel(path: &Path) -> String {
+    let root = util::root();
+    path.strip_prefix(&root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_init_first_then_sorted_tests() {
+        let list = programs().unwrap();
+        assert_eq!(list[0].guest, "init");
+        let names: Vec<&str> = list[1..].iter().map(|p| p.guest.as_str()).collect();
+        assert!(names.contains(&"tests/hello"), "{names:?}");
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted);
+    }
+
+    #[test]
+    fn test_file_matches_file_read_c() {
+        let src = fs::read_to_string(util::root().join("user/tests/file_read.c")).unwrap();
+        let escaped = FERRITE_TEST_TXT.replace('\n', "\\n");
+        assert!(src.contains(&format!("\"{escaped}\"")));
+    }
+}
