@@ -187,3 +187,18 @@ impl BootInfo {
         }
     }
 }
+
+impl BootInfo {
+    /// The initramfs image given with `-initrd`, read through the direct
+    /// map. Its frames are reserved at boot and never handed out, so the
+    /// slice stays valid for the life of the kernel.
+    pub fn initrd_bytes(&self) -> Option<&'static [u8]> {
+        let m = self.initrd?;
+        let len = usize::try_from(m.size).ok()?;
+        m.paddr.checked_add(m.size)?;
+        // SAFETY: [paddr, paddr + size) is the boot module, reserved from
+        // the frame allocator in `kbase_boot_entry` (never reused) and
+        // covered by the direct map (which spans all RAM); nothing writes it.
+        Some(unsafe { core::slice::from_raw_parts(PhysAddr(m.paddr).to_virt().0 as *const u8, len) })
+    }
+}

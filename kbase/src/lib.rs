@@ -25,6 +25,7 @@ pub mod console;
 pub mod ktest;
 pub mod mm;
 pub mod panic;
+pub mod random;
 mod rt;
 mod selftest;
 pub mod sync;
@@ -73,6 +74,7 @@ extern "C" fn kbase_boot_entry(start_info: u64) -> ! {
     arch::init_bsp_early();
     console::init();
     time::calibrate();
+    time::read_rtc();
 
     let mut info = BootInfo::empty();
     if let Err(e) = boot_info::parse(start_info, &mut info) {

@@ -88,3 +88,65 @@ pub fn spin_delay_ns(ns: u64) {
         cpu::pause();
     }
 }
+
+/// Wall-clock seconds since the Unix epoch at `TSC_BOOT`, read from the CMOS
+/// real-time clock once at boot (0 if the RTC looked invalid).
+static BOOT_EPOCH_SECS: AtomicU64 = AtomicU64::new(0);
+
+/// Reads the CMOS RTC (ports 0x70/0x71): waits out an update in progress,
+/// reads twice until stable, converts BCD and 12-hour formats.
+pub(crate) fn read_rtc() {
+    fn reg(r: u8) -> u8 {
+        outb(0x70, r);
+        inb(0x71)
+    }
+    let read_all = || {
+        let mut spins = 0;
+        while reg(0x0a) & 0x80 != 0 && spins < 1_000_000 {
+            spins += 1;
+        }
+        [reg(0x00), reg(0x02), reg(0x04), reg(0x07), reg(0x08), reg(0x09), reg(0x32)]
+    };
+    let mut a = read_all();
+    for _ in 0..5 {
+        let b = read_all();
+        if a == b {
+            break;
+        }
+        a = b;
+    }
+    let status_b = reg(0x0b);
+    let bcd = |v: u8| if status_b & 0x04 == 0 { (v & 0x0f) + (v >> 4) * 10 } else { v };
+    let [s, m, h, d, mo, y, c] = a;
+    let (sec, min) = (u64::from(bcd(s)), u64::from(bcd(m)));
+    let mut hour = u64::from(bcd(h & 0x7f));
+    if status_b & 0x02 == 0 && h & 0x80 != 0 {
+        hour = (hour % 12) + 12;
+    }
+    let day = u64::from(bcd(d));
+    let month = u64::from(bcd(mo));
+    let century = if c != 0 && c != 0xff { u64::from(bcd(c)) } else { 20 };
+    let year = century * 100 + u64::from(bcd(y));
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 || year < 1970 {
+        return;
+    }
+    let secs = days_from_civil(year, month, day) * 86_400 + hour * 3600 + min * 60 + sec;
+    BOOT_EPOCH_SECS.store(secs, Ordering::Relaxed);
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+/// `days_from_civil`).
+fn days_from_civil(y: u64, m: u64, d: u64) -> u64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Wall-clock time in nanoseconds since the Unix epoch.
+pub fn realtime_ns() -> u64 {
+    BOOT_EPOCH_SECS.load(Ordering::Relaxed).saturating_mul(1_000_000_000).saturating_add(uptime_ns())
+}

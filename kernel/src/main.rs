@@ -39,6 +39,27 @@ fn main(info: &'static BootInfo) -> ! {
         let (_, failed) = kbase::ktest::run_all(filter);
         qemu::exit(if failed == 0 { ExitCode::Success } else { ExitCode::Failure });
     }
-    kprintln!("ferrite: no init yet (user space arrives with the next issue); powering off");
-    qemu::exit(ExitCode::Success)
+    start_user_space(info, &args)
+}
+
+/// Unpacks the initramfs and starts init as pid 1, as Linux does: `rdinit=`
+/// (default `/init`) from the initramfs, else `init=`, else the usual
+/// fallbacks. Words after `--` on the command line are init's arguments.
+fn start_user_space(info: &'static BootInfo, args: &cmdline::KernelArgs<'_>) -> ! {
+    linux::init(info.initrd_bytes());
+    let init_args: alloc::vec::Vec<&str> = args.init_args.iter().collect();
+    let candidates = [args.rdinit.unwrap_or("/init"), args.init.unwrap_or("/sbin/init"), "/sbin/init", "/etc/init", "/bin/init", "/bin/sh"];
+    for path in candidates {
+        match linux::start_init(path, &init_args) {
+            Ok(()) => {
+                kprintln!("ferrite: user space: ready (init is {path})");
+                loop {
+                    kbase::task::sleep_ns(1_000_000_000);
+                }
+            }
+            Err(e) => log::debug!("init candidate {path}: {e}"),
+        }
+    }
+    kprintln!("ferrite: no working init found (tried /init, init=, /sbin/init, /etc/init, /bin/init, /bin/sh); powering off");
+    qemu::exit(ExitCode::Failure)
 }

@@ -1,0 +1,114 @@
+//! execve: from a path, arguments and environment to a fresh address space
+//! and the first user-mode register state.
+//!
+//! Static ELF executables (ET_EXEC and static-PIE) and `#!` scripts are
+//! supported; a program that asks for a dynamic loader (PT_INTERP) gets
+//! ENOEXEC until the dynamic-linking work.
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use kbase::arch::trap::TrapFrame;
+use vfs::{Ino, Kind};
+
+use crate::errno::{EACCES, ENOEXEC, Errno, mm};
+use crate::mm::{Backing, MIN_ADDR, PIE_BASE, Prot, STACK_SIZE, STACK_TOP, Vm, Vma};
+
+/// A loaded image, ready to replace the caller's.
+pub struct Image {
+    pub vm: Vm,
+    pub entry: u64,
+    pub sp: u64,
+}
+
+/// Reads an executable file of the root fs (must be a regular file with
+/// some execute bit, as Linux requires).
+fn read_executable(cwd: Ino, path: &[u8]) -> Result<Arc<[u8]>, Errno> {
+    crate::fs::with(|fs| {
+        let ino = fs.lookup(cwd, path, true)?;
+        let st = fs.stat(ino)?;
+        if st.kind() == Some(Kind::Dir) || st.kind() != Some(Kind::File) || st.mode & 0o111 == 0 {
+            return Err(EACCES);
+        }
+        Ok(Arc::from(fs.file_bytes(ino)?))
+    })
+}
+
+/// Builds the new image for `path` with `argv` and `envp`.
+pub fn load(cwd: Ino, path: &[u8], mut argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Result<Image, Errno> {
+    let mut data = read_executable(cwd, path)?;
+    let mut exec_path = path.to_vec();
+    // One level of `#!`: interpreter [arg] script args...
+    if let Some(sb) = elfload::parse_shebang(&data) {
+        let sb = sb.map_err(|_| ENOEXEC)?;
+        let interp = sb.interpreter.to_vec();
+        let mut new_argv = alloc::vec![interp.clone()];
+        if let Some(a) = sb.arg {
+            new_argv.push(a.to_vec());
+        }
+        new_argv.push(path.to_vec());
+        new_argv.extend(argv.into_iter().skip(1));
+        argv = new_argv;
+        data = read_executable(cwd, &interp)?;
+        exec_path = interp;
+        if elfload::parse_shebang(&data).is_some() {
+            return Err(crate::errno::ELOOP_SCRIPT);
+        }
+    }
+    let probe = elfload::plan(&data, 0).map_err(|e| {
+        log::debug!("execve: {}: {e}", core::str::from_utf8(&exec_path).unwrap_or("?"));
+        ENOEXEC
+    })?;
+    if probe.interp.is_some() {
+        log::info!("execve: {}: dynamically linked programs are not supported yet", core::str::from_utf8(&exec_path).unwrap_or("?"));
+        return Err(ENOEXEC);
+    }
+    let plan = if probe.is_pie { elfload::plan(&data, PIE_BASE).map_err(|_| ENOEXEC)? } else { probe };
+
+    let mut vm = Vm::new()?;
+    for seg in &plan.segments {
+        if seg.vaddr < MIN_ADDR {
+            return Err(ENOEXEC);
+        }
+        let prot = Prot { read: seg.prot.read, write: seg.prot.write, exec: seg.prot.exec };
+        let backing = Backing::File { data: data.clone(), offset: seg.file_offset, len: seg.file_len };
+        vm.insert(seg.vaddr, Vma { end: seg.vaddr + seg.mem_len, prot, backing, shared: false }).map_err(|_| ENOEXEC)?;
+    }
+    vm.brk_start = plan.brk_start;
+    vm.brk = plan.brk_start;
+    let stack_prot = Prot { read: true, write: true, exec: plan.is_stack_executable };
+    vm.insert(STACK_TOP - STACK_SIZE, Vma { end: STACK_TOP, prot: stack_prot, backing: Backing::Anon, shared: false })?;
+
+    let mut random = [0u8; 16];
+    kbase::random::fill(&mut random);
+    let hwcap = u64::from(kbase::arch::cpu::cpuid(1, 0).edx);
+    let auxv = [
+        (elfload::AT_PHDR, plan.phdr_vaddr),
+        (elfload::AT_PHENT, u64::from(plan.phent)),
+        (elfload::AT_PHNUM, u64::from(plan.phnum)),
+        (elfload::AT_PAGESZ, 4096),
+        (elfload::AT_BASE, 0),
+        (elfload::AT_FLAGS, 0),
+        (elfload::AT_ENTRY, plan.entry),
+        (elfload::AT_UID, 0),
+        (elfload::AT_EUID, 0),
+        (elfload::AT_GID, 0),
+        (elfload::AT_EGID, 0),
+        (elfload::AT_SECURE, 0),
+        (elfload::AT_HWCAP, hwcap),
+        (elfload::AT_CLKTCK, 100),
+        (elfload::AT_HWCAP2, 0),
+    ];
+    let args: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
+    let env: Vec<&[u8]> = envp.iter().map(|a| a.as_slice()).collect();
+    let img = elfload::build_stack(STACK_TOP, &args, &env, &auxv, &exec_path, random, b"x86_64")
+        .map_err(|e| crate::errno::Errno(e.errno() as i32))?;
+    vm.populate(img.sp, STACK_TOP)?;
+    vm.space_mut().write_bytes(img.sp, &img.bytes).map_err(mm)?;
+    Ok(Image { vm, entry: plan.entry, sp: img.sp })
+}
+
+/// The first register state of an image.
+pub fn initial_frame(img: &Image) -> TrapFrame {
+    TrapFrame::new_user(img.entry, img.sp)
+}

@@ -1,0 +1,362 @@
+//! Open files and the per-process descriptor table.
+//!
+//! Everything a descriptor can name (a file of the root fs, the console, a
+//! pipe end, later sockets and devices) implements [`File`]. Descriptors
+//! hold `Arc<dyn File>`, so `dup` and `fork` share the open file (and its
+//! offset), as on Linux.
+
+use alloc::collections::VecDeque;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use kbase::task::{Mutex, WaitQueue};
+use vfs::{Ino, Stat};
+
+use crate::errno::{EAGAIN, EBADF, EINVAL, EMFILE, ENOTDIR, ENOTTY, EPIPE, ESPIPE, Errno};
+
+/// The `O_*` status flags kept with an open file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenFlags(pub u32);
+
+impl OpenFlags {
+    pub const ACCMODE: u32 = 3;
+    pub const RDONLY: u32 = 0;
+    pub const WRONLY: u32 = 1;
+    pub const RDWR: u32 = 2;
+    pub const CREAT: u32 = 0o100;
+    pub const EXCL: u32 = 0o200;
+    pub const NOCTTY: u32 = 0o400;
+    pub const TRUNC: u32 = 0o1000;
+    pub const APPEND: u32 = 0o2000;
+    pub const NONBLOCK: u32 = 0o4000;
+    pub const DIRECTORY: u32 = 0o200000;
+    pub const NOFOLLOW: u32 = 0o400000;
+    pub const CLOEXEC: u32 = 0o2000000;
+    pub const PATH: u32 = 0o10000000;
+
+    pub fn is_append(self) -> bool {
+        self.0 & Self::APPEND != 0
+    }
+    pub fn can_read(self) -> bool {
+        self.0 & Self::PATH == 0 && matches!(self.0 & Self::ACCMODE, Self::RDONLY | Self::RDWR)
+    }
+    pub fn can_write(self) -> bool {
+        self.0 & Self::PATH == 0 && matches!(self.0 & Self::ACCMODE, Self::WRONLY | Self::RDWR)
+    }
+}
+
+/// An open file description.
+pub trait File: Send + Sync {
+    fn read(&self, _buf: &mut [u8]) -> Result<usize, Errno> {
+        Err(EINVAL)
+    }
+    fn write(&self, _data: &[u8]) -> Result<usize, Errno> {
+        Err(EINVAL)
+    }
+    fn pread(&self, _off: u64, _buf: &mut [u8]) -> Result<usize, Errno> {
+        Err(ESPIPE)
+    }
+    fn pwrite(&self, _off: u64, _data: &[u8]) -> Result<usize, Errno> {
+        Err(ESPIPE)
+    }
+    fn seek(&self, _off: i64, _whence: u32) -> Result<u64, Errno> {
+        Err(ESPIPE)
+    }
+    fn stat(&self) -> Result<Stat, Errno>;
+    fn ioctl(&self, _cmd: u32, _arg: u64) -> Result<usize, Errno> {
+        Err(ENOTTY)
+    }
+    /// Encoded `linux_dirent64` records, at most `max_len` bytes.
+    fn getdents(&self, _max_len: usize) -> Result<Vec<u8>, Errno> {
+        Err(ENOTDIR)
+    }
+    /// The inode in the root fs, for files that live there.
+    fn ino(&self) -> Option<Ino> {
+        None
+    }
+    fn flags(&self) -> OpenFlags;
+}
+
+/// Highest number of descriptors per process (RLIMIT_NOFILE default).
+pub const MAX_FDS: usize = 1024;
+
+#[derive(Clone)]
+struct Slot {
+    file: Arc<dyn File>,
+    cloexec: bool,
+}
+
+/// A process's descriptor table.
+#[derive(Clone, Default)]
+pub struct FdTable {
+    slots: Vec<Option<Slot>>,
+}
+
+impl FdTable {
+    pub fn get(&self, fd: i32) -> Result<Arc<dyn File>, Errno> {
+        usize::try_from(fd)
+            .ok()
+            .and_then(|i| self.slots.get(i))
+            .and_then(|s| s.as_ref())
+            .map(|s| s.file.clone())
+            .ok_or(EBADF)
+    }
+
+    /// Installs `file` at the lowest free descriptor `>= min`.
+    pub fn insert(&mut self, file: Arc<dyn File>, cloexec: bool, min: usize) -> Result<i32, Errno> {
+        let i = (min..MAX_FDS).find(|&i| self.slots.get(i).is_none_or(|s| s.is_none())).ok_or(EMFILE)?;
+        self.put(i, file, cloexec);
+        Ok(i as i32)
+    }
+
+    /// Installs `file` at exactly `fd`, closing what was there.
+    pub fn insert_at(&mut self, fd: i32, file: Arc<dyn File>, cloexec: bool) -> Result<(), Errno> {
+        let i = usize::try_from(fd).ok().filter(|&i| i < MAX_FDS).ok_or(EBADF)?;
+        self.put(i, file, cloexec);
+        Ok(())
+    }
+
+    fn put(&mut self, i: usize, file: Arc<dyn File>, cloexec: bool) {
+        if self.slots.len() <= i {
+            self.slots.resize(i + 1, None);
+        }
+        self.slots[i] = Some(Slot { file, cloexec });
+    }
+
+    pub fn remove(&mut self, fd: i32) -> Result<Arc<dyn File>, Errno> {
+        let slot = usize::try_from(fd).ok().and_then(|i| self.slots.get_mut(i)).ok_or(EBADF)?;
+        slot.take().map(|s| s.file).ok_or(EBADF)
+    }
+
+    pub fn cloexec(&self, fd: i32) -> Result<bool, Errno> {
+        usize::try_from(fd)
+            .ok()
+            .and_then(|i| self.slots.get(i))
+            .and_then(|s| s.as_ref())
+            .map(|s| s.cloexec)
+            .ok_or(EBADF)
+    }
+
+    pub fn set_cloexec(&mut self, fd: i32, on: bool) -> Result<(), Errno> {
+        let s = usize::try_from(fd)
+            .ok()
+            .and_then(|i| self.slots.get_mut(i))
+            .and_then(|s| s.as_mut())
+            .ok_or(EBADF)?;
+        s.cloexec = on;
+        Ok(())
+    }
+
+    /// Closes every close-on-exec descriptor (execve).
+    pub fn close_on_exec(&mut self) {
+        for s in self.slots.iter_mut() {
+            if s.as_ref().is_some_and(|s| s.cloexec) {
+                *s = None;
+            }
+        }
+    }
+}
+
+/// The kernel console (COM1) as a file: fds 0-2 of init.
+pub struct Console;
+
+impl File for Console {
+    fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        // Polled until the tty layer (issue 4) brings interrupts and a line
+        // discipline: return what has arrived, sleeping between polls.
+        loop {
+            let mut n = 0;
+            while n < buf.len() {
+                match kbase::arch::serial::try_read() {
+                    Some(b) => {
+                        buf[n] = if b == b'\r' { b'\n' } else { b };
+                        n += 1;
+                    }
+                    None => break,
+                }
+            }
+            if n > 0 {
+                return Ok(n);
+            }
+            kbase::task::sleep_ns(10_000_000);
+        }
+    }
+
+    fn write(&self, data: &[u8]) -> Result<usize, Errno> {
+        kbase::console::write_bytes(data);
+        Ok(data.len())
+    }
+
+    fn stat(&self) -> Result<Stat, Errno> {
+        Ok(Stat {
+            ino: Ino(0),
+            mode: 0o020620,
+            nlink: 1,
+            uid: 0,
+            gid: 5,
+            rdev: vfs::encode_dev(5, 1),
+            size: 0,
+            blocks: 0,
+            atime: vfs::Timespec::default(),
+            mtime: vfs::Timespec::default(),
+            ctime: vfs::Timespec::default(),
+        })
+    }
+
+    fn ioctl(&self, cmd: u32, arg: u64) -> Result<usize, Errno> {
+        use linux_raw_sys::ioctl::{TCGETS, TIOCGWINSZ};
+        match cmd {
+            TIOCGWINSZ => {
+                // struct winsize { u16 rows, cols, xpixel, ypixel }
+                let mut ws = crate::uaccess::Out::new(8);
+                ws.u16(0, 24).u16(2, 80);
+                ws.write_to(arg)?;
+                Ok(0)
+            }
+            TCGETS => {
+                // The kernel's struct termios (36 bytes: four flag words,
+                // c_line, c_cc[19]; not libc's larger one): a cooked,
+                // echoing terminal.
+                let mut t = crate::uaccess::Out::new(36);
+                t.u32(0, 0o2400) // c_iflag: ICRNL | IXON
+                    .u32(4, 0o5) // c_oflag: OPOST | ONLCR
+                    .u32(8, 0o277) // c_cflag: B38400 | CS8 | CREAD
+                    .u32(12, 0o105073); // c_lflag: ISIG|ICANON|ECHO|ECHOE|ECHOK|ECHOCTL|ECHOKE|IEXTEN
+                t.bytes(17, &[3, 28, 127, 21, 4, 0, 1, 0, 17, 19, 26, 0, 18, 15, 23, 22]);
+                t.write_to(arg)?;
+                Ok(0)
+            }
+            _ => Err(ENOTTY),
+        }
+    }
+
+    fn flags(&self) -> OpenFlags {
+        OpenFlags(OpenFlags::RDWR)
+    }
+}
+
+/// The shared buffer of a pipe.
+struct PipeBuf {
+    data: Mutex<VecDeque<u8>>,
+    readers: AtomicUsize,
+    writers: AtomicUsize,
+    /// Woken when data arrives, space frees up, or an end closes.
+    changed: WaitQueue,
+}
+
+const PIPE_CAPACITY: usize = 65536;
+
+/// One end of a pipe.
+pub struct PipeEnd {
+    buf: Arc<PipeBuf>,
+    is_writer: bool,
+    flags: OpenFlags,
+}
+
+/// Makes a connected (read end, write end) pair.
+pub fn pipe(flags: u32) -> (Arc<PipeEnd>, Arc<PipeEnd>) {
+    let buf = Arc::new(PipeBuf {
+        data: Mutex::new(VecDeque::new()),
+        readers: AtomicUsize::new(1),
+        writers: AtomicUsize::new(1),
+        changed: WaitQueue::new(),
+    });
+    let nb = flags & OpenFlags::NONBLOCK;
+    (
+        Arc::new(PipeEnd { buf: buf.clone(), is_writer: false, flags: OpenFlags(OpenFlags::RDONLY | nb) }),
+        Arc::new(PipeEnd { buf, is_writer: true, flags: OpenFlags(OpenFlags::WRONLY | nb) }),
+    )
+}
+
+impl Drop for PipeEnd {
+    fn drop(&mut self) {
+        if self.is_writer {
+            self.buf.writers.fetch_sub(1, Ordering::AcqRel);
+        } else {
+            self.buf.readers.fetch_sub(1, Ordering::AcqRel);
+        }
+        self.buf.changed.wake_all();
+    }
+}
+
+impl File for PipeEnd {
+    fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        if self.is_writer {
+            return Err(EBADF);
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let nonblock = self.flags.0 & OpenFlags::NONBLOCK != 0;
+        let n = self.buf.changed.wait_until(|| {
+            let mut d = self.buf.data.try_lock()?;
+            if d.is_empty() {
+                if self.buf.writers.load(Ordering::Acquire) == 0 {
+                    return Some(Ok(0));
+                }
+                return nonblock.then_some(Err(EAGAIN));
+            }
+            let n = buf.len().min(d.len());
+            for (i, b) in d.drain(..n).enumerate() {
+                buf[i] = b;
+            }
+            Some(Ok(n))
+        })?;
+        self.buf.changed.wake_all();
+        Ok(n)
+    }
+
+    fn write(&self, data: &[u8]) -> Result<usize, Errno> {
+        if !self.is_writer {
+            return Err(EBADF);
+        }
+        let nonblock = self.flags.0 & OpenFlags::NONBLOCK != 0;
+        let mut done = 0;
+        while done < data.len() {
+            let n = self.buf.changed.wait_until(|| {
+                if self.buf.readers.load(Ordering::Acquire) == 0 {
+                    return Some(Err(EPIPE));
+                }
+                let mut d = self.buf.data.try_lock()?;
+                let room = PIPE_CAPACITY - d.len();
+                if room == 0 {
+                    return nonblock.then_some(Err(EAGAIN));
+                }
+                let n = room.min(data.len() - done);
+                d.extend(&data[done..done + n]);
+                Some(Ok(n))
+            });
+            match n {
+                Ok(n) => done += n,
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
+            }
+            self.buf.changed.wake_all();
+        }
+        Ok(done)
+    }
+
+    fn stat(&self) -> Result<Stat, Errno> {
+        Ok(Stat {
+            ino: Ino(0),
+            mode: 0o010600,
+            nlink: 1,
+            uid: 0,
+            gid: 0,
+            rdev: 0,
+            size: 0,
+            blocks: 0,
+            atime: vfs::Timespec::default(),
+            mtime: vfs::Timespec::default(),
+            ctime: vfs::Timespec::default(),
+        })
+    }
+
+    fn flags(&self) -> OpenFlags {
+        self.flags
+    }
+}

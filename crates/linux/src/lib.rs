@@ -1,0 +1,111 @@
+//! The Linux personality: everything that makes Ferrite run unmodified
+//! Linux x86_64 programs, in safe Rust on top of `kbase`.
+//!
+//! ```text
+//!   syscall/   the table (numbers from linux-raw-sys) and handlers by domain
+//!   process    processes, threads, exit and reaping
+//!   exec       execve: ELF images (libs/elfload) and #! scripts
+//!   mm         VMAs, demand paging, brk/mmap, fork's copy
+//!   fs, file   the root filesystem (libs/vfs), open files, descriptors, pipes
+//!   dev        character devices (console, /dev/null, ...)
+//!   signal     dispositions and fatal signals
+//!   uaccess    user-memory helpers (EFAULT on bad pointers)
+//! ```
+//! `kbase::arch::user` calls in through the hooks installed by [`init`].
+#![no_std]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+mod dev;
+pub mod errno;
+mod exec;
+mod file;
+mod fs;
+mod mm;
+mod process;
+mod signal;
+mod syscall;
+mod uaccess;
+
+use alloc::vec::Vec;
+use core::sync::atomic::Ordering;
+
+use kbase::arch::trap::TrapFrame;
+use kbase::arch::user::{self, Hooks};
+
+/// Installs the user-mode hooks and unpacks the initramfs.
+pub fn init(initramfs: Option<&[u8]>) {
+    user::set_hooks(Hooks { syscall: syscall::dispatch, page_fault, exception, return_to_user });
+    if let Some(archive) = initramfs {
+        match fs::unpack_initramfs(archive) {
+            Ok(n) => log::info!("initramfs: {n} entries unpacked ({} KiB)", archive.len() / 1024),
+            Err(e) => log::error!("initramfs: unpacking stopped: {e:?}"),
+        }
+    }
+    fs::create_dev_nodes();
+}
+
+/// Starts `path` as pid 1 with `args` (argv[0] is `path`).
+pub fn start_init(path: &str, args: &[&str]) -> Result<(), errno::Errno> {
+    let root = fs::with(|fs| fs.root());
+    let mut argv: Vec<Vec<u8>> = alloc::vec![path.as_bytes().to_vec()];
+    argv.extend(args.iter().map(|a| a.as_bytes().to_vec()));
+    let envp = alloc::vec![b"HOME=/".to_vec(), b"TERM=linux".to_vec(), b"PATH=/sbin:/usr/sbin:/bin:/usr/bin".to_vec()];
+    let img = exec::load(root, path.as_bytes(), argv, envp)?;
+    let frame = exec::initial_frame(&img);
+    let mut files = file::FdTable::default();
+    for fd in 0..3 {
+        files.insert_at(fd, syscall::console(), false)?;
+    }
+    let init = process::Process::new(0, img.vm, files, root, signal::SigActions::default())?;
+    process::spawn_user(init, frame, 0, process::ChildSetup::default())
+}
+
+fn page_fault(addr: u64, error_code: u64) -> bool {
+    let Some(t) = kbase::task::current().ext::<process::Thread>() else { return false };
+    let mut g = t.process.vm.lock();
+    g.as_mut().is_some_and(|vm| vm.handle_fault(addr, error_code))
+}
+
+/// An exception in user mode: the matching fatal signal (handlers are the
+/// next step of the signal work).
+fn exception(frame: &mut TrapFrame, cr2: u64) {
+    let sig = match frame.vector {
+        0 | 16 | 19 => signal::SIGFPE,
+        1 | 3 => signal::SIGTRAP,
+        6 => signal::SIGILL,
+        17 => signal::SIGBUS,
+        _ => signal::SIGSEGV,
+    };
+    let t = process::current();
+    log::info!(
+        "pid {}: {} at rip {:#x} (fault address {cr2:#x}, error {:#x}): killed",
+        t.process.pid,
+        signal_name(sig),
+        frame.rip,
+        frame.error_code
+    );
+    t.process.pending_kill.store(sig, Ordering::Release);
+}
+
+fn signal_name(sig: i32) -> &'static str {
+    match sig {
+        signal::SIGSEGV => "SIGSEGV",
+        signal::SIGBUS => "SIGBUS",
+        signal::SIGILL => "SIGILL",
+        signal::SIGFPE => "SIGFPE",
+        signal::SIGTRAP => "SIGTRAP",
+        _ => "signal",
+    }
+}
+
+fn return_to_user(_frame: &mut TrapFrame) {
+    let Some(t) = kbase::task::current().ext::<process::Thread>() else { return };
+    let sig = t.process.pending_kill.load(Ordering::Acquire);
+    if sig != 0 {
+        drop(t);
+        // Killed by a signal: the wait status is the signal number.
+        process::exit_current(sig);
+    }
+}

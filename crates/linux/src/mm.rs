@@ -1,0 +1,319 @@
+//! Process address spaces: VMAs over a `kbase::mm::paging::VmSpace`, demand
+//! paging, brk, mmap/munmap/mprotect, and fork's copy.
+//!
+//! ```text
+//!  0x0000_0000_0040_0000   ELF (ET_EXEC as linked; static-PIE at PIE_BASE)
+//!  brk_start ..brk          heap, grows up
+//!  .. MMAP_TOP              mmap area, allocated top-down
+//!  STACK_TOP - 8 MiB ..     main thread stack
+//! ```
+//! Pages are mapped on first touch. A file-backed VMA keeps the whole file
+//! image (`Arc<[u8]>`) and copies from it at fault time (a page cache comes
+//! with the block-storage work). fork copies every present page eagerly;
+//! copy-on-write is planned.
+
+use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
+
+use kbase::mm::frame::FrameBlock;
+use kbase::mm::paging::{PageFlags, USER_END, VmSpace};
+
+use crate::errno::{EINVAL, ENOMEM, Errno, mm};
+
+pub const PAGE: u64 = 4096;
+pub const STACK_TOP: u64 = 0x7fff_ffff_f000;
+pub const STACK_SIZE: u64 = 8 << 20;
+pub const MMAP_TOP: u64 = 0x7f00_0000_0000;
+pub const PIE_BASE: u64 = 0x5555_5555_4000;
+/// Lowest address user mappings may use (vm.mmap_min_addr).
+pub const MIN_ADDR: u64 = 0x10000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Prot {
+    pub read: bool,
+    pub write: bool,
+    pub exec: bool,
+}
+
+impl Prot {
+    pub fn from_bits(p: u32) -> Self {
+        Self { read: p & 1 != 0, write: p & 2 != 0, exec: p & 4 != 0 }
+    }
+    fn page_flags(self) -> PageFlags {
+        PageFlags { writable: self.write, executable: self.exec, user: true }
+    }
+}
+
+#[derive(Clone)]
+pub enum Backing {
+    Anon,
+    /// Bytes `[offset, offset + len)` of `data` appear at the VMA start;
+    /// the rest of the VMA reads as zeros.
+    File { data: Arc<[u8]>, offset: u64, len: u64 },
+}
+
+#[derive(Clone)]
+pub struct Vma {
+    pub end: u64,
+    pub prot: Prot,
+    pub backing: Backing,
+    /// Shared anonymous mappings are only shared across threads for now
+    /// (fork copies them): noted for the fork/COW work.
+    pub shared: bool,
+}
+
+pub struct Vm {
+    space: VmSpace,
+    vmas: BTreeMap<u64, Vma>,
+    pub brk_start: u64,
+    pub brk: u64,
+}
+
+fn page_down(a: u64) -> u64 {
+    a & !(PAGE - 1)
+}
+
+fn page_up(a: u64) -> Option<u64> {
+    a.checked_add(PAGE - 1).map(page_down)
+}
+
+impl Vm {
+    pub fn new() -> Result<Self, Errno> {
+        Ok(Self { space: VmSpace::new().map_err(mm)?, vmas: BTreeMap::new(), brk_start: 0, brk: 0 })
+    }
+
+    pub fn space(&self) -> &VmSpace {
+        &self.space
+    }
+
+    pub fn space_mut(&mut self) -> &mut VmSpace {
+        &mut self.space
+    }
+
+    /// The VMA containing `addr`, as (start, vma).
+    fn find(&self, addr: u64) -> Option<(u64, &Vma)> {
+        self.vmas.range(..=addr).next_back().filter(|(_, v)| addr < v.end).map(|(s, v)| (*s, v))
+    }
+
+    fn overlaps(&self, start: u64, end: u64) -> bool {
+        self.vmas.range(..end).next_back().is_some_and(|(_, v)| v.end > start)
+    }
+
+    /// Adds a VMA over a range that must be free.
+    pub fn insert(&mut self, start: u64, vma: Vma) -> Result<(), Errno> {
+        if start % PAGE != 0 || vma.end % PAGE != 0 || vma.end <= start || vma.end > USER_END {
+            return Err(EINVAL);
+        }
+        if self.overlaps(start, vma.end) {
+            return Err(EINVAL);
+        }
+        self.vmas.insert(start, vma);
+        Ok(())
+    }
+
+    /// Splits the VMA containing `addr` so that a VMA starts exactly there.
+    fn split_at(&mut self, addr: u64) {
+        let Some((start, vma)) = self.find(addr).map(|(s, v)| (s, v.clone())) else { return };
+        if start == addr {
+            return;
+        }
+        let delta = addr - start;
+        let tail_backing = match &vma.backing {
+            Backing::Anon => Backing::Anon,
+            Backing::File { data, offset, len } => {
+                Backing::File { data: data.clone(), offset: offset + delta, len: len.saturating_sub(delta) }
+            }
+        };
+        if let Some(head) = self.vmas.get_mut(&start) {
+            head.end = addr;
+        }
+        self.vmas.insert(addr, Vma { end: vma.end, prot: vma.prot, backing: tail_backing, shared: vma.shared });
+    }
+
+    /// Handles a fault at `addr`; true when the page is now mapped.
+    pub fn handle_fault(&mut self, addr: u64, error_code: u64) -> bool {
+        let page = page_down(addr);
+        let Some((start, vma)) = self.find(addr) else { return false };
+        let (is_present, is_write, is_fetch) = (error_code & 1 != 0, error_code & 2 != 0, error_code & 16 != 0);
+        if is_present || (is_write && !vma.prot.write) || (is_fetch && !vma.prot.exec) || !(vma.prot.read || vma.prot.write || vma.prot.exec) {
+            return false;
+        }
+        let Ok(mut frame) = FrameBlock::alloc(0) else { return false };
+        if let Backing::File { data, offset, len } = &vma.backing {
+            let delta = page - start;
+            if delta < *len {
+                let from = (offset + delta) as usize;
+                let n = ((*len - delta).min(PAGE)) as usize;
+                if let Some(src) = data.get(from..from + n) {
+                    frame.as_mut_slice()[..n].copy_from_slice(src);
+                }
+            }
+        }
+        let flags = vma.prot.page_flags();
+        self.space.map(page, frame, flags).is_ok()
+    }
+
+    /// Maps every page of `[start, end)` now (used for the initial stack).
+    pub fn populate(&mut self, start: u64, end: u64) -> Result<(), Errno> {
+        let mut p = page_down(start);
+        while p < end {
+            if self.space.query(p).is_none() && !self.handle_fault(p, 2) {
+                return Err(ENOMEM);
+            }
+            p += PAGE;
+        }
+        Ok(())
+    }
+
+    /// Removes mappings in `[start, end)`.
+    pub fn unmap(&mut self, start: u64, end: u64) {
+        self.split_at(start);
+        self.split_at(end);
+        let starts: alloc::vec::Vec<u64> = self.vmas.range(start..end).map(|(s, _)| *s).collect();
+        for s in starts {
+            if let Some(v) = self.vmas.remove(&s) {
+                self.unmap_pages(s, v.end);
+            }
+        }
+    }
+
+    fn unmap_pages(&mut self, start: u64, end: u64) {
+        let mut p = start;
+        while p < end {
+            if self.space.query(p).is_some() {
+                let _ = self.space.unmap(p);
+            }
+            p += PAGE;
+        }
+    }
+
+    /// mmap: returns the address used.
+    pub fn mmap(&mut self, addr: u64, len: u64, prot: Prot, fixed: bool, no_replace: bool, backing: Backing, shared: bool) -> Result<u64, Errno> {
+        let len = page_up(len).filter(|&l| l > 0).ok_or(EINVAL)?;
+        let start = if fixed {
+            if addr % PAGE != 0 || addr < MIN_ADDR {
+                return Err(EINVAL);
+            }
+            let end = addr.checked_add(len).filter(|&e| e <= USER_END).ok_or(ENOMEM)?;
+            if self.overlaps(addr, end) {
+                if no_replace {
+                    return Err(crate::errno::EEXIST);
+                }
+                self.unmap(addr, end);
+            }
+            addr
+        } else {
+            let hint = page_down(addr);
+            match hint.checked_add(len) {
+                Some(end) if hint >= MIN_ADDR && end <= MMAP_TOP && !self.overlaps(hint, end) => hint,
+                _ => self.find_free(len)?,
+            }
+        };
+        self.insert(start, Vma { end: start + len, prot, backing, shared })?;
+        Ok(start)
+    }
+
+    /// Highest free range of `len` bytes below MMAP_TOP.
+    fn find_free(&self, len: u64) -> Result<u64, Errno> {
+        let mut top = MMAP_TOP;
+        for (s, v) in self.vmas.range(..MMAP_TOP).rev() {
+            if v.end <= top && top - v.end >= len {
+                return Ok(top - len);
+            }
+            top = top.min(*s);
+        }
+        if top >= len + MIN_ADDR { Ok(top - len) } else { Err(ENOMEM) }
+    }
+
+    pub fn mprotect(&mut self, start: u64, len: u64, prot: Prot) -> Result<(), Errno> {
+        let end = page_up(start.checked_add(len).ok_or(ENOMEM)?).ok_or(ENOMEM)?;
+        // Every page of the range must be mapped (ENOMEM otherwise).
+        let mut p = start;
+        while p < end {
+            let (_, v) = self.find(p).ok_or(ENOMEM)?;
+            p = v.end;
+        }
+        self.split_at(start);
+        self.split_at(end);
+        let starts: alloc::vec::Vec<u64> = self.vmas.range(start..end).map(|(s, _)| *s).collect();
+        for s in starts {
+            let vend = match self.vmas.get_mut(&s) {
+                Some(v) => {
+                    v.prot = prot;
+                    v.end
+                }
+                None => continue,
+            };
+            let mut p = s;
+            while p < vend {
+                if self.space.query(p).is_some() {
+                    let _ = self.space.protect(p, prot.page_flags());
+                }
+                p += PAGE;
+            }
+        }
+        Ok(())
+    }
+
+    /// brk(2): moves the program break; returns the new (or old) break.
+    pub fn set_brk(&mut self, new: u64) -> u64 {
+        if new < self.brk_start {
+            return self.brk;
+        }
+        let (Some(old_end), Some(new_end)) = (page_up(self.brk), page_up(new)) else { return self.brk };
+        if new_end > old_end {
+            if self.overlaps(old_end, new_end) || new_end > MMAP_TOP {
+                return self.brk;
+            }
+            let rw = Prot { read: true, write: true, exec: false };
+            // Grow the heap VMA (or start one).
+            match self.vmas.range_mut(..old_end).next_back() {
+                Some((_, v)) if v.end == old_end && v.prot == rw && matches!(v.backing, Backing::Anon) && old_end > self.brk_start => v.end = new_end,
+                _ => {
+                    if self.insert(old_end, Vma { end: new_end, prot: rw, backing: Backing::Anon, shared: false }).is_err() {
+                        return self.brk;
+                    }
+                }
+            }
+        } else if new_end < old_end {
+            self.unmap(new_end, old_end);
+        }
+        self.brk = new;
+        self.brk
+    }
+
+    /// A copy for fork: same VMAs, every present page copied.
+    pub fn fork_copy(&self) -> Result<Self, Errno> {
+        let mut child = Vm::new()?;
+        child.vmas = self.vmas.clone();
+        child.brk_start = self.brk_start;
+        child.brk = self.brk;
+        let mut err = None;
+        self.space.for_each_page(|va, bytes, flags| {
+            if err.is_some() {
+                return;
+            }
+            match FrameBlock::alloc(0) {
+                Ok(mut f) => {
+                    f.as_mut_slice().copy_from_slice(bytes);
+                    if let Err(e) = child.space.map(va, f, flags) {
+                        err = Some(mm(e));
+                    }
+                }
+                Err(e) => err = Some(mm(e)),
+            }
+        });
+        match err {
+            Some(e) => Err(e),
+            None => Ok(child),
+        }
+    }
+}
+
+impl Vm {
+    /// Frees the pages of `[start, end)` but keeps the VMAs (MADV_DONTNEED):
+    /// anonymous memory refaults as zeros, file-backed memory from the file.
+    pub fn drop_pages(&mut self, start: u64, end: u64) {
+        self.unmap_pages(page_down(start), page_up(end).unwrap_or(end));
+    }
+}

@@ -1,0 +1,465 @@
+//! File system calls: open/read/write family, descriptors, stat, paths.
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::Ordering;
+
+use vfs::{Ino, Kind, Stat};
+
+use crate::errno::{EBADF, EEXIST, EFAULT, EINVAL, EISDIR, ENOENT, ENOTDIR, ERANGE, Errno, SysResult};
+use crate::file::{Console, File, OpenFlags};
+use crate::fs::VfsFile;
+use crate::process::current;
+use crate::uaccess::{self, Out};
+
+pub const AT_FDCWD: i32 = -100;
+pub const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
+const AT_REMOVEDIR: u32 = 0x200;
+const AT_EMPTY_PATH: u32 = 0x1000;
+/// Largest single transfer, as Linux's MAX_RW_COUNT.
+const MAX_RW: usize = 0x7fff_f000;
+/// Bounce-buffer size for one step of a read or write.
+const CHUNK: usize = 64 * 1024;
+
+fn file(fd: i32) -> Result<Arc<dyn File>, Errno> {
+    current().process.files.lock().get(fd)
+}
+
+/// The directory a `*at` call starts from.
+fn dir_ino(dirfd: i32) -> Result<Ino, Errno> {
+    if dirfd == AT_FDCWD {
+        return Ok(*current().process.cwd.lock());
+    }
+    file(dirfd)?.ino().ok_or(ENOTDIR)
+}
+
+fn path_arg(p: u64) -> Result<Vec<u8>, Errno> {
+    uaccess::read_cstr(p, 4096)
+}
+
+pub fn read(fd: i32, buf: u64, count: usize) -> SysResult {
+    let f = file(fd)?;
+    if !f.flags().can_read() {
+        return Err(EBADF);
+    }
+    let count = count.min(MAX_RW);
+    let mut tmp = alloc::vec![0u8; count.min(CHUNK)];
+    let n = f.read(&mut tmp)?;
+    if let Err(e) = uaccess::write_bytes(buf, &tmp[..n]) {
+        // A bad buffer consumes nothing, as on Linux (seekable files).
+        let _ = f.seek(-(n as i64), 1);
+        return Err(e);
+    }
+    Ok(n)
+}
+
+pub fn write(fd: i32, buf: u64, count: usize) -> SysResult {
+    let f = file(fd)?;
+    if !f.flags().can_write() {
+        return Err(EBADF);
+    }
+    let count = count.min(MAX_RW);
+    let mut done = 0;
+    while done < count {
+        let n = (count - done).min(CHUNK);
+        let data = uaccess::read_bytes(buf + done as u64, n).map_err(|e| if done > 0 { Errno(0) } else { e });
+        let data = match data {
+            Ok(d) => d,
+            Err(Errno(0)) => break,
+            Err(e) => return Err(e),
+        };
+        let w = match f.write(&data) {
+            Ok(w) => w,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        done += w;
+        if w < n {
+            break;
+        }
+    }
+    Ok(done)
+}
+
+pub fn pread(fd: i32, buf: u64, count: usize, off: i64) -> SysResult {
+    let f = file(fd)?;
+    if off < 0 {
+        return Err(EINVAL);
+    }
+    if !f.flags().can_read() {
+        return Err(EBADF);
+    }
+    let mut tmp = alloc::vec![0u8; count.min(CHUNK)];
+    let n = f.pread(off as u64, &mut tmp)?;
+    uaccess::write_bytes(buf, &tmp[..n])?;
+    Ok(n)
+}
+
+pub fn pwrite(fd: i32, buf: u64, count: usize, off: i64) -> SysResult {
+    let f = file(fd)?;
+    if off < 0 {
+        return Err(EINVAL);
+    }
+    if !f.flags().can_write() {
+        return Err(EBADF);
+    }
+    let data = uaccess::read_bytes(buf, count.min(CHUNK))?;
+    f.pwrite(off as u64, &data)
+}
+
+fn iovecs(iov: u64, cnt: usize) -> Result<Vec<(u64, usize)>, Errno> {
+    if cnt > 1024 {
+        return Err(EINVAL);
+    }
+    let raw = uaccess::read_bytes(iov, cnt * 16)?;
+    let v: Vec<(u64, usize)> = raw
+        .chunks_exact(16)
+        .map(|c| {
+            let b = u64::from_le_bytes(c[0..8].try_into().unwrap_or([0; 8]));
+            let l = u64::from_le_bytes(c[8..16].try_into().unwrap_or([0; 8]));
+            (b, l as usize)
+        })
+        .collect();
+    if v.iter().any(|&(_, l)| l > isize::MAX as usize) {
+        return Err(EINVAL);
+    }
+    Ok(v)
+}
+
+pub fn readv(fd: i32, iov: u64, cnt: usize) -> SysResult {
+    let mut total = 0;
+    for (b, l) in iovecs(iov, cnt)? {
+        if l == 0 {
+            continue;
+        }
+        let n = match read(fd, b, l) {
+            Ok(n) => n,
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        };
+        total += n;
+        if n < l {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+pub fn writev(fd: i32, iov: u64, cnt: usize) -> SysResult {
+    let vecs = iovecs(iov, cnt)?;
+    // Gather into one buffer so the write is a single unit (console lines,
+    // pipe atomicity for small writes).
+    let total_len: usize = vecs.iter().map(|v| v.1).sum();
+    if total_len <= CHUNK {
+        let f = file(fd)?;
+        if !f.flags().can_write() {
+            return Err(EBADF);
+        }
+        let mut data = Vec::with_capacity(total_len);
+        for (b, l) in &vecs {
+            data.extend_from_slice(&uaccess::read_bytes(*b, *l)?);
+        }
+        return if data.is_empty() { Ok(0) } else { f.write(&data) };
+    }
+    let mut total = 0;
+    for (b, l) in vecs {
+        let n = match write(fd, b, l) {
+            Ok(n) => n,
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        };
+        total += n;
+        if n < l {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+/// Opens an inode as a file object: device nodes map to their drivers.
+fn open_ino(ino: Ino, flags: OpenFlags) -> Result<Arc<dyn File>, Errno> {
+    let st = crate::fs::with(|fs| fs.stat(ino))?;
+    if st.kind() == Some(Kind::CharDev) && flags.0 & OpenFlags::PATH == 0 {
+        return crate::dev::open(st.rdev, flags);
+    }
+    Ok(VfsFile::open(ino, flags)?)
+}
+
+pub fn openat(dirfd: i32, path: u64, flags: u32, mode: u32) -> SysResult {
+    let path = path_arg(path)?;
+    let start = dir_ino(dirfd)?;
+    let flags = OpenFlags(flags);
+    let umask = current().process.umask.load(Ordering::Relaxed);
+    let follow = flags.0 & OpenFlags::NOFOLLOW == 0;
+    let ino = crate::fs::with(|fs| {
+        match fs.lookup(start, &path, follow) {
+            Ok(ino) => {
+                if flags.0 & (OpenFlags::CREAT | OpenFlags::EXCL) == OpenFlags::CREAT | OpenFlags::EXCL {
+                    return Err(EEXIST);
+                }
+                let st = fs.stat(ino)?;
+                if st.kind() == Some(Kind::Symlink) && !follow && flags.0 & OpenFlags::PATH == 0 {
+                    return Err(crate::errno::ELOOP);
+                }
+                if flags.0 & OpenFlags::DIRECTORY != 0 && st.kind() != Some(Kind::Dir) {
+                    return Err(ENOTDIR);
+                }
+                if st.kind() == Some(Kind::Dir) && (flags.can_write() || flags.0 & OpenFlags::CREAT != 0) {
+                    return Err(EISDIR);
+                }
+                if flags.0 & OpenFlags::TRUNC != 0 && flags.can_write() && st.kind() == Some(Kind::File) {
+                    fs.truncate(ino, 0)?;
+                }
+                Ok(ino)
+            }
+            Err(e) if e == ENOENT && flags.0 & OpenFlags::CREAT != 0 => {
+                let (dir, name) = fs.lookup_parent(start, &path)?;
+                fs.create(dir, name, Kind::File, mode & 0o7777 & !umask, 0, 0, 0)
+            }
+            Err(e) => Err(e),
+        }
+    })?;
+    let f = open_ino(ino, OpenFlags(flags.0 & !(OpenFlags::CREAT | OpenFlags::EXCL | OpenFlags::TRUNC | OpenFlags::CLOEXEC)))?;
+    let fd = current().process.files.lock().insert(f, flags.0 & OpenFlags::CLOEXEC != 0, 0)?;
+    Ok(fd as usize)
+}
+
+pub fn close(fd: i32) -> SysResult {
+    let f = current().process.files.lock().remove(fd)?;
+    drop(f);
+    Ok(0)
+}
+
+/// Encodes `struct stat` (x86_64, 144 bytes; offsets per arch/x86 uapi stat.h).
+fn write_stat(addr: u64, st: &Stat) -> Result<(), Errno> {
+    let mut o = Out::new(144);
+    o.u64(0, 0x0001) // st_dev: the root tmpfs
+        .u64(8, st.ino.0)
+        .u64(16, u64::from(st.nlink))
+        .u32(24, st.mode)
+        .u32(28, st.uid)
+        .u32(32, st.gid)
+        .u64(40, st.rdev)
+        .u64(48, st.size)
+        .u64(56, 4096)
+        .u64(64, st.blocks)
+        .u64(72, st.atime.sec as u64)
+        .u64(80, u64::from(st.atime.nsec))
+        .u64(88, st.mtime.sec as u64)
+        .u64(96, u64::from(st.mtime.nsec))
+        .u64(104, st.ctime.sec as u64)
+        .u64(112, u64::from(st.ctime.nsec));
+    o.write_to(addr)
+}
+
+pub fn fstat(fd: i32, out: u64) -> SysResult {
+    let st = file(fd)?.stat()?;
+    write_stat(out, &st)?;
+    Ok(0)
+}
+
+pub fn fstatat(dirfd: i32, path: u64, out: u64, flags: u32) -> SysResult {
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | 0x800) != 0 {
+        return Err(EINVAL);
+    }
+    let p = path_arg(path)?;
+    if p.is_empty() && flags & AT_EMPTY_PATH != 0 {
+        return fstat(dirfd, out);
+    }
+    let start = dir_ino(dirfd)?;
+    let st = crate::fs::with(|fs| {
+        let ino = fs.lookup(start, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+        fs.stat(ino)
+    })?;
+    write_stat(out, &st)?;
+    Ok(0)
+}
+
+pub fn faccessat(dirfd: i32, path: u64, mode: u32) -> SysResult {
+    if mode & !7 != 0 {
+        return Err(EINVAL);
+    }
+    let p = path_arg(path)?;
+    let start = dir_ino(dirfd)?;
+    let st = crate::fs::with(|fs| fs.lookup(start, &p, true).and_then(|i| fs.stat(i)))?;
+    // Root: read/write always, execute if any x bit (or a directory).
+    if mode & 1 != 0 && st.mode & 0o111 == 0 && st.kind() != Some(Kind::Dir) {
+        return Err(crate::errno::EACCES);
+    }
+    Ok(0)
+}
+
+pub fn lseek(fd: i32, off: i64, whence: u32) -> SysResult {
+    Ok(file(fd)?.seek(off, whence)? as usize)
+}
+
+pub fn ioctl(fd: i32, cmd: u32, arg: u64) -> SysResult {
+    let f = file(fd)?;
+    match cmd {
+        // FIOCLEX / FIONCLEX
+        0x5451 => current().process.files.lock().set_cloexec(fd, true).map(|_| 0),
+        0x5450 => current().process.files.lock().set_cloexec(fd, false).map(|_| 0),
+        _ => f.ioctl(cmd, arg),
+    }
+}
+
+pub fn pipe2(fds: u64, flags: u32) -> SysResult {
+    if flags & !(OpenFlags::CLOEXEC | OpenFlags::NONBLOCK | 0o40000) != 0 {
+        return Err(EINVAL);
+    }
+    let (r, w) = crate::file::pipe(flags);
+    let cloexec = flags & OpenFlags::CLOEXEC != 0;
+    let (rfd, wfd) = {
+        let t = current();
+        let mut files = t.process.files.lock();
+        let rfd = files.insert(r, cloexec, 0)?;
+        match files.insert(w, cloexec, 0) {
+            Ok(wfd) => (rfd, wfd),
+            Err(e) => {
+                let _ = files.remove(rfd);
+                return Err(e);
+            }
+        }
+    };
+    let mut out = [0u8; 8];
+    out[..4].copy_from_slice(&rfd.to_le_bytes());
+    out[4..].copy_from_slice(&wfd.to_le_bytes());
+    if let Err(e) = uaccess::write_bytes(fds, &out) {
+        let t = current();
+        let mut files = t.process.files.lock();
+        let _ = files.remove(rfd);
+        let _ = files.remove(wfd);
+        return Err(e);
+    }
+    Ok(0)
+}
+
+pub fn dup(fd: i32) -> SysResult {
+    let t = current();
+    let mut files = t.process.files.lock();
+    let f = files.get(fd)?;
+    Ok(files.insert(f, false, 0)? as usize)
+}
+
+pub fn dup2(old: i32, new: i32) -> SysResult {
+    if old == new {
+        file(old)?;
+        return Ok(new as usize);
+    }
+    dup3(old, new, 0)
+}
+
+pub fn dup3(old: i32, new: i32, flags: u32) -> SysResult {
+    if flags & !OpenFlags::CLOEXEC != 0 || old == new {
+        return Err(EINVAL);
+    }
+    let t = current();
+    let mut files = t.process.files.lock();
+    let f = files.get(old)?;
+    files.insert_at(new, f, flags & OpenFlags::CLOEXEC != 0)?;
+    Ok(new as usize)
+}
+
+pub fn fcntl(fd: i32, cmd: u32, arg: u64) -> SysResult {
+    const F_DUPFD: u32 = 0;
+    const F_GETFD: u32 = 1;
+    const F_SETFD: u32 = 2;
+    const F_GETFL: u32 = 3;
+    const F_SETFL: u32 = 4;
+    const F_DUPFD_CLOEXEC: u32 = 1030;
+    let t = current();
+    let mut files = t.process.files.lock();
+    match cmd {
+        F_DUPFD | F_DUPFD_CLOEXEC => {
+            let f = files.get(fd)?;
+            let min = usize::try_from(arg).ok().filter(|&m| m < crate::file::MAX_FDS).ok_or(EINVAL)?;
+            Ok(files.insert(f, cmd == F_DUPFD_CLOEXEC, min)? as usize)
+        }
+        F_GETFD => Ok(usize::from(files.cloexec(fd)?)),
+        F_SETFD => files.set_cloexec(fd, arg & 1 != 0).map(|_| 0),
+        F_GETFL => Ok(files.get(fd)?.flags().0 as usize),
+        F_SETFL => {
+            files.get(fd)?;
+            Ok(0) // O_APPEND/O_NONBLOCK changes after open: planned (issue 4)
+        }
+        _ => Err(EINVAL),
+    }
+}
+
+pub fn getdents64(fd: i32, buf: u64, len: usize) -> SysResult {
+    let f = file(fd)?;
+    let data = f.getdents(len.min(CHUNK))?;
+    uaccess::write_bytes(buf, &data)?;
+    Ok(data.len())
+}
+
+pub fn getcwd(buf: u64, size: usize) -> SysResult {
+    let cwd = *current().process.cwd.lock();
+    let path = crate::fs::with(|fs| crate::fs::path_of(fs, cwd))?;
+    if path.len() + 1 > size {
+        return Err(ERANGE);
+    }
+    let mut v = path;
+    v.push(0);
+    uaccess::write_bytes(buf, &v)?;
+    Ok(v.len())
+}
+
+pub fn chdir(path: u64) -> SysResult {
+    let p = path_arg(path)?;
+    let t = current();
+    let start = *t.process.cwd.lock();
+    let ino = crate::fs::with(|fs| {
+        let ino = fs.lookup(start, &p, true)?;
+        if fs.stat(ino)?.kind() != Some(Kind::Dir) {
+            return Err(ENOTDIR);
+        }
+        Ok(ino)
+    })?;
+    *t.process.cwd.lock() = ino;
+    Ok(0)
+}
+
+pub fn mkdirat(dirfd: i32, path: u64, mode: u32) -> SysResult {
+    let p = path_arg(path)?;
+    let start = dir_ino(dirfd)?;
+    let umask = current().process.umask.load(Ordering::Relaxed);
+    crate::fs::with(|fs| {
+        let (dir, name) = fs.lookup_parent(start, &p)?;
+        fs.create(dir, name, Kind::Dir, mode & 0o7777 & !umask, 0, 0, 0)
+    })?;
+    Ok(0)
+}
+
+pub fn unlinkat(dirfd: i32, path: u64, flags: u32) -> SysResult {
+    if flags & !AT_REMOVEDIR != 0 {
+        return Err(EINVAL);
+    }
+    let p = path_arg(path)?;
+    let start = dir_ino(dirfd)?;
+    crate::fs::with(|fs| {
+        let (dir, name) = fs.lookup_parent(start, &p)?;
+        if flags & AT_REMOVEDIR != 0 { fs.rmdir(dir, name) } else { fs.unlink(dir, name) }
+    })?;
+    Ok(0)
+}
+
+pub fn readlinkat(dirfd: i32, path: u64, buf: u64, size: usize) -> SysResult {
+    if size == 0 || size > i32::MAX as usize {
+        return Err(EINVAL);
+    }
+    let p = path_arg(path)?;
+    let start = dir_ino(dirfd)?;
+    let target = crate::fs::with(|fs| {
+        let ino = fs.lookup(start, &p, false)?;
+        fs.readlink(ino).map(|t| t.to_vec())
+    })?;
+    let n = target.len().min(size);
+    uaccess::write_bytes(buf, &target[..n]).map_err(|_| EFAULT)?;
+    Ok(n)
+}
+
+/// The console as a file, for init's standard descriptors.
+pub fn console() -> Arc<dyn File> {
+    Arc::new(Console)
+}

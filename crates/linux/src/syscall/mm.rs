@@ -1,0 +1,108 @@
+//! Memory system calls: mmap, munmap, mprotect, brk, madvise.
+
+use alloc::sync::Arc;
+
+use crate::errno::{EACCES, EBADF, EINVAL, ENODEV, ENOMEM, Errno, SysResult};
+use crate::mm::{Backing, PAGE, Prot, Vm};
+use crate::process::current;
+
+const MAP_SHARED: u32 = 0x01;
+const MAP_PRIVATE: u32 = 0x02;
+const MAP_SHARED_VALIDATE: u32 = 0x03;
+const MAP_FIXED: u32 = 0x10;
+const MAP_ANONYMOUS: u32 = 0x20;
+const MAP_FIXED_NOREPLACE: u32 = 0x100000;
+const KNOWN: u32 = 0x3 | MAP_FIXED | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE
+    | 0x0100 /* GROWSDOWN */ | 0x0800 /* DENYWRITE */ | 0x1000 /* EXECUTABLE */ | 0x2000 /* LOCKED */
+    | 0x4000 /* NORESERVE */ | 0x8000 /* POPULATE */ | 0x10000 /* NONBLOCK */ | 0x20000 /* STACK */ | 0x40000 /* HUGETLB */;
+
+fn with_vm<R>(f: impl FnOnce(&mut Vm) -> Result<R, Errno>) -> Result<R, Errno> {
+    let t = current();
+    let mut g = t.process.vm.lock();
+    f(g.as_mut().ok_or(ENOMEM)?)
+}
+
+pub fn mmap(addr: u64, len: u64, prot: u32, flags: u32, fd: i32, off: u64) -> SysResult {
+    if len == 0 || off % PAGE != 0 || prot & !7 != 0 {
+        return Err(EINVAL);
+    }
+    let kind = flags & 0x3;
+    if kind == 0 || (kind == MAP_SHARED_VALIDATE && flags & !KNOWN != 0) {
+        return Err(EINVAL);
+    }
+    let shared = kind == MAP_SHARED || kind == MAP_SHARED_VALIDATE;
+    let backing = if flags & MAP_ANONYMOUS != 0 {
+        Backing::Anon
+    } else {
+        let f = current().process.files.lock().get(fd)?;
+        if !f.flags().can_read() {
+            return Err(EACCES);
+        }
+        let ino = f.ino().ok_or(ENODEV)?;
+        if shared && prot & 2 != 0 {
+            // Writable shared file mappings need the page cache (block
+            // storage issue); refuse rather than silently not write back.
+            return Err(ENODEV);
+        }
+        let data: Arc<[u8]> = crate::fs::with(|fs| fs.file_bytes(ino).map(Arc::from))?;
+        let start = usize::try_from(off).map_err(|_| EINVAL)?.min(data.len());
+        let len_in_file = (data.len() - start) as u64;
+        Backing::File { data, offset: off.min(start as u64), len: len_in_file }
+    };
+    let _ = MAP_PRIVATE;
+    let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
+    let noreplace = flags & MAP_FIXED_NOREPLACE != 0;
+    let populate = flags & 0x8000 != 0;
+    with_vm(|vm| {
+        let a = vm.mmap(addr, len, Prot::from_bits(prot), fixed, noreplace, backing, shared)?;
+        if populate {
+            let _ = vm.populate(a, a + len);
+        }
+        Ok(a as usize)
+    })
+}
+
+pub fn munmap(addr: u64, len: u64) -> SysResult {
+    if addr % PAGE != 0 || len == 0 {
+        return Err(EINVAL);
+    }
+    let end = addr.checked_add(len).and_then(|e| e.checked_add(PAGE - 1)).ok_or(EINVAL)? & !(PAGE - 1);
+    if end > kbase::mm::paging::USER_END {
+        return Err(EINVAL);
+    }
+    with_vm(|vm| {
+        vm.unmap(addr, end);
+        Ok(0)
+    })
+}
+
+pub fn mprotect(addr: u64, len: u64, prot: u32) -> SysResult {
+    if addr % PAGE != 0 || prot & !(7 | 0x0100_0000 | 0x0200_0000) != 0 {
+        return Err(EINVAL);
+    }
+    if len == 0 {
+        return Ok(0);
+    }
+    with_vm(|vm| vm.mprotect(addr, len, Prot::from_bits(prot & 7)).map(|_| 0))
+}
+
+pub fn brk(addr: u64) -> SysResult {
+    with_vm(|vm| Ok(vm.set_brk(addr) as usize))
+}
+
+pub fn madvise(addr: u64, len: u64, advice: u32) -> SysResult {
+    const MADV_DONTNEED: u32 = 4;
+    if addr % PAGE != 0 {
+        return Err(EINVAL);
+    }
+    if advice == MADV_DONTNEED && len > 0 {
+        // Private anonymous memory reads back as zeros: drop the pages and
+        // keep the VMAs (re-faulted as zero pages).
+        return with_vm(|vm| {
+            vm.drop_pages(addr, addr.saturating_add(len));
+            Ok(0)
+        });
+    }
+    let _ = EBADF;
+    Ok(0)
+}

@@ -1,0 +1,139 @@
+//! The x86_64 system-call table and dispatcher.
+//!
+//! Arguments arrive in rdi, rsi, rdx, r10, r8, r9 and the number in rax;
+//! the result (or `-errno`) goes back in rax. Numbers come from
+//! `linux-raw-sys`. A number without a handler returns ENOSYS and is logged
+//! once.
+
+mod fs;
+pub use fs::console;
+mod mm;
+mod proc;
+mod time;
+
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use kbase::arch::trap::TrapFrame;
+use linux_raw_sys::general as nr;
+
+use crate::errno::{ENOSYS, SysResult};
+
+/// The six argument registers, as raw values.
+#[derive(Clone, Copy)]
+pub struct Args(pub [u64; 6]);
+
+impl Args {
+    fn fd(&self, i: usize) -> i32 {
+        self.0[i] as i32
+    }
+    fn u32(&self, i: usize) -> u32 {
+        self.0[i] as u32
+    }
+    fn i32(&self, i: usize) -> i32 {
+        self.0[i] as i32
+    }
+    fn ptr(&self, i: usize) -> u64 {
+        self.0[i]
+    }
+    fn usize(&self, i: usize) -> usize {
+        self.0[i] as usize
+    }
+}
+
+const NR_MAX: usize = 512;
+static WARNED: [AtomicBool; NR_MAX] = [const { AtomicBool::new(false) }; NR_MAX];
+
+/// Entry from kbase for every SYSCALL.
+pub fn dispatch(frame: &mut TrapFrame) {
+    let a = Args([frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9]);
+    let n = frame.rax;
+    let r = call(n, a, frame);
+    frame.rax = match r {
+        Ok(v) => v as u64,
+        Err(e) => (-(e.0 as i64)) as u64,
+    };
+}
+
+fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
+    let Ok(n32) = u32::try_from(n) else { return Err(ENOSYS) };
+    match n32 {
+        nr::__NR_read => fs::read(a.fd(0), a.ptr(1), a.usize(2)),
+        nr::__NR_write => fs::write(a.fd(0), a.ptr(1), a.usize(2)),
+        nr::__NR_open => fs::openat(fs::AT_FDCWD, a.ptr(0), a.u32(1), a.u32(2)),
+        nr::__NR_close => fs::close(a.fd(0)),
+        nr::__NR_stat => fs::fstatat(fs::AT_FDCWD, a.ptr(0), a.ptr(1), 0),
+        nr::__NR_fstat => fs::fstat(a.fd(0), a.ptr(1)),
+        nr::__NR_lstat => fs::fstatat(fs::AT_FDCWD, a.ptr(0), a.ptr(1), fs::AT_SYMLINK_NOFOLLOW),
+        nr::__NR_lseek => fs::lseek(a.fd(0), a.0[1] as i64, a.u32(2)),
+        nr::__NR_mmap => mm::mmap(a.ptr(0), a.0[1], a.u32(2), a.u32(3), a.fd(4), a.0[5]),
+        nr::__NR_mprotect => mm::mprotect(a.ptr(0), a.0[1], a.u32(2)),
+        nr::__NR_munmap => mm::munmap(a.ptr(0), a.0[1]),
+        nr::__NR_brk => mm::brk(a.ptr(0)),
+        nr::__NR_rt_sigaction => proc::rt_sigaction(a.i32(0), a.ptr(1), a.ptr(2), a.usize(3)),
+        nr::__NR_rt_sigprocmask => proc::rt_sigprocmask(a.i32(0), a.ptr(1), a.ptr(2), a.usize(3)),
+        nr::__NR_ioctl => fs::ioctl(a.fd(0), a.u32(1), a.ptr(2)),
+        nr::__NR_pread64 => fs::pread(a.fd(0), a.ptr(1), a.usize(2), a.0[3] as i64),
+        nr::__NR_pwrite64 => fs::pwrite(a.fd(0), a.ptr(1), a.usize(2), a.0[3] as i64),
+        nr::__NR_readv => fs::readv(a.fd(0), a.ptr(1), a.usize(2)),
+        nr::__NR_writev => fs::writev(a.fd(0), a.ptr(1), a.usize(2)),
+        nr::__NR_access => fs::faccessat(fs::AT_FDCWD, a.ptr(0), a.u32(1)),
+        nr::__NR_pipe => fs::pipe2(a.ptr(0), 0),
+        nr::__NR_sched_yield => proc::sched_yield(),
+        nr::__NR_madvise => mm::madvise(a.ptr(0), a.0[1], a.u32(2)),
+        nr::__NR_dup => fs::dup(a.fd(0)),
+        nr::__NR_dup2 => fs::dup2(a.fd(0), a.fd(1)),
+        nr::__NR_nanosleep => time::nanosleep(a.ptr(0), a.ptr(1)),
+        nr::__NR_getpid => proc::getpid(),
+        nr::__NR_clone => proc::clone(a.0[0], a.ptr(1), a.ptr(2), a.ptr(3), a.0[4], frame),
+        nr::__NR_fork | nr::__NR_vfork => proc::fork(frame),
+        nr::__NR_execve => proc::execve(a.ptr(0), a.ptr(1), a.ptr(2), frame),
+        nr::__NR_exit | nr::__NR_exit_group => proc::exit(a.i32(0)),
+        nr::__NR_wait4 => proc::wait4(a.i32(0), a.ptr(1), a.i32(2), a.ptr(3)),
+        nr::__NR_kill => proc::kill(a.i32(0), a.i32(1)),
+        nr::__NR_uname => proc::uname(a.ptr(0)),
+        nr::__NR_fcntl => fs::fcntl(a.fd(0), a.u32(1), a.0[2]),
+        nr::__NR_getcwd => fs::getcwd(a.ptr(0), a.usize(1)),
+        nr::__NR_chdir => fs::chdir(a.ptr(0)),
+        nr::__NR_mkdir => fs::mkdirat(fs::AT_FDCWD, a.ptr(0), a.u32(1)),
+        nr::__NR_unlink => fs::unlinkat(fs::AT_FDCWD, a.ptr(0), 0),
+        nr::__NR_readlink => fs::readlinkat(fs::AT_FDCWD, a.ptr(0), a.ptr(1), a.usize(2)),
+        nr::__NR_umask => proc::umask(a.u32(0)),
+        nr::__NR_gettimeofday => time::gettimeofday(a.ptr(0)),
+        nr::__NR_getuid | nr::__NR_getgid | nr::__NR_geteuid | nr::__NR_getegid => Ok(0),
+        nr::__NR_setpgid => proc::setpgid(a.i32(0), a.i32(1)),
+        nr::__NR_getppid => proc::getppid(),
+        nr::__NR_getpgrp => proc::getpgid(0),
+        nr::__NR_setsid => proc::setsid(),
+        nr::__NR_getpgid => proc::getpgid(a.i32(0)),
+        nr::__NR_getsid => proc::getsid(a.i32(0)),
+        nr::__NR_arch_prctl => proc::arch_prctl(a.i32(0), a.ptr(1)),
+        nr::__NR_gettid => proc::gettid(),
+        nr::__NR_time => time::time(a.ptr(0)),
+        nr::__NR_getdents64 => fs::getdents64(a.fd(0), a.ptr(1), a.usize(2)),
+        nr::__NR_set_tid_address => proc::set_tid_address(a.ptr(0)),
+        nr::__NR_clock_gettime => time::clock_gettime(a.i32(0), a.ptr(1)),
+        nr::__NR_clock_getres => time::clock_getres(a.i32(0), a.ptr(1)),
+        nr::__NR_clock_nanosleep => time::clock_nanosleep(a.i32(0), a.i32(1), a.ptr(2), a.ptr(3)),
+        nr::__NR_openat => fs::openat(a.fd(0), a.ptr(1), a.u32(2), a.u32(3)),
+        nr::__NR_mkdirat => fs::mkdirat(a.fd(0), a.ptr(1), a.u32(2)),
+        nr::__NR_newfstatat => fs::fstatat(a.fd(0), a.ptr(1), a.ptr(2), a.u32(3)),
+        nr::__NR_unlinkat => fs::unlinkat(a.fd(0), a.ptr(1), a.u32(2)),
+        nr::__NR_readlinkat => fs::readlinkat(a.fd(0), a.ptr(1), a.ptr(2), a.usize(3)),
+        nr::__NR_faccessat => fs::faccessat(a.fd(0), a.ptr(1), a.u32(2)),
+        nr::__NR_faccessat2 => fs::faccessat(a.fd(0), a.ptr(1), a.u32(2)),
+        nr::__NR_set_robust_list => Ok(0),
+        nr::__NR_dup3 => fs::dup3(a.fd(0), a.fd(1), a.u32(2)),
+        nr::__NR_pipe2 => fs::pipe2(a.ptr(0), a.u32(1)),
+        nr::__NR_prlimit64 => proc::prlimit64(a.i32(0), a.u32(1), a.ptr(2), a.ptr(3)),
+        nr::__NR_getrandom => proc::getrandom(a.ptr(0), a.usize(1), a.u32(2)),
+        nr::__NR_reboot => proc::reboot(a.0[0] as u32, a.0[1] as u32, a.0[2] as u32),
+        _ => {
+            if let Some(w) = WARNED.get(n32 as usize) {
+                if !w.swap(true, Ordering::Relaxed) {
+                    log::info!("syscall {n32} is not implemented: ENOSYS");
+                }
+            }
+            Err(ENOSYS)
+        }
+    }
+}

@@ -1,0 +1,375 @@
+//! Process system calls: fork/clone, execve, exit, wait4, ids, signals
+//! (dispositions), arch_prctl, uname, limits, randomness, reboot.
+
+use alloc::vec::Vec;
+use core::sync::atomic::Ordering;
+
+use kbase::arch::trap::TrapFrame;
+
+use crate::errno::{ECHILD, EFAULT, EINVAL, ENOSYS, EPERM, ESRCH, Errno, SysResult};
+use crate::process::{self, Process, current};
+use crate::signal::{self, SigAction};
+use crate::uaccess::{self, Out};
+
+pub fn getpid() -> SysResult {
+    Ok(current().process.pid as usize)
+}
+
+pub fn gettid() -> SysResult {
+    Ok(current().tid as usize)
+}
+
+pub fn getppid() -> SysResult {
+    Ok(current().process.ppid.load(Ordering::Relaxed) as usize)
+}
+
+pub fn sched_yield() -> SysResult {
+    kbase::task::yield_now();
+    Ok(0)
+}
+
+pub fn umask(mask: u32) -> SysResult {
+    Ok(current().process.umask.swap(mask & 0o777, Ordering::Relaxed) as usize)
+}
+
+pub fn fork(frame: &TrapFrame) -> SysResult {
+    fork_with(frame, process::ChildSetup::default())
+}
+
+fn fork_with(frame: &TrapFrame, setup: process::ChildSetup) -> SysResult {
+    let t = current();
+    let parent = &t.process;
+    let vm = {
+        let g = parent.vm.lock();
+        g.as_ref().ok_or(ESRCH)?.fork_copy()?
+    };
+    let files = parent.files.lock().clone();
+    let cwd = *parent.cwd.lock();
+    let sig = parent.sigactions.lock().clone();
+    let child = Process::new(parent.pid, vm, files, cwd, sig)?;
+    child.pgid.store(parent.pgid.load(Ordering::Relaxed), Ordering::Relaxed);
+    child.sid.store(parent.sid.load(Ordering::Relaxed), Ordering::Relaxed);
+    let mut f = frame.clone();
+    f.rax = 0;
+    let pid = child.pid;
+    parent.children.lock().push(child.clone());
+    let fs_base = setup.tls.unwrap_or_else(kbase::task::user_fs_base);
+    if let Err(e) = process::spawn_user(child, f, fs_base, setup) {
+        parent.children.lock().retain(|c| c.pid != pid);
+        process::forget(pid);
+        return Err(e);
+    }
+    Ok(pid as usize)
+}
+
+/// clone(2): the fork-like subset (no CLONE_VM threads yet). Arguments
+/// on x86_64: flags, stack, parent_tid, child_tid, tls.
+pub fn clone(flags: u64, stack: u64, parent_tid: u64, child_tid: u64, tls: u64, frame: &TrapFrame) -> SysResult {
+    const CLONE_VM: u64 = 0x100;
+    const CLONE_VFORK: u64 = 0x4000;
+    const CLONE_THREAD: u64 = 0x10000;
+    const CLONE_SETTLS: u64 = 0x80000;
+    const CLONE_PARENT_SETTID: u64 = 0x100000;
+    const CLONE_CHILD_CLEARTID: u64 = 0x200000;
+    const CLONE_CHILD_SETTID: u64 = 0x1000000;
+    let exit_signal = flags & 0xff;
+    if flags & CLONE_THREAD != 0 || (flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0) {
+        return Err(ENOSYS); // threads: next step of the user-space work
+    }
+    let known = 0xff | CLONE_VM | CLONE_VFORK | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID;
+    if flags & !known != 0 || (exit_signal != 0 && exit_signal != signal::SIGCHLD as u64) {
+        return Err(EINVAL);
+    }
+    if flags & CLONE_SETTLS != 0 && tls >= kbase::mm::paging::USER_END {
+        return Err(EPERM);
+    }
+    let setup = process::ChildSetup {
+        set_child_tid: (flags & CLONE_CHILD_SETTID != 0).then_some(child_tid),
+        clear_child_tid: (flags & CLONE_CHILD_CLEARTID != 0).then_some(child_tid),
+        tls: (flags & CLONE_SETTLS != 0).then_some(tls),
+    };
+    let mut f = frame.clone();
+    if stack != 0 {
+        f.rsp = stack;
+    }
+    let pid = fork_with(&f, setup)?;
+    if flags & CLONE_PARENT_SETTID != 0 {
+        uaccess::write_u32(parent_tid, pid as u32)?;
+    }
+    Ok(pid)
+}
+
+pub fn execve(path: u64, argv: u64, envp: u64, frame: &mut TrapFrame) -> SysResult {
+    let path = uaccess::read_cstr(path, 4096)?;
+    let argv = uaccess::read_str_array(argv, 2 << 20)?;
+    let envp = uaccess::read_str_array(envp, 2 << 20)?;
+    let t = current();
+    let cwd = *t.process.cwd.lock();
+    let img = crate::exec::load(cwd, &path, argv, envp)?;
+    // Point of no return.
+    *frame = crate::exec::initial_frame(&img);
+    kbase::task::set_user_space(Some(img.vm.space().root()));
+    let old = t.process.vm.lock().replace(img.vm);
+    drop(old);
+    kbase::task::set_user_fs_base(0);
+    t.process.files.lock().close_on_exec();
+    t.process.sigactions.lock().reset_for_exec();
+    Ok(0)
+}
+
+pub fn exit(code: i32) -> SysResult {
+    process::exit_current((code & 0xff) << 8)
+}
+
+pub fn wait4(pid: i32, status: u64, options: i32, rusage: u64) -> SysResult {
+    const WNOHANG: i32 = 1;
+    const WUNTRACED: i32 = 2;
+    const WCONTINUED: i32 = 8;
+    const WALL: i32 = 0x4000_0000;
+    const WCLONE: i32 = 0x8000_0000u32 as i32;
+    if options & !(WNOHANG | WUNTRACED | WCONTINUED | WALL | WCLONE | 0x2000_0000) != 0 {
+        return Err(EINVAL);
+    }
+    let t = current();
+    let me = t.process.clone();
+    let matches = |c: &Process| -> bool {
+        match pid {
+            -1 => true,
+            0 => c.pgid.load(Ordering::Relaxed) == me.pgid.load(Ordering::Relaxed),
+            p if p > 0 => c.pid == p as u32,
+            p => c.pgid.load(Ordering::Relaxed) == p.unsigned_abs(),
+        }
+    };
+    let r: Result<(u32, i32), Errno> = me.child_exited.wait_until(|| {
+        let mut kids = me.children.try_lock()?;
+        if !kids.iter().any(|c| matches(c)) {
+            return Some(Err(ECHILD));
+        }
+        if let Some(i) = kids.iter().position(|c| matches(c) && c.is_zombie()) {
+            let c = kids.remove(i);
+            let st = c.exit_status.lock().unwrap_or(0);
+            process::forget(c.pid);
+            return Some(Ok((c.pid, st)));
+        }
+        if options & WNOHANG != 0 {
+            return Some(Ok((0, 0)));
+        }
+        None
+    });
+    let (cpid, st) = r?;
+    if cpid != 0 && status != 0 {
+        uaccess::write_u32(status, st as u32)?;
+    }
+    if rusage != 0 {
+        uaccess::write_bytes(rusage, &[0u8; 144])?;
+    }
+    Ok(cpid as usize)
+}
+
+pub fn kill(pid: i32, sig: i32) -> SysResult {
+    if sig != 0 {
+        signal::check(sig)?;
+    }
+    let me = current().process.clone();
+    let targets: Vec<_> = match pid {
+        p if p > 0 => process::lookup(p as u32).into_iter().collect(),
+        0 => process::all().into_iter().filter(|p| p.pgid.load(Ordering::Relaxed) == me.pgid.load(Ordering::Relaxed)).collect(),
+        -1 => process::all().into_iter().filter(|p| p.pid != 1 && p.pid != me.pid).collect(),
+        p => process::all().into_iter().filter(|q| q.pgid.load(Ordering::Relaxed) == p.unsigned_abs()).collect(),
+    };
+    let targets: Vec<_> = targets.into_iter().filter(|p| !p.is_zombie()).collect();
+    if targets.is_empty() {
+        return Err(ESRCH);
+    }
+    if sig == 0 {
+        return Ok(0);
+    }
+    for p in targets {
+        let ignored = {
+            let acts = p.sigactions.lock();
+            let a = acts.0[sig as usize - 1];
+            a.handler == signal::SIG_IGN || (a.handler == signal::SIG_DFL && !signal::default_is_fatal(sig))
+        };
+        if sig == signal::SIGKILL || !ignored {
+            // Caught signals are delivered as fatal until handler frames
+            // exist; see signal.rs.
+            p.pending_kill.store(sig, Ordering::Release);
+        }
+    }
+    // A signal to ourselves takes effect before we return to user mode.
+    Ok(0)
+}
+
+pub fn rt_sigaction(sig: i32, act: u64, old: u64, size: usize) -> SysResult {
+    if size != 8 {
+        return Err(EINVAL);
+    }
+    let i = signal::check(sig)?;
+    let new = if act != 0 {
+        let b = uaccess::read_bytes(act, 32)?;
+        let w = |k: usize| u64::from_le_bytes(b[k * 8..k * 8 + 8].try_into().unwrap_or([0; 8]));
+        if sig == signal::SIGKILL || sig == signal::SIGSTOP {
+            return Err(EINVAL);
+        }
+        Some(SigAction { handler: w(0), flags: w(1), restorer: w(2), mask: w(3) })
+    } else {
+        None
+    };
+    let t = current();
+    let prev = {
+        let mut acts = t.process.sigactions.lock();
+        let prev = acts.0[i];
+        if let Some(n) = new {
+            acts.0[i] = n;
+        }
+        prev
+    };
+    if old != 0 {
+        let mut o = Out::new(32);
+        o.u64(0, prev.handler).u64(8, prev.flags).u64(16, prev.restorer).u64(24, prev.mask);
+        o.write_to(old)?;
+    }
+    Ok(0)
+}
+
+pub fn rt_sigprocmask(how: i32, set: u64, old: u64, size: usize) -> SysResult {
+    if size != 8 {
+        return Err(EINVAL);
+    }
+    let t = current();
+    let cur = t.sigmask.load(Ordering::Relaxed);
+    if set != 0 {
+        let s = uaccess::read_u64(set)? & !((1 << (signal::SIGKILL - 1)) | (1 << (signal::SIGSTOP - 1)));
+        let new = match how {
+            0 => cur | s,
+            1 => cur & !s,
+            2 => s,
+            _ => return Err(EINVAL),
+        };
+        t.sigmask.store(new, Ordering::Relaxed);
+    }
+    if old != 0 {
+        uaccess::write_u64(old, cur)?;
+    }
+    Ok(0)
+}
+
+pub fn arch_prctl(code: i32, addr: u64) -> SysResult {
+    const ARCH_SET_GS: i32 = 0x1001;
+    const ARCH_SET_FS: i32 = 0x1002;
+    const ARCH_GET_FS: i32 = 0x1003;
+    const ARCH_GET_GS: i32 = 0x1004;
+    match code {
+        ARCH_SET_FS => {
+            if addr >= kbase::mm::paging::USER_END {
+                return Err(EPERM);
+            }
+            kbase::task::set_user_fs_base(addr);
+            Ok(0)
+        }
+        ARCH_GET_FS => uaccess::write_u64(addr, kbase::task::user_fs_base()).map(|_| 0),
+        ARCH_GET_GS => uaccess::write_u64(addr, 0).map(|_| 0),
+        ARCH_SET_GS => Err(ENOSYS),
+        _ => Err(EINVAL),
+    }
+}
+
+pub fn set_tid_address(addr: u64) -> SysResult {
+    let t = current();
+    t.clear_child_tid.store(addr, Ordering::Relaxed);
+    Ok(t.tid as usize)
+}
+
+pub fn uname(buf: u64) -> SysResult {
+    // struct new_utsname: six 65-byte fields.
+    let fields: [&[u8]; 6] = [b"Linux", b"ferrite", b"6.1.0-ferrite", b"#1 SMP Ferrite", b"x86_64", b"(none)"];
+    let mut o = Out::new(65 * 6);
+    for (i, f) in fields.iter().enumerate() {
+        o.bytes(i * 65, f);
+    }
+    o.write_to(buf)?;
+    Ok(0)
+}
+
+pub fn setpgid(pid: i32, pgid: i32) -> SysResult {
+    if pgid < 0 {
+        return Err(EINVAL);
+    }
+    let me = current().process.clone();
+    let target = if pid == 0 { me.clone() } else { process::lookup(pid as u32).ok_or(ESRCH)? };
+    if target.pid != me.pid && target.ppid.load(Ordering::Relaxed) != me.pid {
+        return Err(ESRCH);
+    }
+    let g = if pgid == 0 { target.pid } else { pgid as u32 };
+    target.pgid.store(g, Ordering::Relaxed);
+    Ok(0)
+}
+
+pub fn getpgid(pid: i32) -> SysResult {
+    let p = if pid == 0 { current().process.clone() } else { process::lookup(pid as u32).ok_or(ESRCH)? };
+    Ok(p.pgid.load(Ordering::Relaxed) as usize)
+}
+
+pub fn getsid(pid: i32) -> SysResult {
+    let p = if pid == 0 { current().process.clone() } else { process::lookup(pid as u32).ok_or(ESRCH)? };
+    Ok(p.sid.load(Ordering::Relaxed) as usize)
+}
+
+pub fn setsid() -> SysResult {
+    let p = current().process.clone();
+    if p.pgid.load(Ordering::Relaxed) == p.pid {
+        return Err(EPERM);
+    }
+    p.sid.store(p.pid, Ordering::Relaxed);
+    p.pgid.store(p.pid, Ordering::Relaxed);
+    Ok(p.pid as usize)
+}
+
+pub fn prlimit64(pid: i32, resource: u32, new: u64, old: u64) -> SysResult {
+    if pid != 0 && process::lookup(pid as u32).is_none() {
+        return Err(ESRCH);
+    }
+    if resource > 15 {
+        return Err(EINVAL);
+    }
+    let _ = new; // limits are not enforced yet (issue 3 scope continues)
+    if old != 0 {
+        let (cur, max) = match resource {
+            3 => (8 << 20, u64::MAX),         // RLIMIT_STACK
+            7 => (crate::file::MAX_FDS as u64, 4096), // RLIMIT_NOFILE
+            _ => (u64::MAX, u64::MAX),
+        };
+        let mut o = Out::new(16);
+        o.u64(0, cur).u64(8, max);
+        o.write_to(old)?;
+    }
+    Ok(0)
+}
+
+pub fn getrandom(buf: u64, len: usize, flags: u32) -> SysResult {
+    if flags & !7 != 0 {
+        return Err(EINVAL);
+    }
+    let n = len.min(1 << 20);
+    let mut v = alloc::vec![0u8; n];
+    kbase::random::fill(&mut v);
+    uaccess::write_bytes(buf, &v).map_err(|_| EFAULT)?;
+    Ok(n)
+}
+
+pub fn reboot(magic1: u32, magic2: u32, cmd: u32) -> SysResult {
+    const POWER_OFF: u32 = 0x4321_fedc;
+    const RESTART: u32 = 0x0123_4567;
+    const HALT: u32 = 0xcdef_0123;
+    if magic1 != 0xfee1_dead || !matches!(magic2, 672_274_793 | 85_072_278 | 369_367_448 | 537_993_216) {
+        return Err(EINVAL);
+    }
+    match cmd {
+        POWER_OFF | HALT | RESTART => {
+            kbase::kprintln!("ferrite: reboot({cmd:#x}) from pid {}: powering off", current().process.pid);
+            kbase::arch::qemu::exit(kbase::arch::qemu::ExitCode::Success)
+        }
+        0 | 0x89ab_cdef => Ok(0), // CAD off / on
+        _ => Err(EINVAL),
+    }
+}

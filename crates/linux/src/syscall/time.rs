@@ -1,0 +1,90 @@
+//! Time system calls.
+
+use crate::errno::{EFAULT, EINVAL, Errno, SysResult};
+use crate::uaccess::{self, Out};
+
+const CLOCK_REALTIME: i32 = 0;
+const CLOCK_MONOTONIC: i32 = 1;
+const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
+const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+const CLOCK_MONOTONIC_RAW: i32 = 4;
+const CLOCK_REALTIME_COARSE: i32 = 5;
+const CLOCK_MONOTONIC_COARSE: i32 = 6;
+const CLOCK_BOOTTIME: i32 = 7;
+
+fn now(clock: i32) -> Result<u64, Errno> {
+    match clock {
+        CLOCK_REALTIME | CLOCK_REALTIME_COARSE => Ok(kbase::time::realtime_ns()),
+        CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME => Ok(kbase::time::uptime_ns()),
+        // CPU-time clocks: wall time since boot until per-task accounting
+        // exists (never less than the real CPU time, monotonic).
+        CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => Ok(kbase::time::uptime_ns()),
+        _ => Err(EINVAL),
+    }
+}
+
+fn write_timespec(addr: u64, ns: u64) -> Result<(), Errno> {
+    let mut o = Out::new(16);
+    o.u64(0, ns / 1_000_000_000).u64(8, ns % 1_000_000_000);
+    o.write_to(addr)
+}
+
+fn read_timespec(addr: u64) -> Result<u64, Errno> {
+    let b = uaccess::read_bytes(addr, 16)?;
+    let sec = i64::from_le_bytes(b[0..8].try_into().map_err(|_| EFAULT)?);
+    let nsec = i64::from_le_bytes(b[8..16].try_into().map_err(|_| EFAULT)?);
+    if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
+        return Err(EINVAL);
+    }
+    Ok((sec as u64).saturating_mul(1_000_000_000).saturating_add(nsec as u64))
+}
+
+pub fn clock_gettime(clock: i32, ts: u64) -> SysResult {
+    let ns = now(clock)?;
+    write_timespec(ts, ns)?;
+    Ok(0)
+}
+
+pub fn clock_getres(clock: i32, ts: u64) -> SysResult {
+    now(clock)?;
+    if ts != 0 {
+        write_timespec(ts, 1)?;
+    }
+    Ok(0)
+}
+
+pub fn gettimeofday(tv: u64) -> SysResult {
+    if tv != 0 {
+        let ns = kbase::time::realtime_ns();
+        let mut o = Out::new(16);
+        o.u64(0, ns / 1_000_000_000).u64(8, (ns % 1_000_000_000) / 1000);
+        o.write_to(tv)?;
+    }
+    Ok(0)
+}
+
+pub fn time(t: u64) -> SysResult {
+    let s = kbase::time::realtime_ns() / 1_000_000_000;
+    if t != 0 {
+        uaccess::write_u64(t, s)?;
+    }
+    Ok(s as usize)
+}
+
+pub fn nanosleep(req: u64, _rem: u64) -> SysResult {
+    let ns = read_timespec(req)?;
+    kbase::task::sleep_ns(ns);
+    Ok(0)
+}
+
+pub fn clock_nanosleep(clock: i32, flags: i32, req: u64, rem: u64) -> SysResult {
+    const TIMER_ABSTIME: i32 = 1;
+    let base = now(clock)?;
+    let ns = read_timespec(req)?;
+    if flags & TIMER_ABSTIME != 0 {
+        let delta = ns.saturating_sub(base);
+        kbase::task::sleep_ns(delta);
+        return Ok(0);
+    }
+    nanosleep(req, rem)
+}
