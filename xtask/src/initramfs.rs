@@ -90,7 +90,7 @@ fn programs() -> Result<Vec<Program>> {
     let mut list = vec![Program {
         source: root.join("user").join("init").join("init.c"),
         output: out.join("init"),
-        guest: "init".into(),
+        guest: "sbin/utest".into(),
         cflags: INIT_CFLAGS,
         deps: vec![this_file.clone()],
     }];
@@ -212,7 +212,7 @@ fn stage(programs: &[Program], rootfs: &Path) -> Result {
     if rootfs.exists() {
         fs::remove_dir_all(rootfs)?;
     }
-    for dir in ["", "bin", "etc", "tests"] {
+    for dir in ["", "bin", "sbin", "etc", "tests", "root", "tmp"] {
         fs::create_dir_all(rootfs.join(dir))?;
     }
     for p in programs {
@@ -226,12 +226,50 @@ fn stage(programs: &[Program], rootfs: &Path) -> Result {
         );
     }
     install(busybox, &rootfs.join("bin").join("busybox"), 0o755)?;
+    busybox_links(busybox, rootfs)?;
+    let init = rootfs.join("init");
+    fs::write(&init, INIT_SCRIPT)?;
+    set_attrs(&init, 0o755)?;
     let txt = rootfs.join("etc").join("ferrite-test.txt");
     fs::write(&txt, FERRITE_TEST_TXT)?;
     set_attrs(&txt, 0o644)?;
     // Directories last: filling them moved their mtimes.
-    for dir in ["bin", "etc", "tests", ""] {
+    for dir in ["bin", "sbin", "etc", "tests", "root", ""] {
         set_attrs(&rootfs.join(dir), 0o755)?;
+    }
+    set_attrs(&rootfs.join("tmp"), 0o1777)?;
+    Ok(())
+}
+
+/// `/init` of the image: what `cargo xtask run` boots into. The guest test
+/// runner is `/sbin/utest` (booted with `rdinit=/sbin/utest`).
+const INIT_SCRIPT: &str = "#!/bin/sh\n\
+# Ferrite's default /init: a busybox shell on the console.\n\
+export PATH=/sbin:/bin HOME=/root TERM=vt100\n\
+cd /root\n\
+echo\n\
+echo 'Welcome to Ferrite. This is busybox sh; `poweroff -f` (or Ctrl-A X) ends the VM.'\n\
+echo\n\
+exec /bin/sh -l\n";
+
+/// A symlink to busybox for every applet it has (as `busybox --install -s`
+/// would make), in /bin, or /sbin for the system applets.
+fn busybox_links(busybox: &Path, rootfs: &Path) -> Result {
+    let out = Command::new(busybox).arg("--list-full").output()?;
+    if !out.status.success() {
+        return Err("`busybox --list-full` failed".into());
+    }
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let rel = line.trim().trim_start_matches('/');
+        let name = Path::new(rel).file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.is_empty() || name == "busybox" || name == "init" || name == "linuxrc" {
+            continue;
+        }
+        let dir = if rel.contains("sbin/") { "sbin" } else { "bin" };
+        let link = rootfs.join(dir).join(name);
+        if !link.exists() {
+            std::os::unix::fs::symlink("/bin/busybox", &link)?;
+        }
     }
     Ok(())
 }
@@ -289,7 +327,7 @@ mod tests {
     #[test]
     fn lists_init_first_then_sorted_tests() {
         let list = programs().unwrap();
-        assert_eq!(list[0].guest, "init");
+        assert_eq!(list[0].guest, "sbin/utest");
         let names: Vec<&str> = list[1..].iter().map(|p| p.guest.as_str()).collect();
         assert!(names.contains(&"tests/hello"), "{names:?}");
         let mut sorted = names.clone();

@@ -128,8 +128,8 @@ pub fn boot(guest: Guest, kernel: &Path, timeout: Duration, names: &[String]) ->
     cfg.mem = "1G".into();
     cfg.initrd = Some(cpio);
     let base = match guest {
-        Guest::Ferrite => "rdinit=/init",
-        Guest::Linux => "console=ttyS0 rdinit=/init panic=-1",
+        Guest::Ferrite => "rdinit=/sbin/utest",
+        Guest::Linux => "console=ttyS0 rdinit=/sbin/utest panic=-1",
     };
     cfg.append = if names.is_empty() {
         base.to_string()
@@ -372,7 +372,7 @@ fn run_host(names: &[String]) -> Result<Report> {
     let output = Command::new("sh")
         // One stream, in order, as on a console.
         .args(["-c", "exec \"$0\" \"$@\" 2>&1"])
-        .arg(rootfs.join("init"))
+        .arg(rootfs.join("sbin").join("utest"))
         .args(names)
         .env_clear()
         .env("FERRITE_ROOT", &rootfs)

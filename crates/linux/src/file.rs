@@ -75,8 +75,18 @@ pub trait File: Send + Sync {
     fn ino(&self) -> Option<Ino> {
         None
     }
+    /// Readiness for poll(2): the subset of POLLIN/POLLOUT/POLLHUP/POLLERR
+    /// that holds now. Regular files are always ready.
+    fn poll(&self) -> u16 {
+        POLLIN | POLLOUT
+    }
     fn flags(&self) -> OpenFlags;
 }
+
+pub const POLLIN: u16 = 0x1;
+pub const POLLOUT: u16 = 0x4;
+pub const POLLERR: u16 = 0x8;
+pub const POLLHUP: u16 = 0x10;
 
 /// Highest number of descriptors per process (RLIMIT_NOFILE default).
 pub const MAX_FDS: usize = 1024;
@@ -191,6 +201,10 @@ impl File for Console {
         Ok(data.len())
     }
 
+    fn poll(&self) -> u16 {
+        if kbase::arch::serial::has_input() { POLLIN | POLLOUT } else { POLLOUT }
+    }
+
     fn stat(&self) -> Result<Stat, Errno> {
         Ok(Stat {
             ino: Ino(0),
@@ -228,6 +242,23 @@ impl File for Console {
                     .u32(12, 0o105073); // c_lflag: ISIG|ICANON|ECHO|ECHOE|ECHOK|ECHOCTL|ECHOKE|IEXTEN
                 t.bytes(17, &[3, 28, 127, 21, 4, 0, 1, 0, 17, 19, 26, 0, 18, 15, 23, 22]);
                 t.write_to(arg)?;
+                Ok(0)
+            }
+            // TCSETS, TCSETSW, TCSETSF: accepted; the console is raw until
+            // the line discipline (issue 4), which suits programs that set
+            // raw mode and echo themselves (busybox line editing).
+            0x5402..=0x5404 => {
+                crate::uaccess::read_bytes(arg, 36)?;
+                Ok(0)
+            }
+            // TIOCGPGRP / TIOCSPGRP: the foreground group is the caller's.
+            0x540f => {
+                let pgid = crate::process::current().process.pgid.load(core::sync::atomic::Ordering::Relaxed);
+                crate::uaccess::write_u32(arg, pgid)?;
+                Ok(0)
+            }
+            0x5410 => {
+                crate::uaccess::read_u32(arg)?;
                 Ok(0)
             }
             _ => Err(ENOTTY),
@@ -358,5 +389,24 @@ impl File for PipeEnd {
 
     fn flags(&self) -> OpenFlags {
         self.flags
+    }
+
+    fn poll(&self) -> u16 {
+        let Some(d) = self.buf.data.try_lock() else { return 0 };
+        if self.is_writer {
+            if self.buf.readers.load(Ordering::Acquire) == 0 {
+                POLLERR
+            } else if d.len() < PIPE_CAPACITY {
+                POLLOUT
+            } else {
+                0
+            }
+        } else if !d.is_empty() {
+            POLLIN
+        } else if self.buf.writers.load(Ordering::Acquire) == 0 {
+            POLLHUP
+        } else {
+            0
+        }
     }
 }

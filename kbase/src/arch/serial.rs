@@ -39,3 +39,8 @@ fn put(b: u8) {
 pub fn try_read() -> Option<u8> {
     if inb(COM1 + 5) & 1 != 0 { Some(inb(COM1)) } else { None }
 }
+
+/// Whether a received byte is waiting (LSR data-ready), without taking it.
+pub fn has_input() -> bool {
+    inb(COM1 + 5) & 1 != 0
+}

@@ -459,7 +459,223 @@ pub fn readlinkat(dirfd: i32, path: u64, buf: u64, size: usize) -> SysResult {
     Ok(n)
 }
 
+/// sendfile(2): copies between descriptors through a kernel buffer.
+pub fn sendfile(out_fd: i32, in_fd: i32, offset: u64, count: usize) -> SysResult {
+    let (inf, outf) = (file(in_fd)?, file(out_fd)?);
+    if !inf.flags().can_read() || !outf.flags().can_write() {
+        return Err(EBADF);
+    }
+    let mut pos = if offset != 0 { Some(uaccess::read_u64(offset)?) } else { None };
+    let mut buf = alloc::vec![0u8; count.min(CHUNK)];
+    let mut done = 0;
+    while done < count {
+        let want = (count - done).min(buf.len());
+        let n = match pos {
+            Some(p) => inf.pread(p, &mut buf[..want])?,
+            None => inf.read(&mut buf[..want])?,
+        };
+        if n == 0 {
+            break;
+        }
+        let w = match outf.write(&buf[..n]) {
+            Ok(w) => w,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        done += w;
+        if let Some(p) = pos.as_mut() {
+            *p += w as u64;
+        }
+        if w < n {
+            break;
+        }
+    }
+    if let Some(p) = pos {
+        uaccess::write_u64(offset, p)?;
+    }
+    Ok(done)
+}
+
 /// The console as a file, for init's standard descriptors.
 pub fn console() -> Arc<dyn File> {
     Arc::new(Console)
+}
+
+pub fn renameat2(olddir: i32, old: u64, newdir: i32, new: u64, flags: u32) -> SysResult {
+    const RENAME_NOREPLACE: u32 = 1;
+    if flags & !RENAME_NOREPLACE != 0 {
+        return Err(EINVAL); // RENAME_EXCHANGE / WHITEOUT: issue 4
+    }
+    let (o, n) = (path_arg(old)?, path_arg(new)?);
+    let (os, ns) = (dir_ino(olddir)?, dir_ino(newdir)?);
+    crate::fs::with(|fs| {
+        let (od, oname) = fs.lookup_parent(os, &o)?;
+        let (nd, nname) = fs.lookup_parent(ns, &n)?;
+        if flags & RENAME_NOREPLACE != 0 && fs.lookup(ns, &n, false).is_ok() {
+            return Err(EEXIST);
+        }
+        fs.rename(od, oname, nd, nname)
+    })?;
+    Ok(0)
+}
+
+pub fn linkat(olddir: i32, old: u64, newdir: i32, new: u64, flags: u32) -> SysResult {
+    const AT_SYMLINK_FOLLOW: u32 = 0x400;
+    if flags & !(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(EINVAL);
+    }
+    let (o, n) = (path_arg(old)?, path_arg(new)?);
+    let (os, ns) = (dir_ino(olddir)?, dir_ino(newdir)?);
+    crate::fs::with(|fs| {
+        let ino = fs.lookup(os, &o, flags & AT_SYMLINK_FOLLOW != 0)?;
+        let (nd, nname) = fs.lookup_parent(ns, &n)?;
+        fs.link(ino, nd, nname)
+    })?;
+    Ok(0)
+}
+
+pub fn symlinkat(target: u64, newdir: i32, linkpath: u64) -> SysResult {
+    let (t, l) = (path_arg(target)?, path_arg(linkpath)?);
+    if t.is_empty() {
+        return Err(ENOENT);
+    }
+    let start = dir_ino(newdir)?;
+    crate::fs::with(|fs| {
+        let (d, name) = fs.lookup_parent(start, &l)?;
+        fs.symlink(d, name, &t, 0, 0)
+    })?;
+    Ok(0)
+}
+
+pub fn fchmodat(dirfd: i32, path: u64, mode: u32) -> SysResult {
+    let p = path_arg(path)?;
+    let start = dir_ino(dirfd)?;
+    crate::fs::with(|fs| {
+        let ino = fs.lookup(start, &p, true)?;
+        fs.chmod(ino, mode & 0o7777)
+    })?;
+    Ok(0)
+}
+
+pub fn fchmod(fd: i32, mode: u32) -> SysResult {
+    let ino = file(fd)?.ino().ok_or(EINVAL)?;
+    crate::fs::with(|fs| fs.chmod(ino, mode & 0o7777))?;
+    Ok(0)
+}
+
+pub fn fchownat(dirfd: i32, path: u64, uid: u32, gid: u32, flags: u32) -> SysResult {
+    let p = path_arg(path)?;
+    if p.is_empty() && flags & AT_EMPTY_PATH != 0 {
+        return fchown(dirfd, uid, gid);
+    }
+    let start = dir_ino(dirfd)?;
+    let opt = |v: u32| (v != u32::MAX).then_some(v);
+    crate::fs::with(|fs| {
+        let ino = fs.lookup(start, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+        fs.chown(ino, opt(uid), opt(gid))
+    })?;
+    Ok(0)
+}
+
+pub fn fchown(fd: i32, uid: u32, gid: u32) -> SysResult {
+    let ino = file(fd)?.ino().ok_or(EINVAL)?;
+    let opt = |v: u32| (v != u32::MAX).then_some(v);
+    crate::fs::with(|fs| fs.chown(ino, opt(uid), opt(gid)))?;
+    Ok(0)
+}
+
+pub fn truncate(path: u64, len: i64) -> SysResult {
+    if len < 0 {
+        return Err(EINVAL);
+    }
+    let p = path_arg(path)?;
+    let start = dir_ino(AT_FDCWD)?;
+    crate::fs::with(|fs| {
+        let ino = fs.lookup(start, &p, true)?;
+        if fs.stat(ino)?.kind() == Some(Kind::Dir) {
+            return Err(EISDIR);
+        }
+        fs.truncate(ino, len as u64)
+    })?;
+    Ok(0)
+}
+
+pub fn ftruncate(fd: i32, len: i64) -> SysResult {
+    if len < 0 {
+        return Err(EINVAL);
+    }
+    let f = file(fd)?;
+    if !f.flags().can_write() {
+        return Err(EINVAL);
+    }
+    let ino = f.ino().ok_or(EINVAL)?;
+    crate::fs::with(|fs| fs.truncate(ino, len as u64))?;
+    Ok(0)
+}
+
+pub fn utimensat(dirfd: i32, path: u64, times: u64, flags: u32) -> SysResult {
+    const UTIME_NOW: i64 = (1 << 30) - 1;
+    const UTIME_OMIT: i64 = (1 << 30) - 2;
+    let ino = if path == 0 {
+        file(dirfd)?.ino().ok_or(EINVAL)?
+    } else {
+        let p = path_arg(path)?;
+        let start = dir_ino(dirfd)?;
+        crate::fs::with(|fs| fs.lookup(start, &p, flags & AT_SYMLINK_NOFOLLOW == 0))?
+    };
+    let now = kbase::time::realtime_ns();
+    let now_ts = vfs::Timespec { sec: (now / 1_000_000_000) as i64, nsec: (now % 1_000_000_000) as u32 };
+    let (a, m) = if times == 0 {
+        (Some(now_ts), Some(now_ts))
+    } else {
+        let b = uaccess::read_bytes(times, 32)?;
+        let get = |o: usize| i64::from_le_bytes(b[o..o + 8].try_into().unwrap_or([0; 8]));
+        let one = |sec: i64, nsec: i64| -> Result<Option<vfs::Timespec>, Errno> {
+            match nsec {
+                UTIME_NOW => Ok(Some(now_ts)),
+                UTIME_OMIT => Ok(None),
+                0..=999_999_999 => Ok(Some(vfs::Timespec { sec, nsec: nsec as u32 })),
+                _ => Err(EINVAL),
+            }
+        };
+        (one(get(0), get(8))?, one(get(16), get(24))?)
+    };
+    crate::fs::with(|fs| fs.set_times(ino, a, m))?;
+    Ok(0)
+}
+
+/// statfs/fstatfs: the root tmpfs.
+fn write_statfs(buf: u64) -> SysResult {
+    let (used, total) = crate::fs::with(|fs| (fs.used_bytes(), (kbase::mm::frame::stats().managed * 4096) / 2));
+    let free_blocks = total.saturating_sub(used) / 4096;
+    let mut o = Out::new(120);
+    o.u64(0, 0x0102_1994) // TMPFS_MAGIC
+        .u64(8, 4096)
+        .u64(16, total / 4096)
+        .u64(24, free_blocks)
+        .u64(32, free_blocks)
+        .u64(40, 1 << 20)
+        .u64(48, 1 << 20)
+        .u64(64, 255)
+        .u64(72, 4096);
+    o.write_to(buf)?;
+    Ok(0)
+}
+
+pub fn statfs(path: u64, buf: u64) -> SysResult {
+    let p = path_arg(path)?;
+    let start = dir_ino(AT_FDCWD)?;
+    crate::fs::with(|fs| fs.lookup(start, &p, true))?;
+    write_statfs(buf)
+}
+
+pub fn fstatfs(fd: i32, buf: u64) -> SysResult {
+    file(fd)?;
+    write_statfs(buf)
+}
+
+/// fsync/fdatasync/syncfs: everything lives in memory, nothing to flush.
+pub fn fsync(fd: i32) -> SysResult {
+    file(fd)?;
+    Ok(0)
 }

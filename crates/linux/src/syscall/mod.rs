@@ -8,6 +8,7 @@
 mod fs;
 pub use fs::console;
 mod mm;
+mod poll;
 mod proc;
 mod time;
 
@@ -79,6 +80,11 @@ fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
         nr::__NR_access => fs::faccessat(fs::AT_FDCWD, a.ptr(0), a.u32(1)),
         nr::__NR_pipe => fs::pipe2(a.ptr(0), 0),
         nr::__NR_sched_yield => proc::sched_yield(),
+        nr::__NR_poll => poll::poll(a.ptr(0), a.usize(1), a.i32(2)),
+        nr::__NR_ppoll => poll::ppoll(a.ptr(0), a.usize(1), a.ptr(2), a.ptr(3), a.usize(4)),
+        nr::__NR_select => poll::select(a.i32(0), a.ptr(1), a.ptr(2), a.ptr(3), a.ptr(4)),
+        nr::__NR_pselect6 => poll::pselect6(a.i32(0), a.ptr(1), a.ptr(2), a.ptr(3), a.ptr(4), a.ptr(5)),
+        nr::__NR_sendfile => fs::sendfile(a.fd(0), a.fd(1), a.ptr(2), a.usize(3)),
         nr::__NR_madvise => mm::madvise(a.ptr(0), a.0[1], a.u32(2)),
         nr::__NR_dup => fs::dup(a.fd(0)),
         nr::__NR_dup2 => fs::dup2(a.fd(0), a.fd(1)),
@@ -127,6 +133,42 @@ fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
         nr::__NR_prlimit64 => proc::prlimit64(a.i32(0), a.u32(1), a.ptr(2), a.ptr(3)),
         nr::__NR_getrandom => proc::getrandom(a.ptr(0), a.usize(1), a.u32(2)),
         nr::__NR_reboot => proc::reboot(a.0[0] as u32, a.0[1] as u32, a.0[2] as u32),
+        nr::__NR_rename => fs::renameat2(fs::AT_FDCWD, a.ptr(0), fs::AT_FDCWD, a.ptr(1), 0),
+        nr::__NR_renameat => fs::renameat2(a.fd(0), a.ptr(1), a.fd(2), a.ptr(3), 0),
+        nr::__NR_renameat2 => fs::renameat2(a.fd(0), a.ptr(1), a.fd(2), a.ptr(3), a.u32(4)),
+        nr::__NR_rmdir => fs::unlinkat(fs::AT_FDCWD, a.ptr(0), 0x200),
+        nr::__NR_link => fs::linkat(fs::AT_FDCWD, a.ptr(0), fs::AT_FDCWD, a.ptr(1), 0),
+        nr::__NR_linkat => fs::linkat(a.fd(0), a.ptr(1), a.fd(2), a.ptr(3), a.u32(4)),
+        nr::__NR_symlink => fs::symlinkat(a.ptr(0), fs::AT_FDCWD, a.ptr(1)),
+        nr::__NR_symlinkat => fs::symlinkat(a.ptr(0), a.fd(1), a.ptr(2)),
+        nr::__NR_chmod => fs::fchmodat(fs::AT_FDCWD, a.ptr(0), a.u32(1)),
+        nr::__NR_fchmod => fs::fchmod(a.fd(0), a.u32(1)),
+        nr::__NR_fchmodat => fs::fchmodat(a.fd(0), a.ptr(1), a.u32(2)),
+        nr::__NR_chown => fs::fchownat(fs::AT_FDCWD, a.ptr(0), a.u32(1), a.u32(2), 0),
+        nr::__NR_lchown => fs::fchownat(fs::AT_FDCWD, a.ptr(0), a.u32(1), a.u32(2), fs::AT_SYMLINK_NOFOLLOW),
+        nr::__NR_fchown => fs::fchown(a.fd(0), a.u32(1), a.u32(2)),
+        nr::__NR_fchownat => fs::fchownat(a.fd(0), a.ptr(1), a.u32(2), a.u32(3), a.u32(4)),
+        nr::__NR_truncate => fs::truncate(a.ptr(0), a.0[1] as i64),
+        nr::__NR_ftruncate => fs::ftruncate(a.fd(0), a.0[1] as i64),
+        nr::__NR_utimensat => fs::utimensat(a.fd(0), a.ptr(1), a.ptr(2), a.u32(3)),
+        nr::__NR_statfs => fs::statfs(a.ptr(0), a.ptr(1)),
+        nr::__NR_fstatfs => fs::fstatfs(a.fd(0), a.ptr(1)),
+        nr::__NR_fsync | nr::__NR_fdatasync | nr::__NR_syncfs => fs::fsync(a.fd(0)),
+        nr::__NR_sync => Ok(0),
+        nr::__NR_sysinfo => proc::sysinfo(a.ptr(0)),
+        nr::__NR_times => proc::times(a.ptr(0)),
+        nr::__NR_getrusage => proc::getrusage(a.i32(0), a.ptr(1)),
+        nr::__NR_getresuid | nr::__NR_getresgid => proc::getresid(a.ptr(0), a.ptr(1), a.ptr(2)),
+        nr::__NR_setuid | nr::__NR_setgid | nr::__NR_setreuid | nr::__NR_setregid | nr::__NR_setresuid
+        | nr::__NR_setresgid | nr::__NR_setgroups | nr::__NR_setfsuid | nr::__NR_setfsgid => proc::set_ids(),
+        nr::__NR_getgroups => proc::getgroups(a.i32(0), a.ptr(1)),
+        nr::__NR_tgkill => proc::tgkill(a.i32(0), a.i32(1), a.i32(2)),
+        nr::__NR_tkill => proc::tgkill(a.i32(0), a.i32(0), a.i32(1)),
+        nr::__NR_prctl => proc::prctl(a.i32(0), a.ptr(1)),
+        nr::__NR_sched_getaffinity => proc::sched_getaffinity(a.i32(0), a.usize(1), a.ptr(2)),
+        nr::__NR_getcpu => proc::getcpu(a.ptr(0), a.ptr(1)),
+        nr::__NR_getrlimit => proc::prlimit64(0, a.u32(0), 0, a.ptr(1)),
+        nr::__NR_setrlimit => proc::prlimit64(0, a.u32(0), a.ptr(1), 0),
         _ => {
             if let Some(w) = WARNED.get(n32 as usize) {
                 if !w.swap(true, Ordering::Relaxed) {

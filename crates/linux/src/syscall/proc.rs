@@ -188,9 +188,13 @@ pub fn kill(pid: i32, sig: i32) -> SysResult {
         let ignored = {
             let acts = p.sigactions.lock();
             let a = acts.0[sig as usize - 1];
-            a.handler == signal::SIG_IGN || (a.handler == signal::SIG_DFL && !signal::default_is_fatal(sig))
+            // init only receives signals it has handlers for (Linux's
+            // SIGNAL_UNKILLABLE), SIGKILL included.
+            (p.pid == 1 && a.handler == signal::SIG_DFL)
+                || a.handler == signal::SIG_IGN
+                || (a.handler == signal::SIG_DFL && !signal::default_is_fatal(sig))
         };
-        if sig == signal::SIGKILL || !ignored {
+        if !ignored && (sig == signal::SIGKILL || p.pid != 1) {
             // Caught signals are delivered as fatal until handler frames
             // exist; see signal.rs.
             p.pending_kill.store(sig, Ordering::Release);
@@ -372,4 +376,107 @@ pub fn reboot(magic1: u32, magic2: u32, cmd: u32) -> SysResult {
         0 | 0x89ab_cdef => Ok(0), // CAD off / on
         _ => Err(EINVAL),
     }
+}
+
+pub fn sysinfo(buf: u64) -> SysResult {
+    let st = kbase::mm::frame::stats();
+    let procs = process::all().len() as u16;
+    let mut o = Out::new(112);
+    o.u64(0, kbase::time::uptime_ns() / 1_000_000_000)
+        .u64(32, st.managed * 4096) // totalram
+        .u64(40, st.free * 4096) // freeram
+        .u16(80, procs)
+        .u32(104, 1); // mem_unit
+    o.write_to(buf)?;
+    Ok(0)
+}
+
+pub fn times(buf: u64) -> SysResult {
+    let ticks = kbase::time::uptime_ns() / 10_000_000;
+    if buf != 0 {
+        // Per-process CPU accounting is planned; report zero CPU time.
+        uaccess::write_bytes(buf, &[0u8; 32])?;
+    }
+    Ok(ticks as usize)
+}
+
+pub fn getrusage(who: i32, buf: u64) -> SysResult {
+    if !matches!(who, 0 | -1 | 1) {
+        return Err(EINVAL);
+    }
+    uaccess::write_bytes(buf, &[0u8; 144])?;
+    Ok(0)
+}
+
+pub fn getresid(a: u64, b: u64, c: u64) -> SysResult {
+    for p in [a, b, c] {
+        uaccess::write_u32(p, 0)?;
+    }
+    Ok(0)
+}
+
+/// setuid family: everything runs as root until credentials exist
+/// (issue 4 adds users); root may set any id, which we accept.
+pub fn set_ids() -> SysResult {
+    Ok(0)
+}
+
+pub fn getgroups(size: i32, _list: u64) -> SysResult {
+    if size < 0 {
+        return Err(EINVAL);
+    }
+    Ok(0)
+}
+
+pub fn tgkill(tgid: i32, tid: i32, sig: i32) -> SysResult {
+    if tgid <= 0 || tid <= 0 {
+        return Err(EINVAL);
+    }
+    kill(tid, sig)
+}
+
+pub fn prctl(option: i32, arg2: u64) -> SysResult {
+    const PR_SET_NAME: i32 = 15;
+    const PR_GET_NAME: i32 = 16;
+    match option {
+        PR_SET_NAME => {
+            uaccess::read_cstr(arg2, 4096)?;
+            Ok(0)
+        }
+        PR_GET_NAME => {
+            let mut name = [0u8; 16];
+            let n = alloc::format!("pid{}", current().process.pid);
+            name[..n.len().min(15)].copy_from_slice(&n.as_bytes()[..n.len().min(15)]);
+            uaccess::write_bytes(arg2, &name)?;
+            Ok(0)
+        }
+        _ => Err(EINVAL),
+    }
+}
+
+pub fn sched_getaffinity(pid: i32, size: usize, mask: u64) -> SysResult {
+    if pid != 0 && process::lookup(pid as u32).is_none() {
+        return Err(ESRCH);
+    }
+    let cpus = kbase::arch::percpu::cpus_online();
+    let bytes = cpus.div_ceil(64) * 8;
+    if size < bytes || size % 8 != 0 {
+        return Err(EINVAL);
+    }
+    let mut v = alloc::vec![0u8; bytes];
+    for c in 0..cpus {
+        v[c / 8] |= 1 << (c % 8);
+    }
+    uaccess::write_bytes(mask, &v)?;
+    Ok(bytes)
+}
+
+pub fn getcpu(cpu: u64, node: u64) -> SysResult {
+    if cpu != 0 {
+        uaccess::write_u32(cpu, kbase::arch::percpu::cpu_index() as u32)?;
+    }
+    if node != 0 {
+        uaccess::write_u32(node, 0)?;
+    }
+    Ok(0)
 }

@@ -1,0 +1,151 @@
+//! poll, ppoll, select, pselect6: readiness of descriptors.
+//!
+//! Readiness is polled every tick (10 ms) until the wait-queue based
+//! version of the files-and-terminals work (issue 4); results and error
+//! cases follow poll(2) and select(2).
+
+use alloc::vec::Vec;
+
+use crate::errno::{EINVAL, Errno, SysResult};
+use crate::file::{POLLERR, POLLHUP};
+use crate::process::current;
+use crate::uaccess::{self};
+
+const POLLNVAL: u16 = 0x20;
+const MAX_NFDS: usize = 1024;
+
+/// Waits until one of `check()` reports ready or `timeout_ns` passes.
+fn wait_ready<T>(timeout_ns: Option<u64>, mut check: impl FnMut() -> Result<Option<T>, Errno>) -> Result<Option<T>, Errno> {
+    let deadline = timeout_ns.map(|t| kbase::time::uptime_ns().saturating_add(t));
+    loop {
+        if let Some(r) = check()? {
+            return Ok(Some(r));
+        }
+        if deadline.is_some_and(|d| kbase::time::uptime_ns() >= d) {
+            return Ok(None);
+        }
+        let step = deadline.map_or(10_000_000, |d| d.saturating_sub(kbase::time::uptime_ns()).min(10_000_000));
+        kbase::task::sleep_ns(step);
+    }
+}
+
+fn do_poll(fds: u64, nfds: usize, timeout_ns: Option<u64>) -> SysResult {
+    if nfds > MAX_NFDS {
+        return Err(EINVAL);
+    }
+    let raw = uaccess::read_bytes(fds, nfds * 8)?;
+    let mut entries: Vec<(i32, u16, u16)> = raw
+        .chunks_exact(8)
+        .map(|c| (i32::from_le_bytes([c[0], c[1], c[2], c[3]]), u16::from_le_bytes([c[4], c[5]]), 0))
+        .collect();
+    let ready = wait_ready(timeout_ns, || {
+        let t = current();
+        let files = t.process.files.lock();
+        let mut n = 0;
+        for e in entries.iter_mut() {
+            e.2 = if e.0 < 0 {
+                0
+            } else {
+                match files.get(e.0) {
+                    Ok(f) => f.poll() & (e.1 | POLLERR | POLLHUP),
+                    Err(_) => POLLNVAL,
+                }
+            };
+            if e.2 != 0 {
+                n += 1;
+            }
+        }
+        Ok((n > 0).then_some(n))
+    })?;
+    let mut out = raw;
+    for (i, e) in entries.iter().enumerate() {
+        out[i * 8 + 6..i * 8 + 8].copy_from_slice(&e.2.to_le_bytes());
+    }
+    uaccess::write_bytes(fds, &out)?;
+    Ok(ready.unwrap_or(0))
+}
+
+pub fn poll(fds: u64, nfds: usize, timeout_ms: i32) -> SysResult {
+    let timeout = (timeout_ms >= 0).then(|| u64::from(timeout_ms.unsigned_abs()) * 1_000_000);
+    do_poll(fds, nfds, timeout)
+}
+
+fn read_timeout(ts: u64) -> Result<Option<u64>, Errno> {
+    if ts == 0 {
+        return Ok(None);
+    }
+    let b = uaccess::read_bytes(ts, 16)?;
+    let sec = i64::from_le_bytes(b[0..8].try_into().map_err(|_| EINVAL)?);
+    let nsec = i64::from_le_bytes(b[8..16].try_into().map_err(|_| EINVAL)?);
+    if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
+        return Err(EINVAL);
+    }
+    Ok(Some((sec as u64).saturating_mul(1_000_000_000).saturating_add(nsec as u64)))
+}
+
+pub fn ppoll(fds: u64, nfds: usize, ts: u64, _sigmask: u64, _size: usize) -> SysResult {
+    do_poll(fds, nfds, read_timeout(ts)?)
+}
+
+/// select/pselect6 over fd_set bitmaps (1024 bits).
+fn do_select(nfds: i32, rd: u64, wr: u64, ex: u64, timeout_ns: Option<u64>) -> SysResult {
+    let n = usize::try_from(nfds).ok().filter(|&n| n <= MAX_NFDS).ok_or(EINVAL)?;
+    let bytes = n.div_ceil(64) * 8;
+    let load = |p: u64| -> Result<Vec<u8>, Errno> { if p == 0 { Ok(alloc::vec![0; bytes]) } else { uaccess::read_bytes(p, bytes) } };
+    let (r_in, w_in, e_in) = (load(rd)?, load(wr)?, load(ex)?);
+    let bit = |v: &[u8], i: usize| v[i / 8] & (1 << (i % 8)) != 0;
+    let mut r_out = alloc::vec![0u8; bytes];
+    let mut w_out = alloc::vec![0u8; bytes];
+    let ready = wait_ready(timeout_ns, || {
+        let t = current();
+        let files = t.process.files.lock();
+        let mut count = 0;
+        r_out.fill(0);
+        w_out.fill(0);
+        for i in 0..n {
+            if !(bit(&r_in, i) || bit(&w_in, i) || bit(&e_in, i)) {
+                continue;
+            }
+            let f = files.get(i as i32)?;
+            let ev = f.poll();
+            if bit(&r_in, i) && ev & (crate::file::POLLIN | POLLHUP | POLLERR) != 0 {
+                r_out[i / 8] |= 1 << (i % 8);
+                count += 1;
+            }
+            if bit(&w_in, i) && ev & (crate::file::POLLOUT | POLLERR) != 0 {
+                w_out[i / 8] |= 1 << (i % 8);
+                count += 1;
+            }
+        }
+        Ok((count > 0).then_some(count))
+    })?;
+    if rd != 0 {
+        uaccess::write_bytes(rd, &r_out)?;
+    }
+    if wr != 0 {
+        uaccess::write_bytes(wr, &w_out)?;
+    }
+    if ex != 0 {
+        uaccess::write_bytes(ex, &alloc::vec![0u8; bytes])?;
+    }
+    Ok(ready.unwrap_or(0))
+}
+
+pub fn select(nfds: i32, rd: u64, wr: u64, ex: u64, tv: u64) -> SysResult {
+    let timeout = if tv == 0 {
+        None
+    } else {
+        let b = uaccess::read_bytes(tv, 16)?;
+        let sec = i64::from_le_bytes(b[0..8].try_into().map_err(|_| EINVAL)?);
+        let usec = i64::from_le_bytes(b[8..16].try_into().map_err(|_| EINVAL)?);
+        if sec < 0 || !(0..1_000_000).contains(&usec) {
+            return Err(EINVAL);
+        }
+        Some((sec as u64).saturating_mul(1_000_000_000).saturating_add(usec as u64 * 1000))
+    };
+    do_select(nfds, rd, wr, ex, timeout)
+}
+
+pub fn pselect6(nfds: i32, rd: u64, wr: u64, ex: u64, ts: u64, _sig: u64) -> SysResult {
+    do_select(nfds, rd, wr, ex, read_timeout(ts)?)
+}
