@@ -1,25 +1,450 @@
 //! `cargo xtask bench ...`: measurements taken through the QEMU runner.
 //!
+//! `bench [--quick]`: the benchmark suite. The programs of `user/bench/`
+//! (in the initramfs under `/bench/`) run on Ferrite and on Debian's cloud
+//! kernel, booted with the same QEMU flags and the same initramfs with
+//! `rdinit=/bench/run`; full mode also boots Linux with `mitigations=off`.
+//! The guest prints `bench: <name> <value> <unit>` (or `bench: <name> error
+//! <errno>`) lines; the host adds the boot time (QEMU start to the runner's
+//! first line, `bench: start`). Results: a table on the terminal,
+//! `target/bench/results.json` (`results-quick.json` for `--quick`), and in
+//! full mode docs/benchmarks.md and docs/benchmarks.png (see
+//! [`crate::bench_report`]).
+//!
 //! `bench boot`: wall time from QEMU's start to the first serial line with
 //! `ferrite: banner`, and the kernel's own `boot-ms=` figure from that line.
 
+use std::collections::BTreeMap;
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use crate::qemu::{self, Control, Exit};
-use crate::util::{Args, Result};
-use crate::{build, deps};
+use crate::util::{self, Args, Result};
+use crate::{bench_report, build, deps, initramfs, utest};
 
 const BANNER: &str = "ferrite: banner";
+/// The guest protocol marker.
+const MARK: &str = "bench: ";
+/// Ferrite's and Linux's panic lines.
+const PANICS: [&str; 2] = ["KERNEL PANIC", "Kernel panic - not syncing"];
+
+/// One row of the table: a figure both kernels report.
+pub struct Row {
+    pub name: &'static str,
+    /// What it measures, for the docs.
+    pub what: &'static str,
+}
+
+/// Every row, in table order. `boot_to_init` is measured on the host.
+pub const ROWS: &[Row] = &[
+    Row {
+        name: "boot_to_init",
+        what: "QEMU start to the first line of /bench/run (host wall clock)",
+    },
+    Row {
+        name: "mem_used",
+        what: "sysinfo(2) totalram - freeram right after boot",
+    },
+    Row {
+        name: "null_syscall",
+        what: "getppid()",
+    },
+    Row {
+        name: "read_dev_zero",
+        what: "read 1 byte from /dev/zero",
+    },
+    Row {
+        name: "write_dev_null",
+        what: "write 1 byte to /dev/null",
+    },
+    Row {
+        name: "open_close",
+        what: "open + close of a tmpfs file",
+    },
+    Row {
+        name: "stat",
+        what: "stat of a tmpfs file",
+    },
+    Row {
+        name: "fstat",
+        what: "fstat of an open tmpfs file",
+    },
+    Row {
+        name: "pipe_latency",
+        what: "1-byte round trip between two processes over two pipes",
+    },
+    Row {
+        name: "pipe_bandwidth",
+        what: "64 KiB writes through a pipe to another process",
+    },
+    Row {
+        name: "context_switch",
+        what: "pipe token between 2 processes pinned to CPU 0, per switch",
+    },
+    Row {
+        name: "fork_exit",
+        what: "fork + _exit + waitpid",
+    },
+    Row {
+        name: "fork_exec",
+        what: "fork + execve of a small static binary + waitpid",
+    },
+    Row {
+        name: "sh_c_true",
+        what: "fork + execve /bin/sh -c true (busybox) + waitpid",
+    },
+    Row {
+        name: "page_fault",
+        what: "first write to an anonymous page (per page, mmap/munmap amortised)",
+    },
+    Row {
+        name: "mmap_munmap_1m",
+        what: "mmap + munmap of 1 MiB anonymous, untouched",
+    },
+    Row {
+        name: "tmpfs_write",
+        what: "64 KiB writes to a tmpfs file (truncated every 4 MiB)",
+    },
+    Row {
+        name: "tmpfs_read",
+        what: "64 KiB reads of a 4 MiB tmpfs file",
+    },
+    Row {
+        name: "select_100",
+        what: "select on 100 pipe read ends (1 ready), timeout 0",
+    },
+    Row {
+        name: "poll_100",
+        what: "poll on 100 pipe read ends (1 ready), timeout 0",
+    },
+];
+
+/// Rows that cannot run yet, and what they need.
+pub const NOT_YET: &[(&str, &str)] = &[
+    (
+        "signal_install / signal_delivery",
+        "signal handler delivery (a caught signal kills the process today)",
+    ),
+    ("epoll_100", "epoll"),
+    ("af_unix_latency / af_unix_bandwidth", "AF_UNIX sockets"),
+    ("futex_pingpong", "futex and threads"),
+    (
+        "thread_create_join",
+        "threads (clone with CLONE_VM returns ENOSYS)",
+    ),
+];
+
+/// One figure printed by the guest.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Figure {
+    Value {
+        value: f64,
+        unit: String,
+    },
+    /// `bench: <name> error <errno>`.
+    Error(i32),
+}
+
+impl Figure {
+    /// The value when it is a valid, finite, positive figure.
+    pub fn valid(&self) -> Option<(f64, &str)> {
+        match self {
+            Figure::Value { value, unit } if value.is_finite() && *value > 0.0 => {
+                Some((*value, unit))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Which kernel a run boots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kernel {
+    Ferrite,
+    Linux,
+    LinuxMitigationsOff,
+}
+
+impl Kernel {
+    /// The progress tag and JSON key.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Kernel::Ferrite => "ferrite",
+            Kernel::Linux => "linux",
+            Kernel::LinuxMitigationsOff => "linux-mitigations-off",
+        }
+    }
+}
+
+/// What one boot gave.
+pub struct GuestRun {
+    pub kernel: Kernel,
+    pub append: String,
+    pub figures: BTreeMap<String, Figure>,
+    /// Every serial line.
+    pub lines: Vec<String>,
+    /// Problems with the run itself (timeout, panic, no `bench: done`).
+    pub problems: Vec<String>,
+    pub exit: String,
+    pub elapsed: Duration,
+}
+
+/// The whole suite's results.
+pub struct Results {
+    pub quick: bool,
+    /// File name of the Linux image (`vmlinuz-<version>`).
+    pub linux_image: String,
+    pub runs: Vec<GuestRun>,
+}
+
+impl Results {
+    pub fn run(&self, k: Kernel) -> Option<&GuestRun> {
+        self.runs.iter().find(|r| r.kernel == k)
+    }
+
+    pub fn figure(&self, k: Kernel, name: &str) -> Option<&Figure> {
+        self.run(k)?.figures.get(name)
+    }
+}
 
 pub fn cmd(mut args: Args) -> Result<ExitCode> {
+    let quick = args.flag("--quick");
     let what = args.next_positional();
     args.finish()?;
     match what.as_deref() {
         Some("boot") => boot(),
         Some(other) => Err(format!("unknown benchmark `{other}` (known: boot)").into()),
-        None => Err("usage: cargo xtask bench boot".into()),
+        None => suite(quick),
     }
+}
+
+/// `cargo xtask bench [--quick]`.
+fn suite(quick: bool) -> Result<ExitCode> {
+    deps::ensure()?;
+    util::header("kernel build");
+    let ferrite = build::kernel(build::Profile::Kernel)?;
+    util::header("Linux kernel");
+    let linux = utest::linux_kernel()?;
+    println!("linux: {}", linux.display());
+    let results = run_suite(quick, &ferrite, &linux)?;
+    println!();
+    print!("{}", bench_report::table(&results));
+    let json = bench_report::write_json(&results)?;
+    println!("results: {}", json.display());
+    if !quick {
+        let (md, png) = bench_report::write_docs(&results)?;
+        println!("docs: {} and {}", md.display(), png.display());
+    }
+    let (ok, bad) = count_rows(&results);
+    println!(
+        "{ok} rows with a figure on both kernels, {} without",
+        bad.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Builds the initramfs and boots each kernel once (Linux twice in full
+/// mode). Only a missing initramfs is an error: boot problems are noted in
+/// the runs.
+pub fn run_suite(quick: bool, ferrite: &Path, linux: &Path) -> Result<Results> {
+    util::header("initramfs");
+    let cpio = initramfs::build()?;
+    let mut kernels = vec![Kernel::Ferrite, Kernel::Linux];
+    if !quick {
+        kernels.push(Kernel::LinuxMitigationsOff);
+    }
+    let mut runs = Vec::new();
+    for k in kernels {
+        let image = if k == Kernel::Ferrite { ferrite } else { linux };
+        util::header(&format!("benchmarks on {}", k.tag()));
+        runs.push(boot_guest(k, image, &cpio, quick));
+    }
+    let linux_image = linux
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(Results {
+        quick,
+        linux_image,
+        runs,
+    })
+}
+
+/// The kernel command line of a run.
+fn append(k: Kernel, quick: bool) -> String {
+    let base = match k {
+        Kernel::Ferrite => "rdinit=/bench/run",
+        Kernel::Linux => "console=ttyS0 rdinit=/bench/run panic=-1 quiet",
+        Kernel::LinuxMitigationsOff => {
+            "console=ttyS0 rdinit=/bench/run panic=-1 quiet mitigations=off"
+        }
+    };
+    // Words after `--` become /bench/run's arguments on both kernels.
+    if quick {
+        format!("{base} -- --quick")
+    } else {
+        base.to_string()
+    }
+}
+
+fn boot_guest(k: Kernel, image: &Path, cpio: &Path, quick: bool) -> GuestRun {
+    let tag = k.tag();
+    let mut cfg = qemu::Config::new(image.to_path_buf());
+    cfg.smp = 2;
+    cfg.mem = "1G".into();
+    cfg.initrd = Some(cpio.to_path_buf());
+    cfg.append = append(k, quick);
+    println!(
+        "[{tag}] qemu -machine q35 -cpu max -smp {} -m {} -kernel {} -append '{}'",
+        cfg.smp,
+        cfg.mem,
+        image.display(),
+        cfg.append
+    );
+    let timeout = Duration::from_secs(if quick { 120 } else { 300 });
+    let mut run = GuestRun {
+        kernel: k,
+        append: cfg.append.clone(),
+        figures: BTreeMap::new(),
+        lines: Vec::new(),
+        problems: Vec::new(),
+        exit: String::new(),
+        elapsed: Duration::ZERO,
+    };
+    let mut done = false;
+    let mut panicked = false;
+    let start = Instant::now();
+    let outcome = qemu::run_captured(&cfg, timeout, |line| {
+        println!("[{tag}] {line}");
+        if PANICS.iter().any(|p| line.contains(p)) {
+            panicked = true;
+        }
+        match parse(line) {
+            Some(Parsed::Start) => {
+                let ms = start.elapsed().as_secs_f64() * 1e3;
+                run.figures.insert(
+                    "boot_to_init".into(),
+                    Figure::Value {
+                        value: ms,
+                        unit: "ms".into(),
+                    },
+                );
+            }
+            Some(Parsed::Done) => {
+                done = true;
+                return Control::Stop;
+            }
+            Some(Parsed::Figure(name, fig)) => {
+                run.figures.insert(name, fig);
+            }
+            None => {}
+        }
+        Control::Continue
+    });
+    match outcome {
+        Ok(o) => {
+            run.elapsed = o.elapsed;
+            run.exit = match o.exit {
+                Exit::Stopped => "stopped after `bench: done`".into(),
+                Exit::TimedOut => format!("timed out after {} s", timeout.as_secs()),
+                Exit::Exited(code) => qemu::describe_exit(code),
+            };
+            run.lines = o.lines;
+            if panicked {
+                run.problems.push("kernel panicked".into());
+            }
+            if !done {
+                run.problems
+                    .push(format!("no `bench: done` line ({})", run.exit));
+            }
+        }
+        Err(e) => {
+            run.exit = "not started".into();
+            run.problems.push(format!("cannot run QEMU: {e}"));
+        }
+    }
+    for p in &run.problems {
+        println!("[{tag}] problem: {p}");
+    }
+    println!(
+        "[{tag}] {} figures in {:.1?}",
+        run.figures.len(),
+        run.elapsed
+    );
+    run
+}
+
+enum Parsed {
+    Start,
+    Done,
+    Figure(String, Figure),
+}
+
+/// A `bench:` line: `start`, `done`, `<name> <value> <unit>` or `<name>
+/// error <errno>`.
+fn parse(line: &str) -> Option<Parsed> {
+    let rest = &line[line.find(MARK)? + MARK.len()..];
+    let words: Vec<&str> = rest.split_whitespace().collect();
+    match words.as_slice() {
+        ["start"] => Some(Parsed::Start),
+        ["done"] => Some(Parsed::Done),
+        [name, "error", errno] => Some(Parsed::Figure(
+            name.to_string(),
+            Figure::Error(errno.parse().ok()?),
+        )),
+        [name, value, unit] => Some(Parsed::Figure(
+            name.to_string(),
+            Figure::Value {
+                value: value.parse().ok()?,
+                unit: unit.to_string(),
+            },
+        )),
+        _ => None,
+    }
+}
+
+/// Rows with a valid figure on both Ferrite and (default) Linux, and a
+/// note for each row without.
+pub fn count_rows(results: &Results) -> (u32, Vec<String>) {
+    let mut ok = 0;
+    let mut bad = Vec::new();
+    for row in ROWS {
+        let mut missing = Vec::new();
+        for k in [Kernel::Ferrite, Kernel::Linux] {
+            match results.figure(k, row.name) {
+                Some(f) if f.valid().is_some() => {}
+                Some(Figure::Error(e)) => missing.push(format!("{}: error {e}", k.tag())),
+                Some(_) => missing.push(format!("{}: invalid figure", k.tag())),
+                None => missing.push(format!("{}: no figure", k.tag())),
+            }
+        }
+        if missing.is_empty() {
+            ok += 1;
+        } else {
+            bad.push(format!("bench {}: {}", row.name, missing.join(", ")));
+        }
+    }
+    (ok, bad)
+}
+
+/// The `--quick` suite as a test step: one pass per row with a valid figure
+/// on both kernels, one failure per other row. Figures are never compared
+/// with thresholds.
+pub fn quick_for_test(ferrite: &Path) -> (u32, Vec<String>) {
+    let linux = match utest::linux_kernel() {
+        Ok(l) => l,
+        Err(e) => return (0, vec![format!("bench: Linux kernel: {e}")]),
+    };
+    let results = match run_suite(true, ferrite, &linux) {
+        Ok(r) => r,
+        Err(e) => return (0, vec![format!("bench: {e}")]),
+    };
+    print!("{}", bench_report::table(&results));
+    if let Err(e) = bench_report::write_json(&results) {
+        println!("warning: bench: cannot write JSON: {e}");
+    }
+    count_rows(&results)
 }
 
 fn boot() -> Result<ExitCode> {
@@ -67,6 +492,8 @@ fn boot_ms(line: &str) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn boot_ms() {
         assert_eq!(
@@ -74,5 +501,68 @@ mod tests {
             Some("12.5")
         );
         assert_eq!(super::boot_ms("ferrite: banner"), None);
+    }
+
+    #[test]
+    fn parses_bench_lines() {
+        let fig = |l: &str| match parse(l) {
+            Some(Parsed::Figure(n, f)) => Some((n, f)),
+            _ => None,
+        };
+        assert_eq!(
+            fig("bench: null_syscall 412.5 ns"),
+            Some((
+                "null_syscall".into(),
+                Figure::Value {
+                    value: 412.5,
+                    unit: "ns".into()
+                }
+            ))
+        );
+        assert_eq!(
+            fig("[ 1.0 0] bench: poll_100 error 38"),
+            Some(("poll_100".into(), Figure::Error(38)))
+        );
+        assert!(matches!(parse("bench: start"), Some(Parsed::Start)));
+        assert!(matches!(parse("bench: done"), Some(Parsed::Done)));
+        assert!(parse("bench-run: /bench/sys").is_none());
+        assert!(parse("bench: x y").is_none());
+    }
+
+    #[test]
+    fn counts_rows_on_both_kernels() {
+        let mut f = BTreeMap::new();
+        let mut l = BTreeMap::new();
+        for row in ROWS {
+            let v = Figure::Value {
+                value: 1.0,
+                unit: "ns".into(),
+            };
+            f.insert(row.name.to_string(), v.clone());
+            l.insert(row.name.to_string(), v);
+        }
+        f.insert("stat".into(), Figure::Error(38));
+        l.remove("fstat");
+        let run = |kernel, figures| GuestRun {
+            kernel,
+            append: String::new(),
+            figures,
+            lines: Vec::new(),
+            problems: Vec::new(),
+            exit: String::new(),
+            elapsed: Duration::ZERO,
+        };
+        let results = Results {
+            quick: true,
+            linux_image: String::new(),
+            runs: vec![run(Kernel::Ferrite, f), run(Kernel::Linux, l)],
+        };
+        let (ok, bad) = count_rows(&results);
+        assert_eq!(ok as usize, ROWS.len() - 2);
+        assert_eq!(bad.len(), 2);
+        assert!(
+            bad[0].contains("stat") && bad[0].contains("error 38"),
+            "{bad:?}"
+        );
     }
 }

@@ -3,8 +3,11 @@
 //! ```text
 //! user/init/init.c     ──musl-gcc──►  target/user/init
 //! user/tests/<name>.c  ──musl-gcc──►  target/user/tests/<name>
+//! user/bench/<name>.c  ──musl-gcc──►  target/user/bench/<name>
 //!                                          │ staged in target/user/rootfs/:
 //!                                          │   /init, /tests/<name>,
+//!                                          │   /bench/<name> (run: /bench/run),
+//!                                          │   /tests/rstd-* (Rust, below),
 //!                                          │   /etc/ferrite-test.txt,
 //!                                          │   /bin/busybox (host's static one)
 //!                                          ▼
@@ -16,6 +19,11 @@
 //! staging tree is rebuilt on every call with fixed owners, modes and
 //! mtimes, and packed in sorted order, so the same inputs give the same
 //! archive bytes.
+//!
+//! The Rust std test programs (`user/rust/src/bin/rstd-*.rs`, a Cargo
+//! project outside the workspace) are built by cargo, which skips what is
+//! up to date, as static-PIE glibc binaries (`-C target-feature=+crt-static`)
+//! in `target/user-rust/`, and staged as `/tests/rstd-*`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -45,6 +53,22 @@ const INIT_CFLAGS: &[&str] = &[
     "-fno-pie",
     "-no-pie",
 ];
+
+/// The Rust std test programs (`user/rust/src/bin/<name>.rs`), all copied
+/// to `/tests/<name>`. `/init` runs those in its tables (user/init/init.c).
+pub const RUST_PROGRAMS: &[&str] = &[
+    "rstd-hello",
+    "rstd-fs",
+    "rstd-process",
+    "rstd-time",
+    "rstd-collections",
+    "rstd-threads",
+];
+/// The target of the Rust programs: glibc, linked static-pie by
+/// [`RUST_FLAGS`] (what issue 3 calls unmodified Rust std programs).
+const RUST_TARGET: &str = "x86_64-unknown-linux-gnu";
+/// `RUSTFLAGS` of the Rust programs.
+const RUST_FLAGS: &str = "-Ctarget-feature=+crt-static";
 
 /// `cargo xtask initramfs`.
 pub fn cmd(args: Args) -> Result<ExitCode> {
@@ -82,7 +106,8 @@ struct Program {
     deps: Vec<PathBuf>,
 }
 
-/// Every guest program: `/init` and `user/tests/*.c`, sorted by name.
+/// Every guest program: `/init`, `user/tests/*.c` sorted by name, then
+/// `user/bench/*.c` sorted by name.
 fn programs() -> Result<Vec<Program>> {
     let root = util::root();
     let this_file = root.join("xtask").join("src").join("initramfs.rs");
@@ -94,12 +119,33 @@ fn programs() -> Result<Vec<Program>> {
         cflags: INIT_CFLAGS,
         deps: vec![this_file.clone()],
     }];
-    let tests_dir = root.join("user").join("tests");
+    for dir in PROGRAM_DIRS {
+        add_dir(
+            &mut list,
+            &root.join("user").join(dir),
+            &out,
+            dir,
+            &this_file,
+        )?;
+    }
+    Ok(list)
+}
+
+/// Folders of `user/` whose `<name>.c` files become `/<folder>/<name>`.
+const PROGRAM_DIRS: [&str; 2] = ["tests", "bench"];
+
+/// Adds one program per `*.c` in `dir` (sorted), built into `out/<guest_dir>`
+/// and installed as `/<guest_dir>/<name>`; the `*.h` beside them are deps.
+fn add_dir(
+    list: &mut Vec<Program>,
+    dir: &Path,
+    out: &Path,
+    guest_dir: &str,
+    this_file: &Path,
+) -> Result {
     let mut sources = Vec::new();
-    let mut headers = vec![this_file];
-    for entry in
-        fs::read_dir(&tests_dir).map_err(|e| format!("cannot read {}: {e}", tests_dir.display()))?
-    {
+    let mut headers = vec![this_file.to_path_buf()];
+    for entry in fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))? {
         let path = entry?.path();
         match path.extension().and_then(|e| e.to_str()) {
             Some("c") => sources.push(path),
@@ -112,17 +158,17 @@ fn programs() -> Result<Vec<Program>> {
         let name = source
             .file_stem()
             .and_then(|s| s.to_str())
-            .ok_or_else(|| format!("bad test file name {}", source.display()))?
+            .ok_or_else(|| format!("bad program file name {}", source.display()))?
             .to_string();
         list.push(Program {
-            output: out.join("tests").join(&name),
-            guest: format!("tests/{name}"),
+            output: out.join(guest_dir).join(&name),
+            guest: format!("{guest_dir}/{name}"),
             source,
             cflags: TEST_CFLAGS,
             deps: headers.clone(),
         });
     }
-    Ok(list)
+    Ok(())
 }
 
 fn mtime(path: &Path) -> Option<SystemTime> {
@@ -144,8 +190,9 @@ fn stale(p: &Program) -> bool {
 pub fn build() -> Result<PathBuf> {
     let programs = programs()?;
     compile(&programs)?;
+    let rust = build_rust()?;
     let rootfs = rootfs_dir();
-    stage(&programs, &rootfs)?;
+    stage(&programs, &rust, &rootfs)?;
     let cpio = cpio_path();
     pack(&rootfs, &cpio)?;
     let size = fs::metadata(&cpio)?.len();
@@ -153,13 +200,15 @@ pub fn build() -> Result<PathBuf> {
         "initramfs: {} ({} KiB, {} programs + busybox)",
         rel(&cpio),
         size.div_ceil(1024),
-        programs.len()
+        programs.len() + rust.len()
     );
     Ok(cpio)
 }
 
 fn compile(programs: &[Program]) -> Result {
-    fs::create_dir_all(user_dir().join("tests"))?;
+    for dir in PROGRAM_DIRS {
+        fs::create_dir_all(user_dir().join(dir))?;
+    }
     let todo: Vec<&Program> = programs.iter().filter(|p| stale(p)).collect();
     if todo.is_empty() {
         println!("initramfs: {} programs up to date", programs.len());
@@ -198,6 +247,43 @@ fn compile(programs: &[Program]) -> Result {
     Ok(())
 }
 
+/// Builds `user/rust` (cargo skips what is up to date) in its own target
+/// directory, `target/user-rust`, so its flags never touch other builds.
+/// Returns `(binary, guest path)` for every entry of [`RUST_PROGRAMS`].
+fn build_rust() -> Result<Vec<(PathBuf, String)>> {
+    let root = util::root();
+    let target_dir = root.join("target").join("user-rust");
+    println!("initramfs: cargo build user/rust ({RUST_TARGET}, {RUST_FLAGS})");
+    let status = util::cargo()
+        .args(["build", "--quiet", "--release", "--manifest-path"])
+        .arg(root.join("user").join("rust").join("Cargo.toml"))
+        .args(["--target", RUST_TARGET])
+        .arg("--target-dir")
+        .arg(&target_dir)
+        // Wins over any RUSTFLAGS of the caller; with an explicit --target
+        // it reaches only the target crates.
+        .env("CARGO_ENCODED_RUSTFLAGS", RUST_FLAGS)
+        .env_remove("RUSTFLAGS")
+        .stdin(Stdio::null())
+        .status()
+        .map_err(|e| format!("cannot run cargo for user/rust: {e}"))?;
+    if !status.success() {
+        return Err(format!("cargo build of user/rust failed ({status})").into());
+    }
+    let bin_dir = target_dir.join(RUST_TARGET).join("release");
+    RUST_PROGRAMS
+        .iter()
+        .map(|name| {
+            let bin = bin_dir.join(name);
+            if bin.is_file() {
+                Ok((bin, format!("tests/{name}")))
+            } else {
+                Err(format!("user/rust built no {}", bin.display()).into())
+            }
+        })
+        .collect()
+}
+
 /// The mtime given to every staged file: `$SOURCE_DATE_EPOCH` or 0.
 fn fixed_mtime() -> SystemTime {
     let secs = std::env::var("SOURCE_DATE_EPOCH")
@@ -208,15 +294,18 @@ fn fixed_mtime() -> SystemTime {
 }
 
 /// Rebuilds the staging tree from scratch.
-fn stage(programs: &[Program], rootfs: &Path) -> Result {
+fn stage(programs: &[Program], rust: &[(PathBuf, String)], rootfs: &Path) -> Result {
     if rootfs.exists() {
         fs::remove_dir_all(rootfs)?;
     }
-    for dir in ["", "bin", "sbin", "etc", "tests", "root", "tmp"] {
+    for dir in ["", "bin", "sbin", "etc", "tests", "bench", "root", "tmp"] {
         fs::create_dir_all(rootfs.join(dir))?;
     }
     for p in programs {
         install(&p.output, &rootfs.join(&p.guest), 0o755)?;
+    }
+    for (bin, guest) in rust {
+        install(bin, &rootfs.join(guest), 0o755)?;
     }
     let busybox = Path::new("/bin/busybox");
     if !busybox.is_file() {
@@ -234,7 +323,7 @@ fn stage(programs: &[Program], rootfs: &Path) -> Result {
     fs::write(&txt, FERRITE_TEST_TXT)?;
     set_attrs(&txt, 0o644)?;
     // Directories last: filling them moved their mtimes.
-    for dir in ["bin", "sbin", "etc", "tests", "root", ""] {
+    for dir in ["bin", "sbin", "etc", "tests", "bench", "root", ""] {
         set_attrs(&rootfs.join(dir), 0o755)?;
     }
     set_attrs(&rootfs.join("tmp"), 0o1777)?;
@@ -261,7 +350,10 @@ fn busybox_links(busybox: &Path, rootfs: &Path) -> Result {
     }
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let rel = line.trim().trim_start_matches('/');
-        let name = Path::new(rel).file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let name = Path::new(rel)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("");
         if name.is_empty() || name == "busybox" || name == "init" || name == "linuxrc" {
             continue;
         }
@@ -328,11 +420,28 @@ mod tests {
     fn lists_init_first_then_sorted_tests() {
         let list = programs().unwrap();
         assert_eq!(list[0].guest, "sbin/utest");
-        let names: Vec<&str> = list[1..].iter().map(|p| p.guest.as_str()).collect();
+        let names: Vec<&str> = list[1..]
+            .iter()
+            .map(|p| p.guest.as_str())
+            .filter(|g| g.starts_with("tests/"))
+            .collect();
         assert!(names.contains(&"tests/hello"), "{names:?}");
+        assert!(list.iter().any(|p| p.guest == "bench/run"));
         let mut sorted = names.clone();
         sorted.sort();
         assert_eq!(names, sorted);
+    }
+
+    #[test]
+    fn rust_programs_have_sources_and_init_knows_them() {
+        let init = fs::read_to_string(util::root().join("user/init/init.c")).unwrap();
+        for name in RUST_PROGRAMS {
+            let src = util::root().join(format!("user/rust/src/bin/{name}.rs"));
+            assert!(src.is_file(), "{}", src.display());
+            // Every program is in TESTS or PENDING.
+            let listed = init.contains(&format!("\"{name}\""));
+            assert!(listed, "{name} is not in init.c");
+        }
     }
 
     #[test]

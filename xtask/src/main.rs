@@ -18,6 +18,10 @@
 
 /// `cargo xtask bench ...`.
 mod bench;
+/// The bar chart PNG of the benchmark ratios.
+mod bench_png;
+/// Benchmark table, JSON and docs page.
+mod bench_report;
 /// Kernel build with bare-metal flags (`cargo xtask build`).
 mod build;
 /// Host tool check and install (`cargo xtask deps`).
@@ -30,6 +34,10 @@ mod ktest;
 mod qemu;
 /// ELF symbol lookup for backtrace addresses.
 mod symbols;
+/// Every x86_64 syscall name and number (generated from linux-raw-sys).
+mod syscall_names;
+/// `cargo xtask syscalls`: regenerates docs/syscalls.md.
+mod syscalls;
 /// `cargo xtask test`: every test layer and the final tally.
 mod test;
 /// `cargo xtask unsafe-report`: where `unsafe` lives and how much.
@@ -67,8 +75,13 @@ commands:
                              cloud kernel (--linux), or on this host (--host)
   unsafe-report [--root DIR] unsafe statistics per crate; fails if unsafe code
                              is found outside the platform crates
+  bench [--quick]            benchmarks on Ferrite and on Debian's Linux: table,
+                             target/bench/results.json, docs/benchmarks.md/.png
+                             (--quick: short runs, no docs; CI's variant)
   bench boot                 time from QEMU start to the kernel banner
   sym ADDR...                symbolise kernel addresses (hex)
+  syscalls [--check]         regenerate docs/syscalls.md from the syscall
+                             table; --check fails if it is out of date
 
 environment:
   FERRITE_QEMU               QEMU binary (default qemu-system-x86_64)
@@ -91,6 +104,7 @@ fn main() -> ExitCode {
         "unsafe-report" => unsafe_report::cmd(args),
         "bench" => bench::cmd(args),
         "sym" => symbols::cmd(args),
+        "syscalls" => syscalls::cmd(args),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)

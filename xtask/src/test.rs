@@ -3,12 +3,15 @@
 //! ```text
 //! ==> host tools            deps::ensure
 //! ==> host tests            cargo test (the default members: host crates)
+//! ==> docs/syscalls.md up to date   `cargo xtask syscalls --check`
 //! ==> kernel build          build::kernel
 //! ==> ktest boot (smp N)    ktest=all, N = 1, 2, 4 (--quick: 1, 2)
 //! ==> user tests (smp 2)    /init runs user/tests from the initramfs
 //!                           (skipped until the kernel has user space)
 //! ==> panic self-test       ktest=panic_selftest must panic and exit 35
 //! ==> unsafe report         unsafe only in the platform crates
+//! ==> benchmarks (--quick)  `bench --quick` on Ferrite and Linux: one pass
+//!                           per row with a figure on both, never a threshold
 //! N passed, M failed        always the last line of stdout
 //! ```
 //!
@@ -24,7 +27,7 @@ use crate::ktest::{self, Event, Tally};
 use crate::qemu::{self, Control, Exit, Outcome};
 use crate::symbols::Symbols;
 use crate::util::{self, Args, Result};
-use crate::{build, deps, unsafe_report, utest};
+use crate::{bench, build, deps, syscalls, unsafe_report, utest};
 
 /// Serial lines shown when a boot goes wrong.
 const TAIL_LINES: usize = 30;
@@ -98,6 +101,15 @@ fn run_all(opts: &Options, totals: &mut Totals) {
     util::header("host tests");
     host_tests(totals);
 
+    util::header("docs/syscalls.md up to date");
+    match syscalls::check() {
+        Ok(true) => totals.passed += 1,
+        Ok(false) => {
+            totals.fail("docs/syscalls.md is out of date: run `cargo xtask syscalls`".into())
+        }
+        Err(e) => totals.fail(format!("docs/syscalls.md check: {e}")),
+    }
+
     util::header("kernel build");
     let image = match build::kernel(build::Profile::Kernel) {
         Ok(image) => image,
@@ -127,6 +139,20 @@ fn run_all(opts: &Options, totals: &mut Totals) {
         println!("(boots skipped: host tools missing)");
     }
     unsafe_step(totals);
+    if tools_ok {
+        bench_step(&image, totals);
+    }
+}
+
+/// `cargo xtask bench --quick`, last: one pass per benchmark row with a
+/// valid figure on both Ferrite and Linux, one failure per other row.
+fn bench_step(image: &Path, totals: &mut Totals) {
+    util::header("benchmarks (--quick, Ferrite and Linux)");
+    let (passed, failures) = bench::quick_for_test(image);
+    totals.passed += passed;
+    for f in failures {
+        totals.fail(f);
+    }
 }
 
 fn unsafe_step(totals: &mut Totals) {

@@ -7,7 +7,12 @@
 //! utest: <name> ... ok
 //! utest: <name> ... FAILED: exit <status> | signal <n> | cannot run (errno N)
 //! utest: result: X passed, Y failed
+//! utest: <name> ... pending: <reason>; ok | FAILED: ...
 //! ```
+//!
+//! `pending` lines come from init.c's PENDING table: tests that pass on
+//! Linux but wait for a kernel feature. They are listed in the summary and
+//! never counted.
 //!
 //! then powers off (Ferrite: QEMU exit 33; Linux: ACPI power-off, exit 0).
 //! The tests' own output goes to the same console between those lines.
@@ -53,6 +58,8 @@ pub struct Report {
     pub failures: Vec<String>,
     /// The kernel cannot run programs yet: nothing was counted.
     pub skipped: bool,
+    /// `<name>: <reason>; <outcome>` of every PENDING test (not counted).
+    pub pending: Vec<String>,
 }
 
 /// Which kernel runs the initramfs.
@@ -94,6 +101,12 @@ pub fn cmd(mut args: Args) -> Result<ExitCode> {
         boot(Guest::Ferrite, &image, timeout, &names)
     };
     println!();
+    if !report.pending.is_empty() {
+        println!("pending (run, not counted):");
+        for p in &report.pending {
+            println!("    {p}");
+        }
+    }
     if !report.failures.is_empty() {
         println!("failures:");
         for f in &report.failures {
@@ -196,6 +209,8 @@ struct Run {
     tally: Tally,
     /// The last test with a verdict, to say where things stopped.
     last: Option<String>,
+    /// `<name>: <reason>; <outcome>` of every `pending` line.
+    pending: Vec<String>,
     symbols: Option<std::result::Result<Symbols, String>>,
 }
 
@@ -216,6 +231,7 @@ impl Run {
             seen: false,
             tally: Tally::default(),
             last: None,
+            pending: Vec::new(),
             symbols: None,
         }
     }
@@ -224,6 +240,11 @@ impl Run {
     fn line(&mut self, line: &str) -> Option<Vec<u64>> {
         if line.contains(READY_MARK) {
             self.ready = true;
+        }
+        if let Some(p) = pending_line(line) {
+            self.seen = true;
+            self.pending.push(p);
+            return None;
         }
         let noted = with_event(line, |event| {
             if let Event::Passed(name) | Event::Failed { name, .. } = event {
@@ -257,6 +278,10 @@ impl Run {
     fn finish(&self, tag: &str, outcome: &Outcome, timeout: Duration, report: &mut Report) {
         let t = &self.tally;
         report.passed += t.passed;
+        for p in &self.pending {
+            println!("user tests ({tag}): pending, not counted: {p}");
+            report.pending.push(format!("{p} ({tag})"));
+        }
         for (name, message) in &t.failed {
             report.fail(format!("utest {name} ({tag}): {message}"));
         }
@@ -318,6 +343,14 @@ impl Run {
             ),
         }
     }
+}
+
+/// `utest: <name> ... pending: <rest>` → `<name>: <rest>`.
+fn pending_line(line: &str) -> Option<String> {
+    let i = line.find(MARK)?;
+    let (name, verdict) = line[i + MARK.len()..].trim_end().split_once(" ... ")?;
+    let rest = verdict.strip_prefix("pending:")?;
+    Some(format!("{name}: {}", rest.trim()))
 }
 
 /// Calls `f` with the event of a `utest:` protocol line (same grammar as
@@ -550,6 +583,33 @@ mod tests {
         let mut report = Report::default();
         run.finish("t", &exited(35, GOOD), Duration::ZERO, &mut report);
         assert_eq!(report.failures.len(), 2);
+    }
+
+    #[test]
+    fn pending_lines_are_listed_not_counted() {
+        let lines = &[
+            "utest: running 1 tests",
+            "utest: hello ... ok",
+            "utest: result: 1 passed, 0 failed",
+            "utest: rstd-x ... pending: needs futex; FAILED: exit 1",
+            "utest: rstd-y ... pending: needs clone; ok",
+            "utest: rstd-z ... pending: needs execve; FAILED: cannot run (errno 2)",
+        ];
+        assert_eq!(parse(lines[3]), None);
+        let mut run = Run::new(Kind::Ferrite);
+        feed(&mut run, lines);
+        let mut report = Report::default();
+        run.finish("t", &exited(33, lines), Duration::ZERO, &mut report);
+        assert_eq!((report.passed, report.failures.len()), (1, 0));
+        assert_eq!(run.last.as_deref(), Some("hello"));
+        assert_eq!(
+            report.pending,
+            [
+                "rstd-x: needs futex; FAILED: exit 1 (t)",
+                "rstd-y: needs clone; ok (t)",
+                "rstd-z: needs execve; FAILED: cannot run (errno 2) (t)",
+            ]
+        );
     }
 
     #[test]

@@ -81,7 +81,17 @@ pub trait File: Send + Sync {
         POLLIN | POLLOUT
     }
     fn flags(&self) -> OpenFlags;
+    /// F_SETFL / FIONBIO: change O_APPEND and O_NONBLOCK (the only status
+    /// flags that may change after open). Files without such state ignore it.
+    fn set_status_flags(&self, _flags: u32) {}
+    /// FIONREAD: bytes that a read would return now, if meaningful.
+    fn readable_bytes(&self) -> Option<usize> {
+        None
+    }
 }
+
+/// The changeable part of a file's status flags.
+pub const SETFL_MASK: u32 = OpenFlags::APPEND | OpenFlags::NONBLOCK;
 
 pub const POLLIN: u16 = 0x1;
 pub const POLLOUT: u16 = 0x4;
@@ -192,7 +202,11 @@ impl File for Console {
             if n > 0 {
                 return Ok(n);
             }
-            kbase::task::sleep_ns(10_000_000);
+            let t = crate::process::current();
+            let deadline = kbase::time::uptime_ns() + 10_000_000;
+            if kbase::task::sleep_until_or(deadline, || crate::signal::has_pending(&t)) {
+                return Err(crate::errno::EINTR);
+            }
         }
     }
 
@@ -285,7 +299,7 @@ const PIPE_CAPACITY: usize = 65536;
 pub struct PipeEnd {
     buf: Arc<PipeBuf>,
     is_writer: bool,
-    flags: OpenFlags,
+    flags: core::sync::atomic::AtomicU32,
 }
 
 /// Makes a connected (read end, write end) pair.
@@ -298,8 +312,8 @@ pub fn pipe(flags: u32) -> (Arc<PipeEnd>, Arc<PipeEnd>) {
     });
     let nb = flags & OpenFlags::NONBLOCK;
     (
-        Arc::new(PipeEnd { buf: buf.clone(), is_writer: false, flags: OpenFlags(OpenFlags::RDONLY | nb) }),
-        Arc::new(PipeEnd { buf, is_writer: true, flags: OpenFlags(OpenFlags::WRONLY | nb) }),
+        Arc::new(PipeEnd { buf: buf.clone(), is_writer: false, flags: core::sync::atomic::AtomicU32::new(OpenFlags::RDONLY | nb) }),
+        Arc::new(PipeEnd { buf, is_writer: true, flags: core::sync::atomic::AtomicU32::new(OpenFlags::WRONLY | nb) }),
     )
 }
 
@@ -322,12 +336,16 @@ impl File for PipeEnd {
         if buf.is_empty() {
             return Ok(0);
         }
-        let nonblock = self.flags.0 & OpenFlags::NONBLOCK != 0;
+        let nonblock = self.flags().0 & OpenFlags::NONBLOCK != 0;
+        let t = crate::process::current();
         let n = self.buf.changed.wait_until(|| {
             let mut d = self.buf.data.try_lock()?;
             if d.is_empty() {
                 if self.buf.writers.load(Ordering::Acquire) == 0 {
                     return Some(Ok(0));
+                }
+                if crate::signal::has_pending(&t) {
+                    return Some(Err(crate::errno::EINTR));
                 }
                 return nonblock.then_some(Err(EAGAIN));
             }
@@ -345,7 +363,8 @@ impl File for PipeEnd {
         if !self.is_writer {
             return Err(EBADF);
         }
-        let nonblock = self.flags.0 & OpenFlags::NONBLOCK != 0;
+        let nonblock = self.flags().0 & OpenFlags::NONBLOCK != 0;
+        let t = crate::process::current();
         let mut done = 0;
         while done < data.len() {
             let n = self.buf.changed.wait_until(|| {
@@ -355,6 +374,9 @@ impl File for PipeEnd {
                 let mut d = self.buf.data.try_lock()?;
                 let room = PIPE_CAPACITY - d.len();
                 if room == 0 {
+                    if crate::signal::has_pending(&t) {
+                        return Some(Err(crate::errno::EINTR));
+                    }
                     return nonblock.then_some(Err(EAGAIN));
                 }
                 let n = room.min(data.len() - done);
@@ -363,8 +385,16 @@ impl File for PipeEnd {
             });
             match n {
                 Ok(n) => done += n,
-                Err(e) if done == 0 => return Err(e),
-                Err(_) => break,
+                Err(e) => {
+                    if e == EPIPE {
+                        // Writing to a pipe nobody reads raises SIGPIPE.
+                        crate::signal::send(&t.process, crate::signal::SIGPIPE);
+                    }
+                    if done == 0 {
+                        return Err(e);
+                    }
+                    break;
+                }
             }
             self.buf.changed.wake_all();
         }
@@ -388,7 +418,16 @@ impl File for PipeEnd {
     }
 
     fn flags(&self) -> OpenFlags {
-        self.flags
+        OpenFlags(self.flags.load(Ordering::Relaxed))
+    }
+
+    fn readable_bytes(&self) -> Option<usize> {
+        (!self.is_writer).then(|| self.buf.data.try_lock().map_or(0, |d| d.len()))
+    }
+
+    fn set_status_flags(&self, flags: u32) {
+        let old = self.flags.load(Ordering::Relaxed);
+        self.flags.store((old & !SETFL_MASK) | (flags & SETFL_MASK), Ordering::Relaxed);
     }
 
     fn poll(&self) -> u16 {

@@ -33,7 +33,7 @@ pub fn unpack_initramfs(archive: &[u8]) -> Result<usize, vfs::UnpackError> {
 pub struct VfsFile {
     ino: Ino,
     kind: Kind,
-    flags: OpenFlags,
+    flags: core::sync::atomic::AtomicU32,
     pos: Mutex<u64>,
 }
 
@@ -44,7 +44,7 @@ impl VfsFile {
             fs.open_ref(ino)?;
             st.kind().ok_or(crate::errno::EINVAL)
         })?;
-        Ok(Arc::new(Self { ino, kind, flags, pos: Mutex::new(0) }))
+        Ok(Arc::new(Self { ino, kind, flags: core::sync::atomic::AtomicU32::new(flags.0), pos: Mutex::new(0) }))
     }
 }
 
@@ -68,7 +68,7 @@ impl File for VfsFile {
     fn write(&self, data: &[u8]) -> Result<usize, Errno> {
         let mut pos = self.pos.lock();
         let n = with(|fs| {
-            if self.flags.is_append() {
+            if self.flags().is_append() {
                 *pos = fs.stat(self.ino)?.size;
             }
             fs.write(self.ino, *pos, data)
@@ -140,7 +140,14 @@ impl File for VfsFile {
     }
 
     fn flags(&self) -> OpenFlags {
-        self.flags
+        OpenFlags(self.flags.load(core::sync::atomic::Ordering::Relaxed))
+    }
+
+    fn set_status_flags(&self, flags: u32) {
+        use core::sync::atomic::Ordering::Relaxed;
+        let m = crate::file::SETFL_MASK;
+        let old = self.flags.load(Relaxed);
+        self.flags.store((old & !m) | (flags & m), Relaxed);
     }
 }
 

@@ -22,6 +22,7 @@ pub mod errno;
 mod exec;
 mod file;
 mod fs;
+mod futex;
 mod mm;
 mod process;
 mod signal;
@@ -29,7 +30,6 @@ mod syscall;
 mod uaccess;
 
 use alloc::vec::Vec;
-use core::sync::atomic::Ordering;
 
 use kbase::arch::trap::TrapFrame;
 use kbase::arch::user::{self, Hooks};
@@ -58,14 +58,16 @@ pub fn start_init(path: &str, args: &[&str]) -> Result<(), errno::Errno> {
     for fd in 0..3 {
         files.insert_at(fd, syscall::console(), false)?;
     }
-    let init = process::Process::new(0, img.vm, files, root, signal::SigActions::default())?;
+    let vm = alloc::sync::Arc::new(kbase::task::Mutex::new(img.vm));
+    let init = process::Process::new(0, vm, files, root, signal::SigActions::default())?;
     process::spawn_user(init, frame, 0, process::ChildSetup::default())
 }
 
 fn page_fault(addr: u64, error_code: u64) -> bool {
     let Some(t) = kbase::task::current().ext::<process::Thread>() else { return false };
-    let mut g = t.process.vm.lock();
-    g.as_mut().is_some_and(|vm| vm.handle_fault(addr, error_code))
+    let Some(vm) = t.process.vm() else { return false };
+    let mut g = vm.lock();
+    g.handle_fault(addr, error_code)
 }
 
 /// An exception in user mode: the matching fatal signal (handlers are the
@@ -79,14 +81,14 @@ fn exception(frame: &mut TrapFrame, cr2: u64) {
         _ => signal::SIGSEGV,
     };
     let t = process::current();
-    log::info!(
-        "pid {}: {} at rip {:#x} (fault address {cr2:#x}, error {:#x}): killed",
+    log::debug!(
+        "pid {}: {} at rip {:#x} (fault address {cr2:#x}, error {:#x})",
         t.process.pid,
         signal_name(sig),
         frame.rip,
         frame.error_code
     );
-    t.process.pending_kill.store(sig, Ordering::Release);
+    signal::force_fault(&t, sig, cr2);
 }
 
 fn signal_name(sig: i32) -> &'static str {
@@ -100,12 +102,7 @@ fn signal_name(sig: i32) -> &'static str {
     }
 }
 
-fn return_to_user(_frame: &mut TrapFrame) {
+fn return_to_user(frame: &mut TrapFrame) {
     let Some(t) = kbase::task::current().ext::<process::Thread>() else { return };
-    let sig = t.process.pending_kill.load(Ordering::Acquire);
-    if sig != 0 {
-        drop(t);
-        // Killed by a signal: the wait status is the signal number.
-        process::exit_current(sig);
-    }
+    signal::deliver(&t, frame);
 }

@@ -8,7 +8,7 @@
 use alloc::collections::BTreeMap;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use kbase::arch::trap::TrapFrame;
 use kbase::sync::SpinLock;
@@ -23,8 +23,12 @@ use crate::signal::SigActions;
 pub struct Process {
     pub pid: u32,
     pub ppid: AtomicU32,
+    /// The address space; shared with a vfork child until it execs or exits.
     /// None once the process has exited.
-    pub vm: Mutex<Option<Vm>>,
+    vm: SpinLock<Option<Arc<VmCell>>>,
+    /// Set when a vfork child has exec'd or exited (its parent waits).
+    pub vfork_done: core::sync::atomic::AtomicBool,
+    pub vfork_wait: WaitQueue,
     pub files: Mutex<FdTable>,
     pub cwd: Mutex<Ino>,
     pub umask: AtomicU32,
@@ -35,17 +39,59 @@ pub struct Process {
     pub exit_status: SpinLock<Option<i32>>,
     /// This process's waiters in wait4: woken when a child exits.
     pub child_exited: WaitQueue,
-    /// A fatal signal sent by kill(2), acted on before returning to user.
-    pub pending_kill: AtomicI32,
+    /// Process-directed pending signals (bit n-1 for signal n).
+    pub pending: AtomicU64,
+    /// The threads running this process.
+    threads: SpinLock<Vec<Weak<Thread>>>,
     pub pgid: AtomicU32,
     pub sid: AtomicU32,
+    /// Monotonic deadline of the pending alarm(2) (0: none).
+    pub alarm_deadline: AtomicU64,
+    /// ITIMER_REAL reload interval in ns (0: one-shot).
+    pub alarm_interval: AtomicU64,
+    /// Threads not yet exited.
+    pub live_threads: AtomicU32,
+    /// Wait status of an exit_group in progress (NO_GROUP_EXIT: none).
+    pub group_exit: core::sync::atomic::AtomicI32,
 }
+
+/// An address space and its lock (a sleeping mutex: page faults and mmap
+/// may block on memory).
+pub type VmCell = Mutex<Vm>;
 
 pub struct Thread {
     pub tid: u32,
     pub process: Arc<Process>,
+    /// The kbase task running this thread (to wake it for signals).
+    pub task: Arc<kbase::task::Task>,
     pub clear_child_tid: AtomicU64,
     pub sigmask: AtomicU64,
+    /// sigaltstack: (sp, size, flags); size 0 = none.
+    pub altstack: SpinLock<(u64, u64, u32)>,
+    /// Address of the last fault, for siginfo and sigcontext.
+    pub fault_addr: AtomicU64,
+    /// The system call that returned EINTR, for SA_RESTART (u64::MAX: none).
+    pub restart_nr: AtomicU64,
+    /// rt_sigsuspend's caller mask, restored after the handler frame is set.
+    pub saved_mask: SpinLock<Option<u64>>,
+}
+
+impl Thread {
+    fn new(tid: u32, process: Arc<Process>, clear_child_tid: u64, sigmask: u64) -> Arc<Self> {
+        let t = Arc::new(Self {
+            tid,
+            process,
+            task: kbase::task::current(),
+            clear_child_tid: AtomicU64::new(clear_child_tid),
+            sigmask: AtomicU64::new(sigmask),
+            altstack: SpinLock::new((0, 0, 0)),
+            fault_addr: AtomicU64::new(0),
+            restart_nr: AtomicU64::new(u64::MAX),
+            saved_mask: SpinLock::new(None),
+        });
+        t.process.threads.lock().push(Arc::downgrade(&t));
+        t
+    }
 }
 
 static NEXT_PID: AtomicU32 = AtomicU32::new(1);
@@ -54,7 +100,7 @@ static TABLE: SpinLock<BTreeMap<u32, Weak<Process>>> = SpinLock::new(BTreeMap::n
 const MAX_PROCESSES: usize = 4096;
 
 impl Process {
-    pub fn new(parent: u32, vm: Vm, files: FdTable, cwd: Ino, sigactions: SigActions) -> Result<Arc<Self>, Errno> {
+    pub fn new(parent: u32, vm: Arc<VmCell>, files: FdTable, cwd: Ino, sigactions: SigActions) -> Result<Arc<Self>, Errno> {
         let mut table = TABLE.lock();
         if table.len() >= MAX_PROCESSES {
             return Err(EAGAIN);
@@ -63,7 +109,9 @@ impl Process {
         let p = Arc::new(Self {
             pid,
             ppid: AtomicU32::new(parent),
-            vm: Mutex::new(Some(vm)),
+            vm: SpinLock::new(Some(vm)),
+            vfork_done: core::sync::atomic::AtomicBool::new(false),
+            vfork_wait: WaitQueue::new(),
             files: Mutex::new(files),
             cwd: Mutex::new(cwd),
             umask: AtomicU32::new(0o022),
@@ -71,16 +119,45 @@ impl Process {
             children: Mutex::new(Vec::new()),
             exit_status: SpinLock::new(None),
             child_exited: WaitQueue::new(),
-            pending_kill: AtomicI32::new(0),
+            pending: AtomicU64::new(0),
+            threads: SpinLock::new(Vec::new()),
             pgid: AtomicU32::new(pid),
             sid: AtomicU32::new(pid),
+            alarm_deadline: AtomicU64::new(0),
+            alarm_interval: AtomicU64::new(0),
+            live_threads: AtomicU32::new(1),
+            group_exit: core::sync::atomic::AtomicI32::new(NO_GROUP_EXIT),
         });
         table.insert(pid, Arc::downgrade(&p));
         Ok(p)
     }
 
+    /// The current address space (None after exit).
+    pub fn vm(&self) -> Option<Arc<VmCell>> {
+        self.vm.lock().clone()
+    }
+
+    /// Replaces the address space, returning the old one (execve, exit).
+    pub fn set_vm(&self, vm: Option<Arc<VmCell>>) -> Option<Arc<VmCell>> {
+        core::mem::replace(&mut *self.vm.lock(), vm)
+    }
+
+    /// Ends a vfork parent's wait (the child exec'd or exited).
+    pub fn release_vfork_parent(&self) {
+        if !self.vfork_done.swap(true, Ordering::AcqRel) {
+            self.vfork_wait.wake_all();
+        }
+    }
+
     pub fn is_zombie(&self) -> bool {
         self.exit_status.lock().is_some()
+    }
+
+    /// The live threads of this process.
+    pub fn threads(&self) -> Vec<Arc<Thread>> {
+        let mut ts = self.threads.lock();
+        ts.retain(|w| w.strong_count() > 0);
+        ts.iter().filter_map(Weak::upgrade).collect()
     }
 }
 
@@ -108,23 +185,26 @@ pub fn current() -> Arc<Thread> {
 /// What clone(2) asks a new thread to do before it first runs user code.
 #[derive(Default, Clone, Copy)]
 pub struct ChildSetup {
+    /// The signal mask the new thread starts with (the parent's).
+    pub sigmask: u64,
     /// CLONE_CHILD_SETTID: store the tid here (in the child's memory).
     pub set_child_tid: Option<u64>,
     /// CLONE_CHILD_CLEARTID: zero this word when the thread exits.
     pub clear_child_tid: Option<u64>,
     /// CLONE_SETTLS: the new FS base.
     pub tls: Option<u64>,
+    /// CLONE_VM with CLONE_VFORK: share the parent's memory (vfork).
+    pub share_vm: bool,
 }
 
 /// Starts a new kernel task that runs `process` in user mode from `frame`.
 pub fn spawn_user(process: Arc<Process>, frame: TrapFrame, fs_base: u64, setup: ChildSetup) -> Result<(), Errno> {
-    let root = process.vm.try_lock().and_then(|v| v.as_ref().map(|v| v.space().root()));
-    let Some(root) = root else { return Err(EAGAIN) };
+    let Some(root) = process.vm().map(|v| v.lock().space().root()) else { return Err(EAGAIN) };
     let name = alloc::format!("pid{}", process.pid);
     kbase::task::spawn(&name, move || {
-        let tid = process.pid;
+        let tid = process.pid; // the first thread's tid is the pid
         let clear = setup.clear_child_tid.unwrap_or(0);
-        let t = Arc::new(Thread { tid, process, clear_child_tid: AtomicU64::new(clear), sigmask: AtomicU64::new(0) });
+        let t = Thread::new(tid, process, clear, setup.sigmask);
         kbase::task::current().set_ext(t);
         kbase::task::set_user_space(Some(root));
         kbase::task::set_user_fs_base(fs_base);
@@ -138,23 +218,74 @@ pub fn spawn_user(process: Arc<Process>, frame: TrapFrame, fs_base: u64, setup: 
     Ok(())
 }
 
-/// Ends the calling process with `status` (a wait status), never returns.
-pub fn exit_current(status: i32) -> ! {
+/// Allocates a thread id (shares the pid space, as on Linux).
+pub fn new_tid() -> u32 {
+    NEXT_PID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Ends the whole process (exit_group, fatal signal) with `status`, a
+/// wait status: the other threads are told to exit, then this one exits;
+/// whichever thread is last tears the process down.
+pub fn exit_group(status: i32) -> ! {
     let me = current();
     let p = me.process.clone();
-    let clear = me.clear_child_tid.load(Ordering::Relaxed);
-    if clear != 0 {
-        // set_tid_address / CLONE_CHILD_CLEARTID: the word reads 0 after
-        // exit (futex wake-up comes with futex support).
-        let _ = crate::uaccess::write_u32(clear, 0);
+    if p.group_exit.compare_exchange(NO_GROUP_EXIT, status, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+        for t in p.threads() {
+            if t.tid != me.tid {
+                kbase::task::wake(&t.task);
+            }
+        }
     }
+    drop((me, p));
+    exit_thread(status)
+}
+
+/// Sentinel of `Process::group_exit` while no exit_group is in progress.
+pub const NO_GROUP_EXIT: i32 = i32::MIN;
+
+/// Ends the calling thread (exit(2)); if it is the last one, the process
+/// ends with `status` (unless an exit_group already chose one).
+pub fn exit_thread_with(status: i32) -> ! {
+    exit_thread(status)
+}
+
+fn exit_thread(own_status: i32) -> ! {
+    let me = current();
+    let p = me.process.clone();
+    let clear = me.clear_child_tid.swap(0, Ordering::Relaxed);
+    if clear != 0 {
+        // CLONE_CHILD_CLEARTID / set_tid_address: zero the word and wake
+        // one futex waiter there (pthread_join waits on it).
+        if crate::uaccess::write_u32(clear, 0).is_ok() {
+            crate::futex::wake(&me, clear, 1);
+        }
+    }
+    p.threads.lock().retain(|w| w.upgrade().is_some_and(|t| t.tid != me.tid));
+    let is_last = p.live_threads.fetch_sub(1, Ordering::AcqRel) == 1;
     drop(me);
+    if !is_last {
+        kbase::task::set_user_space(None);
+        drop(p);
+        kbase::task::exit_current();
+    }
+    let status = match p.group_exit.load(Ordering::Acquire) {
+        NO_GROUP_EXIT => own_status,
+        s => s,
+    };
+    exit_process(p, status)
+}
+
+/// Tears a process down once its last thread is gone.
+fn exit_process(p: Arc<Process>, status: i32) -> ! {
     // Descriptors first (pipe ends wake their peers), then the memory.
     let files = core::mem::take(&mut *p.files.lock());
     drop(files);
     kbase::task::set_user_space(None);
-    let vm = p.vm.lock().take();
+    // Drops this process's reference; memory shared with a vfork parent
+    // stays with the parent.
+    let vm = p.set_vm(None);
     drop(vm);
+    p.release_vfork_parent();
     // Orphans go to init, which reaps them.
     let orphans = core::mem::take(&mut *p.children.lock());
     if !orphans.is_empty() {
@@ -172,8 +303,36 @@ pub fn exit_current(status: i32) -> ! {
         kbase::arch::qemu::exit(kbase::arch::qemu::ExitCode::Failure);
     }
     if let Some(parent) = lookup(p.ppid.load(Ordering::Relaxed)) {
+        crate::signal::send(&parent, crate::signal::SIGCHLD);
         parent.child_exited.wake_all();
     }
     drop(p);
     kbase::task::exit_current()
+}
+
+/// Starts another thread of the current process (clone with CLONE_THREAD).
+pub fn spawn_thread(frame: TrapFrame, fs_base: u64, setup: ChildSetup) -> Result<u32, Errno> {
+    let me = current();
+    let process = me.process.clone();
+    let root = process.vm().map(|v| v.lock().space().root()).ok_or(EAGAIN)?;
+    let tid = new_tid();
+    process.live_threads.fetch_add(1, Ordering::AcqRel);
+    let name = alloc::format!("tid{tid}");
+    let p2 = process.clone();
+    let r = kbase::task::spawn(&name, move || {
+        let clear = setup.clear_child_tid.unwrap_or(0);
+        let t = Thread::new(tid, p2, clear, setup.sigmask);
+        kbase::task::current().set_ext(t);
+        kbase::task::set_user_space(Some(root));
+        kbase::task::set_user_fs_base(fs_base);
+        if let Some(addr) = setup.set_child_tid {
+            let _ = crate::uaccess::write_u32(addr, tid);
+        }
+        kbase::arch::user::enter_user(&frame)
+    });
+    if let Err(e) = r {
+        process.live_threads.fetch_sub(1, Ordering::AcqRel);
+        return Err(crate::errno::mm(e));
+    }
+    Ok(tid)
 }

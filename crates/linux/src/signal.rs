@@ -1,8 +1,24 @@
-//! Signals (first part): dispositions are stored and reported, fatal
-//! signals from faults and kill(2) end the process with the right wait
-//! status. Handler delivery (signal frames, sigreturn) is the next step.
+//! Signals: dispositions, sending, delivery to user handlers with a Linux
+//! x86_64 `rt_sigframe`, rt_sigreturn, default actions, EINTR and
+//! SA_RESTART.
+//!
+//! ```text
+//!  send(process, sig) ─▶ pending bit ─▶ wake the process's threads (EINTR)
+//!  return to user ─▶ deliver(): lowest pending unblocked signal
+//!      SIG_IGN / default-ignore → dropped;  default-fatal → exit(sig)
+//!      handler → rt_sigframe on the user stack (or sigaltstack), rip = handler
+//!  rt_sigreturn ─▶ registers, FPU state and mask from the frame
+//! ```
+//! Stop/continue (job control) arrive with the tty work (issue 4); until
+//! then their default action is to ignore.
 
-use crate::errno::{EINVAL, Errno};
+use core::sync::atomic::Ordering;
+
+use kbase::arch::trap::TrapFrame;
+
+use crate::errno::{EFAULT, EINVAL, Errno, SysResult};
+use crate::process::{Process, Thread};
+use crate::uaccess::{self, Out};
 
 pub const SIGHUP: i32 = 1;
 pub const SIGINT: i32 = 2;
@@ -15,10 +31,16 @@ pub const SIGFPE: i32 = 8;
 pub const SIGKILL: i32 = 9;
 pub const SIGSEGV: i32 = 11;
 pub const SIGPIPE: i32 = 13;
-pub const SIGTERM: i32 = 15;
+pub const SIGALRM: i32 = 14;
 pub const SIGCHLD: i32 = 17;
 pub const SIGSTOP: i32 = 19;
 pub const NSIG: usize = 64;
+
+const SA_NODEFER: u64 = 0x4000_0000;
+const SA_RESETHAND: u64 = 0x8000_0000;
+const SA_ONSTACK: u64 = 0x0800_0000;
+const SA_RESTART: u64 = 0x1000_0000;
+const SA_SIGINFO: u64 = 0x4;
 
 /// struct sigaction as the kernel ABI sees it (rt_sigaction).
 #[derive(Clone, Copy, Default)]
@@ -52,12 +74,249 @@ impl SigActions {
     }
 }
 
+fn bit(sig: i32) -> u64 {
+    1u64 << (sig - 1)
+}
+
+/// Signals that can be neither caught, blocked nor ignored.
+const UNBLOCKABLE: u64 = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
+
 /// Validates a signal number (1..=64).
 pub fn check(sig: i32) -> Result<usize, Errno> {
     if (1..=NSIG as i32).contains(&sig) { Ok(sig as usize - 1) } else { Err(EINVAL) }
 }
 
+enum Default_ {
+    Terminate,
+    Ignore,
+}
+
+fn default_action(sig: i32) -> Default_ {
+    match sig {
+        SIGCHLD | 18 /* CONT */ | SIGSTOP | 20 | 21 | 22 /* TSTP TTIN TTOU */ | 23 /* URG */ | 28 /* WINCH */ => Default_::Ignore,
+        _ => Default_::Terminate,
+    }
+}
+
 /// Whether the default action of `sig` ends the process.
 pub fn default_is_fatal(sig: i32) -> bool {
-    !matches!(sig, SIGCHLD | 18 | SIGSTOP | 20 | 21 | 22 | 23 | 28)
+    matches!(default_action(sig), Default_::Terminate)
+}
+
+/// Posts `sig` to `p`, as kill(2) does (after permission checks).
+pub fn send(p: &Process, sig: i32) {
+    let act = p.sigactions.lock().0[sig as usize - 1];
+    let is_ignored = act.handler == SIG_IGN || (act.handler == SIG_DFL && !default_is_fatal(sig));
+    // init gets only the signals it has handlers for (SIGNAL_UNKILLABLE).
+    if (sig != SIGKILL && is_ignored) || (p.pid == 1 && act.handler == SIG_DFL) {
+        return;
+    }
+    p.pending.fetch_or(bit(sig), Ordering::AcqRel);
+    for t in p.threads() {
+        kbase::task::wake(&t.task);
+    }
+}
+
+/// Raises a synchronous fault signal in the current thread: blocked or
+/// ignored, it still ends the process (Linux's force_sig_fault).
+pub fn force_fault(t: &Thread, sig: i32, addr: u64) {
+    {
+        let mut acts = t.process.sigactions.lock();
+        let a = &mut acts.0[sig as usize - 1];
+        if a.handler == SIG_IGN || t.sigmask.load(Ordering::Relaxed) & bit(sig) != 0 {
+            a.handler = SIG_DFL;
+        }
+    }
+    t.sigmask.fetch_and(!bit(sig), Ordering::AcqRel);
+    t.fault_addr.store(addr, Ordering::Relaxed);
+    t.process.pending.fetch_or(bit(sig), Ordering::AcqRel);
+}
+
+/// A signal is waiting that the current thread does not block: blocking
+/// system calls return EINTR.
+pub fn has_pending(t: &Thread) -> bool {
+    t.process.pending.load(Ordering::Acquire) & !(t.sigmask.load(Ordering::Relaxed) & !UNBLOCKABLE) != 0
+        || t.process.group_exit.load(Ordering::Acquire) != crate::process::NO_GROUP_EXIT
+}
+
+/// Called before returning to user mode: acts on one pending signal.
+pub fn deliver(t: &Thread, frame: &mut TrapFrame) {
+    // Another thread called exit_group (or a fatal signal hit the group).
+    let group = t.process.group_exit.load(Ordering::Acquire);
+    if group != crate::process::NO_GROUP_EXIT {
+        crate::process::exit_group(group);
+    }
+    let restart_nr = t.restart_nr.swap(u64::MAX, Ordering::AcqRel);
+    let mask = t.sigmask.load(Ordering::Relaxed) & !UNBLOCKABLE;
+    let pending = t.process.pending.load(Ordering::Acquire) & !mask;
+    if pending == 0 {
+        if restart_nr != u64::MAX {
+            restart(frame, restart_nr);
+        }
+        return;
+    }
+    let sig = pending.trailing_zeros() as i32 + 1;
+    t.process.pending.fetch_and(!bit(sig), Ordering::AcqRel);
+    let act = t.process.sigactions.lock().0[sig as usize - 1];
+    if sig == SIGKILL || act.handler == SIG_DFL {
+        if default_is_fatal(sig) {
+            crate::process::exit_group(sig);
+        }
+        if restart_nr != u64::MAX {
+            restart(frame, restart_nr);
+        }
+        return;
+    }
+    if act.handler == SIG_IGN {
+        if restart_nr != u64::MAX {
+            restart(frame, restart_nr);
+        }
+        return;
+    }
+    if restart_nr != u64::MAX && act.flags & SA_RESTART != 0 {
+        restart(frame, restart_nr);
+    }
+    if setup_frame(t, frame, sig, &act).is_err() {
+        // No room for the frame: the process dies with SIGSEGV, as on Linux.
+        crate::process::exit_group(SIGSEGV);
+    }
+    if act.flags & SA_RESETHAND != 0 {
+        t.process.sigactions.lock().0[sig as usize - 1] = SigAction::default();
+    }
+}
+
+/// Re-executes the interrupted `syscall` instruction.
+fn restart(frame: &mut TrapFrame, nr: u64) {
+    frame.rax = nr;
+    frame.rip -= 2;
+}
+
+/// Layout (Linux x86_64): rt_sigframe { pretcode; ucontext uc; siginfo info }
+/// with ucontext { flags, link, stack_t(24), sigcontext(256), sigmask }.
+const UC: u64 = 8;
+const UC_STACK: u64 = UC + 16;
+const UC_MCONTEXT: u64 = UC + 40;
+const UC_SIGMASK: u64 = UC + 296;
+const INFO: u64 = UC + 304;
+const FRAME_SIZE: u64 = INFO + 128;
+
+fn setup_frame(t: &Thread, frame: &mut TrapFrame, sig: i32, act: &SigAction) -> Result<(), Errno> {
+    let (ss_sp, ss_size, ss_flags) = *t.altstack.lock();
+    let on_alt = ss_size != 0 && frame.rsp > ss_sp && frame.rsp <= ss_sp + ss_size;
+    let mut sp = if act.flags & SA_ONSTACK != 0 && ss_size != 0 && !on_alt { ss_sp + ss_size } else { frame.rsp - 128 };
+    // FXSAVE image, 64-byte aligned, then the frame so that rsp + 8 is
+    // 16-byte aligned at handler entry (as after a call).
+    sp = (sp - 512) & !63;
+    let fpstate = sp;
+    sp = ((sp - FRAME_SIZE) & !15) - 8;
+    // After rt_sigsuspend the frame must restore the caller's own mask.
+    let old_mask = t.saved_mask.lock().take().unwrap_or_else(|| t.sigmask.load(Ordering::Relaxed));
+
+    let mut o = Out::new(FRAME_SIZE as usize);
+    o.u64(0, act.restorer);
+    // uc_stack: the alternate stack in effect.
+    o.u64(UC_STACK as usize, ss_sp).u32(UC_STACK as usize + 8, if on_alt { 1 } else { ss_flags }).u64(UC_STACK as usize + 16, ss_size);
+    let m = UC_MCONTEXT as usize;
+    let regs = [
+        frame.r8, frame.r9, frame.r10, frame.r11, frame.r12, frame.r13, frame.r14, frame.r15, frame.rdi, frame.rsi,
+        frame.rbp, frame.rbx, frame.rdx, frame.rax, frame.rcx, frame.rsp, frame.rip, frame.rflags,
+    ];
+    for (i, r) in regs.iter().enumerate() {
+        o.u64(m + i * 8, *r);
+    }
+    o.u16(m + 144, frame.cs as u16).u16(m + 150, frame.ss as u16);
+    o.u64(m + 152, frame.error_code).u64(m + 160, frame.vector).u64(m + 168, old_mask);
+    o.u64(m + 176, t.fault_addr.load(Ordering::Relaxed)).u64(m + 184, fpstate);
+    o.u64(UC_SIGMASK as usize, old_mask);
+    // siginfo: signo, errno, code, then the union (fault address or pid).
+    let i = INFO as usize;
+    o.u32(i, sig as u32);
+    if matches!(sig, SIGSEGV | SIGBUS | SIGILL | SIGFPE | SIGTRAP) && frame.vector < 32 {
+        o.u32(i + 8, 1).u64(i + 16, t.fault_addr.load(Ordering::Relaxed)); // SEGV_MAPERR-like code
+    } else {
+        o.u32(i + 8, 0).u32(i + 16, 0); // SI_USER; sender pid unknown here
+    }
+    uaccess::write_bytes(fpstate, frame.fx_state()).map_err(|_| EFAULT)?;
+    o.write_to(sp)?;
+
+    let mut new_mask = old_mask | act.mask;
+    if act.flags & SA_NODEFER == 0 {
+        new_mask |= bit(sig);
+    }
+    t.sigmask.store(new_mask & !UNBLOCKABLE, Ordering::Relaxed);
+    frame.rsp = sp;
+    frame.rip = act.handler;
+    frame.rdi = sig as u64;
+    frame.rsi = if act.flags & SA_SIGINFO != 0 { sp + INFO } else { 0 };
+    frame.rdx = if act.flags & SA_SIGINFO != 0 { sp + UC } else { 0 };
+    frame.rax = 0;
+    // A handler starts with DF clear and no single-stepping.
+    frame.rflags &= !(0x400 | 0x100);
+    Ok(())
+}
+
+/// rt_sigreturn(2): back from a handler to the interrupted context.
+pub fn sigreturn(t: &Thread, frame: &mut TrapFrame) -> SysResult {
+    let base = frame.rsp - 8; // the handler's `ret` popped pretcode
+    let uc = uaccess::read_bytes(base, FRAME_SIZE as usize)?;
+    let w = |off: u64| u64::from_le_bytes(uc[off as usize..off as usize + 8].try_into().unwrap_or([0; 8]));
+    let m = UC_MCONTEXT;
+    frame.r8 = w(m);
+    frame.r9 = w(m + 8);
+    frame.r10 = w(m + 16);
+    frame.r11 = w(m + 24);
+    frame.r12 = w(m + 32);
+    frame.r13 = w(m + 40);
+    frame.r14 = w(m + 48);
+    frame.r15 = w(m + 56);
+    frame.rdi = w(m + 64);
+    frame.rsi = w(m + 72);
+    frame.rbp = w(m + 80);
+    frame.rbx = w(m + 88);
+    frame.rdx = w(m + 96);
+    frame.rax = w(m + 104);
+    frame.rcx = w(m + 112);
+    frame.rsp = w(m + 120);
+    frame.rip = w(m + 128);
+    // Only user-modifiable flags come back (no IOPL, no VM, IF stays on).
+    frame.rflags = (frame.rflags & !0x0dd5) | (w(m + 136) & 0x0dd5) | 0x200;
+    let fpstate = w(m + 184);
+    if fpstate != 0 {
+        let mut fx = [0u8; 512];
+        uaccess::read_into(fpstate, &mut fx)?;
+        frame.set_fx_state(&fx);
+    }
+    t.sigmask.store(w(UC_SIGMASK) & !UNBLOCKABLE, Ordering::Relaxed);
+    // sigreturn must not be restarted and returns the restored rax.
+    t.restart_nr.store(u64::MAX, Ordering::Relaxed);
+    Ok(frame.rax as usize)
+}
+
+pub fn sigaltstack(t: &Thread, ss: u64, old: u64) -> SysResult {
+    const SS_DISABLE: u32 = 2;
+    const MINSIGSTKSZ: u64 = 2048;
+    let cur = *t.altstack.lock();
+    if old != 0 {
+        let mut o = Out::new(24);
+        o.u64(0, cur.0).u32(8, if cur.1 == 0 { SS_DISABLE } else { cur.2 }).u64(16, cur.1);
+        o.write_to(old)?;
+    }
+    if ss != 0 {
+        let b = uaccess::read_bytes(ss, 24)?;
+        let sp = u64::from_le_bytes(b[0..8].try_into().map_err(|_| EFAULT)?);
+        let flags = u32::from_le_bytes(b[8..12].try_into().map_err(|_| EFAULT)?);
+        let size = u64::from_le_bytes(b[16..24].try_into().map_err(|_| EFAULT)?);
+        if flags & !(SS_DISABLE | 0x8000_0000) != 0 {
+            return Err(EINVAL);
+        }
+        if flags & SS_DISABLE != 0 {
+            *t.altstack.lock() = (0, 0, 0);
+        } else {
+            if size < MINSIGSTKSZ {
+                return Err(crate::errno::ENOMEM);
+            }
+            *t.altstack.lock() = (sp, size, flags);
+        }
+    }
+    Ok(0)
 }

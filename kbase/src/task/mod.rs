@@ -33,7 +33,7 @@ use crate::mm::paging::SpaceRoot;
 use crate::mm::stack::KernelStack;
 use crate::sync::SpinLock;
 
-pub use sleep::{sleep_ns, sleep_until_ns};
+pub use sleep::{sleep_ns, sleep_until_ns, sleep_until_or};
 pub use wait::{Mutex, MutexGuard, WaitQueue};
 
 /// Timer ticks a task may run before yielding to a waiting task.

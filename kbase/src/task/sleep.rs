@@ -16,14 +16,38 @@ pub fn sleep_ns(ns: u64) {
 
 /// Sleeps until the monotonic clock reaches `deadline`.
 pub fn sleep_until_ns(deadline: u64) {
-    while time::uptime_ns() < deadline {
-        let me = current();
-        {
-            let mut s = SLEEPERS.lock();
-            if block_current(&me) {
-                s.push((deadline, me));
-            }
+    sleep_until_or(deadline, || false);
+}
+
+/// Sleeps until `deadline` or until `interrupted()` holds (checked at each
+/// wake-up; `task::wake` on the sleeper forces one). Returns true when
+/// interrupted (signals use this for EINTR).
+pub fn sleep_until_or(deadline: u64, interrupted: impl Fn() -> bool) -> bool {
+    loop {
+        if interrupted() {
+            return true;
         }
+        if time::uptime_ns() >= deadline {
+            return false;
+        }
+        let me = current();
+        let blocked = {
+            let mut s = SLEEPERS.lock();
+            let ok = block_current(&me);
+            if ok {
+                s.push((deadline, me.clone()));
+            }
+            ok
+        };
+        // An interruption that came between the check and the block found
+        // us running; look again now that a wake-up would reach us.
+        if blocked && interrupted() {
+            if !me.cas_state(super::State::Blocked, super::State::Running) {
+                schedule();
+            }
+            return true;
+        }
+        drop(me);
         schedule();
     }
 }

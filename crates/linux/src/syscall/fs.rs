@@ -299,6 +299,19 @@ pub fn ioctl(fd: i32, cmd: u32, arg: u64) -> SysResult {
         // FIOCLEX / FIONCLEX
         0x5451 => current().process.files.lock().set_cloexec(fd, true).map(|_| 0),
         0x5450 => current().process.files.lock().set_cloexec(fd, false).map(|_| 0),
+        // FIONBIO
+        0x5421 => {
+            let on = uaccess::read_u32(arg)? != 0;
+            let fl = f.flags().0;
+            f.set_status_flags(if on { fl | OpenFlags::NONBLOCK } else { fl & !OpenFlags::NONBLOCK });
+            Ok(0)
+        }
+        // FIONREAD on pipes and files: bytes readable now.
+        0x541b => {
+            let n = f.readable_bytes().ok_or(crate::errno::ENOTTY)?;
+            uaccess::write_u32(arg, n as u32)?;
+            Ok(0)
+        }
         _ => f.ioctl(cmd, arg),
     }
 }
@@ -379,8 +392,8 @@ pub fn fcntl(fd: i32, cmd: u32, arg: u64) -> SysResult {
         F_SETFD => files.set_cloexec(fd, arg & 1 != 0).map(|_| 0),
         F_GETFL => Ok(files.get(fd)?.flags().0 as usize),
         F_SETFL => {
-            files.get(fd)?;
-            Ok(0) // O_APPEND/O_NONBLOCK changes after open: planned (issue 4)
+            files.get(fd)?.set_status_flags(arg as u32);
+            Ok(0)
         }
         _ => Err(EINVAL),
     }

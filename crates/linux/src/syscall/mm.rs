@@ -17,9 +17,9 @@ const KNOWN: u32 = 0x3 | MAP_FIXED | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE
     | 0x4000 /* NORESERVE */ | 0x8000 /* POPULATE */ | 0x10000 /* NONBLOCK */ | 0x20000 /* STACK */ | 0x40000 /* HUGETLB */;
 
 fn with_vm<R>(f: impl FnOnce(&mut Vm) -> Result<R, Errno>) -> Result<R, Errno> {
-    let t = current();
-    let mut g = t.process.vm.lock();
-    f(g.as_mut().ok_or(ENOMEM)?)
+    let vm = current().process.vm().ok_or(ENOMEM)?;
+    let mut g = vm.lock();
+    f(&mut g)
 }
 
 pub fn mmap(addr: u64, len: u64, prot: u32, flags: u32, fd: i32, off: u64) -> SysResult {

@@ -49,6 +49,10 @@ pub fn dispatch(frame: &mut TrapFrame) {
     let a = Args([frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9]);
     let n = frame.rax;
     let r = call(n, a, frame);
+    if r == Err(crate::errno::EINTR) {
+        // SA_RESTART may re-run this call once the signal is handled.
+        crate::process::current().restart_nr.store(n, core::sync::atomic::Ordering::Relaxed);
+    }
     frame.rax = match r {
         Ok(v) => v as u64,
         Err(e) => (-(e.0 as i64)) as u64,
@@ -72,6 +76,14 @@ fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
         nr::__NR_brk => mm::brk(a.ptr(0)),
         nr::__NR_rt_sigaction => proc::rt_sigaction(a.i32(0), a.ptr(1), a.ptr(2), a.usize(3)),
         nr::__NR_rt_sigprocmask => proc::rt_sigprocmask(a.i32(0), a.ptr(1), a.ptr(2), a.usize(3)),
+        nr::__NR_rt_sigreturn => crate::signal::sigreturn(&crate::process::current(), frame),
+        nr::__NR_sigaltstack => crate::signal::sigaltstack(&crate::process::current(), a.ptr(0), a.ptr(1)),
+        nr::__NR_rt_sigpending => proc::rt_sigpending(a.ptr(0), a.usize(1)),
+        nr::__NR_rt_sigsuspend => proc::rt_sigsuspend(a.ptr(0), a.usize(1)),
+        nr::__NR_pause => proc::pause(),
+        nr::__NR_alarm => proc::alarm(a.u32(0)),
+        nr::__NR_setitimer => proc::setitimer(a.i32(0), a.ptr(1), a.ptr(2)),
+        nr::__NR_getitimer => proc::getitimer(a.i32(0), a.ptr(1)),
         nr::__NR_ioctl => fs::ioctl(a.fd(0), a.u32(1), a.ptr(2)),
         nr::__NR_pread64 => fs::pread(a.fd(0), a.ptr(1), a.usize(2), a.0[3] as i64),
         nr::__NR_pwrite64 => fs::pwrite(a.fd(0), a.ptr(1), a.usize(2), a.0[3] as i64),
@@ -91,9 +103,12 @@ fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
         nr::__NR_nanosleep => time::nanosleep(a.ptr(0), a.ptr(1)),
         nr::__NR_getpid => proc::getpid(),
         nr::__NR_clone => proc::clone(a.0[0], a.ptr(1), a.ptr(2), a.ptr(3), a.0[4], frame),
-        nr::__NR_fork | nr::__NR_vfork => proc::fork(frame),
+        nr::__NR_fork => proc::fork(frame),
+        nr::__NR_vfork => proc::clone(0x4000 | 0x100 | 17, 0, 0, 0, 0, frame),
         nr::__NR_execve => proc::execve(a.ptr(0), a.ptr(1), a.ptr(2), frame),
-        nr::__NR_exit | nr::__NR_exit_group => proc::exit(a.i32(0)),
+        nr::__NR_exit => proc::exit(a.i32(0)),
+        nr::__NR_exit_group => proc::exit_group(a.i32(0)),
+        nr::__NR_futex => crate::futex::futex(a.ptr(0), a.u32(1), a.u32(2), a.0[3], a.ptr(4), a.u32(5)),
         nr::__NR_wait4 => proc::wait4(a.i32(0), a.ptr(1), a.i32(2), a.ptr(3)),
         nr::__NR_kill => proc::kill(a.i32(0), a.i32(1)),
         nr::__NR_uname => proc::uname(a.ptr(0)),

@@ -17,6 +17,7 @@ const MAX_NFDS: usize = 1024;
 /// Waits until one of `check()` reports ready or `timeout_ns` passes.
 fn wait_ready<T>(timeout_ns: Option<u64>, mut check: impl FnMut() -> Result<Option<T>, Errno>) -> Result<Option<T>, Errno> {
     let deadline = timeout_ns.map(|t| kbase::time::uptime_ns().saturating_add(t));
+    let t = current();
     loop {
         if let Some(r) = check()? {
             return Ok(Some(r));
@@ -25,7 +26,9 @@ fn wait_ready<T>(timeout_ns: Option<u64>, mut check: impl FnMut() -> Result<Opti
             return Ok(None);
         }
         let step = deadline.map_or(10_000_000, |d| d.saturating_sub(kbase::time::uptime_ns()).min(10_000_000));
-        kbase::task::sleep_ns(step);
+        if kbase::task::sleep_until_or(kbase::time::uptime_ns().saturating_add(step), || crate::signal::has_pending(&t)) {
+            return Err(crate::errno::EINTR);
+        }
     }
 }
 

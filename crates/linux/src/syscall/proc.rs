@@ -39,9 +39,12 @@ pub fn fork(frame: &TrapFrame) -> SysResult {
 fn fork_with(frame: &TrapFrame, setup: process::ChildSetup) -> SysResult {
     let t = current();
     let parent = &t.process;
-    let vm = {
-        let g = parent.vm.lock();
-        g.as_ref().ok_or(ESRCH)?.fork_copy()?
+    let vm = if setup.share_vm {
+        parent.vm().ok_or(ESRCH)?
+    } else {
+        let cell = parent.vm().ok_or(ESRCH)?;
+        let copy = cell.lock().fork_copy()?;
+        alloc::sync::Arc::new(kbase::task::Mutex::new(copy))
     };
     let files = parent.files.lock().clone();
     let cwd = *parent.cwd.lock();
@@ -52,12 +55,19 @@ fn fork_with(frame: &TrapFrame, setup: process::ChildSetup) -> SysResult {
     let mut f = frame.clone();
     f.rax = 0;
     let pid = child.pid;
+    let vfork_child = setup.share_vm.then(|| child.clone());
     parent.children.lock().push(child.clone());
     let fs_base = setup.tls.unwrap_or_else(kbase::task::user_fs_base);
+    let setup = process::ChildSetup { sigmask: t.sigmask.load(Ordering::Relaxed), ..setup };
     if let Err(e) = process::spawn_user(child, f, fs_base, setup) {
         parent.children.lock().retain(|c| c.pid != pid);
         process::forget(pid);
         return Err(e);
+    }
+    if let Some(c) = vfork_child {
+        // vfork: the parent sleeps until the child has exec'd or exited,
+        // since both run on the same memory (and maybe the same stack).
+        c.vfork_wait.wait_until(|| c.vfork_done.load(Ordering::Acquire).then_some(()));
     }
     Ok(pid as usize)
 }
@@ -72,12 +82,19 @@ pub fn clone(flags: u64, stack: u64, parent_tid: u64, child_tid: u64, tls: u64, 
     const CLONE_PARENT_SETTID: u64 = 0x100000;
     const CLONE_CHILD_CLEARTID: u64 = 0x200000;
     const CLONE_CHILD_SETTID: u64 = 0x1000000;
+    const CLONE_FS: u64 = 0x200;
+    const CLONE_FILES: u64 = 0x400;
+    const CLONE_SIGHAND: u64 = 0x800;
+    const CLONE_SYSVSEM: u64 = 0x40000;
+    const CLONE_DETACHED: u64 = 0x400000; // ignored, as on Linux
     let exit_signal = flags & 0xff;
-    if flags & CLONE_THREAD != 0 || (flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0) {
-        return Err(ENOSYS); // threads: next step of the user-space work
+    let known = 0xff | CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_VFORK | CLONE_THREAD | CLONE_SYSVSEM
+        | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID | CLONE_DETACHED;
+    if flags & !known != 0 {
+        return Err(EINVAL);
     }
-    let known = 0xff | CLONE_VM | CLONE_VFORK | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID;
-    if flags & !known != 0 || (exit_signal != 0 && exit_signal != signal::SIGCHLD as u64) {
+    // clone(2) ERRORS: THREAD needs SIGHAND, SIGHAND needs VM.
+    if (flags & CLONE_THREAD != 0 && flags & CLONE_SIGHAND == 0) || (flags & CLONE_SIGHAND != 0 && flags & CLONE_VM == 0) {
         return Err(EINVAL);
     }
     if flags & CLONE_SETTLS != 0 && tls >= kbase::mm::paging::USER_END {
@@ -87,10 +104,33 @@ pub fn clone(flags: u64, stack: u64, parent_tid: u64, child_tid: u64, tls: u64, 
         set_child_tid: (flags & CLONE_CHILD_SETTID != 0).then_some(child_tid),
         clear_child_tid: (flags & CLONE_CHILD_CLEARTID != 0).then_some(child_tid),
         tls: (flags & CLONE_SETTLS != 0).then_some(tls),
+        sigmask: 0,
+        share_vm: false,
     };
     let mut f = frame.clone();
     if stack != 0 {
         f.rsp = stack;
+    }
+    if flags & CLONE_THREAD != 0 {
+        if flags & (CLONE_FS | CLONE_FILES) != CLONE_FS | CLONE_FILES {
+            return Err(EINVAL); // threads with private fs/files: not yet
+        }
+        f.rax = 0;
+        let t = current();
+        let setup = process::ChildSetup { sigmask: t.sigmask.load(Ordering::Relaxed), ..setup };
+        let fs_base = setup.tls.unwrap_or_else(kbase::task::user_fs_base);
+        let tid = process::spawn_thread(f, fs_base, setup)?;
+        if flags & CLONE_PARENT_SETTID != 0 {
+            uaccess::write_u32(parent_tid, tid)?;
+        }
+        return Ok(tid as usize);
+    }
+    if flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0 {
+        return Err(ENOSYS); // a separate process sharing memory: not yet
+    }
+    let setup = process::ChildSetup { share_vm: flags & CLONE_VM != 0, ..setup };
+    if exit_signal != 0 && exit_signal != signal::SIGCHLD as u64 {
+        return Err(EINVAL);
     }
     let pid = fork_with(&f, setup)?;
     if flags & CLONE_PARENT_SETTID != 0 {
@@ -109,8 +149,9 @@ pub fn execve(path: u64, argv: u64, envp: u64, frame: &mut TrapFrame) -> SysResu
     // Point of no return.
     *frame = crate::exec::initial_frame(&img);
     kbase::task::set_user_space(Some(img.vm.space().root()));
-    let old = t.process.vm.lock().replace(img.vm);
+    let old = t.process.set_vm(Some(alloc::sync::Arc::new(kbase::task::Mutex::new(img.vm))));
     drop(old);
+    t.process.release_vfork_parent();
     kbase::task::set_user_fs_base(0);
     t.process.files.lock().close_on_exec();
     t.process.sigactions.lock().reset_for_exec();
@@ -118,7 +159,11 @@ pub fn execve(path: u64, argv: u64, envp: u64, frame: &mut TrapFrame) -> SysResu
 }
 
 pub fn exit(code: i32) -> SysResult {
-    process::exit_current((code & 0xff) << 8)
+    process::exit_thread_with((code & 0xff) << 8)
+}
+
+pub fn exit_group(code: i32) -> SysResult {
+    process::exit_group((code & 0xff) << 8)
 }
 
 pub fn wait4(pid: i32, status: u64, options: i32, rusage: u64) -> SysResult {
@@ -142,6 +187,7 @@ pub fn wait4(pid: i32, status: u64, options: i32, rusage: u64) -> SysResult {
     };
     let r: Result<(u32, i32), Errno> = me.child_exited.wait_until(|| {
         let mut kids = me.children.try_lock()?;
+        let interrupted = signal::has_pending(&t);
         if !kids.iter().any(|c| matches(c)) {
             return Some(Err(ECHILD));
         }
@@ -154,7 +200,7 @@ pub fn wait4(pid: i32, status: u64, options: i32, rusage: u64) -> SysResult {
         if options & WNOHANG != 0 {
             return Some(Ok((0, 0)));
         }
-        None
+        interrupted.then_some(Err(crate::errno::EINTR))
     });
     let (cpid, st) = r?;
     if cpid != 0 && status != 0 {
@@ -185,20 +231,7 @@ pub fn kill(pid: i32, sig: i32) -> SysResult {
         return Ok(0);
     }
     for p in targets {
-        let ignored = {
-            let acts = p.sigactions.lock();
-            let a = acts.0[sig as usize - 1];
-            // init only receives signals it has handlers for (Linux's
-            // SIGNAL_UNKILLABLE), SIGKILL included.
-            (p.pid == 1 && a.handler == signal::SIG_DFL)
-                || a.handler == signal::SIG_IGN
-                || (a.handler == signal::SIG_DFL && !signal::default_is_fatal(sig))
-        };
-        if !ignored && (sig == signal::SIGKILL || p.pid != 1) {
-            // Caught signals are delivered as fatal until handler frames
-            // exist; see signal.rs.
-            p.pending_kill.store(sig, Ordering::Release);
-        }
+        signal::send(&p, sig);
     }
     // A signal to ourselves takes effect before we return to user mode.
     Ok(0)
@@ -479,4 +512,131 @@ pub fn getcpu(cpu: u64, node: u64) -> SysResult {
         uaccess::write_u32(node, 0)?;
     }
     Ok(0)
+}
+
+pub fn rt_sigpending(set: u64, size: usize) -> SysResult {
+    if size != 8 {
+        return Err(EINVAL);
+    }
+    let t = current();
+    let p = t.process.pending.load(Ordering::Acquire) & t.sigmask.load(Ordering::Relaxed);
+    uaccess::write_u64(set, p)?;
+    Ok(0)
+}
+
+/// Sleeps until a signal is pending (interruptible), then EINTR.
+fn wait_for_signal(t: &process::Thread) -> SysResult {
+    kbase::task::sleep_until_or(u64::MAX, || signal::has_pending(t));
+    Err(crate::errno::EINTR)
+}
+
+pub fn pause() -> SysResult {
+    wait_for_signal(&current())
+}
+
+pub fn rt_sigsuspend(mask: u64, size: usize) -> SysResult {
+    if size != 8 {
+        return Err(EINVAL);
+    }
+    let m = uaccess::read_u64(mask)?;
+    let t = current();
+    // The temporary mask stays in effect while the handler runs; the frame
+    // records the old one (restored by sigreturn).
+    let old = t.sigmask.swap(m, Ordering::AcqRel);
+    let r = wait_for_signal(&t);
+    *t.saved_mask.lock() = Some(old);
+    r
+}
+
+pub fn alarm(secs: u32) -> SysResult {
+    let old = arm_real_timer(u64::from(secs) * 1_000_000_000, 0);
+    Ok(old.0.div_ceil(1_000_000_000) as usize)
+}
+
+/// Arms ITIMER_REAL (`value_ns` 0 disarms); returns the previous
+/// (remaining, interval). A kernel task per arming sleeps until the
+/// deadline and sends SIGALRM; a newer arming supersedes it.
+fn arm_real_timer(value_ns: u64, interval_ns: u64) -> (u64, u64) {
+    let p = current().process.clone();
+    let now = kbase::time::uptime_ns();
+    let deadline = if value_ns == 0 { 0 } else { now.saturating_add(value_ns) };
+    let old = p.alarm_deadline.swap(deadline, Ordering::AcqRel);
+    let old_interval = p.alarm_interval.swap(interval_ns, Ordering::AcqRel);
+    let remaining = if old > now { old - now } else { 0 };
+    if deadline != 0 {
+        let weak = alloc::sync::Arc::downgrade(&p);
+        let _ = kbase::task::spawn("itimer", move || {
+            let mut due = deadline;
+            loop {
+                kbase::task::sleep_until_ns(due);
+                let Some(p) = weak.upgrade() else { return };
+                if p.is_zombie() || p.alarm_deadline.load(Ordering::Acquire) != due {
+                    return; // disarmed or re-armed meanwhile
+                }
+                signal::send(&p, signal::SIGALRM);
+                let every = p.alarm_interval.load(Ordering::Acquire);
+                let next = if every == 0 { 0 } else { due.saturating_add(every) };
+                if p.alarm_deadline.compare_exchange(due, next, Ordering::AcqRel, Ordering::Acquire).is_err() || next == 0 {
+                    return;
+                }
+                due = next;
+            }
+        });
+    }
+    (remaining, old_interval)
+}
+
+fn read_timeval(addr: u64) -> Result<u64, Errno> {
+    let b = uaccess::read_bytes(addr, 16)?;
+    let sec = i64::from_le_bytes(b[0..8].try_into().map_err(|_| EFAULT)?);
+    let usec = i64::from_le_bytes(b[8..16].try_into().map_err(|_| EFAULT)?);
+    if sec < 0 || !(0..1_000_000).contains(&usec) {
+        return Err(EINVAL);
+    }
+    Ok((sec as u64).saturating_mul(1_000_000_000).saturating_add(usec as u64 * 1000))
+}
+
+fn write_itimerval(addr: u64, value_ns: u64, interval_ns: u64) -> Result<(), Errno> {
+    let mut o = Out::new(32);
+    o.u64(0, interval_ns / 1_000_000_000)
+        .u64(8, (interval_ns % 1_000_000_000) / 1000)
+        .u64(16, value_ns / 1_000_000_000)
+        .u64(24, (value_ns % 1_000_000_000).div_ceil(1000));
+    o.write_to(addr)
+}
+
+pub fn setitimer(which: i32, new: u64, old: u64) -> SysResult {
+    match which {
+        0 => {
+            let (interval, value) = if new != 0 { (read_timeval(new)?, read_timeval(new + 16)?) } else { (0, 0) };
+            let (rem, ival) = arm_real_timer(value, interval);
+            if old != 0 {
+                write_itimerval(old, rem, ival)?;
+            }
+            Ok(0)
+        }
+        // ITIMER_VIRTUAL / ITIMER_PROF need per-task CPU accounting: accepted,
+        // never fire (planned with CPU-time accounting).
+        1 | 2 => {
+            if old != 0 {
+                write_itimerval(old, 0, 0)?;
+            }
+            Ok(0)
+        }
+        _ => Err(EINVAL),
+    }
+}
+
+pub fn getitimer(which: i32, out: u64) -> SysResult {
+    match which {
+        0 => {
+            let p = current().process.clone();
+            let now = kbase::time::uptime_ns();
+            let d = p.alarm_deadline.load(Ordering::Acquire);
+            write_itimerval(out, d.saturating_sub(now), p.alarm_interval.load(Ordering::Acquire))?;
+            Ok(0)
+        }
+        1 | 2 => write_itimerval(out, 0, 0).map(|_| 0),
+        _ => Err(EINVAL),
+    }
 }

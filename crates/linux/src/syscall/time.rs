@@ -71,9 +71,16 @@ pub fn time(t: u64) -> SysResult {
     Ok(s as usize)
 }
 
-pub fn nanosleep(req: u64, _rem: u64) -> SysResult {
+pub fn nanosleep(req: u64, rem: u64) -> SysResult {
     let ns = read_timespec(req)?;
-    kbase::task::sleep_ns(ns);
+    let deadline = kbase::time::uptime_ns().saturating_add(ns);
+    let t = crate::process::current();
+    if kbase::task::sleep_until_or(deadline, || crate::signal::has_pending(&t)) {
+        if rem != 0 {
+            write_timespec(rem, deadline.saturating_sub(kbase::time::uptime_ns()))?;
+        }
+        return Err(crate::errno::EINTR);
+    }
     Ok(0)
 }
 
@@ -82,8 +89,11 @@ pub fn clock_nanosleep(clock: i32, flags: i32, req: u64, rem: u64) -> SysResult 
     let base = now(clock)?;
     let ns = read_timespec(req)?;
     if flags & TIMER_ABSTIME != 0 {
-        let delta = ns.saturating_sub(base);
-        kbase::task::sleep_ns(delta);
+        let deadline = kbase::time::uptime_ns().saturating_add(ns.saturating_sub(base));
+        let t = crate::process::current();
+        if kbase::task::sleep_until_or(deadline, || crate::signal::has_pending(&t)) {
+            return Err(crate::errno::EINTR);
+        }
         return Ok(0);
     }
     nanosleep(req, rem)
