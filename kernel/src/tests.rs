@@ -144,6 +144,7 @@ ktest!(vmspace_map_unmap_protect_round_trip, || -> KResult {
         vm.protect(base, PageFlags::RW).map_err(|e| format!("protect: {e}"))?;
         kassert!(uaccess::copy_to_user(base, b"y").is_ok(), "write after re-protect RW failed");
         let f = vm.unmap(base + 4096).map_err(|e| format!("unmap: {e}"))?;
+        let f = f.ok_or("an owned page came back as shared")?;
         kassert!(&f.as_slice()[..11] == &msg[6..], "unmapped frame lost its contents");
         kassert!(uaccess::copy_from_user(&mut back[..1], base + 4096).is_err(), "read of unmapped page succeeded");
         kassert!(vm.unmap(base + 4096).is_err(), "double unmap accepted");

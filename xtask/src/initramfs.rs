@@ -4,11 +4,13 @@
 //! user/init/init.c     ──musl-gcc──►  target/user/init
 //! user/tests/<name>.c  ──musl-gcc──►  target/user/tests/<name>
 //! user/bench/<name>.c  ──musl-gcc──►  target/user/bench/<name>
+//! user/fuzz/fuzz.c     ──musl-gcc──►  target/user/fuzz (/sbin/fuzz)
 //!                                          │ staged in target/user/rootfs/:
 //!                                          │   /init, /tests/<name>,
 //!                                          │   /bench/<name> (run: /bench/run),
 //!                                          │   /tests/rstd-* (Rust, below),
 //!                                          │   /etc/ferrite-test.txt,
+//!                                          │   /shtest/ (user/shell: run, cases),
 //!                                          │   /bin/busybox (host's static one)
 //!                                          ▼
 //!          find . | sort | cpio -o -H newc ──► target/ferrite/initramfs.cpio
@@ -119,6 +121,14 @@ fn programs() -> Result<Vec<Program>> {
         cflags: INIT_CFLAGS,
         deps: vec![this_file.clone()],
     }];
+    // The syscall fuzzer (`cargo xtask fuzz`), booted as rdinit=/sbin/fuzz.
+    list.push(Program {
+        source: root.join("user").join("fuzz").join("fuzz.c"),
+        output: out.join("fuzz"),
+        guest: "sbin/fuzz".into(),
+        cflags: TEST_CFLAGS,
+        deps: vec![this_file.clone()],
+    });
     for dir in PROGRAM_DIRS {
         add_dir(
             &mut list,
@@ -322,11 +332,38 @@ fn stage(programs: &[Program], rust: &[(PathBuf, String)], rootfs: &Path) -> Res
     let txt = rootfs.join("etc").join("ferrite-test.txt");
     fs::write(&txt, FERRITE_TEST_TXT)?;
     set_attrs(&txt, 0o644)?;
+    stage_shell_tests(rootfs)?;
     // Directories last: filling them moved their mtimes.
     for dir in ["bin", "sbin", "etc", "tests", "bench", "root", ""] {
         set_attrs(&rootfs.join(dir), 0o755)?;
     }
     set_attrs(&rootfs.join("tmp"), 0o1777)?;
+    Ok(())
+}
+
+/// The shell test suite (`user/shell/`, see `shtest.rs`): `run` as
+/// `/shtest/run`, `pending.txt`, and every `cases/*.sh` and `cases/*.out`
+/// in `/shtest/cases/`.
+fn stage_shell_tests(rootfs: &Path) -> Result {
+    let src = util::root().join("user").join("shell");
+    let dest = rootfs.join("shtest");
+    fs::create_dir_all(dest.join("cases"))?;
+    install(&src.join("run"), &dest.join("run"), 0o755)?;
+    install(&src.join("pending.txt"), &dest.join("pending.txt"), 0o644)?;
+    let cases = src.join("cases");
+    let mut files: Vec<PathBuf> = fs::read_dir(&cases)
+        .map_err(|e| format!("cannot read {}: {e}", cases.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "sh" || e == "out"))
+        .collect();
+    files.sort();
+    for f in files {
+        let name = f.file_name().ok_or("bad case file name")?;
+        install(&f, &dest.join("cases").join(name), 0o644)?;
+    }
+    for dir in ["shtest/cases", "shtest"] {
+        set_attrs(&rootfs.join(dir), 0o755)?;
+    }
     Ok(())
 }
 

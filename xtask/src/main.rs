@@ -26,12 +26,16 @@ mod bench_report;
 mod build;
 /// Host tool check and install (`cargo xtask deps`).
 mod deps;
+/// `cargo xtask fuzz`: the syscall fuzzer in a VM, judged.
+mod fuzz;
 /// Guest programs and the test initramfs (`cargo xtask initramfs`).
 mod initramfs;
 /// The in-kernel test protocol printed on the serial line.
 mod ktest;
 /// QEMU command line and the captured, time-limited runner.
 mod qemu;
+/// The busybox shell test suite (`cargo xtask shtest`).
+mod shtest;
 /// ELF symbol lookup for backtrace addresses.
 mod symbols;
 /// Every x86_64 syscall name and number (generated from linux-raw-sys).
@@ -73,8 +77,17 @@ commands:
   utest [--linux | --host] [--timeout SECS] [NAME...]
                              only the user tests: on Ferrite, on Debian's
                              cloud kernel (--linux), or on this host (--host)
+  shtest [--linux] [--regen] [--timeout SECS] [NAME...]
+                             the shell test suite (user/shell/) on Ferrite or
+                             on Debian's kernel (--linux); --regen rewrites the
+                             expected .out files from a run on Linux
   unsafe-report [--root DIR] unsafe statistics per crate; fails if unsafe code
                              is found outside the platform crates
+  fuzz [--minutes N | --seconds N] [--seed S] [--workers W] [--smp N] [--linux]
+                             syscall fuzzer (user/fuzz) as init: fails on a
+                             kernel panic, hang, lost memory or missing
+                             `fuzz: done` (defaults: 60 s, seed 1, 4 workers,
+                             smp 2; --linux: on Debian's kernel)
   bench [--quick]            benchmarks on Ferrite and on Debian's Linux: table,
                              target/bench/results.json, docs/benchmarks.md/.png
                              (--quick: short runs, no docs; CI's variant)
@@ -101,8 +114,10 @@ fn main() -> ExitCode {
         "test" => test::cmd(args),
         "initramfs" => initramfs::cmd(args),
         "utest" => utest::cmd(args),
+        "shtest" => shtest::cmd(args),
         "unsafe-report" => unsafe_report::cmd(args),
         "bench" => bench::cmd(args),
+        "fuzz" => fuzz::cmd(args),
         "sym" => symbols::cmd(args),
         "syscalls" => syscalls::cmd(args),
         "help" | "-h" | "--help" => {

@@ -8,6 +8,7 @@
 //! ==> ktest boot (smp N)    ktest=all, N = 1, 2, 4 (--quick: 1, 2)
 //! ==> user tests (smp 2)    /init runs user/tests from the initramfs
 //!                           (skipped until the kernel has user space)
+//! ==> shell tests (smp 2)   /shtest/run: one pass per user/shell case
 //! ==> panic self-test       ktest=panic_selftest must panic and exit 35
 //! ==> unsafe report         unsafe only in the platform crates
 //! ==> benchmarks (--quick)  `bench --quick` on Ferrite and Linux: one pass
@@ -27,7 +28,7 @@ use crate::ktest::{self, Event, Tally};
 use crate::qemu::{self, Control, Exit, Outcome};
 use crate::symbols::Symbols;
 use crate::util::{self, Args, Result};
-use crate::{bench, build, deps, syscalls, unsafe_report, utest};
+use crate::{bench, build, deps, shtest, syscalls, unsafe_report, utest};
 
 /// Serial lines shown when a boot goes wrong.
 const TAIL_LINES: usize = 30;
@@ -129,6 +130,12 @@ fn run_all(opts: &Options, totals: &mut Totals) {
         let user = utest::boot(utest::Guest::Ferrite, &image, opts.timeout, &[]);
         totals.passed += user.passed;
         for f in user.failures {
+            totals.failures.push(f); // already printed as FAILED
+        }
+        util::header(&format!("shell tests (smp {})", shtest::SMP));
+        let shell = shtest::boot(utest::Guest::Ferrite, &image, opts.timeout, &[]);
+        totals.passed += shell.passed;
+        for f in shell.failures {
             totals.failures.push(f); // already printed as FAILED
         }
         for (mode, mark) in SELFTESTS {

@@ -23,14 +23,14 @@ pub struct Image {
 
 /// Reads an executable file of the root fs (must be a regular file with
 /// some execute bit, as Linux requires).
-fn read_executable(cwd: Ino, path: &[u8]) -> Result<Arc<[u8]>, Errno> {
+fn read_executable(cwd: Ino, path: &[u8]) -> Result<Arc<Vec<u8>>, Errno> {
     crate::fs::with(|fs| {
         let ino = fs.lookup(cwd, path, true)?;
         let st = fs.stat(ino)?;
         if st.kind() == Some(Kind::Dir) || st.kind() != Some(Kind::File) || st.mode & 0o111 == 0 {
             return Err(EACCES);
         }
-        Ok(Arc::from(fs.file_bytes(ino)?))
+        fs.file_shared(ino)
     })
 }
 

@@ -24,6 +24,7 @@ mod file;
 mod fs;
 mod futex;
 mod mm;
+mod pagecache;
 mod process;
 mod signal;
 mod syscall;
@@ -64,10 +65,12 @@ pub fn start_init(path: &str, args: &[&str]) -> Result<(), errno::Errno> {
 }
 
 fn page_fault(addr: u64, error_code: u64) -> bool {
-    let Some(t) = kbase::task::current().ext::<process::Thread>() else { return false };
+    let Some(t) = kbase::task::current_ext::<process::Thread>() else { return false };
     let Some(vm) = t.process.vm() else { return false };
     let mut g = vm.lock();
-    g.handle_fault(addr, error_code)
+    let ok = g.handle_fault(addr, error_code);
+    log::trace!("page fault {addr:#x} error {error_code:#x}: {}", if ok { "mapped" } else { "not resolved" });
+    ok
 }
 
 /// An exception in user mode: the matching fatal signal (handlers are the
@@ -103,6 +106,6 @@ fn signal_name(sig: i32) -> &'static str {
 }
 
 fn return_to_user(frame: &mut TrapFrame) {
-    let Some(t) = kbase::task::current().ext::<process::Thread>() else { return };
+    let Some(t) = kbase::task::current_ext::<process::Thread>() else { return };
     signal::deliver(&t, frame);
 }

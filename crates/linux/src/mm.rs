@@ -8,7 +8,7 @@
 //!  STACK_TOP - 8 MiB ..     main thread stack
 //! ```
 //! Pages are mapped on first touch. A file-backed VMA keeps the whole file
-//! image (`Arc<[u8]>`) and copies from it at fault time (a page cache comes
+//! image (`Arc<Vec<u8>>`, shared with the file until it is written) and copies from it at fault time (a page cache comes
 //! with the block-storage work). fork copies every present page eagerly;
 //! copy-on-write is planned.
 
@@ -16,11 +16,13 @@ use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 
 use kbase::mm::frame::FrameBlock;
-use kbase::mm::paging::{PageFlags, USER_END, VmSpace};
+use kbase::mm::paging::{PageFlags, PageRef, USER_END, VmSpace};
 
 use crate::errno::{EINVAL, ENOMEM, Errno, mm};
 
 pub const PAGE: u64 = 4096;
+/// Pages mapped per file-backed fault.
+const FAULT_AROUND: u64 = 16;
 pub const STACK_TOP: u64 = 0x7fff_ffff_f000;
 pub const STACK_SIZE: u64 = 8 << 20;
 pub const MMAP_TOP: u64 = 0x7f00_0000_0000;
@@ -49,7 +51,7 @@ pub enum Backing {
     Anon,
     /// Bytes `[offset, offset + len)` of `data` appear at the VMA start;
     /// the rest of the VMA reads as zeros.
-    File { data: Arc<[u8]>, offset: u64, len: u64 },
+    File { data: Arc<alloc::vec::Vec<u8>>, offset: u64, len: u64 },
 }
 
 #[derive(Clone)]
@@ -138,19 +140,52 @@ impl Vm {
         if is_present || (is_write && !vma.prot.write) || (is_fetch && !vma.prot.exec) || !(vma.prot.read || vma.prot.write || vma.prot.exec) {
             return false;
         }
-        let Ok(mut frame) = FrameBlock::alloc(0) else { return false };
-        if let Backing::File { data, offset, len } = &vma.backing {
-            let delta = page - start;
-            if delta < *len {
-                let from = (offset + delta) as usize;
-                let n = ((*len - delta).min(PAGE)) as usize;
-                if let Some(src) = data.get(from..from + n) {
-                    frame.as_mut_slice()[..n].copy_from_slice(src);
+        let flags = vma.prot.page_flags();
+        match &vma.backing {
+            Backing::Anon => {
+                let Ok(frame) = FrameBlock::alloc(0) else { return false };
+                self.space.map(page, frame, flags).is_ok()
+            }
+            Backing::File { data, offset, len } => {
+                // Fault-around (as Linux does for file mappings): map up to
+                // FAULT_AROUND pages from here on in one trap.
+                let (data, offset, len, end) = (data.clone(), *offset, *len, vma.end);
+                let mut ok = false;
+                let mut p = page;
+                while p < end && p < page + FAULT_AROUND * PAGE {
+                    if p != page && self.space.query(p).is_some() {
+                        break;
+                    }
+                    let delta = p - start;
+                    // Read-only pages whose file bytes start page-aligned
+                    // come from the shared page cache.
+                    let is_cacheable = !flags.writable && (offset + delta) % PAGE == 0 && delta + PAGE <= len;
+                    if is_cacheable {
+                        let Some(frame) = crate::pagecache::page(&data, (offset + delta) / PAGE) else { break };
+                        if self.space.map_shared(p, frame, flags).is_err() {
+                            break;
+                        }
+                        ok |= p == page;
+                        p += PAGE;
+                        continue;
+                    }
+                    let src: &[u8] = if delta < len {
+                        let from = (offset + delta) as usize;
+                        let n = ((len - delta).min(PAGE)) as usize;
+                        data.get(from..from + n).unwrap_or(&[])
+                    } else {
+                        &[]
+                    };
+                    let Ok(frame) = FrameBlock::alloc_copy(src) else { break };
+                    if self.space.map(p, frame, flags).is_err() {
+                        break;
+                    }
+                    ok |= p == page;
+                    p += PAGE;
                 }
+                ok
             }
         }
-        let flags = vma.prot.page_flags();
-        self.space.map(page, frame, flags).is_ok()
     }
 
     /// Maps every page of `[start, end)` now (used for the initial stack).
@@ -178,13 +213,7 @@ impl Vm {
     }
 
     fn unmap_pages(&mut self, start: u64, end: u64) {
-        let mut p = start;
-        while p < end {
-            if self.space.query(p).is_some() {
-                let _ = self.space.unmap(p);
-            }
-            p += PAGE;
-        }
+        let _ = self.space.unmap_range(start, end);
     }
 
     /// mmap: returns the address used.
@@ -244,13 +273,7 @@ impl Vm {
                 }
                 None => continue,
             };
-            let mut p = s;
-            while p < vend {
-                if self.space.query(p).is_some() {
-                    let _ = self.space.protect(p, prot.page_flags());
-                }
-                p += PAGE;
-            }
+            let _ = self.space.protect_range(s, vend, prot.page_flags());
         }
         Ok(())
     }
@@ -289,18 +312,20 @@ impl Vm {
         child.brk_start = self.brk_start;
         child.brk = self.brk;
         let mut err = None;
-        self.space.for_each_page(|va, bytes, flags| {
+        self.space.for_each_page(|va, page, flags| {
             if err.is_some() {
                 return;
             }
-            match FrameBlock::alloc(0) {
-                Ok(mut f) => {
-                    f.as_mut_slice().copy_from_slice(bytes);
-                    if let Err(e) = child.space.map(va, f, flags) {
-                        err = Some(mm(e));
-                    }
-                }
-                Err(e) => err = Some(mm(e)),
+            let r = match page {
+                // Page-cache pages are shared again, not copied.
+                PageRef::Shared(frame) => child.space.map_shared(va, frame.clone(), flags),
+                PageRef::Owned(bytes) => match FrameBlock::alloc_copy(bytes) {
+                    Ok(f) => child.space.map(va, f, flags),
+                    Err(e) => Err(e),
+                },
+            };
+            if let Err(e) = r {
+                err = Some(mm(e));
             }
         });
         match err {

@@ -179,7 +179,7 @@ pub fn forget(pid: u32) {
 /// reaches a system call, which cannot happen (only `spawn_user` threads
 /// enter user mode).
 pub fn current() -> Arc<Thread> {
-    kbase::task::current().ext::<Thread>().expect("system call from a thread without a process")
+    kbase::task::current_ext::<Thread>().expect("system call from a thread without a process")
 }
 
 /// What clone(2) asks a new thread to do before it first runs user code.

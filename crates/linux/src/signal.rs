@@ -20,12 +20,8 @@ use crate::errno::{EFAULT, EINVAL, Errno, SysResult};
 use crate::process::{Process, Thread};
 use crate::uaccess::{self, Out};
 
-pub const SIGHUP: i32 = 1;
-pub const SIGINT: i32 = 2;
-pub const SIGQUIT: i32 = 3;
 pub const SIGILL: i32 = 4;
 pub const SIGTRAP: i32 = 5;
-pub const SIGABRT: i32 = 6;
 pub const SIGBUS: i32 = 7;
 pub const SIGFPE: i32 = 8;
 pub const SIGKILL: i32 = 9;

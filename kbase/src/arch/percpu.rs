@@ -17,6 +17,21 @@ pub const MAX_CPUS: usize = 64;
 pub(crate) const OFF_KSTACK_TOP: usize = 8;
 pub(crate) const OFF_STACK_LIMIT: usize = 16;
 pub(crate) const OFF_USER_RSP: usize = 24;
+pub(crate) const OFF_CURRENT_TASK: usize = core::mem::offset_of!(PerCpu, current_task);
+
+/// Reads this CPU's current-task slot in one instruction, so the value is
+/// the running task's own even if it is migrated right after.
+#[inline(always)]
+pub(crate) fn current_task_addr() -> usize {
+    if !READY.load(Ordering::Relaxed) {
+        return 0;
+    }
+    let v: usize;
+    // SAFETY: GS base points at this CPU's PerCpu (see `this_cpu`); the
+    // offset is that of `current_task`, an AtomicUsize, read as one word.
+    unsafe { core::arch::asm!("mov {}, gs:[{off}]", out(reg) v, off = const OFF_CURRENT_TASK, options(nostack, readonly, preserves_flags)) };
+    v
+}
 
 #[repr(C, align(64))]
 pub struct PerCpu {
@@ -31,7 +46,8 @@ pub struct PerCpu {
     pub(crate) irq_depth: AtomicU32,
     /// Timer interrupts seen on this CPU.
     pub(crate) ticks: AtomicU64,
-    /// Opaque slot the scheduler uses for its per-CPU state index.
+    /// Address of the `Task` running on this CPU (set by the scheduler just
+    /// before it switches to it; 0 before the scheduler starts).
     pub(crate) current_task: AtomicUsize,
 }
 

@@ -49,8 +49,19 @@ fn service_own() {
 
 /// Invalidates `pages` pages from `start` on every online CPU.
 pub fn shootdown(start: u64, pages: u64) {
+    shootdown_cpus(start, pages, u64::MAX);
+}
+
+/// Invalidates `pages` pages from `start` on this CPU and on the other
+/// online CPUs in `mask` (bit n = CPU n; CPUs 64+ are always included).
+pub fn shootdown_cpus(start: u64, pages: u64, mask: u64) {
     flush_local(start, pages);
     if percpu::cpus_online() <= 1 || !apic::is_ready() {
+        return;
+    }
+    let me = percpu::cpu_index();
+    let wanted = |i: usize| i != me && percpu::cpu(i).is_some() && (i >= 64 || mask & (1 << i) != 0);
+    if !(0..MAX_CPUS).any(wanted) {
         return;
     }
     while LOCK.compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
@@ -59,17 +70,16 @@ pub fn shootdown(start: u64, pages: u64) {
     }
     START.store(start, Ordering::Release);
     PAGES.store(pages, Ordering::Release);
-    let me = percpu::cpu_index();
     let mut targets = 0;
-    for i in 0..MAX_CPUS {
-        if i != me && percpu::cpu(i).is_some() {
-            PENDING[i].store(true, Ordering::Release);
-            targets += 1;
-        }
+    for i in (0..MAX_CPUS).filter(|&i| wanted(i)) {
+        PENDING[i].store(true, Ordering::Release);
+        targets += 1;
     }
     SHOOTDOWNS.fetch_add(1, Ordering::Relaxed);
     if targets > 0 {
-        apic::send_ipi_all_others(apic::VECTOR_TLB);
+        for i in (0..MAX_CPUS).filter(|&i| PENDING[i].load(Ordering::Relaxed)) {
+            apic::send_ipi(i, apic::VECTOR_TLB);
+        }
         while PENDING.iter().any(|p| p.load(Ordering::Acquire)) {
             cpu::pause();
         }

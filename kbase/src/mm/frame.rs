@@ -228,6 +228,19 @@ impl FrameBlock {
         Ok(b)
     }
 
+    /// Allocates one frame holding `src` followed by zeros (no separate
+    /// zeroing pass: the file-backed page-fault path).
+    pub fn alloc_copy(src: &[u8]) -> Result<Self, MmError> {
+        let paddr = alloc_raw(0)?;
+        // INVARIANT: `alloc_raw` handed us this frame.
+        let mut b = Self { paddr, order: 0 };
+        let page = b.as_mut_slice();
+        let n = src.len().min(page.len());
+        page[..n].copy_from_slice(&src[..n]);
+        page[n..].fill(0);
+        Ok(b)
+    }
+
     pub fn paddr(&self) -> PhysAddr {
         PhysAddr(self.paddr)
     }

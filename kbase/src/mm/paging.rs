@@ -22,6 +22,9 @@ const PCD: u64 = 1 << 4;
 const PS: u64 = 1 << 7;
 const G: u64 = 1 << 8;
 const NX: u64 = 1 << 63;
+/// Software bit (available to the OS): the leaf maps a shared frame that
+/// the VmSpace does not own (its `shared` table holds a reference).
+const SHARED: u64 = 1 << 9;
 const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
 
 /// Access rights of a mapping.
@@ -291,6 +294,10 @@ fn translate_in(pml4: u64, vaddr: u64) -> Option<(PhysAddr, PageFlags)> {
 /// before freeing anything it referenced).
 pub struct SpaceRoot {
     pml4: u64,
+    /// CPUs that have had this table in CR3 (bit n = CPU n): only they can
+    /// cache its translations, so only they get shootdown IPIs. Bits are
+    /// never cleared (a stale bit costs an IPI, never correctness).
+    cpus: AtomicU64,
 }
 
 impl Drop for SpaceRoot {
@@ -302,6 +309,10 @@ impl Drop for SpaceRoot {
 /// Loads `root` into CR3 on this CPU (the scheduler does this at switches).
 pub(crate) fn load_root(root: Option<&SpaceRoot>) {
     let want = root.map_or_else(kernel_pml4, |r| r.pml4);
+    if let Some(r) = root {
+        let cpu = crate::arch::percpu::cpu_index();
+        r.cpus.fetch_or(if cpu < 64 { 1 << cpu } else { u64::MAX }, Ordering::AcqRel);
+    }
     if cpu::read_cr3() & ADDR_MASK != want {
         // SAFETY: `want` is the kernel table or a SpaceRoot kept alive by the
         // caller's reference (the running task holds an Arc to it); both map
@@ -314,11 +325,24 @@ pub(crate) fn load_root(root: Option<&SpaceRoot>) {
 /// the shared kernel. Owns the frames mapped into it and its table frames.
 ///
 /// # Invariants
-/// Every present user leaf entry below `root` maps a frame owned by this
-/// value (freed on unmap or drop); every user-half table frame is owned too.
+/// Every present user leaf entry below `root` maps either a frame owned by
+/// this value (freed on unmap or drop) or, with the SHARED bit and never
+/// writable, a frame referenced from `shared` at the same address; every
+/// user-half table frame is owned too.
 pub struct VmSpace {
     root: alloc::sync::Arc<SpaceRoot>,
     pml4: u64,
+    /// Frames mapped with `map_shared` (leaves carry the SHARED bit), kept
+    /// alive here until unmapped; dropped after the tables are torn down.
+    shared: alloc::collections::BTreeMap<u64, alloc::sync::Arc<FrameBlock>>,
+}
+
+/// A mapped user page as `VmSpace::for_each_page` shows it.
+pub enum PageRef<'a> {
+    /// A frame this space owns: its bytes.
+    Owned(&'a [u8]),
+    /// A shared frame (page cache): the reference to map again.
+    Shared(&'a alloc::sync::Arc<FrameBlock>),
 }
 
 /// Highest user address + 1 (Linux's TASK_SIZE for 4-level paging).
@@ -332,7 +356,11 @@ impl VmSpace {
         for i in 256..512 {
             t[i].store(k[i].load(Ordering::Relaxed), Ordering::Relaxed);
         }
-        Ok(Self { root: alloc::sync::Arc::new(SpaceRoot { pml4 }), pml4 })
+        Ok(Self {
+            root: alloc::sync::Arc::new(SpaceRoot { pml4, cpus: AtomicU64::new(0) }),
+            pml4,
+            shared: alloc::collections::BTreeMap::new(),
+        })
     }
 
     /// The shared top-level table, to hand to `task::set_user_space`.
@@ -342,14 +370,37 @@ impl VmSpace {
 
     /// Calls `f(vaddr, frame bytes, flags)` for every mapped user page, in
     /// address order (fork copies an address space this way).
-    pub fn for_each_page(&self, mut f: impl FnMut(u64, &[u8], PageFlags)) {
+    pub fn for_each_page(&self, mut f: impl FnMut(u64, PageRef<'_>, PageFlags)) {
         walk_user(self.pml4, 3, 0, &mut |va, e| {
+            if e & SHARED != 0 {
+                if let Some(frame) = self.shared.get(&va) {
+                    f(va, PageRef::Shared(frame), PageFlags::from_bits(e));
+                }
+                return;
+            }
             let pa = e & ADDR_MASK;
             // SAFETY: `pa` is a frame owned by this space (type invariant),
             // direct-mapped, and `&self` keeps it from being unmapped now.
             let bytes = unsafe { core::slice::from_raw_parts(PhysAddr(pa).to_virt().0 as *const u8, PAGE_SIZE as usize) };
-            f(va, bytes, PageFlags::from_bits(e));
+            f(va, PageRef::Owned(bytes), PageFlags::from_bits(e));
         });
+    }
+
+    /// Maps a shared frame (a page-cache page) read-only or executable at
+    /// `vaddr`; the space keeps a reference until it is unmapped. Shared
+    /// pages can never be writable (`protect` gives the space its own copy).
+    pub fn map_shared(&mut self, vaddr: u64, frame: alloc::sync::Arc<FrameBlock>, flags: PageFlags) -> Result<(), MmError> {
+        Self::check(vaddr)?;
+        if frame.order() != 0 || flags.writable {
+            return Err(MmError::BadAddress);
+        }
+        let e = walk(self.pml4, vaddr, true, true)?.ok_or(MmError::NotMapped)?;
+        if e.load(Ordering::Relaxed) & P != 0 {
+            return Err(MmError::AlreadyMapped);
+        }
+        e.store(frame.paddr().0 | flags.user().bits() | SHARED, Ordering::Release);
+        self.shared.insert(vaddr, frame);
+        Ok(())
     }
 
     fn check(vaddr: u64) -> Result<(), MmError> {
@@ -377,8 +428,9 @@ impl VmSpace {
         Ok(())
     }
 
-    /// Removes the mapping at `vaddr` and returns its frame.
-    pub fn unmap(&mut self, vaddr: u64) -> Result<FrameBlock, MmError> {
+    /// Removes the mapping at `vaddr` and returns its frame (None for a
+    /// shared frame: the space only drops its reference).
+    pub fn unmap(&mut self, vaddr: u64) -> Result<Option<FrameBlock>, MmError> {
         Self::check(vaddr)?;
         let e = walk(self.pml4, vaddr, false, true)?.ok_or(MmError::NotMapped)?;
         let old = e.swap(0, Ordering::AcqRel);
@@ -386,7 +438,11 @@ impl VmSpace {
             return Err(MmError::NotMapped);
         }
         self.flush(vaddr);
-        Ok(frame_from_entry(old))
+        if old & SHARED != 0 {
+            self.shared.remove(&vaddr);
+            return Ok(None);
+        }
+        Ok(Some(frame_from_entry(old)))
     }
 
     /// Changes the rights of the mapping at `vaddr`.
@@ -397,9 +453,24 @@ impl VmSpace {
         if old & P == 0 {
             return Err(MmError::NotMapped);
         }
-        e.store((old & ADDR_MASK) | flags.user().bits(), Ordering::Release);
+        let pa = self.private_frame_for(vaddr, old, flags)?;
+        e.store(pa | flags.user().bits() | (old & SHARED & if flags.writable { 0 } else { !0 }), Ordering::Release);
         self.flush(vaddr);
         Ok(())
+    }
+
+    /// The frame a leaf should map after a protection change: the same one,
+    /// or for a shared frame made writable, a private copy (the shared
+    /// reference is dropped after the caller's TLB flush... here, at once:
+    /// the old mapping was read-only, so no CPU can have written it).
+    fn private_frame_for(&mut self, vaddr: u64, old: u64, flags: PageFlags) -> Result<u64, MmError> {
+        if old & SHARED == 0 || !flags.writable {
+            return Ok(old & ADDR_MASK);
+        }
+        let src = self.shared.get(&vaddr).ok_or(MmError::NotMapped)?;
+        let copy = FrameBlock::alloc_copy(src.as_slice())?;
+        self.shared.remove(&vaddr);
+        Ok(copy.into_raw().0)
     }
 
     /// The mapping at `vaddr`, if any.
@@ -421,6 +492,9 @@ impl VmSpace {
     /// map, ignoring page protections (execve builds stacks this way).
     pub fn write_bytes(&mut self, vaddr: u64, data: &[u8]) -> Result<(), MmError> {
         for_each_chunk(vaddr, data.len(), |va, i, n| {
+            if self.shared.contains_key(&(va & !(PAGE_SIZE - 1))) {
+                return Err(MmError::BadAddress); // never write a shared page
+            }
             let (pa, _) = translate_in(self.pml4, va).ok_or(MmError::NotMapped)?;
             // SAFETY: the frame is owned by this space (type invariant) and
             // `&mut self` excludes other access through this API; user code
@@ -444,9 +518,78 @@ impl VmSpace {
     }
 
     fn flush(&self, vaddr: u64) {
-        // Conservative: flush everywhere (the address space may be live on
-        // other CPUs once threads exist).
-        crate::arch::tlb::shootdown(vaddr, 1);
+        self.flush_range(vaddr, 1);
+    }
+
+    /// Flushes on every CPU that may cache this space's translations.
+    fn flush_range(&self, vaddr: u64, pages: u64) {
+        crate::arch::tlb::shootdown_cpus(vaddr, pages, self.root.cpus.load(Ordering::Acquire));
+    }
+
+    /// Changes the rights of every mapped page of `[start, end)`, with one
+    /// TLB shootdown.
+    pub fn protect_range(&mut self, start: u64, end: u64, flags: PageFlags) -> Result<(), MmError> {
+        if start % PAGE_SIZE != 0 || end % PAGE_SIZE != 0 || end > USER_END || start > end {
+            return Err(MmError::BadAddress);
+        }
+        let mut changed = false;
+        let mut va = start;
+        while va < end {
+            match walk(self.pml4, va, false, true) {
+                Ok(Some(e)) => {
+                    let old = e.load(Ordering::Acquire);
+                    if old & P != 0 {
+                        let pa = self.private_frame_for(va, old, flags)?;
+                        let keep_shared = if flags.writable { 0 } else { old & SHARED };
+                        e.store(pa | flags.user().bits() | keep_shared, Ordering::Release);
+                        changed = true;
+                    }
+                    va += PAGE_SIZE;
+                }
+                _ => va = (va | 0x1f_ffff) + 1,
+            }
+        }
+        if changed {
+            self.flush_range(start, (end - start) / PAGE_SIZE);
+        }
+        Ok(())
+    }
+
+    /// Unmaps every mapped page of `[start, end)` with one TLB shootdown,
+    /// then frees their frames. Returns how many pages were unmapped.
+    pub fn unmap_range(&mut self, start: u64, end: u64) -> Result<usize, MmError> {
+        if start % PAGE_SIZE != 0 || end % PAGE_SIZE != 0 || end > USER_END || start > end {
+            return Err(MmError::BadAddress);
+        }
+        let mut frames = alloc::vec::Vec::new();
+        let mut va = start;
+        while va < end {
+            match walk(self.pml4, va, false, true) {
+                Ok(Some(e)) => {
+                    let old = e.swap(0, Ordering::AcqRel);
+                    if old & P != 0 {
+                        frames.push(old);
+                    }
+                    va += PAGE_SIZE;
+                }
+                // No table here: skip to the next 2 MiB boundary.
+                _ => va = (va | 0x1f_ffff) + 1,
+            }
+        }
+        if !frames.is_empty() {
+            self.flush_range(start, (end - start) / PAGE_SIZE);
+        }
+        let n = frames.len();
+        for e in frames {
+            if e & SHARED == 0 {
+                drop(frame_from_entry(e));
+            }
+        }
+        let keys: alloc::vec::Vec<u64> = self.shared.range(start..end).map(|(k, _)| *k).collect();
+        for k in keys {
+            self.shared.remove(&k);
+        }
+        Ok(n)
     }
 }
 
@@ -516,7 +659,10 @@ fn free_user_level(t: u64, level: u32) {
             continue;
         }
         if level == 0 {
-            drop(frame_from_entry(v));
+            // Shared frames are released by dropping `VmSpace::shared`.
+            if v & SHARED == 0 {
+                drop(frame_from_entry(v));
+            }
         } else {
             free_user_level(v & ADDR_MASK, level - 1);
             frame::free_raw(v & ADDR_MASK, 0);

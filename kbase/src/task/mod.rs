@@ -117,6 +117,21 @@ impl Task {
     }
 }
 
+/// The object the Linux layer attached to the running task, found without
+/// taking any lock (the system-call fast path).
+pub fn current_ext<T: Any + Send + Sync>() -> Option<Arc<T>> {
+    let addr = percpu::current_task_addr();
+    if addr == 0 {
+        return None;
+    }
+    // SAFETY: the slot holds the address of the task running this code,
+    // stored by the scheduler before switching to it; that task is kept
+    // alive by its CPU's run queue (`current`) for as long as it runs, and
+    // we are it, so the reference cannot outlive the task.
+    let task: &Task = unsafe { &*(addr as *const Task) };
+    task.ext::<T>()
+}
+
 /// Makes `space` the address space of the current task (None: kernel only)
 /// and loads it now.
 pub fn set_user_space(space: Option<Arc<SpaceRoot>>) {
@@ -243,6 +258,7 @@ fn adopt_boot_context(cpu: usize, bottom: u64, top: u64) {
     });
     let mut rq = RQS[cpu].lock();
     rq.idle = Some(idle.clone());
+    percpu::this_cpu().current_task.store(Arc::as_ptr(&idle) as usize, Ordering::Relaxed);
     rq.current = Some(idle);
     set_cpu_stack(bottom, top);
 }
@@ -451,6 +467,7 @@ fn schedule_inner(preempted: bool) {
         next.last_cpu.store(me, Ordering::Relaxed);
         rq.switches += 1;
         let next_task = next.clone();
+        percpu::this_cpu().current_task.store(Arc::as_ptr(&next) as usize, Ordering::Relaxed);
         rq.current = Some(next);
         // Keep `prev` alive across the switch; the next task drops it.
         let ptrs = (&prev.rsp as *const AtomicU64, &prev.on_cpu as *const AtomicBool);

@@ -49,7 +49,7 @@ impl RamFs {
         let now = self.now;
         let node = self.node_mut(ino)?;
         if let Body::File(contents) = &mut node.body
-            && let Some(dst) = contents.get_mut(to_usize(offset)?..to_usize(end)?)
+            && let Some(dst) = alloc::sync::Arc::make_mut(contents).get_mut(to_usize(offset)?..to_usize(end)?)
         {
             dst.copy_from_slice(data);
         }
@@ -76,6 +76,16 @@ impl RamFs {
 
     /// The whole contents of a file, for `execve` and `mmap`. `EISDIR` for
     /// a directory, `EINVAL` for other non-files.
+    /// The file's bytes as a shared snapshot: later writes to the file do
+    /// not change it (they copy first). No copy is made here.
+    pub fn file_shared(&self, ino: Ino) -> Result<alloc::sync::Arc<alloc::vec::Vec<u8>>> {
+        match &self.node(ino)?.body {
+            Body::File(data) => Ok(data.clone()),
+            Body::Dir(_) => Err(Errno::EISDIR),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
     pub fn file_bytes(&self, ino: Ino) -> Result<&[u8]> {
         match &self.node(ino)?.body {
             Body::File(data) => Ok(data),
@@ -109,9 +119,10 @@ impl RamFs {
         } else {
             self.used_bytes.saturating_sub(old_len.saturating_sub(len))
         };
-        let Body::File(data) = &mut self.node_mut(ino)?.body else {
+        let Body::File(shared) = &mut self.node_mut(ino)?.body else {
             return Err(Errno::EINVAL);
         };
+        let data = alloc::sync::Arc::make_mut(shared);
         if let Some(extra) = new_len.checked_sub(data.len()) {
             data.try_reserve(extra).map_err(|_| Errno::ENOMEM)?;
             data.resize(new_len, 0);

@@ -68,7 +68,7 @@ impl RamFs {
         rdev: u64,
     ) -> Result<Ino> {
         let body = match kind {
-            Kind::File => Body::File(alloc::vec::Vec::new()),
+            Kind::File => Body::File(alloc::sync::Arc::new(alloc::vec::Vec::new())),
             // The parent is set by `add_new`.
             Kind::Dir => Body::Dir(Dir::new(dir)),
             Kind::Symlink => return Err(Errno::EINVAL),

@@ -157,7 +157,9 @@ pub(crate) struct Inode {
 /// What an inode holds, by type.
 #[derive(Debug)]
 pub(crate) enum Body {
-    File(Vec<u8>),
+    /// Shared so that execve and mmap can hold a file's bytes without
+    /// copying them; writers copy first when it is shared (`Arc::make_mut`).
+    File(alloc::sync::Arc<Vec<u8>>),
     Dir(Dir),
     Symlink(Vec<u8>),
     /// Device nodes, FIFOs and sockets: nothing stored here.

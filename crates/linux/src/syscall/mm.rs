@@ -1,6 +1,5 @@
 //! Memory system calls: mmap, munmap, mprotect, brk, madvise.
 
-use alloc::sync::Arc;
 
 use crate::errno::{EACCES, EBADF, EINVAL, ENODEV, ENOMEM, Errno, SysResult};
 use crate::mm::{Backing, PAGE, Prot, Vm};
@@ -44,7 +43,7 @@ pub fn mmap(addr: u64, len: u64, prot: u32, flags: u32, fd: i32, off: u64) -> Sy
             // storage issue); refuse rather than silently not write back.
             return Err(ENODEV);
         }
-        let data: Arc<[u8]> = crate::fs::with(|fs| fs.file_bytes(ino).map(Arc::from))?;
+        let data = crate::fs::with(|fs| fs.file_shared(ino))?;
         let start = usize::try_from(off).map_err(|_| EINVAL)?.min(data.len());
         let len_in_file = (data.len() - start) as u64;
         Backing::File { data, offset: off.min(start as u64), len: len_in_file }

@@ -49,6 +49,7 @@ pub fn dispatch(frame: &mut TrapFrame) {
     let a = Args([frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9]);
     let n = frame.rax;
     let r = call(n, a, frame);
+    log::trace!("syscall {n}({:#x}, {:#x}, {:#x}) = {:?}", a.0[0], a.0[1], a.0[2], r);
     if r == Err(crate::errno::EINTR) {
         // SA_RESTART may re-run this call once the signal is handled.
         crate::process::current().restart_nr.store(n, core::sync::atomic::Ordering::Relaxed);

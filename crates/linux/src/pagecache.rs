@@ -1,0 +1,45 @@
+//! The page cache (first form): one physical frame per (file contents,
+//! page) for read-only file mappings, shared by every process that maps it.
+//!
+//! Sharing frames matters beyond memory: under QEMU's TCG, translated code
+//! is tied to physical pages, so executing the same busybox text from the
+//! same frames in every process avoids retranslating it at each execve.
+//!
+//! Keys are the identity of the `Arc<Vec<u8>>` snapshot of a file's bytes
+//! (vfs gives writers a fresh copy, so a snapshot never changes); each entry
+//! keeps its snapshot alive, so an address can't be reused by other data.
+//! Entries live until the file's snapshot is dropped from the cache by
+//! `trim` (called when the frame allocator runs low: planned with the
+//! block-storage work; for now the cache only grows with executed files).
+
+use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use kbase::mm::frame::FrameBlock;
+use kbase::task::Mutex;
+
+use crate::mm::PAGE;
+
+struct Entry {
+    _data: Arc<Vec<u8>>,
+    pages: BTreeMap<u64, Arc<FrameBlock>>,
+}
+
+static CACHE: Mutex<BTreeMap<usize, Entry>> = Mutex::new(BTreeMap::new());
+
+/// The shared frame holding page `index` of `data` (zero-filled past its
+/// end), creating it on first use.
+pub fn page(data: &Arc<Vec<u8>>, index: u64) -> Option<Arc<FrameBlock>> {
+    let key = Arc::as_ptr(data) as usize;
+    let mut cache = CACHE.lock();
+    let entry = cache.entry(key).or_insert_with(|| Entry { _data: data.clone(), pages: BTreeMap::new() });
+    if let Some(f) = entry.pages.get(&index) {
+        return Some(f.clone());
+    }
+    let from = usize::try_from(index.checked_mul(PAGE)?).ok()?;
+    let src = data.get(from..).map_or(&[][..], |s| &s[..s.len().min(PAGE as usize)]);
+    let frame = Arc::new(FrameBlock::alloc_copy(src).ok()?);
+    entry.pages.insert(index, frame.clone());
+    Some(frame)
+}

@@ -1,0 +1,25 @@
+# background jobs, $!, wait
+sleep 0.2 &
+pid=$!
+[ -n "$pid" ] && [ "$pid" != "$$" ] && echo "have pid"
+wait $pid; echo "wait status $?"
+sh -c 'exit 7' &
+wait $!; echo "wait status $?"
+(echo from-bg > bg.txt) &
+wait
+cat bg.txt
+for i in 1 2 3; do (sleep 0.1; echo "job $i" > j$i) & done
+wait
+cat j1 j2 j3
+# output order of concurrent jobs is fixed by sleeping
+(sleep 0.3; echo second) &
+echo first
+wait
+sleep 10 &
+p=$!
+kill $p
+wait $p; echo "killed status $?"
+sleep 10 &
+kill -9 $!
+wait $!; echo "killed -9 status $?"
+kill -0 $$ && echo self-alive
