@@ -207,8 +207,12 @@ struct ksigaction {
     uint64_t mask;
 };
 
+static int no_alarm; /* --no-alarm: no ITIMER_REAL (to bisect signal bugs) */
+
 static void arm_alarm(void)
 {
+    if (no_alarm)
+        return;
     struct ksigaction sa = {(void *)handler, SA_SIGINFO | 0x04000000 /* SA_RESTORER */,
                             (void *)fuzz_restorer, 0};
     sc6(SYS_rt_sigaction, SIGALRM, (long)&sa, 0, 8, 0, 0);
@@ -1174,6 +1178,8 @@ int main(int argc, char **argv)
             nworkers = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--trace"))
             trace = 1;
+        else if (!strcmp(argv[i], "--no-alarm"))
+            no_alarm = 1;
         else if ((!strcmp(argv[i], "--only") || !strcmp(argv[i], "--skip")) && i + 1 < argc) {
             /* Comma list of numbers: for bisecting a failure by syscall. */
             int only = !strcmp(argv[i], "--only");

@@ -75,7 +75,8 @@ impl RamFs {
         let (size, blocks) = match &node.body {
             Body::File(data) => {
                 let len = u64::try_from(data.len()).unwrap_or(u64::MAX);
-                (len, len.div_ceil(512))
+                // tmpfs accounts whole pages, in 512-byte units.
+                (len, len.div_ceil(4096) * 8)
             }
             Body::Symlink(target) => (u64::try_from(target.len()).unwrap_or(u64::MAX), 0),
             Body::Dir(dir) => {

@@ -51,6 +51,7 @@ fn fork_with(frame: &TrapFrame, setup: process::ChildSetup) -> SysResult {
     let sig = parent.sigactions.lock().clone();
     let child = Process::new(parent.pid, vm, files, cwd, sig)?;
     child.pgid.store(parent.pgid.load(Ordering::Relaxed), Ordering::Relaxed);
+    child.umask.store(parent.umask.load(Ordering::Relaxed), Ordering::Relaxed);
     child.sid.store(parent.sid.load(Ordering::Relaxed), Ordering::Relaxed);
     let mut f = frame.clone();
     f.rax = 0;
