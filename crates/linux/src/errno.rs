@@ -20,10 +20,6 @@ errnos!(
     EOVERFLOW, EPIPE, ELOOP, ENODEV, ENOSPC,
 );
 
-/// A `#!` interpreter that is itself a script: Linux allows a few levels;
-/// one is supported here, deeper nesting fails like a loop.
-pub const ELOOP_SCRIPT: Errno = ELOOP;
-
 /// Result of a system call handler: the value for RAX, or an errno.
 pub type SysResult = Result<usize, Errno>;
 

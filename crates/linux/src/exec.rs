@@ -51,8 +51,10 @@ pub fn load(cwd: Ino, path: &[u8], mut argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -
         argv = new_argv;
         data = read_executable(cwd, &interp)?;
         exec_path = interp;
+        // Linux allows a few levels of interpreter scripts; one is
+        // supported here, and deeper nesting fails like a loop.
         if elfload::parse_shebang(&data).is_some() {
-            return Err(crate::errno::ELOOP_SCRIPT);
+            return Err(crate::errno::ELOOP);
         }
     }
     let probe = elfload::plan(&data, 0).map_err(|e| {

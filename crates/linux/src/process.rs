@@ -53,6 +53,8 @@ pub struct Process {
     pub live_threads: AtomicU32,
     /// Wait status of an exit_group in progress (NO_GROUP_EXIT: none).
     pub group_exit: core::sync::atomic::AtomicI32,
+    /// The thread running execve while it ends the others (0: none).
+    pub exec_tid: AtomicU32,
 }
 
 /// An address space and its lock (a sleeping mutex: page faults and mmap
@@ -127,6 +129,7 @@ impl Process {
             alarm_interval: AtomicU64::new(0),
             live_threads: AtomicU32::new(1),
             group_exit: core::sync::atomic::AtomicI32::new(NO_GROUP_EXIT),
+            exec_tid: AtomicU32::new(0),
         });
         table.insert(pid, Arc::downgrade(&p));
         Ok(p)
@@ -308,6 +311,32 @@ fn exit_process(p: Arc<Process>, status: i32) -> ! {
     }
     drop(p);
     kbase::task::exit_current()
+}
+
+/// execve in a multi-threaded process: every other thread exits first
+/// (Linux's de_thread); returns once the caller is the only thread.
+pub fn end_other_threads() {
+    let me = current();
+    let p = me.process.clone();
+    if p.live_threads.load(Ordering::Acquire) <= 1 {
+        return;
+    }
+    p.exec_tid.store(me.tid, Ordering::Release);
+    for t in p.threads() {
+        if t.tid != me.tid {
+            kbase::task::wake(&t.task);
+        }
+    }
+    while p.live_threads.load(Ordering::Acquire) > 1 {
+        kbase::task::sleep_ns(1_000_000);
+    }
+    p.exec_tid.store(0, Ordering::Release);
+}
+
+/// Whether this thread must exit because another one is in execve.
+pub fn must_exit_for_exec(t: &Thread) -> bool {
+    let e = t.process.exec_tid.load(Ordering::Acquire);
+    e != 0 && e != t.tid
 }
 
 /// Starts another thread of the current process (clone with CLONE_THREAD).

@@ -133,6 +133,7 @@ pub fn force_fault(t: &Thread, sig: i32, addr: u64) {
 pub fn has_pending(t: &Thread) -> bool {
     t.process.pending.load(Ordering::Acquire) & !(t.sigmask.load(Ordering::Relaxed) & !UNBLOCKABLE) != 0
         || t.process.group_exit.load(Ordering::Acquire) != crate::process::NO_GROUP_EXIT
+        || crate::process::must_exit_for_exec(t)
 }
 
 /// Called before returning to user mode: acts on one pending signal.
@@ -141,6 +142,9 @@ pub fn deliver(t: &Thread, frame: &mut TrapFrame) {
     let group = t.process.group_exit.load(Ordering::Acquire);
     if group != crate::process::NO_GROUP_EXIT {
         crate::process::exit_group(group);
+    }
+    if crate::process::must_exit_for_exec(t) {
+        crate::process::exit_thread_with(0);
     }
     let restart_nr = t.restart_nr.swap(u64::MAX, Ordering::AcqRel);
     let mask = t.sigmask.load(Ordering::Relaxed) & !UNBLOCKABLE;

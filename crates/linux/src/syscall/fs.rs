@@ -62,11 +62,11 @@ pub fn write(fd: i32, buf: u64, count: usize) -> SysResult {
     let mut done = 0;
     while done < count {
         let n = (count - done).min(CHUNK);
-        let data = uaccess::read_bytes(buf + done as u64, n).map_err(|e| if done > 0 { Errno(0) } else { e });
-        let data = match data {
+        // A fault after some bytes were written ends the write short.
+        let data = match uaccess::read_bytes(buf + done as u64, n) {
             Ok(d) => d,
-            Err(Errno(0)) => break,
-            Err(e) => return Err(e),
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
         };
         let w = match f.write(&data) {
             Ok(w) => w,
@@ -272,6 +272,42 @@ pub fn fstatat(dirfd: i32, path: u64, out: u64, flags: u32) -> SysResult {
         fs.stat(ino)
     })?;
     write_stat(out, &st)?;
+    Ok(0)
+}
+
+/// statx(2): `struct statx` (256 bytes) from the same stat data.
+pub fn statx(dirfd: i32, path: u64, flags: u32, mask: u32, out: u64) -> SysResult {
+    const AT_STATX_SYNC_TYPE: u32 = 0x6000;
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | 0x800 | AT_STATX_SYNC_TYPE) != 0 || mask & 0x8000_0000 != 0 {
+        return Err(EINVAL);
+    }
+    let p = path_arg(path)?;
+    let st = if p.is_empty() && flags & AT_EMPTY_PATH != 0 {
+        file(dirfd)?.stat()?
+    } else {
+        let start = dir_ino(dirfd)?;
+        crate::fs::with(|fs| fs.lookup(start, &p, flags & AT_SYMLINK_NOFOLLOW == 0).and_then(|i| fs.stat(i)))?
+    };
+    let (rmaj, rmin) = vfs::decode_dev(st.rdev);
+    let mut o = Out::new(256);
+    o.u32(0, 0x7ff) // stx_mask: STATX_BASIC_STATS
+        .u32(4, 4096) // stx_blksize
+        .u64(8, 0) // stx_attributes
+        .u32(16, st.nlink)
+        .u32(20, st.uid)
+        .u32(24, st.gid)
+        .u16(28, st.mode as u16)
+        .u64(32, st.ino.0)
+        .u64(40, st.size)
+        .u64(48, st.blocks);
+    let ts = |o: &mut Out, off: usize, t: vfs::Timespec| {
+        o.u64(off, t.sec as u64).u32(off + 8, t.nsec);
+    };
+    ts(&mut o, 64, st.atime);
+    ts(&mut o, 96, st.ctime);
+    ts(&mut o, 112, st.mtime);
+    o.u32(128, rmaj).u32(132, rmin).u32(136, 0).u32(140, 1); // rdev, dev (0:1)
+    o.write_to(out)?;
     Ok(0)
 }
 

@@ -1,12 +1,11 @@
 //! Memory system calls: mmap, munmap, mprotect, brk, madvise.
 
 
-use crate::errno::{EACCES, EBADF, EINVAL, ENODEV, ENOMEM, Errno, SysResult};
+use crate::errno::{EACCES, EINVAL, ENODEV, ENOMEM, Errno, SysResult};
 use crate::mm::{Backing, PAGE, Prot, Vm};
 use crate::process::current;
 
 const MAP_SHARED: u32 = 0x01;
-const MAP_PRIVATE: u32 = 0x02;
 const MAP_SHARED_VALIDATE: u32 = 0x03;
 const MAP_FIXED: u32 = 0x10;
 const MAP_ANONYMOUS: u32 = 0x20;
@@ -48,7 +47,6 @@ pub fn mmap(addr: u64, len: u64, prot: u32, flags: u32, fd: i32, off: u64) -> Sy
         let len_in_file = (data.len() - start) as u64;
         Backing::File { data, offset: off.min(start as u64), len: len_in_file }
     };
-    let _ = MAP_PRIVATE;
     let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
     let noreplace = flags & MAP_FIXED_NOREPLACE != 0;
     let populate = flags & 0x8000 != 0;
@@ -102,6 +100,5 @@ pub fn madvise(addr: u64, len: u64, advice: u32) -> SysResult {
             Ok(0)
         });
     }
-    let _ = EBADF;
     Ok(0)
 }

@@ -139,6 +139,7 @@ fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
         nr::__NR_openat => fs::openat(a.fd(0), a.ptr(1), a.u32(2), a.u32(3)),
         nr::__NR_mkdirat => fs::mkdirat(a.fd(0), a.ptr(1), a.u32(2)),
         nr::__NR_newfstatat => fs::fstatat(a.fd(0), a.ptr(1), a.ptr(2), a.u32(3)),
+        nr::__NR_statx => fs::statx(a.fd(0), a.ptr(1), a.u32(2), a.u32(3), a.ptr(4)),
         nr::__NR_unlinkat => fs::unlinkat(a.fd(0), a.ptr(1), a.u32(2)),
         nr::__NR_readlinkat => fs::readlinkat(a.fd(0), a.ptr(1), a.ptr(2), a.usize(3)),
         nr::__NR_faccessat => fs::faccessat(a.fd(0), a.ptr(1), a.u32(2)),

@@ -147,7 +147,8 @@ pub fn execve(path: u64, argv: u64, envp: u64, frame: &mut TrapFrame) -> SysResu
     let t = current();
     let cwd = *t.process.cwd.lock();
     let img = crate::exec::load(cwd, &path, argv, envp)?;
-    // Point of no return.
+    // Point of no return: the other threads go, then the image is replaced.
+    process::end_other_threads();
     *frame = crate::exec::initial_frame(&img);
     kbase::task::set_user_space(Some(img.vm.space().root()));
     let old = t.process.set_vm(Some(alloc::sync::Arc::new(kbase::task::Mutex::new(img.vm))));
