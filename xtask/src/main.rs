@@ -84,10 +84,12 @@ commands:
   unsafe-report [--root DIR] unsafe statistics per crate; fails if unsafe code
                              is found outside the platform crates
   fuzz [--minutes N | --seconds N] [--seed S] [--workers W] [--smp N] [--linux]
+       [--guest-args ARGS]
                              syscall fuzzer (user/fuzz) as init: fails on a
                              kernel panic, hang, lost memory or missing
                              `fuzz: done` (defaults: 60 s, seed 1, 4 workers,
-                             smp 2; --linux: on Debian's kernel)
+                             smp 2; --linux: on Debian's kernel; ARGS go to
+                             /sbin/fuzz, e.g. '--only 39,57 --no-alarm')
   bench [--quick]            benchmarks on Ferrite and on Debian's Linux: table,
                              target/bench/results.json, docs/benchmarks.md/.png
                              (--quick: short runs, no docs; CI's variant)

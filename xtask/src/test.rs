@@ -9,6 +9,8 @@
 //! ==> user tests (smp 2)    /init runs user/tests from the initramfs
 //!                           (skipped until the kernel has user space)
 //! ==> shell tests (smp 2)   /shtest/run: one pass per user/shell case
+//! ==> syscall fuzz (20 s, seed 1)  /sbin/fuzz, 3 workers, smp 2: no panic,
+//!                           hang or leak (fuzz::KNOWN_FAILURES: pending)
 //! ==> panic self-test       ktest=panic_selftest must panic and exit 35
 //! ==> unsafe report         unsafe only in the platform crates
 //! ==> benchmarks (--quick)  `bench --quick` on Ferrite and Linux: one pass
@@ -28,7 +30,7 @@ use crate::ktest::{self, Event, Tally};
 use crate::qemu::{self, Control, Exit, Outcome};
 use crate::symbols::Symbols;
 use crate::util::{self, Args, Result};
-use crate::{bench, build, deps, shtest, syscalls, unsafe_report, utest};
+use crate::{bench, build, deps, fuzz, shtest, syscalls, unsafe_report, utest};
 
 /// Serial lines shown when a boot goes wrong.
 const TAIL_LINES: usize = 30;
@@ -138,6 +140,7 @@ fn run_all(opts: &Options, totals: &mut Totals) {
         for f in shell.failures {
             totals.failures.push(f); // already printed as FAILED
         }
+        fuzz_step(&image, totals);
         for (mode, mark) in SELFTESTS {
             util::header(&format!("{mode} (expected kernel panic)"));
             panic_selftest(opts, &image, &mut symbols, totals, mode, mark);
@@ -159,6 +162,18 @@ fn bench_step(image: &Path, totals: &mut Totals) {
     totals.passed += passed;
     for f in failures {
         totals.fail(f);
+    }
+}
+
+/// One counted step: the short fixed-seed fuzz run. A failure that
+/// `fuzz::KNOWN_FAILURES` names is shown as pending and not counted.
+fn fuzz_step(image: &Path, totals: &mut Totals) {
+    let o = fuzz::test_options();
+    util::header(&format!("syscall fuzz ({} s, seed {})", o.seconds, o.seed));
+    match fuzz::test_step(image) {
+        fuzz::StepResult::Passed => totals.passed += 1,
+        fuzz::StepResult::Failed(why) => totals.fail(why),
+        fuzz::StepResult::Pending(why) => println!("pending, not counted: {why}"),
     }
 }
 

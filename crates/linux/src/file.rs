@@ -185,28 +185,7 @@ impl File for Console {
         if buf.is_empty() {
             return Ok(0);
         }
-        // Polled until the tty layer (issue 4) brings interrupts and a line
-        // discipline: return what has arrived, sleeping between polls.
-        loop {
-            let mut n = 0;
-            while n < buf.len() {
-                match kbase::arch::serial::try_read() {
-                    Some(b) => {
-                        buf[n] = if b == b'\r' { b'\n' } else { b };
-                        n += 1;
-                    }
-                    None => break,
-                }
-            }
-            if n > 0 {
-                return Ok(n);
-            }
-            let t = crate::process::current();
-            let deadline = kbase::time::uptime_ns() + 10_000_000;
-            if kbase::task::sleep_until_or(deadline, || crate::signal::has_pending(&t)) {
-                return Err(crate::errno::EINTR);
-            }
-        }
+        crate::tty::read(buf)
     }
 
     fn write(&self, data: &[u8]) -> Result<usize, Errno> {
@@ -215,7 +194,7 @@ impl File for Console {
     }
 
     fn poll(&self) -> u16 {
-        if kbase::arch::serial::has_input() { POLLIN | POLLOUT } else { POLLOUT }
+        if crate::tty::has_input() { POLLIN | POLLOUT } else { POLLOUT }
     }
 
     fn stat(&self) -> Result<Stat, Errno> {
@@ -264,14 +243,22 @@ impl File for Console {
                 crate::uaccess::read_bytes(arg, 36)?;
                 Ok(0)
             }
-            // TIOCGPGRP / TIOCSPGRP: the foreground group is the caller's.
+            // TIOCGPGRP / TIOCSPGRP: the console's foreground group (the
+            // caller's own until someone sets one).
             0x540f => {
-                let pgid = crate::process::current().process.pgid.load(core::sync::atomic::Ordering::Relaxed);
+                let pgid = match crate::tty::foreground_pgid() {
+                    0 => crate::process::current().process.pgid.load(core::sync::atomic::Ordering::Relaxed),
+                    g => g,
+                };
                 crate::uaccess::write_u32(arg, pgid)?;
                 Ok(0)
             }
             0x5410 => {
-                crate::uaccess::read_u32(arg)?;
+                let pgid = crate::uaccess::read_u32(arg)?;
+                if pgid == 0 || pgid > i32::MAX as u32 {
+                    return Err(crate::errno::EINVAL);
+                }
+                crate::tty::set_foreground_pgid(pgid);
                 Ok(0)
             }
             _ => Err(ENOTTY),

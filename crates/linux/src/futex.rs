@@ -101,7 +101,8 @@ fn wait(t: &Thread, uaddr: u64, expected: u32, deadline: u64, bitset: u32) -> Sy
         return Err(EINVAL);
     }
     let k = key(t, uaddr)?;
-    let w = Arc::new(Waiter { task: t.task.clone(), bitset, is_woken: AtomicBool::new(false), key: kbase::sync::SpinLock::new(k) });
+    let task = t.task().ok_or(EINTR)?;
+    let w = Arc::new(Waiter { task, bitset, is_woken: AtomicBool::new(false), key: kbase::sync::SpinLock::new(k) });
     {
         let mut table = TABLE.lock();
         if uaccess::read_u32(uaddr)? != expected {

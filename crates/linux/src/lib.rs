@@ -28,6 +28,7 @@ mod pagecache;
 mod process;
 mod signal;
 mod syscall;
+mod tty;
 mod uaccess;
 
 use alloc::vec::Vec;
@@ -45,6 +46,7 @@ pub fn init(initramfs: Option<&[u8]>) {
         }
     }
     fs::create_dev_nodes();
+    tty::init();
 }
 
 /// Starts `path` as pid 1 with `args` (argv[0] is `path`).

@@ -64,8 +64,10 @@ pub type VmCell = Mutex<Vm>;
 pub struct Thread {
     pub tid: u32,
     pub process: Arc<Process>,
-    /// The kbase task running this thread (to wake it for signals).
-    pub task: Arc<kbase::task::Task>,
+    /// The kbase task running this thread (to wake it for signals). Weak:
+    /// the task owns this Thread through `Task::ext`, so a strong reference
+    /// back would keep both alive forever.
+    task: Weak<kbase::task::Task>,
     pub clear_child_tid: AtomicU64,
     pub sigmask: AtomicU64,
     /// sigaltstack: (sp, size, flags); size 0 = none.
@@ -79,11 +81,22 @@ pub struct Thread {
 }
 
 impl Thread {
+    /// Wakes the thread if it sleeps (for signals and exits); false if it
+    /// was not asleep or is gone.
+    pub fn kick(&self) -> bool {
+        self.task.upgrade().is_some_and(|t| kbase::task::wake(&t))
+    }
+
+    /// The task running this thread, while it exists.
+    pub fn task(&self) -> Option<Arc<kbase::task::Task>> {
+        self.task.upgrade()
+    }
+
     fn new(tid: u32, process: Arc<Process>, clear_child_tid: u64, sigmask: u64) -> Arc<Self> {
         let t = Arc::new(Self {
             tid,
             process,
-            task: kbase::task::current(),
+            task: Arc::downgrade(&kbase::task::current()),
             clear_child_tid: AtomicU64::new(clear_child_tid),
             sigmask: AtomicU64::new(sigmask),
             altstack: SpinLock::new((0, 0, 0)),
@@ -235,7 +248,7 @@ pub fn exit_group(status: i32) -> ! {
     if p.group_exit.compare_exchange(NO_GROUP_EXIT, status, Ordering::AcqRel, Ordering::Acquire).is_ok() {
         for t in p.threads() {
             if t.tid != me.tid {
-                kbase::task::wake(&t.task);
+                t.kick();
             }
         }
     }
@@ -324,7 +337,7 @@ pub fn end_other_threads() {
     p.exec_tid.store(me.tid, Ordering::Release);
     for t in p.threads() {
         if t.tid != me.tid {
-            kbase::task::wake(&t.task);
+            t.kick();
         }
     }
     while p.live_threads.load(Ordering::Acquire) > 1 {

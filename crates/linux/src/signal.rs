@@ -20,6 +20,8 @@ use crate::errno::{EFAULT, EINVAL, Errno, SysResult};
 use crate::process::{Process, Thread};
 use crate::uaccess::{self, Out};
 
+pub const SIGINT: i32 = 2;
+pub const SIGQUIT: i32 = 3;
 pub const SIGILL: i32 = 4;
 pub const SIGTRAP: i32 = 5;
 pub const SIGBUS: i32 = 7;
@@ -109,7 +111,7 @@ pub fn send(p: &Process, sig: i32) {
     }
     p.pending.fetch_or(bit(sig), Ordering::AcqRel);
     for t in p.threads() {
-        kbase::task::wake(&t.task);
+        t.kick();
     }
 }
 
@@ -287,8 +289,10 @@ pub fn sigreturn(t: &Thread, frame: &mut TrapFrame) -> SysResult {
         frame.set_fx_state(&fx);
     }
     t.sigmask.store(w(UC_SIGMASK) & !UNBLOCKABLE, Ordering::Relaxed);
-    // sigreturn must not be restarted and returns the restored rax.
+    // sigreturn must not be restarted and returns the restored rax, with
+    // every register (rcx and r11 included) as they were.
     t.restart_nr.store(u64::MAX, Ordering::Relaxed);
+    kbase::arch::user::return_with_iret(frame);
     Ok(frame.rax as usize)
 }
 

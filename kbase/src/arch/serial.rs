@@ -44,3 +44,44 @@ pub fn try_read() -> Option<u8> {
 pub fn has_input() -> bool {
     inb(COM1 + 5) & 1 != 0
 }
+
+/// Called from the COM1 interrupt with the bytes that arrived.
+pub type RxHook = fn(&[u8]);
+
+static RX_HOOK: crate::sync::Once<RxHook> = crate::sync::Once::new();
+
+/// Turns on receive interrupts: COM1 (ISA IRQ 4) through the I/O APIC to
+/// the boot CPU; `hook` gets the received bytes in interrupt context (it
+/// must not sleep). Returns false if the interrupt could not be routed.
+pub fn enable_rx_interrupts(hook: RxHook) -> bool {
+    if !RX_HOOK.set(hook) {
+        return false;
+    }
+    let vector = super::apic::VECTOR_ISA_BASE + super::ioapic::ISA_IRQ_COM1;
+    if !super::trap::register_irq(vector, on_rx_irq) {
+        return false;
+    }
+    let gsi = super::ioapic::isa_gsi(super::ioapic::ISA_IRQ_COM1);
+    if !super::ioapic::ioapic_mask(gsi, false) {
+        return false;
+    }
+    outb(COM1 + 1, 0x01); // IER: received-data-available interrupt
+    true
+}
+
+fn on_rx_irq(_f: &mut super::trap::TrapFrame) {
+    let mut buf = [0u8; 64];
+    let mut n = 0;
+    while n < buf.len() {
+        match try_read() {
+            Some(b) => {
+                buf[n] = b;
+                n += 1;
+            }
+            None => break,
+        }
+    }
+    if let (Some(h), true) = (RX_HOOK.get(), n > 0) {
+        h(&buf[..n]);
+    }
+}

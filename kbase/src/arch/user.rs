@@ -25,6 +25,14 @@ use crate::sync::Once;
 /// `TrapFrame::vector` of a frame built by the SYSCALL entry.
 pub const SYSCALL_VECTOR: u64 = 0x100;
 
+/// Makes the system call that built `frame` return with IRETQ, restoring
+/// every register (rt_sigreturn: SYSRET would overwrite rcx and r11).
+pub fn return_with_iret(frame: &mut TrapFrame) {
+    if frame.vector == SYSCALL_VECTOR {
+        frame.error_code = 1;
+    }
+}
+
 global_asm!(
     r#"
     .section .text
@@ -79,6 +87,10 @@ syscall_entry:
     pop rcx
     pop rbx
     pop rax
+    /* A non-zero error-code slot asks for IRETQ (every register restored,
+       e.g. after rt_sigreturn): SYSRET would clobber rcx and r11. */
+    cmp qword ptr [rsp + 8], 0
+    jne 5f
     add rsp, 16
     /* [rsp]=rip [8]=cs [16]=rflags [24]=rsp [32]=ss. SYSRET only to a
        canonical user RIP with the 64-bit user selectors; else IRETQ. */
@@ -94,6 +106,9 @@ syscall_entry:
     mov rsp, [rsp + 24]
     swapgs
     sysretq
+5:
+    add rsp, 16
+    jmp trap_iret
 
     /* enter_user_asm(frame: rdi) -> ! : copies the frame to the stack top. */
     .global kbase_enter_user

@@ -182,8 +182,10 @@ fn save_user(t: &Task) {
 fn restore_user(t: &Task) {
     let u = t.user.lock();
     crate::mm::paging::load_root(u.space.as_deref());
+    // Always: a thread preempted after set_user_fs_base but before its
+    // first entry to user mode must not keep the previous task's FS base.
+    crate::arch::cpu::set_fs_base(u.fs_base);
     if t.has_user.load(Ordering::Acquire) {
-        crate::arch::cpu::set_fs_base(u.fs_base);
         if let Some(x) = u.xsave.as_ref() {
             x.restore();
         }

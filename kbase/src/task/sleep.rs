@@ -53,16 +53,34 @@ pub fn sleep_until_or(deadline: u64, interrupted: impl Fn() -> bool) -> bool {
 }
 
 /// Wakes every sleeper whose deadline passed (from the timer interrupt).
+///
+/// Removed entries are dropped only after the lock is released: dropping
+/// the last reference to a task frees its kernel stack, which may need a
+/// TLB shootdown, and a shootdown must never wait while holding a lock
+/// another CPU can spin on with interrupts off.
 pub(super) fn wake_expired() {
+    const BATCH: usize = 32;
     let now = time::uptime_ns();
-    let Some(mut s) = SLEEPERS.try_lock() else { return };
-    let mut i = 0;
-    while i < s.len() {
-        if s[i].0 <= now {
-            let (_, t) = s.swap_remove(i);
-            wake(&t);
-        } else {
-            i += 1;
+    let mut removed: [Option<Arc<Task>>; BATCH] = [const { None }; BATCH];
+    let mut n = 0;
+    {
+        let Some(mut s) = SLEEPERS.try_lock() else { return };
+        let mut i = 0;
+        while i < s.len() && n < BATCH {
+            if s[i].0 <= now {
+                let (_, t) = s.swap_remove(i);
+                wake(&t);
+                removed[n] = Some(t);
+                n += 1;
+            } else if s[i].1.state() == super::State::Dead {
+                // Left by an interrupted sleep of a task that has since
+                // exited: dropped so the task can be freed.
+                removed[n] = Some(s.swap_remove(i).1);
+                n += 1;
+            } else {
+                i += 1;
+            }
         }
     }
+    drop(removed);
 }
