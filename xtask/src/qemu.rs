@@ -337,3 +337,23 @@ mod tests {
         assert!(err.to_string().contains("does not exist"), "{err}");
     }
 }
+
+/// Prints the last `lines` serial lines of a boot (and QEMU's stderr), the
+/// context every test step shows when a boot goes wrong.
+pub fn print_tail(tag: &str, outcome: &Outcome, lines: usize) {
+    let from = outcome.lines.len().saturating_sub(lines);
+    println!(
+        "--- last {} serial lines ({tag}) ---",
+        outcome.lines.len() - from
+    );
+    for line in &outcome.lines[from..] {
+        println!("    {line}");
+    }
+    if !outcome.stderr.is_empty() {
+        println!("--- QEMU stderr ---");
+        for line in &outcome.stderr {
+            println!("    {line}");
+        }
+    }
+    println!("---");
+}

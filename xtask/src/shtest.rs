@@ -304,30 +304,10 @@ impl Run {
     }
 }
 
-/// `utest: <name> ... pending: <rest>` → `<name>: <rest>`.
-fn pending_line(line: &str) -> Option<String> {
-    let i = line.find(MARK)?;
-    let (name, verdict) = line[i + MARK.len()..].trim_end().split_once(" ... ")?;
-    let rest = verdict.strip_prefix("pending:")?;
-    Some(format!("{name}: {}", rest.trim()))
-}
+use crate::utest::pending_line;
 
 fn print_tail(tag: &str, outcome: &Outcome) {
-    let from = outcome.lines.len().saturating_sub(TAIL_LINES);
-    println!(
-        "--- last {} serial lines ({tag}) ---",
-        outcome.lines.len() - from
-    );
-    for line in &outcome.lines[from..] {
-        println!("    {line}");
-    }
-    if !outcome.stderr.is_empty() {
-        println!("--- QEMU stderr ---");
-        for line in &outcome.stderr {
-            println!("    {line}");
-        }
-    }
-    println!("---");
+    crate::qemu::print_tail(tag, outcome, TAIL_LINES);
 }
 
 // ---- --regen ----------------------------------------------------------------

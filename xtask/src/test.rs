@@ -464,21 +464,7 @@ fn panic_selftest(
 }
 
 fn print_tail(tag: &str, outcome: &Outcome) {
-    let from = outcome.lines.len().saturating_sub(TAIL_LINES);
-    println!(
-        "--- last {} serial lines ({tag}) ---",
-        outcome.lines.len() - from
-    );
-    for line in &outcome.lines[from..] {
-        println!("    {line}");
-    }
-    if !outcome.stderr.is_empty() {
-        println!("--- QEMU stderr ---");
-        for line in &outcome.stderr {
-            println!("    {line}");
-        }
-    }
-    println!("---");
+    crate::qemu::print_tail(tag, outcome, TAIL_LINES);
 }
 
 #[cfg(test)]
