@@ -140,6 +140,13 @@ impl Vm {
         if is_present || (is_write && !vma.prot.write) || (is_fetch && !vma.prot.exec) || !(vma.prot.read || vma.prot.write || vma.prot.exec) {
             return false;
         }
+        // Another thread of this process may have mapped the page between
+        // this CPU's fault and our taking the lock (both threads touched a
+        // new page at once). x86 caches no not-present entries, so the
+        // access succeeds when retried if the mapping allows it.
+        if let Some((_, now)) = self.space.query(page) {
+            return now.user && (!is_write || now.writable) && (!is_fetch || now.executable);
+        }
         let flags = vma.prot.page_flags();
         match &vma.backing {
             Backing::Anon => {

@@ -353,11 +353,18 @@ pub fn must_exit_for_exec(t: &Thread) -> bool {
 }
 
 /// Starts another thread of the current process (clone with CLONE_THREAD).
-pub fn spawn_thread(frame: TrapFrame, fs_base: u64, setup: ChildSetup) -> Result<u32, Errno> {
+/// `parent_settid` (CLONE_PARENT_SETTID) receives the new tid before the
+/// thread can run, as on Linux: musl's pthread_exit reads its own tid from
+/// that word to take the thread-list lock.
+pub fn spawn_thread(frame: TrapFrame, fs_base: u64, setup: ChildSetup, parent_settid: Option<u64>) -> Result<u32, Errno> {
     let me = current();
     let process = me.process.clone();
     let root = process.vm().map(|v| v.lock().space().root()).ok_or(EAGAIN)?;
     let tid = new_tid();
+    if let Some(addr) = parent_settid {
+        // Linux ignores a fault here (kernel_clone's put_user).
+        let _ = crate::uaccess::write_u32(addr, tid);
+    }
     process.live_threads.fetch_add(1, Ordering::AcqRel);
     let name = alloc::format!("tid{tid}");
     let p2 = process.clone();

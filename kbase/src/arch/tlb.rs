@@ -55,6 +55,13 @@ pub fn shootdown(start: u64, pages: u64) {
 /// Invalidates `pages` pages from `start` on this CPU and on the other
 /// online CPUs in `mask` (bit n = CPU n; CPUs 64+ are always included).
 pub fn shootdown_cpus(start: u64, pages: u64, mask: u64) {
+    // Pinned to one CPU throughout: a caller preempted and migrated between
+    // the local flush and reading `me` would leave its new CPU unflushed
+    // (and not a target), with stale translations of the range.
+    cpu::without_interrupts(|| shootdown_pinned(start, pages, mask));
+}
+
+fn shootdown_pinned(start: u64, pages: u64, mask: u64) {
     flush_local(start, pages);
     if percpu::cpus_online() <= 1 || !apic::is_ready() {
         return;

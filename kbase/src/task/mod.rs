@@ -227,8 +227,14 @@ fn new_id() -> u64 {
 
 /// The task running on this CPU.
 pub fn current() -> Arc<Task> {
-    let rq = RQS[percpu::cpu_index()].lock();
-    rq.current.clone().expect("scheduler running on this CPU")
+    // Interrupts off from before the CPU index is read until the run queue
+    // is locked: a task preempted in between could be migrated, and would
+    // then read the other CPU's current task (and, say, attach its Linux
+    // thread or address space to that task).
+    cpu::without_interrupts(|| {
+        let rq = RQS[percpu::cpu_index()].lock();
+        rq.current.clone().expect("scheduler running on this CPU")
+    })
 }
 
 /// Number of kernel threads alive (not yet reaped).

@@ -120,10 +120,8 @@ pub fn clone(flags: u64, stack: u64, parent_tid: u64, child_tid: u64, tls: u64, 
         let t = current();
         let setup = process::ChildSetup { sigmask: t.sigmask.load(Ordering::Relaxed), ..setup };
         let fs_base = setup.tls.unwrap_or_else(kbase::task::user_fs_base);
-        let tid = process::spawn_thread(f, fs_base, setup)?;
-        if flags & CLONE_PARENT_SETTID != 0 {
-            uaccess::write_u32(parent_tid, tid)?;
-        }
+        let settid = (flags & CLONE_PARENT_SETTID != 0).then_some(parent_tid);
+        let tid = process::spawn_thread(f, fs_base, setup, settid)?;
         return Ok(tid as usize);
     }
     if flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0 {
@@ -135,7 +133,9 @@ pub fn clone(flags: u64, stack: u64, parent_tid: u64, child_tid: u64, tls: u64, 
     }
     let pid = fork_with(&f, setup)?;
     if flags & CLONE_PARENT_SETTID != 0 {
-        uaccess::write_u32(parent_tid, pid as u32)?;
+        // The parent's copy only (the child's memory was copied already);
+        // Linux ignores a fault here.
+        let _ = uaccess::write_u32(parent_tid, pid as u32);
     }
     Ok(pid)
 }
