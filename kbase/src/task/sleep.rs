@@ -23,19 +23,24 @@ pub fn sleep_until_ns(deadline: u64) {
 /// wake-up; `task::wake` on the sleeper forces one). Returns true when
 /// interrupted (signals use this for EINTR).
 pub fn sleep_until_or(deadline: u64, interrupted: impl Fn() -> bool) -> bool {
-    loop {
+    let is_timed = deadline != u64::MAX;
+    let mut is_listed = false;
+    let woken_early = loop {
         if interrupted() {
-            return true;
+            break true;
         }
         if time::uptime_ns() >= deadline {
-            return false;
+            break false;
         }
         let me = current();
         let blocked = {
             let mut s = SLEEPERS.lock();
             let ok = block_current(&me);
-            if ok {
+            // Without a deadline only the waker's `wake` ends the sleep, so
+            // the timer list is left alone.
+            if ok && is_timed && !is_listed {
                 s.push((deadline, me.clone()));
+                is_listed = true;
             }
             ok
         };
@@ -45,11 +50,25 @@ pub fn sleep_until_or(deadline: u64, interrupted: impl Fn() -> bool) -> bool {
             if !me.cas_state(super::State::Blocked, super::State::Running) {
                 schedule();
             }
-            return true;
+            break true;
         }
-        drop(me);
+        // `me` stays alive across the switch: while blocked, this task may
+        // have no other strong reference (no timer entry, and wakers such
+        // as signals hold it weakly).
         schedule();
+        drop(me);
+    };
+    if is_listed {
+        // Our entry would otherwise stay until the deadline (for a long
+        // timeout, far beyond this sleep), holding a reference to the task.
+        let me = current();
+        let entry = {
+            let mut s = SLEEPERS.lock();
+            s.iter().position(|(d, t)| *d == deadline && Arc::ptr_eq(t, &me)).map(|i| s.swap_remove(i))
+        };
+        drop(entry); // not the last reference: `me` holds one
     }
+    woken_early
 }
 
 /// Wakes every sleeper whose deadline passed (from the timer interrupt).
