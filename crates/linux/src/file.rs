@@ -286,6 +286,7 @@ pub struct PipeEnd {
     buf: Arc<PipeBuf>,
     is_writer: bool,
     flags: core::sync::atomic::AtomicU32,
+    _census: crate::census::Token,
 }
 
 /// Makes a connected (read end, write end) pair.
@@ -298,8 +299,18 @@ pub fn pipe(flags: u32) -> (Arc<PipeEnd>, Arc<PipeEnd>) {
     });
     let nb = flags & OpenFlags::NONBLOCK;
     (
-        Arc::new(PipeEnd { buf: buf.clone(), is_writer: false, flags: core::sync::atomic::AtomicU32::new(OpenFlags::RDONLY | nb) }),
-        Arc::new(PipeEnd { buf, is_writer: true, flags: core::sync::atomic::AtomicU32::new(OpenFlags::WRONLY | nb) }),
+        Arc::new(PipeEnd {
+            buf: buf.clone(),
+            is_writer: false,
+            flags: core::sync::atomic::AtomicU32::new(OpenFlags::RDONLY | nb),
+            _census: crate::census::Token::new(crate::census::Kind::File),
+        }),
+        Arc::new(PipeEnd {
+            buf,
+            is_writer: true,
+            flags: core::sync::atomic::AtomicU32::new(OpenFlags::WRONLY | nb),
+            _census: crate::census::Token::new(crate::census::Kind::File),
+        }),
     )
 }
 

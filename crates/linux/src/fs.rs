@@ -35,6 +35,7 @@ pub struct VfsFile {
     kind: Kind,
     flags: core::sync::atomic::AtomicU32,
     pos: Mutex<u64>,
+    _census: crate::census::Token,
 }
 
 impl VfsFile {
@@ -44,7 +45,13 @@ impl VfsFile {
             fs.open_ref(ino)?;
             st.kind().ok_or(crate::errno::EINVAL)
         })?;
-        Ok(Arc::new(Self { ino, kind, flags: core::sync::atomic::AtomicU32::new(flags.0), pos: Mutex::new(0) }))
+        Ok(Arc::new(Self {
+            ino,
+            kind,
+            flags: core::sync::atomic::AtomicU32::new(flags.0),
+            pos: Mutex::new(0),
+            _census: crate::census::Token::new(crate::census::Kind::File),
+        }))
     }
 }
 

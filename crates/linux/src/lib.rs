@@ -10,6 +10,7 @@
 //!   dev        character devices (console, /dev/null, ...)
 //!   signal     dispositions and fatal signals
 //!   uaccess    user-memory helpers (EFAULT on bad pointers)
+//!   census     counts of processes, threads and open files (leak checks)
 //! ```
 //! `kbase::arch::user` calls in through the hooks installed by [`init`].
 #![no_std]
@@ -17,6 +18,7 @@
 
 extern crate alloc;
 
+mod census;
 mod dev;
 pub mod errno;
 mod exec;
@@ -109,5 +111,7 @@ fn signal_name(sig: i32) -> &'static str {
 
 fn return_to_user(frame: &mut TrapFrame) {
     let Some(t) = kbase::task::current_ext::<process::Thread>() else { return };
-    signal::deliver(&t, frame);
+    let decision = signal::deliver(&t, frame);
+    drop(t);
+    decision.finish();
 }

@@ -49,12 +49,16 @@ pub struct Process {
     pub alarm_deadline: AtomicU64,
     /// ITIMER_REAL reload interval in ns (0: one-shot).
     pub alarm_interval: AtomicU64,
+    /// The armed ITIMER_REAL timer; also the lock that orders arming,
+    /// firing and cancelling.
+    pub alarm_timer: Mutex<Option<kbase::task::timer::TimerId>>,
     /// Threads not yet exited.
     pub live_threads: AtomicU32,
     /// Wait status of an exit_group in progress (NO_GROUP_EXIT: none).
     pub group_exit: core::sync::atomic::AtomicI32,
     /// The thread running execve while it ends the others (0: none).
     pub exec_tid: AtomicU32,
+    _census: crate::census::Token,
 }
 
 /// An address space and its lock (a sleeping mutex: page faults and mmap
@@ -78,6 +82,7 @@ pub struct Thread {
     pub restart_nr: AtomicU64,
     /// rt_sigsuspend's caller mask, restored after the handler frame is set.
     pub saved_mask: SpinLock<Option<u64>>,
+    _census: crate::census::Token,
 }
 
 impl Thread {
@@ -103,6 +108,7 @@ impl Thread {
             fault_addr: AtomicU64::new(0),
             restart_nr: AtomicU64::new(u64::MAX),
             saved_mask: SpinLock::new(None),
+            _census: crate::census::Token::new(crate::census::Kind::Thread),
         });
         t.process.threads.lock().push(Arc::downgrade(&t));
         t
@@ -139,10 +145,12 @@ impl Process {
             pgid: AtomicU32::new(pid),
             sid: AtomicU32::new(pid),
             alarm_deadline: AtomicU64::new(0),
+            alarm_timer: Mutex::new(None),
             alarm_interval: AtomicU64::new(0),
             live_threads: AtomicU32::new(1),
             group_exit: core::sync::atomic::AtomicI32::new(NO_GROUP_EXIT),
             exec_tid: AtomicU32::new(0),
+            _census: crate::census::Token::new(crate::census::Kind::Process),
         });
         table.insert(pid, Arc::downgrade(&p));
         Ok(p)
@@ -217,7 +225,7 @@ pub struct ChildSetup {
 pub fn spawn_user(process: Arc<Process>, frame: TrapFrame, fs_base: u64, setup: ChildSetup) -> Result<(), Errno> {
     let Some(root) = process.vm().map(|v| v.lock().space().root()) else { return Err(EAGAIN) };
     let name = alloc::format!("pid{}", process.pid);
-    kbase::task::spawn(&name, move || {
+    kbase::task::spawn_user(&name, move || {
         let tid = process.pid; // the first thread's tid is the pid
         let clear = setup.clear_child_tid.unwrap_or(0);
         let t = Thread::new(tid, process, clear, setup.sigmask);
@@ -228,7 +236,7 @@ pub fn spawn_user(process: Arc<Process>, frame: TrapFrame, fs_base: u64, setup: 
             // A bad address is the child's problem, as on Linux.
             let _ = crate::uaccess::write_u32(addr, tid);
         }
-        kbase::arch::user::enter_user(&frame)
+        frame
     })
     .map_err(crate::errno::mm)?;
     Ok(())
@@ -313,6 +321,9 @@ fn exit_process(p: Arc<Process>, status: i32) -> ! {
             init.child_exited.wake_all();
         }
     }
+    if let Some(id) = p.alarm_timer.lock().take() {
+        kbase::task::timer::cancel(id);
+    }
     *p.exit_status.lock() = Some(status);
     if p.pid == 1 {
         kbase::kprintln!("ferrite: init exited with status {status:#x}; powering off");
@@ -368,7 +379,7 @@ pub fn spawn_thread(frame: TrapFrame, fs_base: u64, setup: ChildSetup, parent_se
     process.live_threads.fetch_add(1, Ordering::AcqRel);
     let name = alloc::format!("tid{tid}");
     let p2 = process.clone();
-    let r = kbase::task::spawn(&name, move || {
+    let r = kbase::task::spawn_user(&name, move || {
         let clear = setup.clear_child_tid.unwrap_or(0);
         let t = Thread::new(tid, p2, clear, setup.sigmask);
         kbase::task::current().set_ext(t);
@@ -377,7 +388,7 @@ pub fn spawn_thread(frame: TrapFrame, fs_base: u64, setup: ChildSetup, parent_se
         if let Some(addr) = setup.set_child_tid {
             let _ = crate::uaccess::write_u32(addr, tid);
         }
-        kbase::arch::user::enter_user(&frame)
+        frame
     });
     if let Err(e) = r {
         process.live_threads.fetch_sub(1, Ordering::AcqRel);

@@ -138,15 +138,40 @@ pub fn has_pending(t: &Thread) -> bool {
         || crate::process::must_exit_for_exec(t)
 }
 
+/// What [`deliver`] decided for the thread about to return to user mode.
+#[must_use]
+pub enum Delivery {
+    /// Go on to user mode (perhaps into a handler).
+    Continue,
+    /// End the whole process with this wait status.
+    ExitGroup(i32),
+    /// End only this thread (another thread is running execve).
+    ExitThread(i32),
+}
+
+impl Delivery {
+    /// Carries the decision out. The exits never return, so nothing on the
+    /// caller's stack is ever dropped: the caller must hold no reference
+    /// (an `Arc<Thread>` left there would keep the thread and its process
+    /// in memory forever).
+    pub fn finish(self) {
+        match self {
+            Delivery::Continue => {}
+            Delivery::ExitGroup(status) => crate::process::exit_group(status),
+            Delivery::ExitThread(status) => crate::process::exit_thread_with(status),
+        }
+    }
+}
+
 /// Called before returning to user mode: acts on one pending signal.
-pub fn deliver(t: &Thread, frame: &mut TrapFrame) {
+pub fn deliver(t: &Thread, frame: &mut TrapFrame) -> Delivery {
     // Another thread called exit_group (or a fatal signal hit the group).
     let group = t.process.group_exit.load(Ordering::Acquire);
     if group != crate::process::NO_GROUP_EXIT {
-        crate::process::exit_group(group);
+        return Delivery::ExitGroup(group);
     }
     if crate::process::must_exit_for_exec(t) {
-        crate::process::exit_thread_with(0);
+        return Delivery::ExitThread(0);
     }
     let restart_nr = t.restart_nr.swap(u64::MAX, Ordering::AcqRel);
     let mask = t.sigmask.load(Ordering::Relaxed) & !UNBLOCKABLE;
@@ -155,36 +180,37 @@ pub fn deliver(t: &Thread, frame: &mut TrapFrame) {
         if restart_nr != u64::MAX {
             restart(frame, restart_nr);
         }
-        return;
+        return Delivery::Continue;
     }
     let sig = pending.trailing_zeros() as i32 + 1;
     t.process.pending.fetch_and(!bit(sig), Ordering::AcqRel);
     let act = t.process.sigactions.lock().0[sig as usize - 1];
     if sig == SIGKILL || act.handler == SIG_DFL {
         if default_is_fatal(sig) {
-            crate::process::exit_group(sig);
+            return Delivery::ExitGroup(sig);
         }
         if restart_nr != u64::MAX {
             restart(frame, restart_nr);
         }
-        return;
+        return Delivery::Continue;
     }
     if act.handler == SIG_IGN {
         if restart_nr != u64::MAX {
             restart(frame, restart_nr);
         }
-        return;
+        return Delivery::Continue;
     }
     if restart_nr != u64::MAX && act.flags & SA_RESTART != 0 {
         restart(frame, restart_nr);
     }
     if setup_frame(t, frame, sig, &act).is_err() {
         // No room for the frame: the process dies with SIGSEGV, as on Linux.
-        crate::process::exit_group(SIGSEGV);
+        return Delivery::ExitGroup(SIGSEGV);
     }
     if act.flags & SA_RESETHAND != 0 {
         t.process.sigactions.lock().0[sig as usize - 1] = SigAction::default();
     }
+    Delivery::Continue
 }
 
 /// Re-executes the interrupted `syscall` instruction.

@@ -18,7 +18,10 @@ static FREE_SLOTS: SpinLock<alloc::vec::Vec<u64>> = SpinLock::new(alloc::vec::Ve
 /// Stacks kept mapped after use (bottom addresses), so that creating and
 /// ending threads needs no page-table change and no TLB shootdown.
 static CACHED: SpinLock<alloc::vec::Vec<u64>> = SpinLock::new(alloc::vec::Vec::new());
-const CACHE_MAX: usize = 128;
+/// Small enough (512 KiB) to stay inside the leak checks' slack and to
+/// matter little when memory runs short; large enough for the thread churn
+/// of fork/exit and thread create/join on a few CPUs.
+const CACHE_MAX: usize = 16;
 
 /// An owned kernel stack.
 pub struct KernelStack {

@@ -15,6 +15,7 @@
 mod fpu;
 mod sleep;
 mod switch;
+pub mod timer;
 mod wait;
 
 use alloc::boxed::Box;
@@ -78,6 +79,14 @@ struct UserState {
     fs_base: u64,
     /// XSAVE area for AVX-and-above state (x87/SSE live in trap frames).
     xsave: Option<fpu::XsaveArea>,
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        if !self.is_idle {
+            TASK_OBJECTS.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
 }
 
 impl Task {
@@ -219,6 +228,9 @@ static RQS: [SpinLock<RunQueue>; MAX_CPUS] = [const {
 static QLEN: [AtomicUsize; MAX_CPUS] = [const { AtomicUsize::new(0) }; MAX_CPUS];
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 static LIVE_TASKS: AtomicUsize = AtomicUsize::new(0);
+/// `Task` objects not yet freed (a dead task counts until its last
+/// reference goes): the leak checks compare it with what should be alive.
+static TASK_OBJECTS: AtomicUsize = AtomicUsize::new(0);
 static SCHED_READY: AtomicBool = AtomicBool::new(false);
 
 fn new_id() -> u64 {
@@ -235,6 +247,11 @@ pub fn current() -> Arc<Task> {
         let rq = RQS[percpu::cpu_index()].lock();
         rq.current.clone().expect("scheduler running on this CPU")
     })
+}
+
+/// Number of `Task` objects in memory, dead ones not yet freed included.
+pub fn task_objects() -> usize {
+    TASK_OBJECTS.load(Ordering::Relaxed)
 }
 
 /// Number of kernel threads alive (not yet reaped).
@@ -344,7 +361,11 @@ fn steal_into(me: usize) {
 }
 
 /// Owned closure passed to a new task through its first context.
-type Entry = Box<dyn FnOnce() + Send + 'static>;
+/// What a new task runs: a kernel thread's body returns `None`; a user
+/// thread's set-up returns the frame to enter user mode with. The entry
+/// returns before user mode starts, so the closure and its box are freed
+/// (user mode never returns to unwind them).
+type Entry = Box<dyn FnOnce() -> Option<TrapFrame> + Send + 'static>;
 
 /// Waits for a spawned task to finish.
 pub struct JoinHandle {
@@ -365,11 +386,28 @@ impl JoinHandle {
 
 /// Starts a kernel thread running `f` on the least-loaded CPU.
 pub fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<JoinHandle, MmError> {
+    spawn_entry(
+        name,
+        Box::new(move || {
+            f();
+            None
+        }),
+    )
+}
+
+/// Starts a thread that runs `setup` in the kernel, then enters user mode
+/// with the frame it returns (see `arch::user::enter_user`).
+pub fn spawn_user(name: &str, setup: impl FnOnce() -> TrapFrame + Send + 'static) -> Result<JoinHandle, MmError> {
+    spawn_entry(name, Box::new(move || Some(setup())))
+}
+
+fn spawn_entry(name: &str, entry: Entry) -> Result<JoinHandle, MmError> {
     let mut stack = KernelStack::new()?;
-    let entry: Box<Entry> = Box::new(Box::new(f));
+    let entry: Box<Entry> = Box::new(entry);
     let arg = Box::into_raw(entry) as u64;
     let rsp = switch::initial_stack(&mut stack, arg);
     let range = (stack.bottom(), stack.top());
+    TASK_OBJECTS.fetch_add(1, Ordering::Relaxed);
     let task = Arc::new(Task {
         id: new_id(),
         name: String::from(name),
@@ -543,9 +581,11 @@ extern "C" fn kbase_task_entry(arg: u64) -> ! {
     finish_switch();
     // SAFETY: `arg` is the pointer `spawn` made with `Box::into_raw` for
     // this task, handed over exactly once through its first context.
-    let entry: Box<Entry> = unsafe { Box::from_raw(arg as *mut Entry) };
+    let entry: Entry = *unsafe { Box::from_raw(arg as *mut Entry) };
     cpu::enable_interrupts();
-    (*entry)();
+    if let Some(frame) = entry() {
+        crate::arch::user::enter_user(&frame);
+    }
     exit_current()
 }
 

@@ -45,8 +45,12 @@ impl WaitQueue {
                 self.cancel(&me);
                 return r;
             }
-            drop(me);
             schedule();
+            // Woken by this queue (which took our entry) or by someone else,
+            // such as a signal's kick: then our entry is still queued, and
+            // must go, or it would pile up and keep the task alive.
+            self.waiters.lock().retain(|t| !Arc::ptr_eq(t, &me));
+            drop(me);
         }
     }
 

@@ -406,6 +406,7 @@ pub fn reboot(magic1: u32, magic2: u32, cmd: u32) -> SysResult {
     match cmd {
         POWER_OFF | HALT | RESTART => {
             kbase::kprintln!("ferrite: reboot({cmd:#x}) from pid {}: powering off", current().process.pid);
+            kbase::kprintln!("ferrite: objects at power-off: {}", crate::census::summary());
             kbase::arch::qemu::exit(kbase::arch::qemu::ExitCode::Success)
         }
         0 | 0x89ab_cdef => Ok(0), // CAD off / on
@@ -556,36 +557,50 @@ pub fn alarm(secs: u32) -> SysResult {
 }
 
 /// Arms ITIMER_REAL (`value_ns` 0 disarms); returns the previous
-/// (remaining, interval). A kernel task per arming sleeps until the
-/// deadline and sends SIGALRM; a newer arming supersedes it.
+/// (remaining, interval). The kernel timer service (`kbase::task::timer`)
+/// sends SIGALRM at the deadline and re-arms periodic timers; a newer
+/// arming cancels the older one.
 fn arm_real_timer(value_ns: u64, interval_ns: u64) -> (u64, u64) {
     let p = current().process.clone();
     let now = kbase::time::uptime_ns();
     let deadline = if value_ns == 0 { 0 } else { now.saturating_add(value_ns) };
+    let mut slot = p.alarm_timer.lock();
+    if let Some(id) = slot.take() {
+        kbase::task::timer::cancel(id);
+    }
     let old = p.alarm_deadline.swap(deadline, Ordering::AcqRel);
     let old_interval = p.alarm_interval.swap(interval_ns, Ordering::AcqRel);
     let remaining = if old > now { old - now } else { 0 };
     if deadline != 0 {
-        let weak = alloc::sync::Arc::downgrade(&p);
-        let _ = kbase::task::spawn("itimer", move || {
-            let mut due = deadline;
-            loop {
-                kbase::task::sleep_until_ns(due);
-                let Some(p) = weak.upgrade() else { return };
-                if p.is_zombie() || p.alarm_deadline.load(Ordering::Acquire) != due {
-                    return; // disarmed or re-armed meanwhile
-                }
-                signal::send(&p, signal::SIGALRM);
-                let every = p.alarm_interval.load(Ordering::Acquire);
-                let next = if every == 0 { 0 } else { due.saturating_add(every) };
-                if p.alarm_deadline.compare_exchange(due, next, Ordering::AcqRel, Ordering::Acquire).is_err() || next == 0 {
-                    return;
-                }
-                due = next;
-            }
-        });
+        *slot = schedule_alarm(alloc::sync::Arc::downgrade(&p), deadline);
     }
     (remaining, old_interval)
+}
+
+fn schedule_alarm(weak: alloc::sync::Weak<process::Process>, due: u64) -> Option<kbase::task::timer::TimerId> {
+    // Without memory for the timer thread the alarm is lost: logged, as a
+    // kernel thread cannot be had then anyway.
+    kbase::task::timer::arm(due, move || fire_alarm(weak, due))
+        .map_err(|_| log::warn!("itimer: no memory for the timer thread"))
+        .ok()
+}
+
+/// The timer callback: SIGALRM, then the next period if there is one.
+fn fire_alarm(weak: alloc::sync::Weak<process::Process>, due: u64) {
+    let Some(p) = weak.upgrade() else { return };
+    let mut slot = p.alarm_timer.lock();
+    if p.is_zombie() || p.alarm_deadline.load(Ordering::Acquire) != due {
+        return; // disarmed or re-armed meanwhile
+    }
+    *slot = None;
+    signal::send(&p, signal::SIGALRM);
+    let every = p.alarm_interval.load(Ordering::Acquire);
+    // A period shorter than a tick would only queue up missed expirations.
+    let next = if every == 0 { 0 } else { due.saturating_add(every).max(kbase::time::uptime_ns()) };
+    p.alarm_deadline.store(next, Ordering::Release);
+    if next != 0 {
+        *slot = schedule_alarm(weak, next);
+    }
 }
 
 fn read_timeval(addr: u64) -> Result<u64, Errno> {
