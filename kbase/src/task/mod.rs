@@ -249,6 +249,19 @@ pub fn current() -> Arc<Task> {
     })
 }
 
+/// Every task not yet freed (weakly; pruned as tasks are spawned), for
+/// reports of what is left and, later, the hung-task detector.
+static ALL: SpinLock<alloc::vec::Vec<alloc::sync::Weak<Task>>> = SpinLock::new(alloc::vec::Vec::new());
+
+/// Calls `f(name, state, strong references)` for each task in memory.
+pub fn for_each_task(mut f: impl FnMut(&str, State, usize)) {
+    let tasks: alloc::vec::Vec<Arc<Task>> = ALL.lock().iter().filter_map(alloc::sync::Weak::upgrade).collect();
+    for t in &tasks {
+        // Minus the one `tasks` holds.
+        f(&t.name, t.state(), Arc::strong_count(t) - 1);
+    }
+}
+
 /// Number of `Task` objects in memory, dead ones not yet freed included.
 pub fn task_objects() -> usize {
     TASK_OBJECTS.load(Ordering::Relaxed)
@@ -424,6 +437,13 @@ fn spawn_entry(name: &str, entry: Entry) -> Result<JoinHandle, MmError> {
         ext: crate::sync::Once::new(),
     });
     LIVE_TASKS.fetch_add(1, Ordering::Relaxed);
+    {
+        let mut all = ALL.lock();
+        if all.len() >= 2 * LIVE_TASKS.load(Ordering::Relaxed) + 16 {
+            all.retain(|w| w.strong_count() > 0);
+        }
+        all.push(Arc::downgrade(&task));
+    }
     let target = (0..MAX_CPUS)
         .filter(|&c| percpu::cpu(c).is_some())
         .min_by_key(|&c| QLEN[c].load(Ordering::Relaxed))

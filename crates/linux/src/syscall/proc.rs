@@ -406,11 +406,32 @@ pub fn reboot(magic1: u32, magic2: u32, cmd: u32) -> SysResult {
     match cmd {
         POWER_OFF | HALT | RESTART => {
             kbase::kprintln!("ferrite: reboot({cmd:#x}) from pid {}: powering off", current().process.pid);
-            kbase::kprintln!("ferrite: objects at power-off: {}", crate::census::summary());
+            report_leftovers();
             kbase::arch::qemu::exit(kbase::arch::qemu::ExitCode::Success)
         }
         0 | 0x89ab_cdef => Ok(0), // CAD off / on
         _ => Err(EINVAL),
+    }
+}
+
+/// Power-off report for the leak checks: the object census and, if more
+/// than the caller is left, which tasks and processes.
+fn report_leftovers() {
+    // A process just reaped may still be finishing its exit on another CPU.
+    kbase::task::sleep_ns(20_000_000);
+    kbase::kprintln!("ferrite: objects at power-off: {}", crate::census::summary());
+    if crate::census::count(crate::census::Kind::Process) <= 1 {
+        return;
+    }
+    let me = current().process.pid;
+    kbase::task::for_each_task(|name, state, refs| {
+        if (name.starts_with("pid") || name.starts_with("tid")) && name != alloc::format!("pid{me}") {
+            kbase::kprintln!("ferrite: task at power-off: {name} {state:?} ({refs} references)");
+        }
+    });
+    for p in process::all().iter().filter(|p| p.pid != me) {
+        let state = if p.is_zombie() { "zombie" } else { "running" };
+        kbase::kprintln!("ferrite: process at power-off: pid {} (ppid {}, {state})", p.pid, p.ppid.load(Ordering::Relaxed));
     }
 }
 
