@@ -6,6 +6,7 @@
 //!   process    processes, threads, exit and reaping
 //!   exec       execve: ELF images (libs/elfload) and #! scripts
 //!   mm         VMAs, demand paging, brk/mmap, fork's copy
+//!   oom        the out-of-memory killer
 //!   fs, file   the root filesystem (libs/vfs), open files, descriptors, pipes
 //!   dev        character devices (console, /dev/null, ...)
 //!   signal     dispositions and fatal signals
@@ -26,6 +27,7 @@ mod file;
 mod fs;
 mod futex;
 mod mm;
+mod oom;
 mod pagecache;
 mod process;
 mod signal;
@@ -71,10 +73,16 @@ pub fn start_init(path: &str, args: &[&str]) -> Result<(), errno::Errno> {
 fn page_fault(addr: u64, error_code: u64) -> bool {
     let Some(t) = kbase::task::current_ext::<process::Thread>() else { return false };
     let Some(vm) = t.process.vm() else { return false };
-    let mut g = vm.lock();
-    let ok = g.handle_fault(addr, error_code);
-    log::trace!("page fault {addr:#x} error {error_code:#x}: {}", if ok { "mapped" } else { "not resolved" });
-    ok
+    let fault = vm.lock().handle_fault(addr, error_code);
+    log::trace!("page fault {addr:#x} error {error_code:#x}: {fault:?}");
+    match fault {
+        mm::Fault::Mapped => true,
+        mm::Fault::Bad => false,
+        mm::Fault::NoMemory => {
+            drop((vm, t));
+            oom::out_of_memory()
+        }
+    }
 }
 
 /// An exception in user mode: the matching fatal signal (handlers are the

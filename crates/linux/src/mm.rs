@@ -64,6 +64,17 @@ pub struct Vma {
     pub shared: bool,
 }
 
+/// What a page fault came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// The page is mapped now (or already was): retry the access.
+    Mapped,
+    /// No mapping allows this access: SIGSEGV (or EFAULT in a copy).
+    Bad,
+    /// The access is allowed but no frame was free: the OOM killer's case.
+    NoMemory,
+}
+
 pub struct Vm {
     space: VmSpace,
     vmas: BTreeMap<u64, Vma>,
@@ -133,31 +144,37 @@ impl Vm {
     }
 
     /// Handles a fault at `addr`; true when the page is now mapped.
-    pub fn handle_fault(&mut self, addr: u64, error_code: u64) -> bool {
+    pub fn handle_fault(&mut self, addr: u64, error_code: u64) -> Fault {
         let page = page_down(addr);
-        let Some((start, vma)) = self.find(addr) else { return false };
+        let Some((start, vma)) = self.find(addr) else { return Fault::Bad };
         let (is_present, is_write, is_fetch) = (error_code & 1 != 0, error_code & 2 != 0, error_code & 16 != 0);
         if is_present || (is_write && !vma.prot.write) || (is_fetch && !vma.prot.exec) || !(vma.prot.read || vma.prot.write || vma.prot.exec) {
-            return false;
+            return Fault::Bad;
         }
         // Another thread of this process may have mapped the page between
         // this CPU's fault and our taking the lock (both threads touched a
         // new page at once). x86 caches no not-present entries, so the
         // access succeeds when retried if the mapping allows it.
         if let Some((_, now)) = self.space.query(page) {
-            return now.user && (!is_write || now.writable) && (!is_fetch || now.executable);
+            let is_allowed = now.user && (!is_write || now.writable) && (!is_fetch || now.executable);
+            return if is_allowed { Fault::Mapped } else { Fault::Bad };
         }
         let flags = vma.prot.page_flags();
         match &vma.backing {
             Backing::Anon => {
-                let Ok(frame) = FrameBlock::alloc(0) else { return false };
-                self.space.map(page, frame, flags).is_ok()
+                let Ok(frame) = FrameBlock::alloc_user(0) else { return Fault::NoMemory };
+                match self.space.map(page, frame, flags) {
+                    Ok(()) => Fault::Mapped,
+                    // A page table could not be had: the kernel's reserve is gone too.
+                    Err(_) => Fault::NoMemory,
+                }
             }
             Backing::File { data, offset, len } => {
                 // Fault-around (as Linux does for file mappings): map up to
                 // FAULT_AROUND pages from here on in one trap.
                 let (data, offset, len, end) = (data.clone(), *offset, *len, vma.end);
                 let mut ok = false;
+                let mut is_short = false;
                 let mut p = page;
                 while p < end && p < page + FAULT_AROUND * PAGE {
                     if p != page && self.space.query(p).is_some() {
@@ -168,7 +185,10 @@ impl Vm {
                     // come from the shared page cache.
                     let is_cacheable = !flags.writable && (offset + delta) % PAGE == 0 && delta + PAGE <= len;
                     if is_cacheable {
-                        let Some(frame) = crate::pagecache::page(&data, (offset + delta) / PAGE) else { break };
+                        let Some(frame) = crate::pagecache::page(&data, (offset + delta) / PAGE) else {
+                            is_short = true;
+                            break;
+                        };
                         if self.space.map_shared(p, frame, flags).is_err() {
                             break;
                         }
@@ -183,14 +203,21 @@ impl Vm {
                     } else {
                         &[]
                     };
-                    let Ok(frame) = FrameBlock::alloc_copy(src) else { break };
+                    let Ok(frame) = FrameBlock::alloc_copy_user(src) else {
+                        is_short = true;
+                        break;
+                    };
                     if self.space.map(p, frame, flags).is_err() {
                         break;
                     }
                     ok |= p == page;
                     p += PAGE;
                 }
-                ok
+                match (ok, is_short) {
+                    (true, _) => Fault::Mapped,
+                    (false, true) => Fault::NoMemory,
+                    (false, false) => Fault::Bad,
+                }
             }
         }
     }
@@ -199,7 +226,7 @@ impl Vm {
     pub fn populate(&mut self, start: u64, end: u64) -> Result<(), Errno> {
         let mut p = page_down(start);
         while p < end {
-            if self.space.query(p).is_none() && !self.handle_fault(p, 2) {
+            if self.space.query(p).is_none() && self.handle_fault(p, 2) != Fault::Mapped {
                 return Err(ENOMEM);
             }
             p += PAGE;
@@ -326,7 +353,7 @@ impl Vm {
             let r = match page {
                 // Page-cache pages are shared again, not copied.
                 PageRef::Shared(frame) => child.space.map_shared(va, frame.clone(), flags),
-                PageRef::Owned(bytes) => match FrameBlock::alloc_copy(bytes) {
+                PageRef::Owned(bytes) => match FrameBlock::alloc_copy_user(bytes) {
                     Ok(f) => child.space.map(va, f, flags),
                     Err(e) => Err(e),
                 },

@@ -39,7 +39,7 @@ pub fn page(data: &Arc<Vec<u8>>, index: u64) -> Option<Arc<FrameBlock>> {
     }
     let from = usize::try_from(index.checked_mul(PAGE)?).ok()?;
     let src = data.get(from..).map_or(&[][..], |s| &s[..s.len().min(PAGE as usize)]);
-    let frame = Arc::new(FrameBlock::alloc_copy(src).ok()?);
+    let frame = Arc::new(FrameBlock::alloc_copy_user(src).ok()?);
     entry.pages.insert(index, frame.clone());
     Some(frame)
 }

@@ -130,6 +130,11 @@ pub fn force_fault(t: &Thread, sig: i32, addr: u64) {
     t.process.pending.fetch_or(bit(sig), Ordering::AcqRel);
 }
 
+/// Whether `sig` is pending for the process.
+pub fn is_pending(p: &Process, sig: i32) -> bool {
+    p.pending.load(Ordering::Acquire) & bit(sig) != 0
+}
+
 /// A signal is waiting that the current thread does not block: blocking
 /// system calls return EINTR.
 pub fn has_pending(t: &Thread) -> bool {

@@ -338,6 +338,11 @@ fn exception(frame: &mut TrapFrame) {
         // Demand paging, for user code and for kernel copies from user
         // memory alike: the Linux layer maps the page and the access retries.
         if super::user::resolve_page_fault(frame, cr2) {
+            if frame.is_from_user() {
+                // Signals first, as on every return to user mode: the fault
+                // may have ended in a SIGKILL (the OOM killer's).
+                super::user::before_return_to_user(frame);
+            }
             return;
         }
     }

@@ -98,6 +98,7 @@ pub(crate) fn init(info: &BootInfo, reserved: &[(u64, u64)]) {
     }
     TOTAL_FRAMES.store(u64::from(frames), Ordering::Relaxed);
     MANAGED_FRAMES.store(managed, Ordering::Relaxed);
+    FREE_FRAMES.store(b.free_frames(), Ordering::Relaxed);
     *BUDDY.lock() = Some(b);
 }
 
@@ -106,10 +107,31 @@ pub(crate) fn init(info: &BootInfo, reserved: &[(u64, u64)]) {
 /// are returned to it and the request is tried once more, so "out of
 /// memory" means no free frame is left anywhere.
 pub fn alloc_raw(order: usize) -> Result<u64, MmError> {
-    alloc_once(order).or_else(|_| {
+    let r = alloc_once(order).or_else(|_| {
         drain_caches();
         alloc_once(order)
-    })
+    });
+    if r.is_ok() {
+        FREE_FRAMES.fetch_sub(1 << order, Ordering::Relaxed);
+    }
+    r
+}
+
+/// Free frames (buddy and per-CPU caches), kept as a running count so the
+/// user-memory reserve check costs one load.
+static FREE_FRAMES: AtomicU64 = AtomicU64::new(0);
+
+/// Frames user memory may not take: the kernel heap, stacks and page
+/// tables still find memory when user space has used up the rest, so an
+/// out-of-memory condition ends in the OOM killer, never in a kernel
+/// allocation failure.
+pub fn user_reserve_frames() -> u64 {
+    (MANAGED_FRAMES.load(Ordering::Relaxed) / 128).max(1024)
+}
+
+/// Whether user memory may take `frames` more frames now.
+pub fn user_may_take(frames: u64) -> bool {
+    FREE_FRAMES.load(Ordering::Relaxed) >= user_reserve_frames() + frames
 }
 
 /// Returns every per-CPU cached frame to the buddy allocator.
@@ -159,6 +181,7 @@ fn alloc_once(order: usize) -> Result<u64, MmError> {
 /// Returns frames from `alloc_raw`. A bad free (double, misaligned) is a
 /// kernel bug and is reported loudly.
 pub fn free_raw(paddr: u64, order: usize) {
+    FREE_FRAMES.fetch_add(1 << order, Ordering::Relaxed);
     let frame = (paddr / PAGE_SIZE) as u32;
     if order == 0 {
         let mut c = CACHES[percpu::cpu_index()].lock();
@@ -226,6 +249,23 @@ impl FrameBlock {
         let mut b = Self { paddr, order: order as u8 };
         b.as_mut_slice().fill(0);
         Ok(b)
+    }
+
+    /// `alloc` for user memory: fails while free memory is down to the
+    /// kernel's reserve ([`user_reserve_frames`]).
+    pub fn alloc_user(order: usize) -> Result<Self, MmError> {
+        if !user_may_take(1 << order.min(MAX_ORDER)) {
+            return Err(MmError::OutOfMemory);
+        }
+        Self::alloc(order)
+    }
+
+    /// `alloc_copy` for user memory, with the same reserve as `alloc_user`.
+    pub fn alloc_copy_user(src: &[u8]) -> Result<Self, MmError> {
+        if !user_may_take(1) {
+            return Err(MmError::OutOfMemory);
+        }
+        Self::alloc_copy(src)
     }
 
     /// Allocates one frame holding `src` followed by zeros (no separate
