@@ -142,6 +142,16 @@ impl Cred {
         if cap.is_fs() { self.fsuid == 0 } else { self.euid == 0 }
     }
 
+    /// These credentials with the filesystem ids set to the real ones:
+    /// what `access(2)` checks with (Linux `access_override_creds`).
+    pub fn with_real_fs_ids(&self) -> Self {
+        Self {
+            fsuid: self.ruid,
+            fsgid: self.rgid,
+            ..self.clone()
+        }
+    }
+
     /// The supplementary groups, sorted.
     pub fn groups(&self) -> &[u32] {
         &self.groups
