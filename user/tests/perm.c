@@ -10,7 +10,7 @@
  * setfsuid), and in a child that drops to uid/gid 1000 every refusal
  * Linux makes: EACCES from mode bits and search permission, EPERM from
  * sticky directories, chmod/chown, kill, setuid, setrlimit, reboot and
- * mknod. Finally access(2) with real versus effective ids. */
+ * mknod, sethostname and the clock. Finally access(2) with real versus effective ids. */
 #define T_NAME "perm"
 #include "t.h"
 #include <fcntl.h>
@@ -21,6 +21,8 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/time.h>
+#include <sys/utsname.h>
+#include <time.h>
 
 #define BASE "/tmp/permtest"
 
@@ -218,7 +220,17 @@ static void as_user(void *arg)
     CHECK_ERR(mknod(BASE "/sticky/null", S_IFCHR | 0666, makedev(1, 3)), EPERM);
     CHECK(mknod(BASE "/sticky/fifo", S_IFIFO | 0600, 0) == 0);
     CHECK(unlink(BASE "/sticky/fifo") == 0);
-    SAY("uid 1000: kill, setrlimit, reboot, mknod refused ok");
+    struct utsname un;
+    CHECK(uname(&un) == 0);
+    CHECK_ERR(sethostname(un.nodename, strlen(un.nodename)), EPERM);
+    CHECK_ERR(setdomainname(un.domainname, strlen(un.domainname)), EPERM);
+    struct timespec now;
+    CHECK(clock_gettime(CLOCK_REALTIME, &now) == 0);
+    CHECK_ERR(clock_settime(CLOCK_REALTIME, &now), EPERM);
+    CHECK_ERR(clock_settime(CLOCK_MONOTONIC, &now), EINVAL);
+    struct timeval tv = {now.tv_sec, 0};
+    CHECK_ERR(settimeofday(&tv, NULL), EPERM);
+    SAY("uid 1000: kill, setrlimit, reboot, mknod, hostname, clock refused ok");
 }
 
 /* Real uid 1000, effective 0: access(2) checks the real one. */
@@ -283,6 +295,14 @@ int main(void)
     CHECK(stat(BASE "/open", &st) == 0);
     CHECK((st.st_mode & 07777) == 0755);
     CHECK(chmod(BASE "/open", 0666) == 0);
+    /* Root may set the names and the clock (to what they already are). */
+    struct utsname un;
+    CHECK(uname(&un) == 0);
+    CHECK(sethostname(un.nodename, strlen(un.nodename)) == 0);
+    CHECK_ERR(sethostname(un.nodename, 65), EINVAL);
+    struct timespec now;
+    CHECK(clock_gettime(CLOCK_REALTIME, &now) == 0);
+    CHECK(clock_settime(CLOCK_REALTIME, &now) == 0);
     SAY("root: override rules ok");
 
     run(root_transitions, "root set*id transitions");

@@ -344,14 +344,43 @@ pub fn set_tid_address(addr: u64) -> SysResult {
     Ok(t.tid as usize)
 }
 
+/// The node and NIS domain names (`sethostname`, `setdomainname`).
+static UTS_NAMES: kbase::sync::SpinLock<Option<(Vec<u8>, Vec<u8>)>> = kbase::sync::SpinLock::new(None);
+
+/// `__NEW_UTS_LEN`: longest host or domain name.
+const UTS_LEN: usize = 64;
+
+fn uts_names() -> (Vec<u8>, Vec<u8>) {
+    UTS_NAMES.lock().get_or_insert_with(|| (b"ferrite".to_vec(), b"(none)".to_vec())).clone()
+}
+
 pub fn uname(buf: u64) -> SysResult {
     // struct new_utsname: six 65-byte fields.
-    let fields: [&[u8]; 6] = [b"Linux", b"ferrite", b"6.1.0-ferrite", b"#1 SMP Ferrite", b"x86_64", b"(none)"];
+    let (host, domain) = uts_names();
+    let fields: [&[u8]; 6] = [b"Linux", &host, b"6.1.0-ferrite", b"#1 SMP Ferrite", b"x86_64", &domain];
     let mut o = Out::new(65 * 6);
     for (i, f) in fields.iter().enumerate() {
         o.bytes(i * 65, f);
     }
     o.write_to(buf)?;
+    Ok(0)
+}
+
+/// sethostname(2) (`domain` false) and setdomainname(2): `EPERM` without
+/// `CAP_SYS_ADMIN`, then `EINVAL` for a length outside 0..=64.
+pub fn set_uts_name(name: u64, len: i32, domain: bool) -> SysResult {
+    if !cred_ok(cred::Cap::SysAdmin) {
+        return Err(EPERM);
+    }
+    let len = usize::try_from(len).ok().filter(|&l| l <= UTS_LEN).ok_or(EINVAL)?;
+    let bytes = uaccess::read_bytes(name, len)?;
+    let mut names = UTS_NAMES.lock();
+    let names = names.get_or_insert_with(|| (b"ferrite".to_vec(), b"(none)".to_vec()));
+    if domain {
+        names.1 = bytes;
+    } else {
+        names.0 = bytes;
+    }
     Ok(0)
 }
 
