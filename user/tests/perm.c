@@ -5,6 +5,7 @@
  *   rodir    0755 root dir      sticky   1777 dir with root's rootfile 0644
  *   private  0700 root dir      open     0666 root file
  *   script   0644 "#!" file     sgid     2777 dir, group 50
+ *   suid     06755 file of uid 1000
  *
  * then checks the set*id rules for root (the saved uid lets it come back,
  * setfsuid), and in a child that drops to uid/gid 1000 every refusal
@@ -95,6 +96,7 @@ static void as_user(void *arg)
     CHECK(setgid(1000) == 0);
     CHECK(setuid(1000) == 0);
     ids_are(1000, 1000, 1000);
+    struct stat st;
     gid_t g1, g2, g3;
     CHECK(getresgid(&g1, &g2, &g3) == 0);
     CHECK(g1 == 1000 && g2 == 1000 && g3 == 1000);
@@ -114,9 +116,16 @@ static void as_user(void *arg)
     int fd = open(BASE "/open", O_RDWR);
     CHECK(fd >= 0);
     close(fd);
+    CHECK_ERR(open(BASE "/open", O_RDONLY | O_NOATIME), EPERM);
+    /* Writing drops set-user-ID and set-group-ID (group-executable). */
+    fd = open(BASE "/suid", O_WRONLY);
+    CHECK(fd >= 0);
+    CHECK(write(fd, "x", 1) == 1);
+    close(fd);
+    CHECK(stat(BASE "/suid", &st) == 0);
+    CHECK((st.st_mode & 07777) == 0755);
     /* Search permission on every directory walked. */
     CHECK_ERR(open(BASE "/private/x", O_RDONLY), EACCES);
-    struct stat st;
     CHECK_ERR(stat(BASE "/private/x", &st), EACCES);
     CHECK(stat(BASE "/private", &st) == 0);
     CHECK_ERR(chdir(BASE "/private"), EACCES);
@@ -267,6 +276,9 @@ int main(void)
     put(BASE "/secret", 0600, "secret\n");
     put(BASE "/open", 0666, "open\n");
     put(BASE "/script", 0644, "#!/bin/sh\nexit 0\n");
+    put(BASE "/suid", 0755, "suid\n");
+    CHECK(chown(BASE "/suid", 1000, 1000) == 0);
+    CHECK(chmod(BASE "/suid", 06755) == 0);
     CHECK(mkdir(BASE "/rodir", 0755) == 0);
     CHECK(mkdir(BASE "/private", 0700) == 0);
     put(BASE "/private/x", 0644, "x\n");
@@ -320,6 +332,7 @@ int main(void)
     unlink(BASE "/secret");
     unlink(BASE "/open");
     unlink(BASE "/script");
+    unlink(BASE "/suid");
     CHECK(rmdir(BASE) == 0);
     SAY("ok");
     return 0;

@@ -10,7 +10,7 @@
 //!  rename_as                          EBUSY ENOENT ENOTDIR EINVAL ENOTEMPTY, then
 //!                                     may_delete(old), may_create or may_delete(new),
 //!                                     w on a directory that changes parent
-//!  chmod_as chown_as set_times_as truncate_as
+//!  chmod_as chown_as set_times_as truncate_as remove_privs_as
 //! ```
 
 use cred::Cred;
@@ -199,6 +199,25 @@ impl RamFs {
             _ => return Err(Errno::EINVAL),
         }
         perm::permission(&attr, cred, Access::WRITE)?;
+        self.remove_privs_as(cred, ino)?;
         self.truncate(ino, len)
+    }
+
+    /// Whether writing to or truncating `ino` may have to clear its
+    /// set-user-ID or set-group-ID bit (a cheap test for the write path).
+    pub fn has_privs(&self, ino: Ino) -> bool {
+        self.attr(ino).is_ok_and(|a| perm::privs_to_remove(&a) != 0)
+    }
+
+    /// A write or truncation by `cred`: a regular file loses set-user-ID,
+    /// and set-group-ID if it is group-executable, unless `cred` holds
+    /// `CAP_FSETID` (Linux `file_remove_privs`).
+    pub fn remove_privs_as(&mut self, cred: &Cred, ino: Ino) -> Result<()> {
+        let attr = self.attr(ino)?;
+        let kill = perm::privs_to_remove(&attr);
+        if kill != 0 && !cred.capable(cred::Cap::Fsetid) {
+            self.chmod(ino, attr.mode & 0o7777 & !kill)?;
+        }
+        Ok(())
     }
 }

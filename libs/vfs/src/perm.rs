@@ -11,6 +11,7 @@
 //!                  member of the file's group or CAP_FSETID      -> EPERM
 //!  may_chown       chown_ok / chgrp_ok                           -> EPERM
 //!  may_set_times   utimensat: explicit times need the owner      -> EPERM, EACCES
+//!  privs_to_remove write/truncate by a non-root user drops S_ISUID/S_ISGID
 //!  new_owner       inode_init_owner: fsuid, fsgid or the setgid
 //!                  directory's group
 //! ```
@@ -220,6 +221,20 @@ pub fn may_set_times(attr: &Attr, cred: &Cred, explicit: bool) -> Result<()> {
         return Err(Errno::EPERM);
     }
     permission(attr, cred, Access::WRITE)
+}
+
+/// The set-user-ID and set-group-ID bits a write or truncation clears
+/// (`should_remove_suid`): S_ISUID always, S_ISGID only with S_IXGRP (without
+/// it the bit marks mandatory locking), on regular files only.
+pub fn privs_to_remove(attr: &Attr) -> u32 {
+    if attr.kind() != Some(Kind::File) {
+        return 0;
+    }
+    let mut kill = attr.mode & raw::S_ISUID;
+    if attr.mode & (raw::S_ISGID | raw::S_IXGRP) == raw::S_ISGID | raw::S_IXGRP {
+        kill |= raw::S_ISGID;
+    }
+    kill
 }
 
 /// Owner, group and permission bits of a new inode of type `kind` made in

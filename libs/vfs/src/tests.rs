@@ -734,6 +734,16 @@ fn checked_namespace_operations() {
     assert_eq!(fs.truncate_as(&user, f, 0), Err(Errno::EACCES));
     assert_eq!(fs.truncate_as(&r, secret, 0), Err(Errno::EISDIR));
     fs.truncate_as(&r, f, 0).unwrap();
+    // Writing (here: truncating) as a non-root user drops set-user-ID.
+    fs.chmod(f, 0o6777).unwrap();
+    assert!(fs.has_privs(f));
+    fs.truncate_as(&r, f, 0).unwrap();
+    assert_eq!(fs.attr(f).unwrap().mode & 0o7777, 0o6777);
+    fs.remove_privs_as(&user, f).unwrap();
+    assert_eq!(fs.attr(f).unwrap().mode & 0o7777, 0o777);
+    assert!(!fs.has_privs(f));
+    fs.chmod(f, 0o2666).unwrap(); // S_ISGID without group x: kept
+    assert!(!fs.has_privs(f));
 }
 
 /// A temporary directory removed on drop.

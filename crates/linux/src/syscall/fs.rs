@@ -222,7 +222,11 @@ pub fn openat(dirfd: i32, path: u64, flags: u32, mode: u32) -> SysResult {
                     let want = Access { read: acc != 1, write: acc != 0 || truncating, exec: false };
                     fs.check_access(&cred, ino, want)?;
                 }
+                if flags.0 & OpenFlags::NOATIME != 0 && !vfs::perm::is_owner_or_capable(&(&st).into(), &cred) {
+                    return Err(crate::errno::EPERM);
+                }
                 if flags.0 & OpenFlags::TRUNC != 0 && flags.can_write() && st.kind() == Some(Kind::File) {
+                    fs.remove_privs_as(&cred, ino)?;
                     fs.truncate(ino, 0)?;
                 }
                 Ok(ino)
@@ -693,7 +697,10 @@ pub fn ftruncate(fd: i32, len: i64) -> SysResult {
         return Err(EINVAL);
     }
     let ino = f.ino().ok_or(EINVAL)?;
-    crate::fs::with(|fs| fs.truncate(ino, len as u64))?;
+    crate::fs::with(|fs| {
+        crate::fs::remove_privs(fs, ino)?;
+        fs.truncate(ino, len as u64)
+    })?;
     Ok(0)
 }
 
