@@ -11,11 +11,13 @@
  * setfsuid), and in a child that drops to uid/gid 1000 every refusal
  * Linux makes: EACCES from mode bits and search permission, EPERM from
  * sticky directories, chmod/chown, kill, setuid, setrlimit, reboot and
- * mknod, sethostname and the clock. Finally access(2) with real versus effective ids. */
+ * mknod, sethostname and the clock. Finally access(2) with real versus
+ * effective ids, and what execve does to the ids (and auxv). */
 #define T_NAME "perm"
 #include "t.h"
 #include <fcntl.h>
 #include <grp.h>
+#include <sys/auxv.h>
 #include <sys/fsuid.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -242,6 +244,31 @@ static void as_user(void *arg)
     SAY("uid 1000: kill, setrlimit, reboot, mknod, hostname, clock refused ok");
 }
 
+static const char *self_path;
+
+/* Run as "perm execed" by exec_keeps_ids: what execve did to the ids. */
+static int execed(void)
+{
+    ids_are(1000, 0, 0); /* saved = effective */
+    CHECK(setfsuid(-1) == 0); /* fsuid = effective */
+    CHECK(getauxval(AT_SECURE) == 1);
+    CHECK(getauxval(AT_UID) == 1000 && getauxval(AT_EUID) == 0);
+    CHECK(getauxval(AT_GID) == 0 && getauxval(AT_EGID) == 0);
+    return 0;
+}
+
+/* execve keeps the real and effective ids (no set-user-ID bit), and the
+ * saved and filesystem ids become the effective ones. */
+static void exec_keeps_ids(void *arg)
+{
+    (void)arg;
+    CHECK(setresuid(1000, 0, 2000) == 0);
+    CHECK(setfsuid(1000) == 0);
+    char *argv[] = {(char *)self_path, "execed", NULL}, *envp[] = {NULL};
+    execve(self_path, argv, envp);
+    CHECK(!"execve failed");
+}
+
 /* Real uid 1000, effective 0: access(2) checks the real one. */
 static void real_vs_effective(void *arg)
 {
@@ -266,9 +293,12 @@ static void run(void (*fn)(void *), const char *what)
     SAY("%s ok", what);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    self_path = argv[0];
+    if (argc > 1 && strcmp(argv[1], "execed") == 0) return execed();
     CHECK(getuid() == 0 && geteuid() == 0);
+    CHECK(getauxval(AT_SECURE) == 0 && getauxval(AT_UID) == 0);
     umask(0);
     CHECK(getrlimit(RLIMIT_NOFILE, &nofile) == 0);
     CHECK(mkdir(BASE, 0755) == 0 || errno == EEXIST);
@@ -291,8 +321,8 @@ int main(void)
     CHECK(stat(BASE "/sticky", &st) == 0 && (st.st_mode & 07777) == 01777);
 
     /* Root: reads and writes anything, executes only with an x bit. */
-    char *argv[] = {"script", NULL}, *envp[] = {NULL};
-    CHECK_ERR(execve(BASE "/script", argv, envp), EACCES);
+    char *sargv[] = {"script", NULL}, *envp[] = {NULL};
+    CHECK_ERR(execve(BASE "/script", sargv, envp), EACCES);
     CHECK(chown(BASE "/open", 1000, 1000) == 0);
     CHECK(chmod(BASE "/open", 0600) == 0);
     int fd = open(BASE "/open", O_RDWR);
@@ -320,6 +350,7 @@ int main(void)
     run(root_transitions, "root set*id transitions");
     run(as_user, "uid 1000 refusals");
     run(real_vs_effective, "access with real ids");
+    run(exec_keeps_ids, "ids across execve");
 
     /* Nothing the child did changed our ids. */
     CHECK(getuid() == 0 && geteuid() == 0);

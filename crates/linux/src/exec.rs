@@ -99,7 +99,7 @@ pub fn load(cred: &Cred, cwd: Ino, path: &[u8], mut argv: Vec<Vec<u8>>, envp: Ve
         (elfload::AT_EUID, u64::from(cred.euid)),
         (elfload::AT_GID, u64::from(cred.rgid)),
         (elfload::AT_EGID, u64::from(cred.egid)),
-        (elfload::AT_SECURE, 0),
+        (elfload::AT_SECURE, u64::from(cred.is_secure_exec())),
         (elfload::AT_HWCAP, hwcap),
         (elfload::AT_CLKTCK, 100),
         (elfload::AT_HWCAP2, 0),

@@ -152,6 +152,22 @@ impl Cred {
         }
     }
 
+    /// What execve(2) does to the ids of a program without set-user-ID or
+    /// set-group-ID bits: the saved and filesystem ids become the
+    /// effective ones (Linux `cap_bprm_creds_from_file`).
+    pub fn exec(&mut self) {
+        self.suid = self.euid;
+        self.fsuid = self.euid;
+        self.sgid = self.egid;
+        self.fsgid = self.egid;
+    }
+
+    /// `AT_SECURE` for a program started with these credentials: its
+    /// effective ids differ from the real ones.
+    pub fn is_secure_exec(&self) -> bool {
+        self.euid != self.ruid || self.egid != self.rgid
+    }
+
     /// The supplementary groups, sorted.
     pub fn groups(&self) -> &[u32] {
         &self.groups

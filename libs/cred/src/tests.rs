@@ -136,3 +136,16 @@ fn too_many_groups() {
     assert_eq!(c.setgroups(&many), Err(Error::Inval));
     assert!(c.setgroups(&many[..NGROUPS_MAX]).is_ok());
 }
+
+#[test]
+fn exec_resets_saved_and_fs_ids() {
+    let mut c = Cred::root();
+    c.setresuid(1000, 0, 2000).unwrap();
+    c.setfsuid(1000);
+    c.setresgid(5, 6, 7).unwrap();
+    assert!(c.is_secure_exec());
+    c.exec();
+    assert_eq!(ids(&c), [1000, 0, 0, 0]);
+    assert_eq!(gids(&c), [5, 6, 6, 6]);
+    assert!(!Cred::user(3, 4).is_secure_exec());
+}

@@ -159,6 +159,10 @@ pub fn execve(path: u64, argv: u64, envp: u64, frame: &mut TrapFrame) -> SysResu
     drop(old);
     t.process.release_vfork_parent();
     kbase::task::set_user_fs_base(0);
+    t.process.update_cred(|c| {
+        c.exec();
+        Ok::<_, ()>(())
+    }).ok();
     t.process.files.lock().close_on_exec();
     t.process.sigactions.lock().reset_for_exec();
     Ok(0)
