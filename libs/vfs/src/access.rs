@@ -22,12 +22,7 @@ use crate::{Errno, Ino, Kind, RamFs, Result};
 impl RamFs {
     /// The attributes permission checks need, of `ino`.
     pub fn attr(&self, ino: Ino) -> Result<Attr> {
-        let node = self.node(ino)?;
-        Ok(Attr {
-            mode: node.kind.mode_bits() | node.perm,
-            uid: node.uid,
-            gid: node.gid,
-        })
+        Ok(self.node(ino)?.attr())
     }
 
     /// [`permission`](perm::permission) of `ino` for `cred`.

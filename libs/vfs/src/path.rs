@@ -90,9 +90,12 @@ impl RamFs {
             let is_last = pending.iter().all(|p| p.iter().all(|&b| b == b'/'));
             let has_slash = is_last && pending.iter().any(|p| !p.is_empty());
 
-            let dir = self.dir(cur)?;
+            let node = self.node(cur)?;
+            let Body::Dir(dir) = &node.body else {
+                return Err(Errno::ENOTDIR);
+            };
             if let Some(cred) = cred {
-                crate::perm::may_search(&self.attr(cur)?, cred)?;
+                crate::perm::may_search(&node.attr(), cred)?;
             }
             let next = match name {
                 b"." => cur,

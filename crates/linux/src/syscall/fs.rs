@@ -212,20 +212,24 @@ pub fn openat(dirfd: i32, path: u64, flags: u32, mode: u32) -> SysResult {
                 if flags.0 & OpenFlags::DIRECTORY != 0 && st.kind() != Some(Kind::Dir) {
                     return Err(ENOTDIR);
                 }
-                let truncating = flags.0 & OpenFlags::TRUNC != 0;
-                if st.kind() == Some(Kind::Dir) && (flags.can_write() || truncating || flags.0 & OpenFlags::CREAT != 0) {
+                // O_PATH ignores the access mode, O_TRUNC and O_NOATIME.
+                let is_path = flags.0 & OpenFlags::PATH != 0;
+                let truncating = flags.0 & OpenFlags::TRUNC != 0 && !is_path;
+                let writing = flags.can_write() && !is_path;
+                if st.kind() == Some(Kind::Dir) && (writing || truncating || flags.0 & OpenFlags::CREAT != 0) {
                     return Err(EISDIR);
                 }
-                if flags.0 & OpenFlags::PATH == 0 {
+                if !is_path {
                     // may_open: the access mode, and write for O_TRUNC.
                     let acc = flags.0 & 3;
                     let want = Access { read: acc != 1, write: acc != 0 || truncating, exec: false };
                     fs.check_access(&cred, ino, want)?;
+                    if flags.0 & OpenFlags::NOATIME != 0 && !vfs::perm::is_owner_or_capable(&(&st).into(), &cred) {
+                        return Err(crate::errno::EPERM);
+                    }
                 }
-                if flags.0 & OpenFlags::NOATIME != 0 && !vfs::perm::is_owner_or_capable(&(&st).into(), &cred) {
-                    return Err(crate::errno::EPERM);
-                }
-                if flags.0 & OpenFlags::TRUNC != 0 && flags.can_write() && st.kind() == Some(Kind::File) {
+                // Linux truncates even with O_RDONLY (write permission was checked).
+                if truncating && st.kind() == Some(Kind::File) {
                     fs.remove_privs_as(&cred, ino)?;
                     fs.truncate(ino, 0)?;
                 }
