@@ -4,7 +4,7 @@
 //! was calibrated (0 before). The TSC is invariant on every CPU QEMU models
 //! with `-cpu max`, and all CPUs share one boot reference.
 
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use crate::arch::cpu::{self, inb, outb};
 
@@ -93,6 +93,9 @@ pub fn spin_delay_ns(ns: u64) {
 /// real-time clock once at boot (0 if the RTC looked invalid).
 static BOOT_EPOCH_SECS: AtomicU64 = AtomicU64::new(0);
 
+/// Nanoseconds added to the RTC-based wall clock by [`set_realtime_ns`].
+static REALTIME_ADJUST_NS: AtomicI64 = AtomicI64::new(0);
+
 /// Reads the CMOS RTC (ports 0x70/0x71): waits out an update in progress,
 /// reads twice until stable, converts BCD and 12-hour formats.
 pub(crate) fn read_rtc() {
@@ -148,5 +151,15 @@ fn days_from_civil(y: u64, m: u64, d: u64) -> u64 {
 
 /// Wall-clock time in nanoseconds since the Unix epoch.
 pub fn realtime_ns() -> u64 {
-    BOOT_EPOCH_SECS.load(Ordering::Relaxed).saturating_mul(1_000_000_000).saturating_add(uptime_ns())
+    let base = BOOT_EPOCH_SECS.load(Ordering::Relaxed).saturating_mul(1_000_000_000).saturating_add(uptime_ns());
+    base.saturating_add_signed(REALTIME_ADJUST_NS.load(Ordering::Relaxed))
+}
+
+/// Sets the wall clock to `ns` since the Unix epoch (`clock_settime`);
+/// the monotonic clock is not affected.
+pub fn set_realtime_ns(ns: u64) {
+    let base = BOOT_EPOCH_SECS.load(Ordering::Relaxed).saturating_mul(1_000_000_000).saturating_add(uptime_ns());
+    let delta = i128::from(ns) - i128::from(base);
+    let delta = i64::try_from(delta).unwrap_or(if delta < 0 { i64::MIN } else { i64::MAX });
+    REALTIME_ADJUST_NS.store(delta, Ordering::Relaxed);
 }

@@ -11,8 +11,9 @@
  * `fuzz: <key> <value>` lines, then `fuzz: done`. As pid 1 it powers off.
  *
  * Worker i: seed = S + i (restart g of slot i: S + i + g*W). Joins its own
- * process group, tries setuid(1000), makes its own fds (files, dirs, a
- * symlink loop in /tmp/fuzz<i>, pipes, /dev/null) and memory (a buffer it
+ * process group, gives /tmp/fuzz<i> to uid 1000, tries setuid(1000), makes
+ * its own fds (files, dirs, a symlink loop in /tmp/fuzz<i>, pipes,
+ * /dev/null) as that user and memory (a buffer it
  * owns, read-write / read-only / unmapped victim ranges), then issues
  * random system calls 0..460 whose arguments come from typed generators.
  * Calls that would end the run uncontrollably are skipped or tamed (see
@@ -793,11 +794,22 @@ static void one_call(void)
     }
 }
 
-static void setup_files(void)
+/* As root, before setuid(1000): /tmp/fuzz<i> belongs to uid 1000, so the
+ * worker can create and remove entries there once permissions apply. A
+ * restarted worker finds its predecessor's directory and gets it back in
+ * a usable state (that worker may have chmod'ed it). */
+static void prepare_dir(void)
 {
     snprintf(dir, sizeof dir, "/tmp/fuzz%d", slot);
     mkdir("/tmp", 01777);
-    mkdir(dir, 0777);
+    mkdir(dir, 0755);
+    chown(dir, 1000, 1000);
+    chmod(dir, 0755);
+}
+
+/* As uid 1000 (if setuid worked): the worker's own objects. */
+static void setup_files(void)
+{
     chdir(dir);
     for (int i = 0; i < 3; i++) {
         char p[96];
@@ -883,8 +895,9 @@ static void worker(int s, unsigned long seed, int pipe_w, int console)
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
         types[sigs[i].nr] = sigs[i].t;
     setup_memory();
-    setup_files();
+    prepare_dir();
     int uid_ok = setuid(1000) == 0;
+    setup_files();
     fork_budget = 64;
     say("fuzz: worker %d pid %d seed %lu%s\n", slot, my_pid, seed, uid_ok ? " uid 1000" : " (setuid failed: root)");
     arm_alarm();

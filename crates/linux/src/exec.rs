@@ -9,6 +9,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use kbase::arch::trap::TrapFrame;
+use cred::Cred;
 use vfs::{Ino, Kind};
 
 use crate::errno::{EACCES, ENOEXEC, Errno, mm};
@@ -21,22 +22,24 @@ pub struct Image {
     pub sp: u64,
 }
 
-/// Reads an executable file of the root fs (must be a regular file with
-/// some execute bit, as Linux requires).
-fn read_executable(cwd: Ino, path: &[u8]) -> Result<Arc<Vec<u8>>, Errno> {
+/// Reads an executable file of the root fs for `cred`: every directory
+/// on the way searchable, the file a regular one that `cred` may execute
+/// (`EACCES` otherwise, as Linux's `may_open` and `do_open_execat`).
+fn read_executable(cred: &Cred, cwd: Ino, path: &[u8]) -> Result<Arc<Vec<u8>>, Errno> {
     crate::fs::with(|fs| {
-        let ino = fs.lookup(cwd, path, true)?;
-        let st = fs.stat(ino)?;
-        if st.kind() == Some(Kind::Dir) || st.kind() != Some(Kind::File) || st.mode & 0o111 == 0 {
+        let ino = fs.lookup_as(cred, cwd, path, true)?;
+        if fs.stat(ino)?.kind() != Some(Kind::File) {
             return Err(EACCES);
         }
+        fs.check_access(cred, ino, vfs::Access::EXEC)?;
         fs.file_shared(ino)
     })
 }
 
-/// Builds the new image for `path` with `argv` and `envp`.
-pub fn load(cwd: Ino, path: &[u8], mut argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Result<Image, Errno> {
-    let mut data = read_executable(cwd, path)?;
+/// Builds the new image for `path` with `argv` and `envp`, run by `cred`
+/// (checked against it and reported in the auxiliary vector).
+pub fn load(cred: &Cred, cwd: Ino, path: &[u8], mut argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Result<Image, Errno> {
+    let mut data = read_executable(cred, cwd, path)?;
     let mut exec_path = path.to_vec();
     // One level of `#!`: interpreter [arg] script args...
     if let Some(sb) = elfload::parse_shebang(&data) {
@@ -49,7 +52,7 @@ pub fn load(cwd: Ino, path: &[u8], mut argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -
         new_argv.push(path.to_vec());
         new_argv.extend(argv.into_iter().skip(1));
         argv = new_argv;
-        data = read_executable(cwd, &interp)?;
+        data = read_executable(cred, cwd, &interp)?;
         exec_path = interp;
         // Linux allows a few levels of interpreter scripts; one is
         // supported here, and deeper nesting fails like a loop.
@@ -92,11 +95,11 @@ pub fn load(cwd: Ino, path: &[u8], mut argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -
         (elfload::AT_BASE, 0),
         (elfload::AT_FLAGS, 0),
         (elfload::AT_ENTRY, plan.entry),
-        (elfload::AT_UID, 0),
-        (elfload::AT_EUID, 0),
-        (elfload::AT_GID, 0),
-        (elfload::AT_EGID, 0),
-        (elfload::AT_SECURE, 0),
+        (elfload::AT_UID, u64::from(cred.ruid)),
+        (elfload::AT_EUID, u64::from(cred.euid)),
+        (elfload::AT_GID, u64::from(cred.rgid)),
+        (elfload::AT_EGID, u64::from(cred.egid)),
+        (elfload::AT_SECURE, u64::from(cred.is_secure_exec())),
         (elfload::AT_HWCAP, hwcap),
         (elfload::AT_CLKTCK, 100),
         (elfload::AT_HWCAP2, 0),

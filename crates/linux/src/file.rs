@@ -31,6 +31,7 @@ impl OpenFlags {
     pub const NONBLOCK: u32 = 0o4000;
     pub const DIRECTORY: u32 = 0o200000;
     pub const NOFOLLOW: u32 = 0o400000;
+    pub const NOATIME: u32 = 0o1000000;
     pub const CLOEXEC: u32 = 0o2000000;
     pub const PATH: u32 = 0o10000000;
 

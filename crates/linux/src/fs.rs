@@ -75,6 +75,7 @@ impl File for VfsFile {
     fn write(&self, data: &[u8]) -> Result<usize, Errno> {
         let mut pos = self.pos.lock();
         let n = with(|fs| {
+            remove_privs(fs, self.ino)?;
             if self.flags().is_append() {
                 *pos = fs.stat(self.ino)?.size;
             }
@@ -89,7 +90,10 @@ impl File for VfsFile {
     }
 
     fn pwrite(&self, off: u64, data: &[u8]) -> Result<usize, Errno> {
-        with(|fs| fs.write(self.ino, off, data))
+        with(|fs| {
+            remove_privs(fs, self.ino)?;
+            fs.write(self.ino, off, data)
+        })
     }
 
     fn seek(&self, off: i64, whence: u32) -> Result<u64, Errno> {
@@ -156,6 +160,16 @@ impl File for VfsFile {
         let old = self.flags.load(Relaxed);
         self.flags.store((old & !m) | (flags & m), Relaxed);
     }
+}
+
+/// Before a write or truncation through an open file: drops set-user-ID
+/// and set-group-ID unless the caller may keep them (the credentials are
+/// fetched only when the file has such a bit).
+pub fn remove_privs(fs: &mut RamFs, ino: Ino) -> Result<(), Errno> {
+    if fs.has_privs(ino) {
+        fs.remove_privs_as(&crate::process::current().process.cred(), ino)?;
+    }
+    Ok(())
 }
 
 /// The absolute path of directory `ino`, found by walking `..` upwards.

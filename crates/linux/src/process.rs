@@ -4,6 +4,12 @@
 //! points at its `Process`, which owns the address space, the descriptor
 //! table and the family links. A process that exits becomes a zombie
 //! (its wait status kept) until its parent reaps it with wait4.
+//!
+//! Credentials (`cred::Cred`) belong to the process here, not to each
+//! thread as on Linux: musl and glibc apply every set*id call to all
+//! threads anyway, so the result is the same for programs that use libc.
+//! Readers take a snapshot (`Process::cred`, one reference count);
+//! writers replace it whole (`Process::update_cred`).
 
 use alloc::collections::BTreeMap;
 use alloc::sync::{Arc, Weak};
@@ -13,6 +19,7 @@ use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kbase::arch::trap::TrapFrame;
 use kbase::sync::SpinLock;
 use kbase::task::{Mutex, WaitQueue};
+use cred::Cred;
 use vfs::Ino;
 
 use crate::errno::{EAGAIN, Errno};
@@ -59,6 +66,28 @@ pub struct Process {
     /// The thread running execve while it ends the others (0: none).
     pub exec_tid: AtomicU32,
     _census: crate::census::Token,
+    /// User and group ids; replaced whole, never changed in place.
+    cred: SpinLock<Arc<Cred>>,
+    /// Resource limits (soft, hard) by `RLIMIT_*` number.
+    pub rlimits: SpinLock<[(u64, u64); RLIM_NLIMITS]>,
+}
+
+/// Number of resource limits (`RLIM_NLIMITS`).
+pub const RLIM_NLIMITS: usize = linux_raw_sys::general::RLIM_NLIMITS as usize;
+
+/// The limits init starts with, as Linux's `INIT_RLIMITS` (the ones
+/// Ferrite reports differently say why).
+fn initial_rlimits() -> [(u64, u64); RLIM_NLIMITS] {
+    use linux_raw_sys::general as g;
+    let inf = u64::MAX;
+    let mut r = [(inf, inf); RLIM_NLIMITS];
+    r[g::RLIMIT_STACK as usize] = (8 << 20, inf);
+    r[g::RLIMIT_CORE as usize] = (0, inf);
+    // The descriptor table holds MAX_FDS entries.
+    r[g::RLIMIT_NOFILE as usize] = (crate::file::MAX_FDS as u64, 4096);
+    r[g::RLIMIT_MEMLOCK as usize] = (8 << 20, 8 << 20);
+    r[g::RLIMIT_MSGQUEUE as usize] = (819_200, 819_200);
+    r
 }
 
 /// An address space and its lock (a sleeping mutex: page faults and mmap
@@ -151,9 +180,32 @@ impl Process {
             group_exit: core::sync::atomic::AtomicI32::new(NO_GROUP_EXIT),
             exec_tid: AtomicU32::new(0),
             _census: crate::census::Token::new(crate::census::Kind::Process),
+            cred: SpinLock::new(Arc::new(Cred::root())),
+            rlimits: SpinLock::new(initial_rlimits()),
         });
         table.insert(pid, Arc::downgrade(&p));
         Ok(p)
+    }
+
+    /// A snapshot of the credentials.
+    pub fn cred(&self) -> Arc<Cred> {
+        self.cred.lock().clone()
+    }
+
+    /// Changes the credentials through `f` on a copy, installed only if
+    /// `f` succeeds.
+    pub fn update_cred<R, E>(&self, f: impl FnOnce(&mut Cred) -> Result<R, E>) -> Result<R, E> {
+        let mut g = self.cred.lock();
+        let mut new = Cred::clone(&g);
+        let r = f(&mut new)?;
+        *g = Arc::new(new);
+        Ok(r)
+    }
+
+    /// Gives a new child the credentials and limits of `parent` (fork).
+    pub fn inherit_from(&self, parent: &Process) {
+        *self.cred.lock() = parent.cred();
+        *self.rlimits.lock() = *parent.rlimits.lock();
     }
 
     /// The current address space (None after exit).

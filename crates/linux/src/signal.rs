@@ -31,6 +31,7 @@ pub const SIGSEGV: i32 = 11;
 pub const SIGPIPE: i32 = 13;
 pub const SIGALRM: i32 = 14;
 pub const SIGCHLD: i32 = 17;
+pub const SIGCONT: i32 = linux_raw_sys::general::SIGCONT as i32;
 pub const SIGSTOP: i32 = 19;
 pub const NSIG: usize = 64;
 

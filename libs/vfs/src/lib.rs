@@ -16,8 +16,10 @@
 //! `truncate` change contents; [`RamFs::unpack_cpio`] fills the tree from
 //! an archive. Inputs come from user space: nothing here panics or
 //! overflows, and every failure is an [`Errno`] with the number Linux
-//! would return. Credentials are not known here; callers check access
-//! with [`permission`].
+//! would return. The `*_as` methods ([`RamFs::lookup_as`],
+//! [`RamFs::create_as`], ...) take the caller's [`Cred`] and check
+//! permissions as Linux does (`perm.rs`, `access.rs`); the plain ones are
+//! the kernel's own, unchecked.
 
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
@@ -32,6 +34,8 @@
 
 extern crate alloc;
 
+/// The permission-checked `*_as` forms of the namespace and attribute changes.
+mod access;
 /// File contents: read, write, truncate.
 mod data;
 /// [`Errno`] and [`Result`].
@@ -44,8 +48,9 @@ mod names;
 mod node;
 /// Path resolution.
 mod path;
-/// [`permission`] and [`Access`].
-mod perm;
+/// Permission checks: [`permission`], [`Access`], [`Attr`] and the rules of
+/// each call.
+pub mod perm;
 /// [`RamFs::unpack_cpio`] and [`UnpackError`].
 mod unpack;
 
@@ -64,7 +69,8 @@ pub use errno::{Errno, Result};
 pub use fs::{MAX_FILE_SIZE, RamFs};
 pub use node::{DirEntry, Ino, Kind, Stat, Timespec, decode_dev, encode_dev};
 pub use path::MAX_SYMLINKS;
-pub use perm::{Access, permission};
+pub use cred::Cred;
+pub use perm::{Access, Attr, permission};
 pub use unpack::UnpackError;
 
 /// Longest file name component, in bytes.

@@ -11,14 +11,14 @@ use crate::{Errno, Ino, Kind, RamFs, Result};
 
 /// A last component, trailing slashes removed.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Last<'a> {
+pub(crate) enum Last<'a> {
     Dot,
     DotDot,
     Normal(&'a [u8]),
 }
 
 /// Splits `name` into its component and whether it had a trailing slash.
-fn parse_name(name: &[u8]) -> Result<(Last<'_>, bool)> {
+pub(crate) fn parse_name(name: &[u8]) -> Result<(Last<'_>, bool)> {
     if name.is_empty() {
         return Err(Errno::ENOENT);
     }
@@ -257,7 +257,7 @@ impl RamFs {
     /// Checks that `name` can be added to `dir` and returns it without
     /// trailing slashes. A trailing slash on a free name fails with
     /// `on_slash` (`None` when making a directory).
-    fn free_name<'n>(&self, dir: Ino, name: &'n [u8], on_slash: Option<Errno>) -> Result<&'n [u8]> {
+    pub(crate) fn free_name<'n>(&self, dir: Ino, name: &'n [u8], on_slash: Option<Errno>) -> Result<&'n [u8]> {
         let (last, has_slash) = parse_name(name)?;
         let dir = self.live_dir(dir)?;
         let Last::Normal(name) = last else {

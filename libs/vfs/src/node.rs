@@ -154,6 +154,17 @@ pub(crate) struct Inode {
     pub(crate) body: Body,
 }
 
+impl Inode {
+    /// What permission checks look at.
+    pub(crate) fn attr(&self) -> crate::Attr {
+        crate::Attr {
+            mode: self.kind.mode_bits() | self.perm,
+            uid: self.uid,
+            gid: self.gid,
+        }
+    }
+}
+
 /// What an inode holds, by type.
 #[derive(Debug)]
 pub(crate) enum Body {

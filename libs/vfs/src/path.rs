@@ -9,12 +9,16 @@
 //!  lookup("a/l/c"), l -> "../b":   ["l/c"]  ->  ["/c", "../b"]  ->  ...
 //! ```
 //!
-//! Search (execute) permission on the directories passed through is not
-//! checked here; no credentials reach this crate.
+//! The `_as` forms check search (execute) permission, for the caller's
+//! credentials, on every directory a name is looked up in, as Linux's
+//! `may_lookup` does (`EACCES`); the plain forms are the kernel's own
+//! unchecked walks.
 
 use alloc::vec;
 
 use crate::node::Body;
+use cred::Cred;
+
 use crate::{Errno, Ino, RamFs, Result};
 
 /// Most symlinks followed in one resolution (Linux `MAXSYMLINKS`).
@@ -51,6 +55,16 @@ impl RamFs {
     /// non-directory used as one, `ENAMETOOLONG` for a component over
     /// `NAME_MAX` bytes or a path of `PATH_MAX` bytes or more.
     pub fn lookup(&self, cwd: Ino, path: &[u8], follow_last: bool) -> Result<Ino> {
+        self.walk(None, cwd, path, follow_last)
+    }
+
+    /// [`lookup`](Self::lookup) for a caller with credentials `cred`:
+    /// `EACCES` if a directory on the way may not be searched.
+    pub fn lookup_as(&self, cred: &Cred, cwd: Ino, path: &[u8], follow_last: bool) -> Result<Ino> {
+        self.walk(Some(cred), cwd, path, follow_last)
+    }
+
+    fn walk(&self, cred: Option<&Cred>, cwd: Ino, path: &[u8], follow_last: bool) -> Result<Ino> {
         check_path(path)?;
         let mut cur = if path.first() == Some(&b'/') {
             self.root
@@ -76,7 +90,13 @@ impl RamFs {
             let is_last = pending.iter().all(|p| p.iter().all(|&b| b == b'/'));
             let has_slash = is_last && pending.iter().any(|p| !p.is_empty());
 
-            let dir = self.dir(cur)?;
+            let node = self.node(cur)?;
+            let Body::Dir(dir) = &node.body else {
+                return Err(Errno::ENOTDIR);
+            };
+            if let Some(cred) = cred {
+                crate::perm::may_search(&node.attr(), cred)?;
+            }
             let next = match name {
                 b"." => cur,
                 b".." => dir.parent,
@@ -119,6 +139,28 @@ impl RamFs {
     /// `EBUSY`). The directory part follows symlinks; the last component
     /// is not looked up.
     pub fn lookup_parent<'p>(&self, cwd: Ino, path: &'p [u8]) -> Result<(Ino, &'p [u8])> {
+        self.walk_parent(None, cwd, path)
+    }
+
+    /// [`lookup_parent`](Self::lookup_parent) for a caller with
+    /// credentials `cred`: every directory walked, and the one returned
+    /// (its last component will be looked up in it), must be searchable
+    /// (`EACCES`). The path `/` checks nothing, as on Linux.
+    pub fn lookup_parent_as<'p>(
+        &self,
+        cred: &Cred,
+        cwd: Ino,
+        path: &'p [u8],
+    ) -> Result<(Ino, &'p [u8])> {
+        self.walk_parent(Some(cred), cwd, path)
+    }
+
+    fn walk_parent<'p>(
+        &self,
+        cred: Option<&Cred>,
+        cwd: Ino,
+        path: &'p [u8],
+    ) -> Result<(Ino, &'p [u8])> {
         check_path(path)?;
         let end = path.iter().rposition(|&b| b != b'/');
         let Some(end) = end else {
@@ -142,12 +184,16 @@ impl RamFs {
             return Err(Errno::ENAMETOOLONG);
         }
         let dir = match dir_part {
-            Some(dir_part) => self.lookup(cwd, dir_part, true)?,
+            Some(dir_part) => self.walk(cred, cwd, dir_part, true)?,
             None => {
                 self.dir(cwd)?;
                 cwd
             }
         };
+        if let Some(cred) = cred {
+            self.dir(dir)?;
+            crate::perm::may_search(&self.attr(dir)?, cred)?;
+        }
         Ok((dir, last))
     }
 }

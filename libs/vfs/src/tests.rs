@@ -591,56 +591,159 @@ fn read_dir_cookies_survive_changes() {
     assert_eq!(unique.len(), seen.len());
 }
 
+/// A caller with uid `uid`, gid `gid` and supplementary `groups`.
+fn who(uid: u32, gid: u32, groups: &[u32]) -> Cred {
+    let mut c = Cred::root();
+    c.setgroups(groups).unwrap();
+    c.setresgid(gid, gid, gid).unwrap();
+    c.setresuid(uid, uid, uid).unwrap();
+    c
+}
+
 #[test]
 fn permissions() {
-    let st = |mode, uid, gid| Stat {
-        ino: Ino(5),
-        mode,
-        nlink: 1,
-        uid,
-        gid,
-        rdev: 0,
-        size: 0,
-        blocks: 0,
-        atime: Timespec::default(),
-        mtime: Timespec::default(),
-        ctime: Timespec::default(),
-    };
+    let st = |mode, uid, gid| Attr { mode, uid, gid };
+    let ok = |a: &Attr, uid, gid, groups: &[u32], want| permission(a, &who(uid, gid, groups), want).is_ok();
     let rw = Access {
         read: true,
         write: true,
         exec: false,
     };
     let file = st(raw::S_IFREG | 0o640, 1000, 100);
-    assert!(permission(&file, 1000, 1, &[], rw));
-    assert!(!permission(&file, 1000, 1, &[], Access::EXEC));
-    assert!(permission(&file, 1001, 100, &[], Access::READ));
-    assert!(!permission(&file, 1001, 100, &[], Access::WRITE));
-    assert!(permission(&file, 1001, 5, &[7, 100], Access::READ));
-    assert!(!permission(&file, 1001, 5, &[7], Access::READ));
-    assert!(permission(&file, 1001, 5, &[], Access::default()));
+    assert!(ok(&file, 1000, 1, &[], rw));
+    assert!(!ok(&file, 1000, 1, &[], Access::EXEC));
+    assert!(ok(&file, 1001, 100, &[], Access::READ));
+    assert!(!ok(&file, 1001, 100, &[], Access::WRITE));
+    assert!(ok(&file, 1001, 5, &[7, 100], Access::READ));
+    assert!(!ok(&file, 1001, 5, &[7], Access::READ));
+    assert!(ok(&file, 1001, 5, &[], Access::default()));
+    assert_eq!(permission(&file, &who(1001, 5, &[]), Access::READ), Err(Errno::EACCES));
     // The owner class applies even when it grants less than the others.
     let odd = st(raw::S_IFREG | 0o047, 1000, 100);
-    assert!(!permission(&odd, 1000, 100, &[], Access::READ));
-    assert!(permission(&odd, 1001, 100, &[], Access::READ));
-    assert!(permission(&odd, 1001, 1, &[], rw));
+    assert!(!ok(&odd, 1000, 100, &[], Access::READ));
+    assert!(ok(&odd, 1001, 100, &[], Access::READ));
+    assert!(ok(&odd, 1001, 1, &[], rw));
     // Root: read/write always, execute only with some x bit or on a dir.
-    assert!(permission(&st(raw::S_IFREG, 5, 5), 0, 0, &[], rw));
-    assert!(!permission(
-        &st(raw::S_IFREG | 0o666, 5, 5),
-        0,
-        0,
-        &[],
-        Access::EXEC
-    ));
-    assert!(permission(
-        &st(raw::S_IFREG | 0o001, 5, 5),
-        0,
-        0,
-        &[],
-        Access::EXEC
-    ));
-    assert!(permission(&st(raw::S_IFDIR, 5, 5), 0, 0, &[], Access::EXEC));
+    assert!(ok(&st(raw::S_IFREG, 5, 5), 0, 0, &[], rw));
+    assert!(!ok(&st(raw::S_IFREG | 0o666, 5, 5), 0, 0, &[], Access::EXEC));
+    assert!(ok(&st(raw::S_IFREG | 0o001, 5, 5), 0, 0, &[], Access::EXEC));
+    assert!(ok(&st(raw::S_IFDIR, 5, 5), 0, 0, &[], Access::EXEC));
+    assert!(ok(&st(raw::S_IFDIR, 5, 5), 0, 0, &[], Access::WRITE_EXEC));
+    // Root with another fsuid has no override.
+    let mut fs_user = Cred::root();
+    fs_user.setfsuid(7);
+    assert!(permission(&st(raw::S_IFREG | 0o600, 5, 5), &fs_user, Access::READ).is_err());
+}
+
+#[test]
+fn chmod_chown_times_rules() {
+    let f = Attr { mode: raw::S_IFREG | 0o644, uid: 1000, gid: 1000 };
+    let owner = who(1000, 1000, &[50]);
+    let other = who(1001, 1000, &[]);
+    assert_eq!(perm::chmod_mode(&f, &other, 0o777), Err(Errno::EPERM));
+    assert_eq!(perm::chmod_mode(&f, &owner, 0o2755), Ok(0o2755));
+    // Not in the file's group: S_ISGID is dropped silently.
+    let g = Attr { gid: 77, ..f };
+    assert_eq!(perm::chmod_mode(&g, &owner, 0o2755), Ok(0o755));
+    assert_eq!(perm::chmod_mode(&g, &Cred::root(), 0o2755), Ok(0o2755));
+    // chown: owner only to itself, group only to its own groups.
+    assert_eq!(perm::may_chown(&f, &owner, Some(0), None), Err(Errno::EPERM));
+    assert_eq!(perm::may_chown(&f, &owner, Some(1000), None), Ok(()));
+    assert_eq!(perm::may_chown(&f, &owner, None, Some(50)), Ok(()));
+    assert_eq!(perm::may_chown(&f, &owner, None, Some(51)), Err(Errno::EPERM));
+    assert_eq!(perm::may_chown(&f, &other, None, Some(1000)), Err(Errno::EPERM));
+    assert_eq!(perm::may_chown(&f, &other, None, None), Ok(()));
+    assert_eq!(perm::may_chown(&f, &Cred::root(), Some(3), Some(4)), Ok(()));
+    // utimensat: explicit times need the owner; "now" also write access.
+    let w = Attr { mode: raw::S_IFREG | 0o666, ..f };
+    assert_eq!(perm::may_set_times(&w, &other, true), Err(Errno::EPERM));
+    assert_eq!(perm::may_set_times(&w, &other, false), Ok(()));
+    assert_eq!(perm::may_set_times(&f, &other, false), Err(Errno::EACCES));
+    assert_eq!(perm::may_set_times(&f, &owner, true), Ok(()));
+}
+
+#[test]
+fn new_files_belong_to_the_caller_or_the_setgid_dir() {
+    let c = who(1000, 1000, &[]);
+    let plain = Attr { mode: raw::S_IFDIR | 0o777, uid: 0, gid: 0 };
+    assert_eq!(perm::new_owner(&plain, &c, Kind::File, 0o644), (1000, 1000, 0o644));
+    let sgid = Attr { mode: raw::S_IFDIR | 0o2777, uid: 0, gid: 40 };
+    assert_eq!(perm::new_owner(&sgid, &c, Kind::Dir, 0o755), (1000, 40, 0o2755));
+    assert_eq!(perm::new_owner(&sgid, &c, Kind::File, 0o2755), (1000, 40, 0o755));
+    assert_eq!(perm::new_owner(&sgid, &Cred::root(), Kind::File, 0o2755), (0, 40, 0o2755));
+}
+
+#[test]
+fn checked_namespace_operations() {
+    let mut fs = RamFs::new();
+    let root = fs.root();
+    let user = who(1000, 1000, &[]);
+    let other = who(1001, 1001, &[]);
+    let r = Cred::root();
+    // /secret 0700 root, /open 0755 root, /tmp 1777 root
+    let secret = fs.create_as(&r, root, b"secret", Kind::Dir, 0o700, 0).unwrap();
+    fs.create_as(&r, secret, b"f", Kind::File, 0o644, 0).unwrap();
+    let open = fs.create_as(&r, root, b"open", Kind::Dir, 0o755, 0).unwrap();
+    let tmp = fs.create_as(&r, root, b"tmp", Kind::Dir, 0o1777, 0).unwrap();
+    fs.create_as(&r, tmp, b"rootfile", Kind::File, 0o644, 0).unwrap();
+
+    // Search permission on every directory walked.
+    assert_eq!(fs.lookup_as(&user, root, b"/secret/f", true), Err(Errno::EACCES));
+    assert_eq!(fs.lookup_as(&user, root, b"/secret/missing", true), Err(Errno::EACCES));
+    assert_eq!(fs.lookup_as(&user, root, b"/secret", true), Ok(secret));
+    assert!(fs.lookup_as(&r, root, b"/secret/f", true).is_ok());
+    assert_eq!(fs.lookup_as(&user, secret, b"f", true), Err(Errno::EACCES));
+    assert_eq!(fs.lookup_as(&user, secret, b"..", true), Err(Errno::EACCES));
+    assert_eq!(fs.lookup_parent_as(&user, root, b"/secret/new").map(|p| p.0), Err(Errno::EACCES));
+    assert_eq!(fs.lookup_parent_as(&user, secret, b"new").map(|p| p.0), Err(Errno::EACCES));
+    assert_eq!(fs.lookup_parent_as(&user, root, b"/").map(|p| p.0), Ok(root));
+
+    // Creating needs w+x on the parent; EEXIST comes first.
+    assert_eq!(fs.create_as(&user, open, b"x", Kind::File, 0o644, 0), Err(Errno::EACCES));
+    assert_eq!(fs.create_as(&user, root, b"open", Kind::Dir, 0o755, 0), Err(Errno::EEXIST));
+    let mine = fs.create_as(&user, tmp, b"mine", Kind::File, 0o644, 0).unwrap();
+    let st = fs.stat(mine).unwrap();
+    assert_eq!((st.uid, st.gid), (1000, 1000));
+    assert_eq!(fs.symlink_as(&user, open, b"l", b"x"), Err(Errno::EACCES));
+    assert_eq!(fs.link_as(&user, mine, open, b"h"), Err(Errno::EACCES));
+
+    // Sticky /tmp: only the file's owner (or the dir's, or root) removes it.
+    assert_eq!(fs.unlink_as(&user, tmp, b"rootfile"), Err(Errno::EPERM));
+    assert_eq!(fs.rename_as(&user, tmp, b"rootfile", tmp, b"z"), Err(Errno::EPERM));
+    assert_eq!(fs.unlink_as(&other, tmp, b"mine"), Err(Errno::EPERM));
+    assert_eq!(fs.rename_as(&user, tmp, b"mine", tmp, b"rootfile"), Err(Errno::EPERM));
+    fs.rename_as(&user, tmp, b"mine", tmp, b"mine2").unwrap();
+    fs.unlink_as(&user, tmp, b"mine2").unwrap();
+    assert_eq!(fs.unlink_as(&user, tmp, b"mine2"), Err(Errno::ENOENT));
+    assert_eq!(fs.unlink_as(&user, open, b"nothing"), Err(Errno::ENOENT));
+    // Non-sticky but not writable: EACCES, also for rmdir and rename.
+    let sub = fs.create_as(&r, open, b"sub", Kind::Dir, 0o777, 0).unwrap();
+    assert_eq!(fs.rmdir_as(&user, open, b"sub"), Err(Errno::EACCES));
+    assert_eq!(fs.rename_as(&user, open, b"sub", tmp, b"sub"), Err(Errno::EACCES));
+    fs.unlink_as(&r, tmp, b"rootfile").unwrap();
+    // Moving a directory to another parent needs write on it.
+    let d = fs.create_as(&r, tmp, b"ro", Kind::Dir, 0o555, 0).unwrap();
+    fs.chown(d, Some(1000), None).unwrap();
+    assert_eq!(fs.rename_as(&user, tmp, b"ro", sub, b"ro"), Err(Errno::EACCES));
+    fs.chmod_as(&user, d, 0o755).unwrap();
+    fs.rename_as(&user, tmp, b"ro", sub, b"ro").unwrap();
+    assert_eq!(fs.chmod_as(&user, sub, 0o777), Err(Errno::EPERM));
+    assert_eq!(fs.chown_as(&user, d, Some(0), None), Err(Errno::EPERM));
+    // truncate needs write permission.
+    let f = fs.lookup(root, b"/secret/f", true).unwrap();
+    assert_eq!(fs.truncate_as(&user, f, 0), Err(Errno::EACCES));
+    assert_eq!(fs.truncate_as(&r, secret, 0), Err(Errno::EISDIR));
+    fs.truncate_as(&r, f, 0).unwrap();
+    // Writing (here: truncating) as a non-root user drops set-user-ID.
+    fs.chmod(f, 0o6777).unwrap();
+    assert!(fs.has_privs(f));
+    fs.truncate_as(&r, f, 0).unwrap();
+    assert_eq!(fs.attr(f).unwrap().mode & 0o7777, 0o6777);
+    fs.remove_privs_as(&user, f).unwrap();
+    assert_eq!(fs.attr(f).unwrap().mode & 0o7777, 0o777);
+    assert!(!fs.has_privs(f));
+    fs.chmod(f, 0o2666).unwrap(); // S_ISGID without group x: kept
+    assert!(!fs.has_privs(f));
 }
 
 /// A temporary directory removed on drop.

@@ -4,7 +4,9 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
-use vfs::{Ino, Kind, Stat};
+use alloc::sync::Arc as Shared;
+use cred::{Cap, Cred};
+use vfs::{Access, Ino, Kind, Stat};
 
 use crate::errno::{EBADF, EEXIST, EFAULT, EINVAL, EISDIR, ENOENT, ENOTDIR, ERANGE, Errno, SysResult};
 use crate::file::{Console, File, OpenFlags};
@@ -31,6 +33,11 @@ fn dir_ino(dirfd: i32) -> Result<Ino, Errno> {
         return Ok(*current().process.cwd.lock());
     }
     file(dirfd)?.ino().ok_or(ENOTDIR)
+}
+
+/// The caller's credentials, for permission checks.
+fn cred() -> Shared<Cred> {
+    current().process.cred()
 }
 
 fn path_arg(p: u64) -> Result<Vec<u8>, Errno> {
@@ -191,8 +198,9 @@ pub fn openat(dirfd: i32, path: u64, flags: u32, mode: u32) -> SysResult {
     let flags = OpenFlags(flags);
     let umask = current().process.umask.load(Ordering::Relaxed);
     let follow = flags.0 & OpenFlags::NOFOLLOW == 0;
+    let cred = cred();
     let ino = crate::fs::with(|fs| {
-        match fs.lookup(start, &path, follow) {
+        match fs.lookup_as(&cred, start, &path, follow) {
             Ok(ino) => {
                 if flags.0 & (OpenFlags::CREAT | OpenFlags::EXCL) == OpenFlags::CREAT | OpenFlags::EXCL {
                     return Err(EEXIST);
@@ -204,17 +212,32 @@ pub fn openat(dirfd: i32, path: u64, flags: u32, mode: u32) -> SysResult {
                 if flags.0 & OpenFlags::DIRECTORY != 0 && st.kind() != Some(Kind::Dir) {
                     return Err(ENOTDIR);
                 }
-                if st.kind() == Some(Kind::Dir) && (flags.can_write() || flags.0 & OpenFlags::CREAT != 0) {
+                // O_PATH ignores the access mode, O_TRUNC and O_NOATIME.
+                let is_path = flags.0 & OpenFlags::PATH != 0;
+                let truncating = flags.0 & OpenFlags::TRUNC != 0 && !is_path;
+                let writing = flags.can_write() && !is_path;
+                if st.kind() == Some(Kind::Dir) && (writing || truncating || flags.0 & OpenFlags::CREAT != 0) {
                     return Err(EISDIR);
                 }
-                if flags.0 & OpenFlags::TRUNC != 0 && flags.can_write() && st.kind() == Some(Kind::File) {
+                if !is_path {
+                    // may_open: the access mode, and write for O_TRUNC.
+                    let acc = flags.0 & 3;
+                    let want = Access { read: acc != 1, write: acc != 0 || truncating, exec: false };
+                    fs.check_access(&cred, ino, want)?;
+                    if flags.0 & OpenFlags::NOATIME != 0 && !vfs::perm::is_owner_or_capable(&(&st).into(), &cred) {
+                        return Err(crate::errno::EPERM);
+                    }
+                }
+                // Linux truncates even with O_RDONLY (write permission was checked).
+                if truncating && st.kind() == Some(Kind::File) {
+                    fs.remove_privs_as(&cred, ino)?;
                     fs.truncate(ino, 0)?;
                 }
                 Ok(ino)
             }
             Err(e) if e == ENOENT && flags.0 & OpenFlags::CREAT != 0 => {
-                let (dir, name) = fs.lookup_parent(start, &path)?;
-                fs.create(dir, name, Kind::File, mode & 0o7777 & !umask, 0, 0, 0)
+                let (dir, name) = fs.lookup_parent_as(&cred, start, &path)?;
+                fs.create_as(&cred, dir, name, Kind::File, mode & 0o7777 & !umask, 0)
             }
             Err(e) => Err(e),
         }
@@ -267,8 +290,9 @@ pub fn fstatat(dirfd: i32, path: u64, out: u64, flags: u32) -> SysResult {
         return fstat(dirfd, out);
     }
     let start = dir_ino(dirfd)?;
+    let cred = cred();
     let st = crate::fs::with(|fs| {
-        let ino = fs.lookup(start, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+        let ino = fs.lookup_as(&cred, start, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?;
         fs.stat(ino)
     })?;
     write_stat(out, &st)?;
@@ -286,7 +310,8 @@ pub fn statx(dirfd: i32, path: u64, flags: u32, mask: u32, out: u64) -> SysResul
         file(dirfd)?.stat()?
     } else {
         let start = dir_ino(dirfd)?;
-        crate::fs::with(|fs| fs.lookup(start, &p, flags & AT_SYMLINK_NOFOLLOW == 0).and_then(|i| fs.stat(i)))?
+        let cred = cred();
+        crate::fs::with(|fs| fs.lookup_as(&cred, start, &p, flags & AT_SYMLINK_NOFOLLOW == 0).and_then(|i| fs.stat(i)))?
     };
     let (rmaj, rmin) = vfs::decode_dev(st.rdev);
     let mut o = Out::new(256);
@@ -311,16 +336,24 @@ pub fn statx(dirfd: i32, path: u64, flags: u32, mask: u32, out: u64) -> SysResul
     Ok(0)
 }
 
-pub fn faccessat(dirfd: i32, path: u64, mode: u32) -> SysResult {
-    if mode & !7 != 0 {
+/// faccessat2(2) (and access, faccessat with `flags` 0): checks with the
+/// real user and group ids, or the effective ones with `AT_EACCESS`.
+pub fn faccessat(dirfd: i32, path: u64, mode: u32, flags: u32) -> SysResult {
+    const AT_EACCESS: u32 = 0x200;
+    if mode & !7 != 0 || flags & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
         return Err(EINVAL);
     }
     let p = path_arg(path)?;
-    let start = dir_ino(dirfd)?;
-    let st = crate::fs::with(|fs| fs.lookup(start, &p, true).and_then(|i| fs.stat(i)))?;
-    // Root: read/write always, execute if any x bit (or a directory).
-    if mode & 1 != 0 && st.mode & 0o111 == 0 && st.kind() != Some(Kind::Dir) {
-        return Err(crate::errno::EACCES);
+    let cred = cred();
+    let cred = if flags & AT_EACCESS != 0 { Cred::clone(&cred) } else { cred.with_real_fs_ids() };
+    let ino = if p.is_empty() && flags & AT_EMPTY_PATH != 0 {
+        file(dirfd)?.ino().ok_or(EINVAL)?
+    } else {
+        let start = dir_ino(dirfd)?;
+        crate::fs::with(|fs| fs.lookup_as(&cred, start, &p, flags & AT_SYMLINK_NOFOLLOW == 0))?
+    };
+    if mode != 0 {
+        crate::fs::with(|fs| fs.check_access(&cred, ino, Access::from_rwx(mode)))?;
     }
     Ok(0)
 }
@@ -458,11 +491,13 @@ pub fn chdir(path: u64) -> SysResult {
     let p = path_arg(path)?;
     let t = current();
     let start = *t.process.cwd.lock();
+    let cred = cred();
     let ino = crate::fs::with(|fs| {
-        let ino = fs.lookup(start, &p, true)?;
+        let ino = fs.lookup_as(&cred, start, &p, true)?;
         if fs.stat(ino)?.kind() != Some(Kind::Dir) {
             return Err(ENOTDIR);
         }
+        fs.check_access(&cred, ino, Access::EXEC)?;
         Ok(ino)
     })?;
     *t.process.cwd.lock() = ino;
@@ -473,9 +508,10 @@ pub fn mkdirat(dirfd: i32, path: u64, mode: u32) -> SysResult {
     let p = path_arg(path)?;
     let start = dir_ino(dirfd)?;
     let umask = current().process.umask.load(Ordering::Relaxed);
+    let cred = cred();
     crate::fs::with(|fs| {
-        let (dir, name) = fs.lookup_parent(start, &p)?;
-        fs.create(dir, name, Kind::Dir, mode & 0o7777 & !umask, 0, 0, 0)
+        let (dir, name) = fs.lookup_parent_as(&cred, start, &p)?;
+        fs.create_as(&cred, dir, name, Kind::Dir, mode & 0o7777 & !umask, 0)
     })?;
     Ok(0)
 }
@@ -486,9 +522,10 @@ pub fn unlinkat(dirfd: i32, path: u64, flags: u32) -> SysResult {
     }
     let p = path_arg(path)?;
     let start = dir_ino(dirfd)?;
+    let cred = cred();
     crate::fs::with(|fs| {
-        let (dir, name) = fs.lookup_parent(start, &p)?;
-        if flags & AT_REMOVEDIR != 0 { fs.rmdir(dir, name) } else { fs.unlink(dir, name) }
+        let (dir, name) = fs.lookup_parent_as(&cred, start, &p)?;
+        if flags & AT_REMOVEDIR != 0 { fs.rmdir_as(&cred, dir, name) } else { fs.unlink_as(&cred, dir, name) }
     })?;
     Ok(0)
 }
@@ -499,8 +536,9 @@ pub fn readlinkat(dirfd: i32, path: u64, buf: u64, size: usize) -> SysResult {
     }
     let p = path_arg(path)?;
     let start = dir_ino(dirfd)?;
+    let cred = cred();
     let target = crate::fs::with(|fs| {
-        let ino = fs.lookup(start, &p, false)?;
+        let ino = fs.lookup_as(&cred, start, &p, false)?;
         fs.readlink(ino).map(|t| t.to_vec())
     })?;
     let n = target.len().min(size);
@@ -557,13 +595,14 @@ pub fn renameat2(olddir: i32, old: u64, newdir: i32, new: u64, flags: u32) -> Sy
     }
     let (o, n) = (path_arg(old)?, path_arg(new)?);
     let (os, ns) = (dir_ino(olddir)?, dir_ino(newdir)?);
+    let cred = cred();
     crate::fs::with(|fs| {
-        let (od, oname) = fs.lookup_parent(os, &o)?;
-        let (nd, nname) = fs.lookup_parent(ns, &n)?;
-        if flags & RENAME_NOREPLACE != 0 && fs.lookup(ns, &n, false).is_ok() {
+        let (od, oname) = fs.lookup_parent_as(&cred, os, &o)?;
+        let (nd, nname) = fs.lookup_parent_as(&cred, ns, &n)?;
+        if flags & RENAME_NOREPLACE != 0 && fs.lookup_as(&cred, ns, &n, false).is_ok() {
             return Err(EEXIST);
         }
-        fs.rename(od, oname, nd, nname)
+        fs.rename_as(&cred, od, oname, nd, nname)
     })?;
     Ok(0)
 }
@@ -575,10 +614,11 @@ pub fn linkat(olddir: i32, old: u64, newdir: i32, new: u64, flags: u32) -> SysRe
     }
     let (o, n) = (path_arg(old)?, path_arg(new)?);
     let (os, ns) = (dir_ino(olddir)?, dir_ino(newdir)?);
+    let cred = cred();
     crate::fs::with(|fs| {
-        let ino = fs.lookup(os, &o, flags & AT_SYMLINK_FOLLOW != 0)?;
-        let (nd, nname) = fs.lookup_parent(ns, &n)?;
-        fs.link(ino, nd, nname)
+        let ino = fs.lookup_as(&cred, os, &o, flags & AT_SYMLINK_FOLLOW != 0)?;
+        let (nd, nname) = fs.lookup_parent_as(&cred, ns, &n)?;
+        fs.link_as(&cred, ino, nd, nname)
     })?;
     Ok(0)
 }
@@ -589,9 +629,10 @@ pub fn symlinkat(target: u64, newdir: i32, linkpath: u64) -> SysResult {
         return Err(ENOENT);
     }
     let start = dir_ino(newdir)?;
+    let cred = cred();
     crate::fs::with(|fs| {
-        let (d, name) = fs.lookup_parent(start, &l)?;
-        fs.symlink(d, name, &t, 0, 0)
+        let (d, name) = fs.lookup_parent_as(&cred, start, &l)?;
+        fs.symlink_as(&cred, d, name, &t)
     })?;
     Ok(0)
 }
@@ -599,16 +640,18 @@ pub fn symlinkat(target: u64, newdir: i32, linkpath: u64) -> SysResult {
 pub fn fchmodat(dirfd: i32, path: u64, mode: u32) -> SysResult {
     let p = path_arg(path)?;
     let start = dir_ino(dirfd)?;
+    let cred = cred();
     crate::fs::with(|fs| {
-        let ino = fs.lookup(start, &p, true)?;
-        fs.chmod(ino, mode & 0o7777)
+        let ino = fs.lookup_as(&cred, start, &p, true)?;
+        fs.chmod_as(&cred, ino, mode & 0o7777)
     })?;
     Ok(0)
 }
 
 pub fn fchmod(fd: i32, mode: u32) -> SysResult {
     let ino = file(fd)?.ino().ok_or(EINVAL)?;
-    crate::fs::with(|fs| fs.chmod(ino, mode & 0o7777))?;
+    let cred = cred();
+    crate::fs::with(|fs| fs.chmod_as(&cred, ino, mode & 0o7777))?;
     Ok(0)
 }
 
@@ -619,9 +662,10 @@ pub fn fchownat(dirfd: i32, path: u64, uid: u32, gid: u32, flags: u32) -> SysRes
     }
     let start = dir_ino(dirfd)?;
     let opt = |v: u32| (v != u32::MAX).then_some(v);
+    let cred = cred();
     crate::fs::with(|fs| {
-        let ino = fs.lookup(start, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?;
-        fs.chown(ino, opt(uid), opt(gid))
+        let ino = fs.lookup_as(&cred, start, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+        fs.chown_as(&cred, ino, opt(uid), opt(gid))
     })?;
     Ok(0)
 }
@@ -629,7 +673,8 @@ pub fn fchownat(dirfd: i32, path: u64, uid: u32, gid: u32, flags: u32) -> SysRes
 pub fn fchown(fd: i32, uid: u32, gid: u32) -> SysResult {
     let ino = file(fd)?.ino().ok_or(EINVAL)?;
     let opt = |v: u32| (v != u32::MAX).then_some(v);
-    crate::fs::with(|fs| fs.chown(ino, opt(uid), opt(gid)))?;
+    let cred = cred();
+    crate::fs::with(|fs| fs.chown_as(&cred, ino, opt(uid), opt(gid)))?;
     Ok(0)
 }
 
@@ -639,12 +684,10 @@ pub fn truncate(path: u64, len: i64) -> SysResult {
     }
     let p = path_arg(path)?;
     let start = dir_ino(AT_FDCWD)?;
+    let cred = cred();
     crate::fs::with(|fs| {
-        let ino = fs.lookup(start, &p, true)?;
-        if fs.stat(ino)?.kind() == Some(Kind::Dir) {
-            return Err(EISDIR);
-        }
-        fs.truncate(ino, len as u64)
+        let ino = fs.lookup_as(&cred, start, &p, true)?;
+        fs.truncate_as(&cred, ino, len as u64)
     })?;
     Ok(0)
 }
@@ -658,27 +701,29 @@ pub fn ftruncate(fd: i32, len: i64) -> SysResult {
         return Err(EINVAL);
     }
     let ino = f.ino().ok_or(EINVAL)?;
-    crate::fs::with(|fs| fs.truncate(ino, len as u64))?;
+    crate::fs::with(|fs| {
+        crate::fs::remove_privs(fs, ino)?;
+        fs.truncate(ino, len as u64)
+    })?;
     Ok(0)
 }
 
+/// utimensat(2). Both times `UTIME_OMIT`: nothing to do, not even the
+/// path is looked at. Both "now" (or `times` NULL): the owner, or anyone
+/// who may write the file. Explicit times: the owner or `CAP_FOWNER`.
 pub fn utimensat(dirfd: i32, path: u64, times: u64, flags: u32) -> SysResult {
     const UTIME_NOW: i64 = (1 << 30) - 1;
     const UTIME_OMIT: i64 = (1 << 30) - 2;
-    let ino = if path == 0 {
-        file(dirfd)?.ino().ok_or(EINVAL)?
-    } else {
-        let p = path_arg(path)?;
-        let start = dir_ino(dirfd)?;
-        crate::fs::with(|fs| fs.lookup(start, &p, flags & AT_SYMLINK_NOFOLLOW == 0))?
-    };
     let now = kbase::time::realtime_ns();
     let now_ts = vfs::Timespec { sec: (now / 1_000_000_000) as i64, nsec: (now % 1_000_000_000) as u32 };
-    let (a, m) = if times == 0 {
-        (Some(now_ts), Some(now_ts))
+    let (a, m, explicit) = if times == 0 {
+        (Some(now_ts), Some(now_ts), false)
     } else {
         let b = uaccess::read_bytes(times, 32)?;
         let get = |o: usize| i64::from_le_bytes(b[o..o + 8].try_into().unwrap_or([0; 8]));
+        if get(8) == UTIME_OMIT && get(24) == UTIME_OMIT {
+            return Ok(0);
+        }
         let one = |sec: i64, nsec: i64| -> Result<Option<vfs::Timespec>, Errno> {
             match nsec {
                 UTIME_NOW => Ok(Some(now_ts)),
@@ -687,9 +732,51 @@ pub fn utimensat(dirfd: i32, path: u64, times: u64, flags: u32) -> SysResult {
                 _ => Err(EINVAL),
             }
         };
-        (one(get(0), get(8))?, one(get(16), get(24))?)
+        let both_now = get(8) == UTIME_NOW && get(24) == UTIME_NOW;
+        (one(get(0), get(8))?, one(get(16), get(24))?, !both_now)
     };
-    crate::fs::with(|fs| fs.set_times(ino, a, m))?;
+    let cred = cred();
+    let ino = if path == 0 {
+        file(dirfd)?.ino().ok_or(EINVAL)?
+    } else {
+        let p = path_arg(path)?;
+        let start = dir_ino(dirfd)?;
+        crate::fs::with(|fs| fs.lookup_as(&cred, start, &p, flags & AT_SYMLINK_NOFOLLOW == 0))?
+    };
+    crate::fs::with(|fs| fs.set_times_as(&cred, ino, a, m, explicit))?;
+    Ok(0)
+}
+
+/// mknodat(2): regular files, FIFOs, sockets and (with `CAP_MKNOD`)
+/// device nodes; `EPERM` for a directory, `EINVAL` for an unknown type.
+pub fn mknodat(dirfd: i32, path: u64, mode: u32, dev: u32) -> SysResult {
+    use linux_raw_sys::general as g;
+    let kind = match mode & g::S_IFMT {
+        0 | g::S_IFREG => Kind::File,
+        g::S_IFCHR => Kind::CharDev,
+        g::S_IFBLK => Kind::BlockDev,
+        g::S_IFIFO => Kind::Fifo,
+        g::S_IFSOCK => Kind::Socket,
+        g::S_IFDIR => return Err(crate::errno::EPERM),
+        _ => return Err(EINVAL),
+    };
+    let p = path_arg(path)?;
+    let start = dir_ino(dirfd)?;
+    let umask = current().process.umask.load(Ordering::Relaxed);
+    let cred = cred();
+    let is_device = matches!(kind, Kind::CharDev | Kind::BlockDev);
+    crate::fs::with(|fs| {
+        let (dir, name) = fs.lookup_parent_as(&cred, start, &p)?;
+        if is_device && !cred.capable(Cap::Mknod) {
+            // vfs_mknod: the name and directory checks come first.
+            if fs.lookup_as(&cred, dir, name, false).is_ok() {
+                return Err(EEXIST);
+            }
+            fs.check_access(&cred, dir, Access::WRITE_EXEC)?;
+            return Err(crate::errno::EPERM);
+        }
+        fs.create_as(&cred, dir, name, kind, mode & 0o7777 & !umask, u64::from(dev))
+    })?;
     Ok(0)
 }
 
@@ -714,7 +801,8 @@ fn write_statfs(buf: u64) -> SysResult {
 pub fn statfs(path: u64, buf: u64) -> SysResult {
     let p = path_arg(path)?;
     let start = dir_ino(AT_FDCWD)?;
-    crate::fs::with(|fs| fs.lookup(start, &p, true))?;
+    let cred = cred();
+    crate::fs::with(|fs| fs.lookup_as(&cred, start, &p, true))?;
     write_statfs(buf)
 }
 

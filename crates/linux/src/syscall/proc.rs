@@ -50,6 +50,7 @@ fn fork_with(frame: &TrapFrame, setup: process::ChildSetup) -> SysResult {
     let cwd = *parent.cwd.lock();
     let sig = parent.sigactions.lock().clone();
     let child = Process::new(parent.pid, vm, files, cwd, sig)?;
+    child.inherit_from(parent);
     child.pgid.store(parent.pgid.load(Ordering::Relaxed), Ordering::Relaxed);
     child.umask.store(parent.umask.load(Ordering::Relaxed), Ordering::Relaxed);
     child.sid.store(parent.sid.load(Ordering::Relaxed), Ordering::Relaxed);
@@ -146,7 +147,10 @@ pub fn execve(path: u64, argv: u64, envp: u64, frame: &mut TrapFrame) -> SysResu
     let envp = uaccess::read_str_array(envp, 2 << 20)?;
     let t = current();
     let cwd = *t.process.cwd.lock();
-    let img = crate::exec::load(cwd, &path, argv, envp)?;
+    // Set-user-ID and set-group-ID bits of the file are ignored: the
+    // credentials stay as they are across execve.
+    let cred = t.process.cred();
+    let img = crate::exec::load(&cred, cwd, &path, argv, envp)?;
     // Point of no return: the other threads go, then the image is replaced.
     process::end_other_threads();
     *frame = crate::exec::initial_frame(&img);
@@ -155,6 +159,10 @@ pub fn execve(path: u64, argv: u64, envp: u64, frame: &mut TrapFrame) -> SysResu
     drop(old);
     t.process.release_vfork_parent();
     kbase::task::set_user_fs_base(0);
+    t.process.update_cred(|c| {
+        c.exec();
+        Ok::<_, ()>(())
+    }).ok();
     t.process.files.lock().close_on_exec();
     t.process.sigactions.lock().reset_for_exec();
     Ok(0)
@@ -229,14 +237,35 @@ pub fn kill(pid: i32, sig: i32) -> SysResult {
     if targets.is_empty() {
         return Err(ESRCH);
     }
-    if sig == 0 {
-        return Ok(0);
-    }
-    for p in targets {
-        signal::send(&p, sig);
+    // Each target is checked on its own; a group kill succeeds if any
+    // signal went out, kill(-1) also when every target refused (EPERM),
+    // as Linux's __kill_pgrp_info and kill_something_info.
+    let mut sent = false;
+    for p in &targets {
+        if may_signal(&me, p, sig) {
+            sent = true;
+            if sig != 0 {
+                signal::send(p, sig);
+            }
+        }
     }
     // A signal to ourselves takes effect before we return to user mode.
-    Ok(0)
+    if sent || pid == -1 { Ok(0) } else { Err(EPERM) }
+}
+
+/// Whether `sender` may send `sig` to `target` (`check_kill_permission`):
+/// the same process; or the sender's real or effective uid is the
+/// target's real or saved uid; or `CAP_KILL`; or SIGCONT within one
+/// session.
+fn may_signal(sender: &Process, target: &Process, sig: i32) -> bool {
+    if sender.pid == target.pid {
+        return true;
+    }
+    let (s, t) = (sender.cred(), target.cred());
+    if [s.ruid, s.euid].iter().any(|u| *u == t.ruid || *u == t.suid) || s.capable(cred::Cap::Kill) {
+        return true;
+    }
+    sig == signal::SIGCONT && sender.sid.load(Ordering::Relaxed) == target.sid.load(Ordering::Relaxed)
 }
 
 pub fn rt_sigaction(sig: i32, act: u64, old: u64, size: usize) -> SysResult {
@@ -319,14 +348,43 @@ pub fn set_tid_address(addr: u64) -> SysResult {
     Ok(t.tid as usize)
 }
 
+/// The node and NIS domain names (`sethostname`, `setdomainname`).
+static UTS_NAMES: kbase::sync::SpinLock<Option<(Vec<u8>, Vec<u8>)>> = kbase::sync::SpinLock::new(None);
+
+/// `__NEW_UTS_LEN`: longest host or domain name.
+const UTS_LEN: usize = 64;
+
+fn uts_names() -> (Vec<u8>, Vec<u8>) {
+    UTS_NAMES.lock().get_or_insert_with(|| (b"ferrite".to_vec(), b"(none)".to_vec())).clone()
+}
+
 pub fn uname(buf: u64) -> SysResult {
     // struct new_utsname: six 65-byte fields.
-    let fields: [&[u8]; 6] = [b"Linux", b"ferrite", b"6.1.0-ferrite", b"#1 SMP Ferrite", b"x86_64", b"(none)"];
+    let (host, domain) = uts_names();
+    let fields: [&[u8]; 6] = [b"Linux", &host, b"6.1.0-ferrite", b"#1 SMP Ferrite", b"x86_64", &domain];
     let mut o = Out::new(65 * 6);
     for (i, f) in fields.iter().enumerate() {
         o.bytes(i * 65, f);
     }
     o.write_to(buf)?;
+    Ok(0)
+}
+
+/// sethostname(2) (`domain` false) and setdomainname(2): `EPERM` without
+/// `CAP_SYS_ADMIN`, then `EINVAL` for a length outside 0..=64.
+pub fn set_uts_name(name: u64, len: i32, domain: bool) -> SysResult {
+    if !cred_ok(cred::Cap::SysAdmin) {
+        return Err(EPERM);
+    }
+    let len = usize::try_from(len).ok().filter(|&l| l <= UTS_LEN).ok_or(EINVAL)?;
+    let bytes = uaccess::read_bytes(name, len)?;
+    let mut names = UTS_NAMES.lock();
+    let names = names.get_or_insert_with(|| (b"ferrite".to_vec(), b"(none)".to_vec()));
+    if domain {
+        names.1 = bytes;
+    } else {
+        names.0 = bytes;
+    }
     Ok(0)
 }
 
@@ -364,22 +422,56 @@ pub fn setsid() -> SysResult {
     Ok(p.pid as usize)
 }
 
+/// prlimit64(2) (and getrlimit/setrlimit): limits are kept per process
+/// and inherited, but not enforced yet. Raising a hard limit needs
+/// `CAP_SYS_RESOURCE`; another process's limits need the same ids as its
+/// real, effective and saved ones.
 pub fn prlimit64(pid: i32, resource: u32, new: u64, old: u64) -> SysResult {
-    if pid != 0 && process::lookup(pid as u32).is_none() {
-        return Err(ESRCH);
+    /// `sysctl fs.nr_open`: the highest RLIMIT_NOFILE Linux accepts.
+    const NR_OPEN: u64 = 1 << 20;
+    let me = current().process.clone();
+    let target = match pid {
+        0 => me.clone(),
+        p => u32::try_from(p).ok().and_then(process::lookup).ok_or(ESRCH)?,
+    };
+    let r = usize::try_from(resource).ok().filter(|&r| r < process::RLIM_NLIMITS).ok_or(EINVAL)?;
+    let new = if new != 0 {
+        let b = uaccess::read_bytes(new, 16)?;
+        let cur = u64::from_le_bytes(b[0..8].try_into().map_err(|_| EFAULT)?);
+        let max = u64::from_le_bytes(b[8..16].try_into().map_err(|_| EFAULT)?);
+        if cur > max {
+            return Err(EINVAL);
+        }
+        if r == linux_raw_sys::general::RLIMIT_NOFILE as usize && max > NR_OPEN {
+            return Err(EPERM);
+        }
+        Some((cur, max))
+    } else {
+        None
+    };
+    let cred = me.cred();
+    if target.pid != me.pid && !cred.capable(cred::Cap::SysResource) {
+        let t = target.cred();
+        let same_uids = [t.ruid, t.euid, t.suid].iter().all(|&u| u == cred.ruid);
+        let same_gids = [t.rgid, t.egid, t.sgid].iter().all(|&g| g == cred.rgid);
+        if !same_uids || !same_gids {
+            return Err(EPERM);
+        }
     }
-    if resource > 15 {
-        return Err(EINVAL);
-    }
-    let _ = new; // limits are not enforced yet (issue 3 scope continues)
+    let prev = {
+        let mut limits = target.rlimits.lock();
+        let prev = limits[r];
+        if let Some((cur, max)) = new {
+            if max > prev.1 && !cred.capable(cred::Cap::SysResource) {
+                return Err(EPERM);
+            }
+            limits[r] = (cur, max);
+        }
+        prev
+    };
     if old != 0 {
-        let (cur, max) = match resource {
-            3 => (8 << 20, u64::MAX),         // RLIMIT_STACK
-            7 => (crate::file::MAX_FDS as u64, 4096), // RLIMIT_NOFILE
-            _ => (u64::MAX, u64::MAX),
-        };
         let mut o = Out::new(16);
-        o.u64(0, cur).u64(8, max);
+        o.u64(0, prev.0).u64(8, prev.1);
         o.write_to(old)?;
     }
     Ok(0)
@@ -400,6 +492,9 @@ pub fn reboot(magic1: u32, magic2: u32, cmd: u32) -> SysResult {
     const POWER_OFF: u32 = 0x4321_fedc;
     const RESTART: u32 = 0x0123_4567;
     const HALT: u32 = 0xcdef_0123;
+    if !cred_ok(cred::Cap::SysBoot) {
+        return Err(EPERM);
+    }
     if magic1 != 0xfee1_dead || !matches!(magic2, 672_274_793 | 85_072_278 | 369_367_448 | 537_993_216) {
         return Err(EINVAL);
     }
@@ -435,6 +530,10 @@ fn report_leftovers() {
     }
 }
 
+fn cred_ok(cap: cred::Cap) -> bool {
+    super::cred::capable(cap)
+}
+
 pub fn sysinfo(buf: u64) -> SysResult {
     let st = kbase::mm::frame::stats();
     let procs = process::all().len() as u16;
@@ -462,26 +561,6 @@ pub fn getrusage(who: i32, buf: u64) -> SysResult {
         return Err(EINVAL);
     }
     uaccess::write_bytes(buf, &[0u8; 144])?;
-    Ok(0)
-}
-
-pub fn getresid(a: u64, b: u64, c: u64) -> SysResult {
-    for p in [a, b, c] {
-        uaccess::write_u32(p, 0)?;
-    }
-    Ok(0)
-}
-
-/// setuid family: everything runs as root until credentials exist
-/// (issue 4 adds users); root may set any id, which we accept.
-pub fn set_ids() -> SysResult {
-    Ok(0)
-}
-
-pub fn getgroups(size: i32, _list: u64) -> SysResult {
-    if size < 0 {
-        return Err(EINVAL);
-    }
     Ok(0)
 }
 

@@ -98,3 +98,47 @@ pub fn clock_nanosleep(clock: i32, flags: i32, req: u64, rem: u64) -> SysResult 
     }
     nanosleep(req, rem)
 }
+
+/// clock_settime(2): only CLOCK_REALTIME can be set (`EINVAL` for the
+/// others, as Linux), by a caller with `CAP_SYS_TIME` (`EPERM`, checked
+/// after the time itself).
+pub fn clock_settime(clock: i32, ts: u64) -> SysResult {
+    now(clock)?;
+    if clock != CLOCK_REALTIME {
+        return Err(EINVAL);
+    }
+    let ns = read_timespec(ts)?;
+    set_realtime(ns)
+}
+
+/// settimeofday(2): `tv` (if given) sets CLOCK_REALTIME; the obsolete
+/// timezone is accepted and ignored. Needs `CAP_SYS_TIME`.
+pub fn settimeofday(tv: u64, tz: u64) -> SysResult {
+    let ns = if tv != 0 {
+        let b = uaccess::read_bytes(tv, 16)?;
+        let sec = i64::from_le_bytes(b[0..8].try_into().map_err(|_| EFAULT)?);
+        let usec = i64::from_le_bytes(b[8..16].try_into().map_err(|_| EFAULT)?);
+        if sec < 0 || !(0..1_000_000).contains(&usec) {
+            return Err(EINVAL);
+        }
+        Some((sec as u64).saturating_mul(1_000_000_000).saturating_add(usec as u64 * 1000))
+    } else {
+        None
+    };
+    if tz != 0 {
+        uaccess::read_bytes(tz, 8)?;
+    }
+    match ns {
+        Some(ns) => set_realtime(ns),
+        None if super::cred::capable(cred::Cap::SysTime) => Ok(0),
+        None => Err(crate::errno::EPERM),
+    }
+}
+
+fn set_realtime(ns: u64) -> SysResult {
+    if !super::cred::capable(cred::Cap::SysTime) {
+        return Err(crate::errno::EPERM);
+    }
+    kbase::time::set_realtime_ns(ns);
+    Ok(0)
+}
