@@ -152,6 +152,11 @@ impl LineDiscipline {
         self.stopped
     }
 
+    /// TCXONC TCOOFF / TCOON: stops or restarts output as VSTOP / VSTART do.
+    pub fn set_output_stopped(&mut self, stopped: bool) {
+        self.stopped = stopped;
+    }
+
     /// Bytes received since creation (a change restarts an interbyte timer).
     pub fn received(&self) -> u64 {
         self.received

@@ -6,7 +6,6 @@
 //! once.
 
 mod fs;
-pub use fs::console;
 mod mm;
 mod poll;
 mod proc;
