@@ -129,16 +129,20 @@ def main():
         # The kernel's canonical mode: `read` in ash uses the line
         # discipline (erase with DEL, kill with ^U).
         c.send(b"read x; echo got=$x.\r")
+        c.expect(b"got=$x.", 30)
         time.sleep(1)
         c.send(b"junk\x15abX\x7fc\r", slow=True)
         check("line editing (erase, kill)", c.expect(b"got=abc.", 30) and c.expect(PROMPT, 30), "no `got=abc.`")
+        # Each job is typed, then given time to start before the key.
         c.send(b"sleep 100\r")
+        c.expect(b"sleep 100", 30)
         time.sleep(2)
         c.send(b"\x03")
         ok = c.expect(PROMPT, 30)
         c.send(b"echo status=$?\r")
         check("^C interrupts sleep 100", ok and c.expect(b"status=130", 30) and c.expect(PROMPT, 30), "no prompt or status 130 after ^C")
         c.send(b"sleep 100\r")
+        c.expect(b"sleep 100", 30)
         time.sleep(2)
         c.send(b"\x1a")
         stopped = c.expect(re.compile(rb"Stopped.*sleep 100"), 30) and c.expect(PROMPT, 30)

@@ -33,7 +33,10 @@ pub fn cmd(args: Args) -> Result<ExitCode> {
     let kernel = build::kernel(build::Profile::Kernel)?;
     initramfs::build()?;
     let (passed, failures) = run(&kernel);
-    println!("interactive console: {passed} passed, {} failed", failures.len());
+    println!(
+        "interactive console: {passed} passed, {} failed",
+        failures.len()
+    );
     Ok(if failures.is_empty() {
         ExitCode::SUCCESS
     } else {
@@ -50,7 +53,10 @@ pub fn run(kernel: &Path) -> (u32, Vec<String>) {
         Ok(a) => a,
         Err(e) => return (0, vec![format!("interactive console: {e}")]),
     };
-    let script = util::root().join("xtask").join("scripts").join("interactive.py");
+    let script = util::root()
+        .join("xtask")
+        .join("scripts")
+        .join("interactive.py");
     let log = util::out_dir().join("interactive.log");
     let child = Command::new("timeout")
         .arg("--kill-after=5")
@@ -65,14 +71,21 @@ pub fn run(kernel: &Path) -> (u32, Vec<String>) {
         .spawn();
     let mut child = match child {
         Ok(c) => c,
-        Err(e) => return (0, vec![format!("interactive console: cannot run python3: {e}")]),
+        Err(e) => {
+            return (
+                0,
+                vec![format!("interactive console: cannot run python3: {e}")],
+            );
+        }
     };
     let started = Instant::now();
     let (mut passed, mut result_seen) = (0, false);
     if let Some(out) = child.stdout.take() {
         for line in BufReader::new(out).lines().map_while(|l| l.ok()) {
             println!("{line}");
-            let Some(rest) = line.strip_prefix("interactive: ") else { continue };
+            let Some(rest) = line.strip_prefix("interactive: ") else {
+                continue;
+            };
             if rest.starts_with("result: ") {
                 result_seen = true;
             } else if rest.ends_with(" ... ok") {

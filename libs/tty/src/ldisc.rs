@@ -121,11 +121,12 @@ impl LineDiscipline {
         }
         if was_canon && !self.canon() {
             self.queue.extend(self.line.drain(..).map(u16::from));
-        } else if !was_canon && self.canon() {
-            if let Some(last) = self.queue.back_mut().filter(|e| **e & (LINE_END | EOF_MARK) == 0) {
-                *last |= LINE_END;
-                self.lines += 1;
-            }
+        } else if !was_canon
+            && self.canon()
+            && let Some(last) = self.queue.back_mut().filter(|e| **e & (LINE_END | EOF_MARK) == 0)
+        {
+            *last |= LINE_END;
+            self.lines += 1;
         }
     }
 
