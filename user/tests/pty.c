@@ -160,6 +160,12 @@ int main(void)
     CHECK_ERR(ioctl(s, TCFLSH, 7), EINVAL);
     drain(m);
 
+    /* O_NONBLOCK: no complete line yet is EAGAIN. */
+    int fl = fcntl(s, F_GETFL);
+    CHECK(fcntl(s, F_SETFL, fl | O_NONBLOCK) == 0);
+    CHECK_ERR(read(s, buf, sizeof buf), EAGAIN);
+    CHECK(fcntl(s, F_SETFL, fl) == 0);
+
     /* Raw mode, VMIN=0 VTIME=0: a read never waits. */
     set_raw(s, 0, 0);
     CHECK(read(s, buf, sizeof buf) == 0);
@@ -243,6 +249,8 @@ int main(void)
     CHECK(waitpid(child, &status, 0) == child);
     if (!WIFSIGNALED(status)) SAY("child exited with %d", WEXITSTATUS(status));
     CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT);
+    /* ECHOCTL: the ^C is echoed as two characters. */
+    CHECK(read_n(m, buf, 2) == 2 && memcmp(buf, "^C", 2) == 0);
     SAY("^C on the master killed the foreground group with SIGINT");
 
     /* Without a controlling terminal, /dev/tty is ENXIO. */

@@ -17,6 +17,13 @@
 #include <termios.h>
 
 static int m, s;
+static volatile sig_atomic_t winch;
+
+static void on_winch(int sig)
+{
+    (void)sig;
+    winch++;
+}
 
 /* Forks a child into a background process group of its own and runs fn. */
 static pid_t background(void (*fn)(void))
@@ -83,6 +90,18 @@ static void leader(const char *path)
     bad = -1;
     CHECK_ERR(ioctl(s, TIOCSPGRP, &bad), EINVAL);
     SAY("the slave is the controlling terminal; TIOCSPGRP errors");
+
+    /* A new window size: SIGWINCH to the foreground group (us); the
+     * same size again sends nothing. */
+    signal(SIGWINCH, on_winch);
+    struct winsize w = {.ws_row = 40, .ws_col = 120};
+    CHECK(ioctl(m, TIOCSWINSZ, &w) == 0);
+    for (int i = 0; i < 100 && !winch; i++) usleep(10000);
+    CHECK(winch == 1);
+    CHECK(ioctl(s, TIOCSWINSZ, &w) == 0);
+    usleep(50000);
+    CHECK(winch == 1);
+    SAY("SIGWINCH on a window size change");
 
     /* Background read: SIGTTIN stops the reader; continued in the
      * foreground, its read finishes. */
