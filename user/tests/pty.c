@@ -102,7 +102,12 @@ int main(void)
     char path[64];
     snprintf(path, sizeof path, "%s", name);
     CHECK_ERR(open(path, O_RDWR | O_NOCTTY), EIO); /* still locked */
+    CHECK_ERR(ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY), EIO);
     CHECK(unlockpt(m) == 0);
+    /* TIOCGPTPEER: the slave as a new descriptor, without a path. */
+    int peer = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    CHECK(peer >= 0 && isatty(peer) && fcntl(peer, F_GETFD) == FD_CLOEXEC);
+    close(peer);
     int s = open(path, O_RDWR | O_NOCTTY);
     CHECK(s >= 0);
     CHECK(isatty(s) && isatty(m));

@@ -270,6 +270,16 @@ impl File for Master {
                 crate::uaccess::write_u32(arg, self.pty.index)?;
                 Ok(0)
             }
+            io::TIOCGPTPEER => {
+                // Linux 4.13: the slave opened from the master, no path lookup.
+                const O_NOCTTY: u32 = 0o400;
+                let keep = OpenFlags::ACCMODE | OpenFlags::NONBLOCK | OpenFlags::CLOEXEC | O_NOCTTY;
+                let flags = OpenFlags(arg as u32 & keep);
+                let f = open_slave(self.pty.index, flags)?;
+                let cloexec = flags.0 & OpenFlags::CLOEXEC != 0;
+                let fd = crate::process::current().process.files.lock().insert(f, cloexec, 0)?;
+                Ok(fd as usize)
+            }
             io::TIOCSPTLCK => {
                 let lock = crate::uaccess::read_u32(arg)? != 0;
                 self.pty.locked.store(lock, Ordering::Release);
