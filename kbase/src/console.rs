@@ -34,6 +34,13 @@ pub fn write_bytes(bytes: &[u8]) {
     serial::write_bytes(bytes);
 }
 
+/// Writes bytes exactly as given (no `\n` to `\r\n`): the tty layer's
+/// output processing (OPOST/ONLCR) has already done what termios asks.
+pub fn write_raw(bytes: &[u8]) {
+    let _guard = LOCK.lock();
+    serial::write_raw(bytes);
+}
+
 /// Panic path: write even if another CPU died holding the console lock.
 pub(crate) fn write_fmt_panicking(args: fmt::Arguments<'_>) {
     let guard = match LOCK.try_lock() {

@@ -38,6 +38,12 @@ const TOOLS: &[Tool] = &[
         name: "/bin/busybox",
         package: "busybox-static",
     },
+    // `cargo xtask interactive` drives the console through a host pty with
+    // xtask/scripts/interactive.py (standard library only).
+    Tool {
+        name: "python3",
+        package: "python3",
+    },
 ];
 
 /// `cargo xtask deps`.

@@ -374,9 +374,12 @@ const INIT_SCRIPT: &str = "#!/bin/sh\n\
 export PATH=/sbin:/bin HOME=/root TERM=vt100\n\
 cd /root\n\
 echo\n\
-echo 'Welcome to Ferrite. This is busybox sh; `poweroff -f` (or Ctrl-A X) ends the VM.'\n\
+echo 'Welcome to Ferrite. This is busybox sh; `exit`, `poweroff -f` or Ctrl-A X ends the VM.'\n\
 echo\n\
-exec /bin/sh -l\n";
+# A session of its own with the console as controlling terminal, so that\n\
+# ^C, ^Z and job control work (the console opened for init is not one).\n\
+setsid -c /bin/sh -l\n\
+poweroff -f\n";
 
 /// A symlink to busybox for every applet it has (as `busybox --install -s`
 /// would make), in /bin, or /sbin for the system applets.

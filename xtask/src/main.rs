@@ -30,6 +30,8 @@ mod deps;
 mod fuzz;
 /// Guest programs and the test initramfs (`cargo xtask initramfs`).
 mod initramfs;
+/// `cargo xtask interactive`: the console driven through a host pty.
+mod interactive;
 /// The in-kernel test protocol printed on the serial line.
 mod ktest;
 /// QEMU command line and the captured, time-limited runner.
@@ -70,6 +72,9 @@ commands:
       --mem SIZE             memory (default 1G)
       --append CMDLINE       kernel command line
       --debug                boot the dev-profile kernel
+  interactive                boot the default image on a host pseudo-terminal
+                             and type at its shell: echo, line editing, ^C,
+                             ^Z and fg, poweroff (xtask/scripts/interactive.py)
   test [--quick] [--filter PATTERN] [--timeout SECS]
                              host tests, ktest boots (smp 1, 2, 4), user
                              tests, panic self-test, unsafe report; ends
@@ -115,6 +120,7 @@ fn main() -> ExitCode {
         "run" => cmd_run(args),
         "test" => test::cmd(args),
         "initramfs" => initramfs::cmd(args),
+        "interactive" => interactive::cmd(args),
         "utest" => utest::cmd(args),
         "shtest" => shtest::cmd(args),
         "unsafe-report" => unsafe_report::cmd(args),

@@ -137,6 +137,17 @@ pub fn run_interactive(cfg: &Config) -> Result<Option<i32>> {
     Ok(status.code())
 }
 
+/// The full `-nographic` command line of [`run_interactive`] (binary
+/// first), for drivers that run QEMU on a terminal of their own.
+pub fn interactive_argv(cfg: &Config) -> Result<Vec<String>> {
+    let cmd = cfg.command()?;
+    let mut argv = vec![cmd.get_program().to_string_lossy().into_owned()];
+    argv.extend(cmd.get_args().map(|a| a.to_string_lossy().into_owned()));
+    argv.push("-nographic".into());
+    argv.extend(cfg.extra.iter().cloned());
+    Ok(argv)
+}
+
 /// What the line callback tells the runner.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Control {

@@ -9,6 +9,8 @@
 //! ==> user tests (smp 2)    /init runs user/tests from the initramfs
 //!                           (skipped until the kernel has user space)
 //! ==> shell tests (smp 2)   /shtest/run: one pass per user/shell case
+//! ==> interactive console   `/init`'s shell through a host pty: one pass
+//!                           per check of xtask/scripts/interactive.py
 //! ==> syscall fuzz (20 s, seed 1)  /sbin/fuzz, 3 workers, smp 2: no panic,
 //!                           hang or leak (fuzz::KNOWN_FAILURES: pending)
 //! ==> panic self-test       ktest=panic_selftest must panic and exit 35
@@ -139,6 +141,12 @@ fn run_all(opts: &Options, totals: &mut Totals) {
         totals.passed += shell.passed;
         for f in shell.failures {
             totals.failures.push(f); // already printed as FAILED
+        }
+        util::header("interactive console");
+        let (passed, failures) = crate::interactive::run(&image);
+        totals.passed += passed;
+        for f in failures {
+            totals.fail(f);
         }
         fuzz_step(&image, totals);
         for (mode, mark) in SELFTESTS {

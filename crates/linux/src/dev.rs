@@ -1,4 +1,5 @@
-//! Character devices by device number: the console and the memory devices
+//! Character devices by device number: terminals (the console, /dev/tty,
+//! /dev/ptmx and /dev/pts/N; see tty.rs and pty.rs) and the memory devices
 //! (/dev/null, zero, full, random, urandom).
 
 use alloc::sync::Arc;
@@ -6,7 +7,7 @@ use alloc::sync::Arc;
 use vfs::{Ino, Stat};
 
 use crate::errno::{ENODEV, ENOSPC, Errno};
-use crate::file::{Console, File, OpenFlags};
+use crate::file::{File, OpenFlags};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mem {
@@ -26,7 +27,9 @@ struct MemDev {
 pub fn open(rdev: u64, flags: OpenFlags) -> Result<Arc<dyn File>, Errno> {
     let (major, minor) = vfs::decode_dev(rdev);
     let kind = match (major, minor) {
-        (5, 0) | (5, 1) | (4, 64) => return Ok(Arc::new(Console)),
+        (5, 0) | (5, 1) | (4, 64) => return crate::tty::open(major, minor, flags),
+        (5, 2) => return crate::pty::open_master(flags),
+        (crate::pty::SLAVE_MAJOR, n) => return crate::pty::open_slave(n, flags),
         (1, 3) => Mem::Null,
         (1, 5) => Mem::Zero,
         (1, 7) => Mem::Full,

@@ -1,7 +1,7 @@
 //! Open files and the per-process descriptor table.
 //!
-//! Everything a descriptor can name (a file of the root fs, the console, a
-//! pipe end, later sockets and devices) implements [`File`]. Descriptors
+//! Everything a descriptor can name (a file of the root fs, a terminal, a
+//! pipe end, devices, later sockets) implements [`File`]. Descriptors
 //! hold `Arc<dyn File>`, so `dup` and `fork` share the open file (and its
 //! offset), as on Linux.
 
@@ -175,99 +175,6 @@ impl FdTable {
                 *s = None;
             }
         }
-    }
-}
-
-/// The kernel console (COM1) as a file: fds 0-2 of init.
-pub struct Console;
-
-impl File for Console {
-    fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        crate::tty::read(buf)
-    }
-
-    fn write(&self, data: &[u8]) -> Result<usize, Errno> {
-        kbase::console::write_bytes(data);
-        Ok(data.len())
-    }
-
-    fn poll(&self) -> u16 {
-        if crate::tty::has_input() { POLLIN | POLLOUT } else { POLLOUT }
-    }
-
-    fn stat(&self) -> Result<Stat, Errno> {
-        Ok(Stat {
-            ino: Ino(0),
-            mode: 0o020620,
-            nlink: 1,
-            uid: 0,
-            gid: 5,
-            rdev: vfs::encode_dev(5, 1),
-            size: 0,
-            blocks: 0,
-            atime: vfs::Timespec::default(),
-            mtime: vfs::Timespec::default(),
-            ctime: vfs::Timespec::default(),
-        })
-    }
-
-    fn ioctl(&self, cmd: u32, arg: u64) -> Result<usize, Errno> {
-        use linux_raw_sys::ioctl::{TCGETS, TIOCGWINSZ};
-        match cmd {
-            TIOCGWINSZ => {
-                // struct winsize { u16 rows, cols, xpixel, ypixel }
-                let mut ws = crate::uaccess::Out::new(8);
-                ws.u16(0, 24).u16(2, 80);
-                ws.write_to(arg)?;
-                Ok(0)
-            }
-            TCGETS => {
-                // The kernel's struct termios (36 bytes: four flag words,
-                // c_line, c_cc[19]; not libc's larger one): a cooked,
-                // echoing terminal.
-                let mut t = crate::uaccess::Out::new(36);
-                t.u32(0, 0o2400) // c_iflag: ICRNL | IXON
-                    .u32(4, 0o5) // c_oflag: OPOST | ONLCR
-                    .u32(8, 0o277) // c_cflag: B38400 | CS8 | CREAD
-                    .u32(12, 0o105073); // c_lflag: ISIG|ICANON|ECHO|ECHOE|ECHOK|ECHOCTL|ECHOKE|IEXTEN
-                t.bytes(17, &[3, 28, 127, 21, 4, 0, 1, 0, 17, 19, 26, 0, 18, 15, 23, 22]);
-                t.write_to(arg)?;
-                Ok(0)
-            }
-            // TCSETS, TCSETSW, TCSETSF: accepted; the console is raw until
-            // the line discipline (issue 4), which suits programs that set
-            // raw mode and echo themselves (busybox line editing).
-            0x5402..=0x5404 => {
-                crate::uaccess::read_bytes(arg, 36)?;
-                Ok(0)
-            }
-            // TIOCGPGRP / TIOCSPGRP: the console's foreground group (the
-            // caller's own until someone sets one).
-            0x540f => {
-                let pgid = match crate::tty::foreground_pgid() {
-                    0 => crate::process::current().process.pgid.load(core::sync::atomic::Ordering::Relaxed),
-                    g => g,
-                };
-                crate::uaccess::write_u32(arg, pgid)?;
-                Ok(0)
-            }
-            0x5410 => {
-                let pgid = crate::uaccess::read_u32(arg)?;
-                if pgid == 0 || pgid > i32::MAX as u32 {
-                    return Err(crate::errno::EINVAL);
-                }
-                crate::tty::set_foreground_pgid(pgid);
-                Ok(0)
-            }
-            _ => Err(ENOTTY),
-        }
-    }
-
-    fn flags(&self) -> OpenFlags {
-        OpenFlags(OpenFlags::RDWR)
     }
 }
 

@@ -217,6 +217,7 @@ pub fn create_dev_nodes() {
         for (name, major, minor, mode) in [
             (&b"console"[..], 5, 1, 0o600),
             (b"tty", 5, 0, 0o666),
+            (b"ptmx", 5, 2, 0o666),
             (b"ttyS0", 4, 64, 0o660),
             (b"null", 1, 3, 0o666),
             (b"zero", 1, 5, 0o666),
@@ -226,5 +227,7 @@ pub fn create_dev_nodes() {
         ] {
             let _ = fs.create(dev, name, Kind::CharDev, mode, 0, 0, vfs::encode_dev(major, minor));
         }
+        // Pseudo-terminal slaves appear here while their master is open.
+        let _ = fs.create(dev, b"pts", Kind::Dir, 0o755, 0, 0, 0);
     });
 }

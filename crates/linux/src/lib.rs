@@ -8,7 +8,9 @@
 //!   mm         VMAs, demand paging, brk/mmap, fork's copy
 //!   oom        the out-of-memory killer
 //!   fs, file   the root filesystem (libs/vfs), open files, descriptors, pipes
-//!   dev        character devices (console, /dev/null, ...)
+//!   dev        character devices (terminals, /dev/null, ...)
+//!   tty, pty   terminals on libs/tty's line discipline: the serial console,
+//!              pseudo-terminals, controlling terminals and job control
 //!   signal     dispositions and fatal signals
 //!   uaccess    user-memory helpers (EFAULT on bad pointers)
 //!   census     counts of processes, threads and open files (leak checks)
@@ -30,6 +32,7 @@ mod mm;
 mod oom;
 mod pagecache;
 mod process;
+mod pty;
 mod signal;
 mod syscall;
 mod tty;
@@ -63,7 +66,7 @@ pub fn start_init(path: &str, args: &[&str]) -> Result<(), errno::Errno> {
     let frame = exec::initial_frame(&img);
     let mut files = file::FdTable::default();
     for fd in 0..3 {
-        files.insert_at(fd, syscall::console(), false)?;
+        files.insert_at(fd, tty::console_file(), false)?;
     }
     let vm = alloc::sync::Arc::new(kbase::task::Mutex::new(img.vm));
     let init = process::Process::new(0, vm, files, root, signal::SigActions::default())?;

@@ -65,6 +65,11 @@ pub struct Process {
     pub group_exit: core::sync::atomic::AtomicI32,
     /// The thread running execve while it ends the others (0: none).
     pub exec_tid: AtomicU32,
+    /// Stopped by a stop signal (job control) until SIGCONT.
+    pub stopped: core::sync::atomic::AtomicBool,
+    /// A stop or continue not yet reported to the parent's wait4
+    /// (WUNTRACED / WCONTINUED status; 0: none).
+    pub wait_report: core::sync::atomic::AtomicI32,
     _census: crate::census::Token,
     /// User and group ids; replaced whole, never changed in place.
     cred: SpinLock<Arc<Cred>>,
@@ -179,6 +184,8 @@ impl Process {
             live_threads: AtomicU32::new(1),
             group_exit: core::sync::atomic::AtomicI32::new(NO_GROUP_EXIT),
             exec_tid: AtomicU32::new(0),
+            stopped: core::sync::atomic::AtomicBool::new(false),
+            wait_report: core::sync::atomic::AtomicI32::new(0),
             _census: crate::census::Token::new(crate::census::Kind::Process),
             cred: SpinLock::new(Arc::new(Cred::root())),
             rlimits: SpinLock::new(initial_rlimits()),
@@ -362,6 +369,7 @@ fn exit_process(p: Arc<Process>, status: i32) -> ! {
     let vm = p.set_vm(None);
     drop(vm);
     p.release_vfork_parent();
+    crate::tty::session_leader_exited(&p);
     // Orphans go to init, which reaps them.
     let orphans = core::mem::take(&mut *p.children.lock());
     if !orphans.is_empty() {

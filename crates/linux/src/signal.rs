@@ -9,8 +9,11 @@
 //!      handler → rt_sigframe on the user stack (or sigaltstack), rip = handler
 //!  rt_sigreturn ─▶ registers, FPU state and mask from the frame
 //! ```
-//! Stop/continue (job control) arrive with the tty work (issue 4); until
-//! then their default action is to ignore.
+//! Job control: the default action of SIGSTOP, SIGTSTP, SIGTTIN and
+//! SIGTTOU stops the process (every thread sleeps in `deliver` until
+//! SIGCONT or SIGKILL); the parent gets SIGCHLD (unless SA_NOCLDSTOP) and
+//! wait4 reports it with WUNTRACED, and the continue with WCONTINUED.
+//! SIGTSTP/SIGTTIN/SIGTTOU are discarded for an orphaned process group.
 
 use core::sync::atomic::Ordering;
 
@@ -20,8 +23,6 @@ use crate::errno::{EFAULT, EINVAL, Errno, SysResult};
 use crate::process::{Process, Thread};
 use crate::uaccess::{self, Out};
 
-pub const SIGINT: i32 = 2;
-pub const SIGQUIT: i32 = 3;
 pub const SIGILL: i32 = 4;
 pub const SIGTRAP: i32 = 5;
 pub const SIGBUS: i32 = 7;
@@ -31,8 +32,15 @@ pub const SIGSEGV: i32 = 11;
 pub const SIGPIPE: i32 = 13;
 pub const SIGALRM: i32 = 14;
 pub const SIGCHLD: i32 = 17;
-pub const SIGCONT: i32 = linux_raw_sys::general::SIGCONT as i32;
 pub const SIGSTOP: i32 = 19;
+pub const SIGCONT: i32 = linux_raw_sys::general::SIGCONT as i32;
+const SIGTSTP: i32 = linux_raw_sys::general::SIGTSTP as i32;
+const SIGTTIN: i32 = linux_raw_sys::general::SIGTTIN as i32;
+const SIGTTOU: i32 = linux_raw_sys::general::SIGTTOU as i32;
+/// sa_flags bit: no SIGCHLD when a child stops or continues.
+const SA_NOCLDSTOP: u64 = linux_raw_sys::general::SA_NOCLDSTOP as u64;
+/// wait status of a continued child (WIFCONTINUED).
+pub const WAIT_CONTINUED: i32 = 0xffff;
 pub const NSIG: usize = 64;
 
 const SA_NODEFER: u64 = 0x4000_0000;
@@ -85,16 +93,79 @@ pub fn check(sig: i32) -> Result<usize, Errno> {
     if (1..=NSIG as i32).contains(&sig) { Ok(sig as usize - 1) } else { Err(EINVAL) }
 }
 
+#[derive(PartialEq, Eq)]
 enum Default_ {
     Terminate,
     Ignore,
+    Stop,
+    Continue,
 }
 
 fn default_action(sig: i32) -> Default_ {
     match sig {
-        SIGCHLD | 18 /* CONT */ | SIGSTOP | 20 | 21 | 22 /* TSTP TTIN TTOU */ | 23 /* URG */ | 28 /* WINCH */ => Default_::Ignore,
+        SIGCHLD | 23 /* URG */ | 28 /* WINCH */ => Default_::Ignore,
+        SIGCONT => Default_::Continue,
+        SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU => Default_::Stop,
         _ => Default_::Terminate,
     }
+}
+
+const STOP_MASK: u64 = (1 << (SIGSTOP - 1)) | (1 << (SIGTSTP - 1)) | (1 << (SIGTTIN - 1)) | (1 << (SIGTTOU - 1));
+
+/// Whether `sig` is ignored (SIG_IGN) or blocked by thread `t`: the tty
+/// then does not send SIGTTIN/SIGTTOU (jobctl).
+pub fn is_ignored_or_blocked(t: &Thread, sig: i32) -> bool {
+    let Ok(i) = check(sig) else { return true };
+    t.process.sigactions.lock().0[i].handler == SIG_IGN || t.sigmask.load(Ordering::Relaxed) & bit(sig) != 0
+}
+
+/// SIGCONT: a stopped process runs again (whatever SIGCONT's action) and
+/// pending stop signals are dropped.
+fn continue_process(p: &Process) {
+    p.pending.fetch_and(!STOP_MASK, Ordering::AcqRel);
+    if p.stopped.swap(false, Ordering::AcqRel) {
+        p.wait_report.store(WAIT_CONTINUED, Ordering::Release);
+        notify_parent(p);
+        for t in p.threads() {
+            t.kick();
+        }
+    }
+}
+
+/// Tells the parent a child stopped or continued.
+fn notify_parent(p: &Process) {
+    if let Some(parent) = crate::process::lookup(p.ppid.load(Ordering::Relaxed)) {
+        let flags = parent.sigactions.lock().0[SIGCHLD as usize - 1].flags;
+        if flags & SA_NOCLDSTOP == 0 {
+            send(&parent, SIGCHLD);
+        }
+        parent.child_exited.wake_all();
+    }
+}
+
+/// The default action of a stop signal: the process stops; this thread
+/// sleeps until SIGCONT (or SIGKILL, or an exit of the group).
+fn stop(t: &Thread, sig: i32) {
+    let p = &t.process;
+    if !p.stopped.swap(true, Ordering::AcqRel) {
+        p.wait_report.store(0x7f | (sig << 8), Ordering::Release);
+        for other in p.threads() {
+            if other.tid != t.tid {
+                other.kick();
+            }
+        }
+        notify_parent(p);
+    }
+    wait_while_stopped(t);
+}
+
+fn wait_while_stopped(t: &Thread) {
+    let p = &t.process;
+    kbase::task::sleep_until_or(u64::MAX, || {
+        !p.stopped.load(Ordering::Acquire)
+            || p.pending.load(Ordering::Acquire) & bit(SIGKILL) != 0
+            || p.group_exit.load(Ordering::Acquire) != crate::process::NO_GROUP_EXIT
+    });
 }
 
 /// Whether the default action of `sig` ends the process.
@@ -104,8 +175,15 @@ pub fn default_is_fatal(sig: i32) -> bool {
 
 /// Posts `sig` to `p`, as kill(2) does (after permission checks).
 pub fn send(p: &Process, sig: i32) {
+    if sig == SIGCONT {
+        continue_process(p);
+    } else if bit(sig) & STOP_MASK != 0 {
+        p.pending.fetch_and(!bit(SIGCONT), Ordering::AcqRel);
+    }
     let act = p.sigactions.lock().0[sig as usize - 1];
-    let is_ignored = act.handler == SIG_IGN || (act.handler == SIG_DFL && !default_is_fatal(sig));
+    let default = default_action(sig);
+    let is_ignored =
+        act.handler == SIG_IGN || (act.handler == SIG_DFL && matches!(default, Default_::Ignore | Default_::Continue));
     // init gets only the signals it has handlers for (SIGNAL_UNKILLABLE).
     if (sig != SIGKILL && is_ignored) || (p.pid == 1 && act.handler == SIG_DFL) {
         return;
@@ -179,6 +257,10 @@ pub fn deliver(t: &Thread, frame: &mut TrapFrame) -> Delivery {
     if crate::process::must_exit_for_exec(t) {
         return Delivery::ExitThread(0);
     }
+    if t.process.stopped.load(Ordering::Acquire) {
+        // Another thread stopped the process.
+        wait_while_stopped(t);
+    }
     let restart_nr = t.restart_nr.swap(u64::MAX, Ordering::AcqRel);
     let mask = t.sigmask.load(Ordering::Relaxed) & !UNBLOCKABLE;
     let pending = t.process.pending.load(Ordering::Acquire) & !mask;
@@ -194,6 +276,13 @@ pub fn deliver(t: &Thread, frame: &mut TrapFrame) -> Delivery {
     if sig == SIGKILL || act.handler == SIG_DFL {
         if default_is_fatal(sig) {
             return Delivery::ExitGroup(sig);
+        }
+        if sig != SIGKILL && default_action(sig) == Default_::Stop {
+            // A terminal stop of an orphaned group would never end: dropped.
+            let orphaned = sig != SIGSTOP && crate::tty::is_orphaned(t.process.pgid.load(Ordering::Relaxed));
+            if !orphaned {
+                stop(t, sig);
+            }
         }
         if restart_nr != u64::MAX {
             restart(frame, restart_nr);

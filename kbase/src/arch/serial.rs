@@ -25,6 +25,11 @@ pub(crate) fn write_bytes(bytes: &[u8]) {
     }
 }
 
+/// Writes bytes untranslated. Callers serialise through `console`.
+pub(crate) fn write_raw(bytes: &[u8]) {
+    bytes.iter().for_each(|&b| put(b));
+}
+
 fn put(b: u8) {
     // Wait for the transmit holding register to empty (LSR bit 5).
     let mut spins = 0u32;

@@ -9,7 +9,7 @@ use cred::{Cap, Cred};
 use vfs::{Access, Ino, Kind, Stat};
 
 use crate::errno::{EBADF, EEXIST, EFAULT, EINVAL, EISDIR, ENOENT, ENOTDIR, ERANGE, Errno, SysResult};
-use crate::file::{Console, File, OpenFlags};
+use crate::file::{File, OpenFlags};
 use crate::fs::VfsFile;
 use crate::process::current;
 use crate::uaccess::{self, Out};
@@ -581,11 +581,6 @@ pub fn sendfile(out_fd: i32, in_fd: i32, offset: u64, count: usize) -> SysResult
         uaccess::write_u64(offset, p)?;
     }
     Ok(done)
-}
-
-/// The console as a file, for init's standard descriptors.
-pub fn console() -> Arc<dyn File> {
-    Arc::new(Console)
 }
 
 pub fn renameat2(olddir: i32, old: u64, newdir: i32, new: u64, flags: u32) -> SysResult {

@@ -7,7 +7,6 @@
 
 mod cred;
 mod fs;
-pub use fs::console;
 mod mm;
 mod poll;
 mod proc;

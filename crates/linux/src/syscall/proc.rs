@@ -207,6 +207,15 @@ pub fn wait4(pid: i32, status: u64, options: i32, rusage: u64) -> SysResult {
             process::forget(c.pid);
             return Some(Ok((c.pid, st)));
         }
+        // A stop (WUNTRACED) or continue (WCONTINUED) not yet reported.
+        for c in kids.iter().filter(|c| matches(c)) {
+            let report = c.wait_report.load(Ordering::Acquire);
+            let wanted = (report & 0xff == 0x7f && options & WUNTRACED != 0)
+                || (report == signal::WAIT_CONTINUED && options & WCONTINUED != 0);
+            if wanted && c.wait_report.compare_exchange(report, 0, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+                return Some(Ok((c.pid, report)));
+            }
+        }
         if options & WNOHANG != 0 {
             return Some(Ok((0, 0)));
         }
