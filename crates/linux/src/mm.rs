@@ -9,14 +9,16 @@
 //! ```
 //! Pages are mapped on first touch. A file-backed VMA keeps the whole file
 //! image (`Arc<Vec<u8>>`, shared with the file until it is written) and copies from it at fault time (a page cache comes
-//! with the block-storage work). fork copies every present page eagerly;
-//! copy-on-write is planned.
+//! with the block-storage work). fork shares every present page
+//! copy-on-write: read-only in both processes until one writes, when the
+//! write fault gives the writer its own frame (or takes the frame back
+//! without a copy if the other side already let go).
 
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 
 use kbase::mm::frame::FrameBlock;
-use kbase::mm::paging::{PageFlags, PageRef, USER_END, VmSpace};
+use kbase::mm::paging::{PageFlags, USER_END, VmSpace};
 
 use crate::errno::{EINVAL, ENOMEM, Errno, mm};
 
@@ -59,8 +61,9 @@ pub struct Vma {
     pub end: u64,
     pub prot: Prot,
     pub backing: Backing,
-    /// Shared anonymous mappings are only shared across threads for now
-    /// (fork copies them): noted for the fork/COW work.
+    /// Shared anonymous mappings are only shared across threads for now:
+    /// fork makes them copy-on-write like private ones (TODO(#3): writable
+    /// shared frames for MAP_SHARED across fork).
     pub shared: bool,
 }
 
@@ -148,6 +151,22 @@ impl Vm {
         let page = page_down(addr);
         let Some((start, vma)) = self.find(addr) else { return Fault::Bad };
         let (is_present, is_write, is_fetch) = (error_code & 1 != 0, error_code & 2 != 0, error_code & 16 != 0);
+        let now = self.space.query(page);
+        if now.is_some() && is_write && vma.prot.write {
+            // A copy-on-write page (fork shares pages read-only), or one
+            // another thread has already made writable meanwhile. (The
+            // fault may say "not present" when the page was mapped, and
+            // then shared by a fork, after it was taken.)
+            if now.is_some_and(|(_, f)| f.writable) {
+                return Fault::Mapped;
+            }
+            let flags = vma.prot.page_flags();
+            return match self.space.protect(page, flags) {
+                Ok(()) => Fault::Mapped,
+                Err(kbase::mm::MmError::OutOfMemory) => Fault::NoMemory,
+                Err(_) => Fault::Bad,
+            };
+        }
         if is_present || (is_write && !vma.prot.write) || (is_fetch && !vma.prot.exec) || !(vma.prot.read || vma.prot.write || vma.prot.exec) {
             return Fault::Bad;
         }
@@ -339,33 +358,16 @@ impl Vm {
         self.brk
     }
 
-    /// A copy for fork: same VMAs, every present page copied.
-    pub fn fork_copy(&self) -> Result<Self, Errno> {
+    /// A copy for fork: same VMAs; the pages are shared copy-on-write
+    /// (`VmSpace::fork_into`), so fork costs page-table entries, not
+    /// copies, and a page is copied only when one side writes it.
+    pub fn fork_copy(&mut self) -> Result<Self, Errno> {
         let mut child = Vm::new()?;
         child.vmas = self.vmas.clone();
         child.brk_start = self.brk_start;
         child.brk = self.brk;
-        let mut err = None;
-        self.space.for_each_page(|va, page, flags| {
-            if err.is_some() {
-                return;
-            }
-            let r = match page {
-                // Page-cache pages are shared again, not copied.
-                PageRef::Shared(frame) => child.space.map_shared(va, frame.clone(), flags),
-                PageRef::Owned(bytes) => match FrameBlock::alloc_copy_user(bytes) {
-                    Ok(f) => child.space.map(va, f, flags),
-                    Err(e) => Err(e),
-                },
-            };
-            if let Err(e) = r {
-                err = Some(mm(e));
-            }
-        });
-        match err {
-            Some(e) => Err(e),
-            None => Ok(child),
-        }
+        self.space.fork_into(&mut child.space).map_err(mm)?;
+        Ok(child)
     }
 }
 

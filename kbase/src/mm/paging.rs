@@ -467,10 +467,61 @@ impl VmSpace {
         if old & SHARED == 0 || !flags.writable {
             return Ok(old & ADDR_MASK);
         }
-        let src = self.shared.get(&vaddr).ok_or(MmError::NotMapped)?;
-        let copy = FrameBlock::alloc_copy(src.as_slice())?;
-        self.shared.remove(&vaddr);
-        Ok(copy.into_raw().0)
+        let src = self.shared.remove(&vaddr).ok_or(MmError::NotMapped)?;
+        // The last holder of a copy-on-write frame takes it back without
+        // copying (the other side wrote or went away meanwhile).
+        match alloc::sync::Arc::try_unwrap(src) {
+            Ok(frame) => Ok(frame.into_raw().0),
+            Err(src) => match FrameBlock::alloc_copy_user(src.as_slice()) {
+                Ok(copy) => Ok(copy.into_raw().0),
+                Err(e) => {
+                    self.shared.insert(vaddr, src);
+                    Err(e)
+                }
+            },
+        }
+    }
+
+    /// Copy-on-write fork: maps every page of this space into `child` (a
+    /// new, empty space) at the same address. Pages this space owns become
+    /// shared frames of both, read-only in both, so the first write on
+    /// either side faults and [`protect`](Self::protect) with the writable
+    /// rights gives that side its own frame. Shared frames (page cache, or
+    /// shared by an earlier fork) are shared once more. One TLB shootdown.
+    pub fn fork_into(&mut self, child: &mut VmSpace) -> Result<(), MmError> {
+        let mut leaves = alloc::vec::Vec::new();
+        walk_user(self.pml4, 3, 0, &mut |va, e| leaves.push((va, e)));
+        let mut made_read_only = false;
+        let mut result = Ok(());
+        for (va, e) in leaves {
+            let ro = PageFlags { writable: false, ..PageFlags::from_bits(e) };
+            let frame = if e & SHARED != 0 {
+                match self.shared.get(&va) {
+                    Some(f) => f.clone(),
+                    None => continue,
+                }
+            } else {
+                let Some(entry) = walk(self.pml4, va, false, true)?.filter(|x| x.load(Ordering::Acquire) == e) else {
+                    continue;
+                };
+                // INVARIANT: the frame moves from the leaf's ownership to
+                // the `shared` map, and the leaf becomes a read-only shared
+                // entry for the same frame.
+                let f = alloc::sync::Arc::new(FrameBlock::from_owned_raw(e & ADDR_MASK));
+                entry.store((e & ADDR_MASK) | ro.bits() | SHARED, Ordering::Release);
+                self.shared.insert(va, f.clone());
+                made_read_only |= e & W != 0;
+                f
+            };
+            if let Err(err) = child.map_shared(va, frame, ro) {
+                result = Err(err);
+                break;
+            }
+        }
+        if made_read_only {
+            self.flush_range(0, USER_END / PAGE_SIZE);
+        }
+        result
     }
 
     /// The mapping at `vaddr`, if any.
