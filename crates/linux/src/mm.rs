@@ -67,6 +67,11 @@ pub struct Vma {
     pub shared: bool,
 }
 
+/// fork copies a process owning at most this many pages (1 MiB) and shares
+/// a bigger one copy-on-write: below it, copying is cheaper than the write
+/// faults sharing costs afterwards.
+const FORK_COPY_PAGES: usize = 256;
+
 /// What a page fault came to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fault {
@@ -358,7 +363,9 @@ impl Vm {
         self.brk
     }
 
-    /// A copy for fork: same VMAs; the pages are shared copy-on-write
+    /// A copy for fork: same VMAs; the pages (of a process owning more
+    /// than FORK_COPY_PAGES of them; smaller ones are copied) are shared
+    /// copy-on-write
     /// (`VmSpace::fork_into`), so fork costs page-table entries, not
     /// copies, and a page is copied only when one side writes it.
     pub fn fork_copy(&mut self) -> Result<Self, Errno> {
@@ -366,7 +373,7 @@ impl Vm {
         child.vmas = self.vmas.clone();
         child.brk_start = self.brk_start;
         child.brk = self.brk;
-        self.space.fork_into(&mut child.space).map_err(mm)?;
+        self.space.fork_into(&mut child.space, FORK_COPY_PAGES).map_err(mm)?;
         Ok(child)
     }
 }

@@ -24,6 +24,16 @@ static SHOOTDOWNS: AtomicU64 = AtomicU64::new(0);
 const FULL_FLUSH_PAGES: u64 = 32;
 
 fn flush_local(start: u64, pages: u64) {
+    let is_user_range = start.saturating_add(pages.saturating_mul(4096)) <= crate::mm::paging::USER_END;
+    if pages > FULL_FLUSH_PAGES && is_user_range {
+        // User pages are never global: reloading CR3 drops them and keeps
+        // the kernel's global entries.
+        let cr3 = cpu::read_cr3();
+        // SAFETY: writing back the current CR3 only flushes non-global
+        // translations; the address space stays the same.
+        unsafe { cpu::write_cr3(cr3) };
+        return;
+    }
     if pages > FULL_FLUSH_PAGES {
         let cr4 = cpu::read_cr4();
         // SAFETY: clearing and restoring CR4.PGE only flushes the TLB
