@@ -330,7 +330,7 @@ pub fn judge(outcome: &Outcome, opts: &Options, timeout: Duration) -> Report {
 /// The kernel's `ferrite: objects at power-off: tasks T, processes P,
 /// threads H, files F, ...` line: after the run only the supervisor (pid 1,
 /// one thread) may be left, whatever the workers did.
-fn objects_problem(lines: &[String]) -> Option<String> {
+pub(crate) fn objects_problem(lines: &[String]) -> Option<String> {
     const MARK: &str = "ferrite: objects at power-off: ";
     let Some(line) = lines.iter().find_map(|l| l.split_once(MARK).map(|(_, rest)| rest.trim())) else {
         return Some("no `objects at power-off` line from the kernel".into());

@@ -212,6 +212,8 @@ struct Run {
     /// `<name>: <reason>; <outcome>` of every `pending` line.
     pending: Vec<String>,
     symbols: Option<std::result::Result<Symbols, String>>,
+    /// Ferrite's `objects at power-off` census line, if it printed one.
+    objects: Option<String>,
 }
 
 /// Where `/init` runs: decides the panic marker and the expected exit.
@@ -233,6 +235,7 @@ impl Run {
             last: None,
             pending: Vec::new(),
             symbols: None,
+            objects: None,
         }
     }
 
@@ -240,6 +243,9 @@ impl Run {
     fn line(&mut self, line: &str) -> Option<Vec<u64>> {
         if line.contains(READY_MARK) {
             self.ready = true;
+        }
+        if self.kind == Kind::Ferrite && line.contains("objects at power-off") {
+            self.objects = Some(line.to_string());
         }
         if let Some(p) = pending_line(line) {
             self.seen = true;
@@ -341,6 +347,17 @@ impl Run {
                 t.failed.len(),
                 outcome.elapsed
             ),
+        }
+        // After the last test only /init may be left: whatever the tests
+        // created (processes, threads) must be gone.
+        if let Some(line) = &self.objects {
+            match crate::fuzz::objects_problem(std::slice::from_ref(line)) {
+                None => {
+                    println!("user tests ({tag}): kernel objects back to /init alone");
+                    report.passed += 1;
+                }
+                Some(p) => report.fail(format!("user tests ({tag}): {p}")),
+            }
         }
     }
 }
@@ -552,6 +569,27 @@ mod tests {
         assert_eq!(report.passed, 1);
         assert_eq!(report.failures.len(), 1);
         assert!(report.failures[0].contains("mmap"));
+    }
+
+    #[test]
+    fn leftover_objects_at_power_off_fail_and_a_clean_census_passes() {
+        let mut lines = GOOD.to_vec();
+        lines.push("ferrite: objects at power-off: tasks 5, processes 2, threads 3, files 0, heap bytes 1");
+        let mut run = Run::new(Kind::Ferrite);
+        feed(&mut run, &lines);
+        let mut report = Report::default();
+        run.finish("t", &exited(33, &lines), Duration::ZERO, &mut report);
+        assert_eq!(report.passed, 1);
+        assert!(report.failures.iter().any(|f| f.contains("object leak")), "{:?}", report.failures);
+
+        lines.pop();
+        lines.push("ferrite: objects at power-off: tasks 3, processes 1, threads 1, files 0, heap bytes 1");
+        let mut run = Run::new(Kind::Ferrite);
+        feed(&mut run, &lines);
+        let mut report = Report::default();
+        run.finish("t", &exited(33, &lines), Duration::ZERO, &mut report);
+        assert_eq!(report.passed, 2);
+        assert_eq!(report.failures.len(), 1); // the mmap failure of GOOD
     }
 
     #[test]

@@ -8,9 +8,10 @@
 //! Keys are the identity of the `Arc<Vec<u8>>` snapshot of a file's bytes
 //! (vfs gives writers a fresh copy, so a snapshot never changes); each entry
 //! keeps its snapshot alive, so an address can't be reused by other data.
-//! Entries live until the file's snapshot is dropped from the cache by
-//! `trim` (called when the frame allocator runs low: planned with the
-//! block-storage work; for now the cache only grows with executed files).
+//! An entry lives while its snapshot or one of its frames is used outside
+//! the cache; `trim` drops the others whenever a new entry is made. (Trimming
+//! entries still in use when frames run low comes with the block-storage
+//! work.)
 
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
@@ -33,6 +34,9 @@ static CACHE: Mutex<BTreeMap<usize, Entry>> = Mutex::new(BTreeMap::new());
 pub fn page(data: &Arc<Vec<u8>>, index: u64) -> Option<Arc<FrameBlock>> {
     let key = Arc::as_ptr(data) as usize;
     let mut cache = CACHE.lock();
+    if !cache.contains_key(&key) {
+        trim(&mut cache);
+    }
     let entry = cache.entry(key).or_insert_with(|| Entry { _data: data.clone(), pages: BTreeMap::new() });
     if let Some(f) = entry.pages.get(&index) {
         return Some(f.clone());
@@ -42,4 +46,12 @@ pub fn page(data: &Arc<Vec<u8>>, index: u64) -> Option<Arc<FrameBlock>> {
     let frame = Arc::new(FrameBlock::alloc_copy_user(src).ok()?);
     entry.pages.insert(index, frame.clone());
     Some(frame)
+}
+
+/// Drops the entries nobody else uses: snapshots that only the cache still
+/// holds (the file was rewritten or removed, and no mapping or open file
+/// refers to the old bytes) whose frames no address space maps. Without
+/// this, every rewrite-then-map of a file would keep a full copy forever.
+fn trim(cache: &mut BTreeMap<usize, Entry>) {
+    cache.retain(|_, e| Arc::strong_count(&e._data) > 1 || e.pages.values().any(|f| Arc::strong_count(f) > 1));
 }

@@ -18,10 +18,10 @@ static FREE_SLOTS: SpinLock<alloc::vec::Vec<u64>> = SpinLock::new(alloc::vec::Ve
 /// Stacks kept mapped after use (bottom addresses), so that creating and
 /// ending threads needs no page-table change and no TLB shootdown.
 static CACHED: SpinLock<alloc::vec::Vec<u64>> = SpinLock::new(alloc::vec::Vec::new());
-/// Small enough (512 KiB) to stay inside the leak checks' slack and to
+/// Small enough (256 KiB) to stay inside the leak checks' slack and to
 /// matter little when memory runs short; large enough for the thread churn
 /// of fork/exit and thread create/join on a few CPUs.
-const CACHE_MAX: usize = 16;
+const CACHE_MAX: usize = 8;
 
 /// An owned kernel stack.
 pub struct KernelStack {
@@ -87,6 +87,18 @@ fn unmap_range(bottom: u64, len: u64) {
     for &pa in frames.iter().take(pages).filter(|&&pa| pa != 0) {
         super::frame::free_raw(pa, 0);
     }
+}
+
+/// Frees every cached stack (drop_caches, memory pressure); returns how
+/// many were freed.
+pub fn release_cached() -> usize {
+    let cached: alloc::vec::Vec<u64> = core::mem::take(&mut *CACHED.lock());
+    for &bottom in &cached {
+        unmap_range(bottom, STACK_SIZE);
+        let slot = (bottom - PAGE_SIZE - KSTACK_BASE) / SLOT;
+        FREE_SLOTS.lock().push(slot);
+    }
+    cached.len()
 }
 
 impl Drop for KernelStack {
