@@ -20,7 +20,7 @@ use alloc::sync::Arc;
 use kbase::mm::frame::FrameBlock;
 use kbase::mm::paging::{PageFlags, USER_END, VmSpace};
 
-use crate::errno::{EINVAL, ENOMEM, Errno, mm};
+use crate::errno::{EFAULT, EINVAL, ENOMEM, Errno, mm};
 
 pub const PAGE: u64 = 4096;
 /// Pages mapped per file-backed fault.
@@ -381,6 +381,82 @@ impl Vm {
 impl Vm {
     /// Frees the pages of `[start, end)` but keeps the VMAs (MADV_DONTNEED):
     /// anonymous memory refaults as zeros, file-backed memory from the file.
+    /// mremap(2): shrinks in place, grows in place when the pages after
+    /// the mapping are free, or else (with `may_move`) moves the mapping,
+    /// its pages with it, to a free range or to `fixed`. The old range
+    /// must lie in one mapping (EFAULT).
+    pub fn mremap(&mut self, old: u64, old_len: u64, new_len: u64, may_move: bool, fixed: Option<u64>) -> Result<u64, Errno> {
+        let old_len = page_up(old_len).ok_or(EINVAL)?;
+        let new_len = page_up(new_len).filter(|&l| l > 0).ok_or(EINVAL)?;
+        let old_end = old.checked_add(old_len).filter(|&e| e <= USER_END).ok_or(EINVAL)?;
+        let (start, vma) = self.find(old).ok_or(EFAULT)?;
+        if old_end > vma.end || old_len == 0 {
+            // old_len 0 duplicates a shared mapping on Linux: not here.
+            return Err(if old_len == 0 { EINVAL } else { EFAULT });
+        }
+        let vma_end = vma.end;
+        if let Some(dest) = fixed {
+            let dest_end = dest.checked_add(new_len).filter(|&e| e <= USER_END).ok_or(EINVAL)?;
+            if dest % PAGE != 0 || dest < MIN_ADDR || (dest < old_end && old < dest_end) {
+                return Err(EINVAL);
+            }
+            self.unmap(dest, dest_end);
+            return self.move_mapping(old, old_len, dest, new_len);
+        }
+        if new_len <= old_len {
+            self.unmap(old + new_len, old_end);
+            return Ok(old);
+        }
+        let grown_end = old.checked_add(new_len).ok_or(ENOMEM)?;
+        if old_end == vma_end && grown_end <= USER_END && !self.overlaps(old_end, grown_end) {
+            if let Some(v) = self.vmas.get_mut(&start) {
+                v.end = grown_end;
+            }
+            return Ok(old);
+        }
+        if !may_move {
+            return Err(ENOMEM);
+        }
+        let dest = self.find_free(new_len)?;
+        self.move_mapping(old, old_len, dest, new_len)
+    }
+
+    /// Moves the mapping `[old, old + old_len)` (inside one VMA) to `dest`
+    /// (free) with a new length, taking its pages along.
+    fn move_mapping(&mut self, old: u64, old_len: u64, dest: u64, new_len: u64) -> Result<u64, Errno> {
+        let old_end = old + old_len;
+        self.split_at(old);
+        self.split_at(old_end);
+        let vma = self.vmas.remove(&old).ok_or(EFAULT)?;
+        let moved = Vma { end: dest + new_len, ..vma.clone() };
+        if let Err(e) = self.insert(dest, moved) {
+            self.vmas.insert(old, vma);
+            return Err(e);
+        }
+        let keep = old_len.min(new_len);
+        if let Err(e) = self.space.move_range(old, dest, keep) {
+            // Out of page tables midway: both ranges stay mapped.
+            self.vmas.insert(old, vma);
+            return Err(mm(e));
+        }
+        self.unmap_pages(old + keep, old_end);
+        Ok(dest)
+    }
+
+    /// mincore(2): one byte per page of `[start, start + len)`, bit 0 set
+    /// when the page is resident; ENOMEM if part of the range is unmapped.
+    pub fn mincore(&self, start: u64, len: u64) -> Result<alloc::vec::Vec<u8>, Errno> {
+        let end = start.checked_add(len).and_then(page_up).filter(|&e| e <= USER_END).ok_or(ENOMEM)?;
+        let mut out = alloc::vec::Vec::new();
+        let mut p = start;
+        while p < end {
+            self.find(p).ok_or(ENOMEM)?;
+            out.push(u8::from(self.space.query(p).is_some()));
+            p += PAGE;
+        }
+        Ok(out)
+    }
+
     pub fn drop_pages(&mut self, start: u64, end: u64) {
         self.unmap_pages(page_down(start), page_up(end).unwrap_or(end));
     }

@@ -116,6 +116,11 @@ pub struct Thread {
     pub restart_nr: AtomicU64,
     /// rt_sigsuspend's caller mask, restored after the handler frame is set.
     pub saved_mask: SpinLock<Option<u64>>,
+    /// set_robust_list: (head, len), reported back by get_robust_list.
+    pub robust_list: SpinLock<(u64, u64)>,
+    /// sched_setaffinity's mask (bit n = CPU n; CPUs past 63 always
+    /// allowed). Recorded and reported; the scheduler does not pin yet.
+    pub affinity: AtomicU64,
     _census: crate::census::Token,
 }
 
@@ -142,6 +147,8 @@ impl Thread {
             fault_addr: AtomicU64::new(0),
             restart_nr: AtomicU64::new(u64::MAX),
             saved_mask: SpinLock::new(None),
+            robust_list: SpinLock::new((0, 0)),
+            affinity: AtomicU64::new(u64::MAX),
             _census: crate::census::Token::new(crate::census::Kind::Thread),
         });
         t.process.threads.lock().push(Arc::downgrade(&t));

@@ -482,6 +482,60 @@ impl VmSpace {
         }
     }
 
+    /// Moves every mapped page of `[from, from + len)` to the same offset
+    /// from `to` (mremap). The destination must hold no mappings
+    /// (`AlreadyMapped`); the ranges may not overlap. One TLB shootdown.
+    /// On an error (no memory for a page table) the pages moved so far
+    /// stay moved: each page is at exactly one of its two addresses.
+    pub fn move_range(&mut self, from: u64, to: u64, len: u64) -> Result<(), MmError> {
+        let ok = |a: u64| a % PAGE_SIZE == 0 && a.checked_add(len).is_some_and(|e| e <= USER_END);
+        if !ok(from) || !ok(to) || len % PAGE_SIZE != 0 || (from < to + len && to < from + len) {
+            return Err(MmError::BadAddress);
+        }
+        let mut result = Ok(());
+        let mut va = from;
+        while va < from + len {
+            let src = match walk(self.pml4, va, false, true) {
+                Ok(Some(e)) => e,
+                _ => {
+                    va = (va | 0x1f_ffff) + 1;
+                    continue;
+                }
+            };
+            let old = src.load(Ordering::Acquire);
+            if old & P != 0 {
+                let dst_va = to + (va - from);
+                let dst = match walk(self.pml4, dst_va, true, true) {
+                    Ok(Some(d)) if d.load(Ordering::Acquire) & P == 0 => d,
+                    Ok(Some(_)) => {
+                        result = Err(MmError::AlreadyMapped);
+                        break;
+                    }
+                    Ok(None) => {
+                        result = Err(MmError::NotMapped);
+                        break;
+                    }
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                };
+                // INVARIANT: the frame (or shared reference) moves with its
+                // leaf entry; the source entry is cleared.
+                dst.store(old, Ordering::Release);
+                src.store(0, Ordering::Release);
+                if old & SHARED != 0 {
+                    if let Some(f) = self.shared.remove(&va) {
+                        self.shared.insert(dst_va, f);
+                    }
+                }
+            }
+            va += PAGE_SIZE;
+        }
+        self.flush_range(from, len / PAGE_SIZE);
+        result
+    }
+
     /// Copy-on-write fork: maps every page of this space into `child` (a
     /// new, empty space) at the same address. Pages this space owns become
     /// shared frames of both, read-only in both, so the first write on

@@ -79,6 +79,8 @@ pub enum Cap {
     SysResource,
     /// Set the system clock.
     SysTime,
+    /// Scheduling of other users' processes (affinity, priority).
+    SysNice,
 }
 
 impl Cap {

@@ -1,4 +1,5 @@
-//! Memory system calls: mmap, munmap, mprotect, brk, madvise.
+//! Memory system calls: mmap, munmap, mprotect, mremap, brk, madvise,
+//! mincore.
 
 
 use crate::errno::{EACCES, EINVAL, ENODEV, ENOMEM, Errno, SysResult};
@@ -100,5 +101,29 @@ pub fn madvise(addr: u64, len: u64, advice: u32) -> SysResult {
             Ok(0)
         });
     }
+    Ok(0)
+}
+
+/// mremap(2): MREMAP_MAYMOVE and MREMAP_FIXED (MREMAP_DONTUNMAP: EINVAL).
+pub fn mremap(old: u64, old_len: u64, new_len: u64, flags: u32, new_addr: u64) -> SysResult {
+    const MREMAP_MAYMOVE: u32 = 1;
+    const MREMAP_FIXED: u32 = 2;
+    if flags & !(MREMAP_MAYMOVE | MREMAP_FIXED) != 0 || old % PAGE != 0 {
+        return Err(EINVAL);
+    }
+    if flags & MREMAP_FIXED != 0 && flags & MREMAP_MAYMOVE == 0 {
+        return Err(EINVAL);
+    }
+    let fixed = (flags & MREMAP_FIXED != 0).then_some(new_addr);
+    with_vm(|vm| vm.mremap(old, old_len, new_len, flags & MREMAP_MAYMOVE != 0, fixed).map(|a| a as usize))
+}
+
+/// mincore(2).
+pub fn mincore(addr: u64, len: u64, vec: u64) -> SysResult {
+    if addr % PAGE != 0 {
+        return Err(EINVAL);
+    }
+    let bytes = with_vm(|vm| vm.mincore(addr, len))?;
+    crate::uaccess::write_bytes(vec, &bytes)?;
     Ok(0)
 }

@@ -10,7 +10,9 @@ mod fs;
 mod mm;
 mod poll;
 mod proc;
+mod signal;
 mod time;
+mod wait;
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
@@ -74,6 +76,8 @@ fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
         nr::__NR_mmap => mm::mmap(a.ptr(0), a.0[1], a.u32(2), a.u32(3), a.fd(4), a.0[5]),
         nr::__NR_mprotect => mm::mprotect(a.ptr(0), a.0[1], a.u32(2)),
         nr::__NR_munmap => mm::munmap(a.ptr(0), a.0[1]),
+        nr::__NR_mremap => mm::mremap(a.ptr(0), a.0[1], a.0[2], a.u32(3), a.ptr(4)),
+        nr::__NR_mincore => mm::mincore(a.ptr(0), a.0[1], a.ptr(2)),
         nr::__NR_brk => mm::brk(a.ptr(0)),
         nr::__NR_rt_sigaction => proc::rt_sigaction(a.i32(0), a.ptr(1), a.ptr(2), a.usize(3)),
         nr::__NR_rt_sigprocmask => proc::rt_sigprocmask(a.i32(0), a.ptr(1), a.ptr(2), a.usize(3)),
@@ -110,7 +114,11 @@ fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
         nr::__NR_exit => proc::exit(a.i32(0)),
         nr::__NR_exit_group => proc::exit_group(a.i32(0)),
         nr::__NR_futex => crate::futex::futex(a.ptr(0), a.u32(1), a.u32(2), a.0[3], a.ptr(4), a.u32(5)),
-        nr::__NR_wait4 => proc::wait4(a.i32(0), a.ptr(1), a.i32(2), a.ptr(3)),
+        nr::__NR_wait4 => wait::wait4(a.i32(0), a.ptr(1), a.i32(2), a.ptr(3)),
+        nr::__NR_waitid => wait::waitid(a.u32(0), a.u32(1), a.ptr(2), a.i32(3), a.ptr(4)),
+        nr::__NR_clone3 => proc::clone3(a.ptr(0), a.usize(1), frame),
+        nr::__NR_rt_sigtimedwait => signal::rt_sigtimedwait(a.ptr(0), a.ptr(1), a.ptr(2), a.usize(3)),
+        nr::__NR_rt_sigqueueinfo => signal::rt_sigqueueinfo(a.i32(0), a.i32(1), a.ptr(2)),
         nr::__NR_kill => proc::kill(a.i32(0), a.i32(1)),
         nr::__NR_uname => proc::uname(a.ptr(0)),
         nr::__NR_fcntl => fs::fcntl(a.fd(0), a.u32(1), a.0[2]),
@@ -155,7 +163,8 @@ fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
         nr::__NR_readlinkat => fs::readlinkat(a.fd(0), a.ptr(1), a.ptr(2), a.usize(3)),
         nr::__NR_faccessat => fs::faccessat(a.fd(0), a.ptr(1), a.u32(2), 0),
         nr::__NR_faccessat2 => fs::faccessat(a.fd(0), a.ptr(1), a.u32(2), a.u32(3)),
-        nr::__NR_set_robust_list => Ok(0),
+        nr::__NR_set_robust_list => proc::set_robust_list(a.ptr(0), a.usize(1)),
+        nr::__NR_get_robust_list => proc::get_robust_list(a.i32(0), a.ptr(1), a.ptr(2)),
         nr::__NR_dup3 => fs::dup3(a.fd(0), a.fd(1), a.u32(2)),
         nr::__NR_pipe2 => fs::pipe2(a.ptr(0), a.u32(1)),
         nr::__NR_prlimit64 => proc::prlimit64(a.i32(0), a.u32(1), a.ptr(2), a.ptr(3)),
@@ -200,6 +209,7 @@ fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
         nr::__NR_tkill => proc::tgkill(a.i32(0), a.i32(0), a.i32(1)),
         nr::__NR_prctl => proc::prctl(a.i32(0), a.ptr(1)),
         nr::__NR_sched_getaffinity => proc::sched_getaffinity(a.i32(0), a.usize(1), a.ptr(2)),
+        nr::__NR_sched_setaffinity => proc::sched_setaffinity(a.i32(0), a.usize(1), a.ptr(2)),
         nr::__NR_getcpu => proc::getcpu(a.ptr(0), a.ptr(1)),
         nr::__NR_getrlimit => proc::prlimit64(0, a.u32(0), 0, a.ptr(1)),
         nr::__NR_setrlimit => proc::prlimit64(0, a.u32(0), a.ptr(1), 0),

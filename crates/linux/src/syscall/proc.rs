@@ -6,7 +6,7 @@ use core::sync::atomic::Ordering;
 
 use kbase::arch::trap::TrapFrame;
 
-use crate::errno::{ECHILD, EFAULT, EINVAL, ENOSYS, EPERM, ESRCH, Errno, SysResult};
+use crate::errno::{EFAULT, EINVAL, ENOSYS, EPERM, ESRCH, Errno, SysResult};
 use crate::process::{self, Process, current};
 use crate::signal::{self, SigAction};
 use crate::uaccess::{self, Out};
@@ -72,6 +72,42 @@ fn fork_with(frame: &TrapFrame, setup: process::ChildSetup) -> SysResult {
         c.vfork_wait.wait_until(|| c.vfork_done.load(Ordering::Acquire).then_some(()));
     }
     Ok(pid as usize)
+}
+
+/// clone3(2): `struct clone_args` (at least CLONE_ARGS_SIZE_VER0, 64
+/// bytes) mapped onto clone(2). Fields this kernel does not support
+/// (pidfd, set_tid, cgroup) must be zero (EINVAL otherwise), as must bytes
+/// past the known struct (E2BIG).
+pub fn clone3(args: u64, size: usize, frame: &TrapFrame) -> SysResult {
+    const VER0: usize = 64;
+    const KNOWN: usize = 88; // up to `cgroup` (VER2)
+    const CLONE_PIDFD: u64 = 0x1000;
+    const CLONE_CLEAR_SIGHAND: u64 = 0x1_0000_0000;
+    const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+    if size < VER0 {
+        return Err(EINVAL);
+    }
+    if size > 4096 {
+        return Err(crate::errno::E2BIG);
+    }
+    let raw = uaccess::read_bytes(args, size)?;
+    if raw[KNOWN.min(size)..].iter().any(|&b| b != 0) {
+        return Err(crate::errno::E2BIG);
+    }
+    let field = |i: usize| -> u64 {
+        raw.get(i * 8..i * 8 + 8).map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+    };
+    let (flags, pidfd, child_tid, parent_tid, exit_signal) = (field(0), field(1), field(2), field(3), field(4));
+    let (stack, stack_size, tls, set_tid, set_tid_size, cgroup) = (field(5), field(6), field(7), field(8), field(9), field(10));
+    if flags & (CLONE_PIDFD | CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP) != 0 || pidfd != 0 || set_tid != 0 || set_tid_size != 0 || cgroup != 0 {
+        return Err(EINVAL);
+    }
+    // The low byte of clone's flags is the exit signal; clone3 has a field.
+    if flags & 0xff != 0 || exit_signal > 64 || (stack == 0) != (stack_size == 0) {
+        return Err(EINVAL);
+    }
+    let top = if stack == 0 { 0 } else { stack.checked_add(stack_size).ok_or(EINVAL)? };
+    clone(flags | exit_signal, top, parent_tid, child_tid, tls, frame)
 }
 
 /// clone(2): the fork-like subset (no CLONE_VM threads yet). Arguments
@@ -176,61 +212,6 @@ pub fn exit_group(code: i32) -> SysResult {
     process::exit_group((code & 0xff) << 8)
 }
 
-pub fn wait4(pid: i32, status: u64, options: i32, rusage: u64) -> SysResult {
-    const WNOHANG: i32 = 1;
-    const WUNTRACED: i32 = 2;
-    const WCONTINUED: i32 = 8;
-    const WALL: i32 = 0x4000_0000;
-    const WCLONE: i32 = 0x8000_0000u32 as i32;
-    if options & !(WNOHANG | WUNTRACED | WCONTINUED | WALL | WCLONE | 0x2000_0000) != 0 {
-        return Err(EINVAL);
-    }
-    let t = current();
-    let me = t.process.clone();
-    let matches = |c: &Process| -> bool {
-        match pid {
-            -1 => true,
-            0 => c.pgid.load(Ordering::Relaxed) == me.pgid.load(Ordering::Relaxed),
-            p if p > 0 => c.pid == p as u32,
-            p => c.pgid.load(Ordering::Relaxed) == p.unsigned_abs(),
-        }
-    };
-    let r: Result<(u32, i32), Errno> = me.child_exited.wait_until(|| {
-        let mut kids = me.children.try_lock()?;
-        let interrupted = signal::has_pending(&t);
-        if !kids.iter().any(|c| matches(c)) {
-            return Some(Err(ECHILD));
-        }
-        if let Some(i) = kids.iter().position(|c| matches(c) && c.is_zombie()) {
-            let c = kids.remove(i);
-            let st = c.exit_status.lock().unwrap_or(0);
-            process::forget(c.pid);
-            return Some(Ok((c.pid, st)));
-        }
-        // A stop (WUNTRACED) or continue (WCONTINUED) not yet reported.
-        for c in kids.iter().filter(|c| matches(c)) {
-            let report = c.wait_report.load(Ordering::Acquire);
-            let wanted = (report & 0xff == 0x7f && options & WUNTRACED != 0)
-                || (report == signal::WAIT_CONTINUED && options & WCONTINUED != 0);
-            if wanted && c.wait_report.compare_exchange(report, 0, Ordering::AcqRel, Ordering::Acquire).is_ok() {
-                return Some(Ok((c.pid, report)));
-            }
-        }
-        if options & WNOHANG != 0 {
-            return Some(Ok((0, 0)));
-        }
-        interrupted.then_some(Err(crate::errno::EINTR))
-    });
-    let (cpid, st) = r?;
-    if cpid != 0 && status != 0 {
-        uaccess::write_u32(status, st as u32)?;
-    }
-    if rusage != 0 {
-        uaccess::write_bytes(rusage, &[0u8; 144])?;
-    }
-    Ok(cpid as usize)
-}
-
 pub fn kill(pid: i32, sig: i32) -> SysResult {
     if sig != 0 {
         signal::check(sig)?;
@@ -266,7 +247,7 @@ pub fn kill(pid: i32, sig: i32) -> SysResult {
 /// the same process; or the sender's real or effective uid is the
 /// target's real or saved uid; or `CAP_KILL`; or SIGCONT within one
 /// session.
-fn may_signal(sender: &Process, target: &Process, sig: i32) -> bool {
+pub(super) fn may_signal(sender: &Process, target: &Process, sig: i32) -> bool {
     if sender.pid == target.pid {
         return true;
     }
@@ -599,21 +580,74 @@ pub fn prctl(option: i32, arg2: u64) -> SysResult {
     }
 }
 
-pub fn sched_getaffinity(pid: i32, size: usize, mask: u64) -> SysResult {
-    if pid != 0 && process::lookup(pid as u32).is_none() {
-        return Err(ESRCH);
+/// The thread `pid` names for the sched_*affinity and robust-list calls
+/// (0: the caller), if the caller may act on it (EPERM otherwise).
+fn target_thread(pid: i32) -> Result<alloc::sync::Arc<process::Thread>, Errno> {
+    let me = current();
+    if pid == 0 || pid as u32 == me.tid {
+        return Ok(me);
     }
+    let p = u32::try_from(pid).ok().and_then(process::lookup).ok_or(ESRCH)?;
+    let t = p.threads().into_iter().next().ok_or(ESRCH)?;
+    let (mine, theirs) = (me.process.cred(), p.cred());
+    if !mine.capable(cred::Cap::SysNice) && mine.euid != theirs.ruid && mine.euid != theirs.euid {
+        return Err(EPERM);
+    }
+    Ok(t)
+}
+
+pub fn sched_getaffinity(pid: i32, size: usize, mask: u64) -> SysResult {
+    let t = target_thread(pid)?;
     let cpus = kbase::arch::percpu::cpus_online();
     let bytes = cpus.div_ceil(64) * 8;
     if size < bytes || size % 8 != 0 {
         return Err(EINVAL);
     }
+    let allowed = t.affinity.load(Ordering::Relaxed);
     let mut v = alloc::vec![0u8; bytes];
-    for c in 0..cpus {
+    for c in (0..cpus).filter(|&c| c >= 64 || allowed & (1 << c) != 0) {
         v[c / 8] |= 1 << (c % 8);
     }
     uaccess::write_bytes(mask, &v)?;
     Ok(bytes)
+}
+
+/// sched_setaffinity(2): the mask must name an online CPU (EINVAL). It is
+/// recorded (sched_getaffinity reports it) but not enforced yet.
+pub fn sched_setaffinity(pid: i32, size: usize, mask: u64) -> SysResult {
+    let t = target_thread(pid)?;
+    let n = size.min(8);
+    let bytes = uaccess::read_bytes(mask, n)?;
+    let mut m = 0u64;
+    for (i, b) in bytes.iter().enumerate() {
+        m |= u64::from(*b) << (8 * i);
+    }
+    let cpus = kbase::arch::percpu::cpus_online().min(64);
+    let online = if cpus == 64 { u64::MAX } else { (1u64 << cpus) - 1 };
+    if m & online == 0 {
+        return Err(EINVAL);
+    }
+    t.affinity.store(m, Ordering::Relaxed);
+    Ok(0)
+}
+
+/// set_robust_list(2): the kernel only records the list (robust futexes
+/// of a dying thread are not released yet).
+pub fn set_robust_list(head: u64, len: usize) -> SysResult {
+    const ROBUST_LIST_HEAD_SIZE: usize = 24;
+    if len != ROBUST_LIST_HEAD_SIZE {
+        return Err(EINVAL);
+    }
+    *current().robust_list.lock() = (head, len as u64);
+    Ok(0)
+}
+
+pub fn get_robust_list(pid: i32, head_ptr: u64, len_ptr: u64) -> SysResult {
+    let t = target_thread(pid)?;
+    let (head, len) = *t.robust_list.lock();
+    uaccess::write_bytes(head_ptr, &head.to_le_bytes())?;
+    uaccess::write_bytes(len_ptr, &len.to_le_bytes())?;
+    Ok(0)
 }
 
 pub fn getcpu(cpu: u64, node: u64) -> SysResult {

@@ -29,7 +29,7 @@ fn write_timespec(addr: u64, ns: u64) -> Result<(), Errno> {
     o.write_to(addr)
 }
 
-fn read_timespec(addr: u64) -> Result<u64, Errno> {
+pub(super) fn read_timespec(addr: u64) -> Result<u64, Errno> {
     let b = uaccess::read_bytes(addr, 16)?;
     let sec = i64::from_le_bytes(b[0..8].try_into().map_err(|_| EFAULT)?);
     let nsec = i64::from_le_bytes(b[8..16].try_into().map_err(|_| EFAULT)?);
