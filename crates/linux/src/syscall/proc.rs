@@ -75,9 +75,9 @@ fn fork_with(frame: &TrapFrame, setup: process::ChildSetup) -> SysResult {
 }
 
 /// clone3(2): `struct clone_args` (at least CLONE_ARGS_SIZE_VER0, 64
-/// bytes) mapped onto clone(2). Fields this kernel does not support
-/// (pidfd, set_tid, cgroup) must be zero (EINVAL otherwise), as must bytes
-/// past the known struct (E2BIG).
+/// bytes) mapped onto clone(2). CLONE_PIDFD, CLONE_INTO_CGROUP and
+/// set_tid are not supported (EINVAL); bytes past the known struct must be
+/// zero (E2BIG).
 pub fn clone3(args: u64, size: usize, frame: &TrapFrame) -> SysResult {
     const VER0: usize = 64;
     const KNOWN: usize = 88; // up to `cgroup` (VER2)
@@ -99,7 +99,10 @@ pub fn clone3(args: u64, size: usize, frame: &TrapFrame) -> SysResult {
     };
     let (flags, pidfd, child_tid, parent_tid, exit_signal) = (field(0), field(1), field(2), field(3), field(4));
     let (stack, stack_size, tls, set_tid, set_tid_size, cgroup) = (field(5), field(6), field(7), field(8), field(9), field(10));
-    if flags & (CLONE_PIDFD | CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP) != 0 || pidfd != 0 || set_tid != 0 || set_tid_size != 0 || cgroup != 0 {
+    // `pidfd` and `cgroup` only count with their flags (glibc fills pidfd
+    // in anyway); set_tid needs a pid namespace.
+    let _ = (pidfd, cgroup);
+    if flags & (CLONE_PIDFD | CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP) != 0 || set_tid != 0 || set_tid_size != 0 {
         return Err(EINVAL);
     }
     // The low byte of clone's flags is the exit signal; clone3 has a field.
