@@ -98,7 +98,7 @@ pub const POLLOUT: u16 = 0x4;
 pub const POLLERR: u16 = 0x8;
 pub const POLLHUP: u16 = 0x10;
 
-/// Highest number of descriptors per process (RLIMIT_NOFILE default).
+/// RLIMIT_NOFILE's default soft limit.
 pub const MAX_FDS: usize = 1024;
 
 #[derive(Clone)]
@@ -108,12 +108,31 @@ struct Slot {
 }
 
 /// A process's descriptor table.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct FdTable {
     slots: Vec<Option<Slot>>,
+    /// RLIMIT_NOFILE's soft limit: descriptors are below it.
+    limit: usize,
+}
+
+impl Default for FdTable {
+    fn default() -> Self {
+        Self { slots: Vec::new(), limit: MAX_FDS }
+    }
 }
 
 impl FdTable {
+    /// The RLIMIT_NOFILE soft limit in force (fds must be below it).
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// setrlimit(RLIMIT_NOFILE): descriptors already open above the new
+    /// limit stay open, as on Linux; new ones must be below it.
+    pub fn set_limit(&mut self, limit: usize) {
+        self.limit = limit;
+    }
+
     pub fn get(&self, fd: i32) -> Result<Arc<dyn File>, Errno> {
         usize::try_from(fd)
             .ok()
@@ -125,14 +144,14 @@ impl FdTable {
 
     /// Installs `file` at the lowest free descriptor `>= min`.
     pub fn insert(&mut self, file: Arc<dyn File>, cloexec: bool, min: usize) -> Result<i32, Errno> {
-        let i = (min..MAX_FDS).find(|&i| self.slots.get(i).is_none_or(|s| s.is_none())).ok_or(EMFILE)?;
+        let i = (min..self.limit).find(|&i| self.slots.get(i).is_none_or(|s| s.is_none())).ok_or(EMFILE)?;
         self.put(i, file, cloexec);
         Ok(i as i32)
     }
 
     /// Installs `file` at exactly `fd`, closing what was there.
     pub fn insert_at(&mut self, fd: i32, file: Arc<dyn File>, cloexec: bool) -> Result<(), Errno> {
-        let i = usize::try_from(fd).ok().filter(|&i| i < MAX_FDS).ok_or(EBADF)?;
+        let i = usize::try_from(fd).ok().filter(|&i| i < self.limit).ok_or(EBADF)?;
         self.put(i, file, cloexec);
         Ok(())
     }

@@ -430,6 +430,28 @@ pub fn must_exit_for_exec(t: &Thread) -> bool {
     e != 0 && e != t.tid
 }
 
+/// RLIMIT_NPROC (`fork`/`clone` ERRORS: EAGAIN): the threads of every
+/// process of the caller's real user must stay below the soft limit,
+/// unless the caller has CAP_SYS_RESOURCE or CAP_SYS_ADMIN (Linux's
+/// copy_process rule; root is exempt).
+pub fn check_nproc(p: &Process) -> Result<(), Errno> {
+    let limit = p.rlimits.lock()[linux_raw_sys::general::RLIMIT_NPROC as usize].0;
+    if limit == u64::MAX {
+        return Ok(());
+    }
+    let cred = p.cred();
+    if cred.capable(cred::Cap::SysResource) || cred.capable(cred::Cap::SysAdmin) {
+        return Ok(());
+    }
+    let uid = cred.ruid;
+    let threads: u64 = all()
+        .iter()
+        .filter(|q| !q.is_zombie() && q.cred().ruid == uid)
+        .map(|q| u64::from(q.live_threads.load(Ordering::Acquire)))
+        .sum();
+    if threads >= limit { Err(EAGAIN) } else { Ok(()) }
+}
+
 /// Starts another thread of the current process (clone with CLONE_THREAD).
 /// `parent_settid` (CLONE_PARENT_SETTID) receives the new tid before the
 /// thread can run, as on Linux: musl's pthread_exit reads its own tid from
@@ -437,6 +459,7 @@ pub fn must_exit_for_exec(t: &Thread) -> bool {
 pub fn spawn_thread(frame: TrapFrame, fs_base: u64, setup: ChildSetup, parent_settid: Option<u64>) -> Result<u32, Errno> {
     let me = current();
     let process = me.process.clone();
+    check_nproc(&process)?;
     let root = process.vm().map(|v| v.lock().space().root()).ok_or(EAGAIN)?;
     let tid = new_tid();
     if let Some(addr) = parent_settid {

@@ -454,7 +454,7 @@ pub fn fcntl(fd: i32, cmd: u32, arg: u64) -> SysResult {
     match cmd {
         F_DUPFD | F_DUPFD_CLOEXEC => {
             let f = files.get(fd)?;
-            let min = usize::try_from(arg).ok().filter(|&m| m < crate::file::MAX_FDS).ok_or(EINVAL)?;
+            let min = usize::try_from(arg).ok().filter(|&m| m < files.limit()).ok_or(EINVAL)?;
             Ok(files.insert(f, cmd == F_DUPFD_CLOEXEC, min)? as usize)
         }
         F_GETFD => Ok(usize::from(files.cloexec(fd)?)),

@@ -39,6 +39,7 @@ pub fn fork(frame: &TrapFrame) -> SysResult {
 fn fork_with(frame: &TrapFrame, setup: process::ChildSetup) -> SysResult {
     let t = current();
     let parent = &t.process;
+    process::check_nproc(parent)?;
     let vm = if setup.share_vm {
         parent.vm().ok_or(ESRCH)?
     } else {
@@ -459,6 +460,9 @@ pub fn prlimit64(pid: i32, resource: u32, new: u64, old: u64) -> SysResult {
                 return Err(EPERM);
             }
             limits[r] = (cur, max);
+            if r == linux_raw_sys::general::RLIMIT_NOFILE as usize {
+                target.files.lock().set_limit(usize::try_from(cur.min(NR_OPEN)).unwrap_or(usize::MAX));
+            }
         }
         prev
     };

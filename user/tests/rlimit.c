@@ -1,0 +1,81 @@
+/*
+ * rlimit: RLIMIT_NOFILE and RLIMIT_NPROC are enforced. A fork loop as an
+ * unprivileged user stops with EAGAIN at the limit (root is exempt); a
+ * process cannot get a descriptor at or above its RLIMIT_NOFILE.
+ */
+#define T_NAME "rlimit"
+#include "t.h"
+
+#include <fcntl.h>
+#include <sys/resource.h>
+
+#define NPROC 12
+
+int main(void)
+{
+    /* RLIMIT_NOFILE: new descriptors stay below the soft limit. */
+    struct rlimit old, rl = {16, 4096};
+    CHECK(getrlimit(RLIMIT_NOFILE, &old) == 0);
+    CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+    int last = -1, fd;
+    while ((fd = open(P("/etc/ferrite-test.txt"), O_RDONLY)) >= 0) last = fd;
+    CHECK(errno == EMFILE && last == 15);
+    CHECK_ERR(dup2(0, 16), EBADF);
+    CHECK_ERR(fcntl(0, F_DUPFD, 16), EINVAL);
+    for (int i = 3; i <= last; i++) close(i);
+    CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0);
+    CHECK(dup2(0, 100) == 100);
+    close(100);
+    SAY("RLIMIT_NOFILE: EMFILE at the limit, EBADF/EINVAL above it");
+
+    /* RLIMIT_NPROC: an unprivileged fork loop is capped. */
+    int out[2];
+    CHECK(pipe(out) == 0);
+    pid_t bomber = fork();
+    CHECK(bomber >= 0);
+    if (bomber == 0) {
+        if (setgid(1000) != 0 || setuid(1000) != 0) _exit(100);
+        struct rlimit np = {NPROC, NPROC};
+        if (setrlimit(RLIMIT_NPROC, &np) != 0) _exit(101);
+        pid_t kids[64];
+        int n = 0, err = 0;
+        while (n < 64) {
+            pid_t k = fork();
+            if (k == 0) {
+                for (;;) pause();
+            }
+            if (k < 0) {
+                err = errno;
+                break;
+            }
+            kids[n++] = k;
+        }
+        for (int i = 0; i < n; i++) kill(kids[i], SIGKILL);
+        for (int i = 0; i < n; i++) waitpid(kids[i], 0, 0);
+        int res[2] = {n, err};
+        if (write(out[1], res, sizeof res) != sizeof res) _exit(102);
+        _exit(0);
+    }
+    int st;
+    CHECK(waitpid(bomber, &st, 0) == bomber && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    int res[2];
+    CHECK(read(out[0], res, sizeof res) == sizeof res);
+    printf("rlimit: %d forks before errno %d with RLIMIT_NPROC %d\n", res[0], res[1], NPROC);
+    CHECK(res[1] == EAGAIN && res[0] == NPROC - 1);
+    SAY("RLIMIT_NPROC caps an unprivileged fork loop with EAGAIN");
+
+    /* Root is exempt. */
+    struct rlimit np = {2, 2}, saved;
+    CHECK(getrlimit(RLIMIT_NPROC, &saved) == 0);
+    CHECK(setrlimit(RLIMIT_NPROC, &np) == 0);
+    pid_t c[4];
+    for (int i = 0; i < 4; i++) {
+        c[i] = fork();
+        CHECK(c[i] >= 0);
+        if (c[i] == 0) _exit(0);
+    }
+    for (int i = 0; i < 4; i++) CHECK(waitpid(c[i], 0, 0) == c[i]);
+    SAY("root forks past RLIMIT_NPROC");
+    SAY("ok");
+    return 0;
+}
