@@ -155,6 +155,19 @@ pub fn realtime_ns() -> u64 {
     base.saturating_add_signed(REALTIME_ADJUST_NS.load(Ordering::Relaxed))
 }
 
+/// What user space needs to compute `uptime_ns` itself (the vDSO):
+/// (TSC at time zero, multiplier), with ns = (tsc - zero) * mult >> 32.
+pub fn clock_params() -> (u64, u64) {
+    (TSC_BOOT.load(Ordering::Acquire), NS_MULT.load(Ordering::Relaxed))
+}
+
+/// `realtime_ns() - uptime_ns()`, the wall clock's offset from the
+/// monotonic clock.
+pub fn realtime_offset_ns() -> i64 {
+    let boot = BOOT_EPOCH_SECS.load(Ordering::Relaxed).saturating_mul(1_000_000_000);
+    i64::try_from(boot).unwrap_or(i64::MAX).saturating_add(REALTIME_ADJUST_NS.load(Ordering::Relaxed))
+}
+
 /// Sets the wall clock to `ns` since the Unix epoch (`clock_settime`);
 /// the monotonic clock is not affected.
 pub fn set_realtime_ns(ns: u64) {

@@ -84,10 +84,12 @@ pub fn load(cred: &Cred, cwd: Ino, path: &[u8], mut argv: Vec<Vec<u8>>, envp: Ve
     let stack_prot = Prot { read: true, write: true, exec: plan.is_stack_executable };
     vm.insert(STACK_TOP - STACK_SIZE, Vma { end: STACK_TOP, prot: stack_prot, backing: Backing::Anon, shared: false })?;
 
+    let vdso = crate::vdso::map(&mut vm)?;
+
     let mut random = [0u8; 16];
     kbase::random::fill(&mut random);
     let hwcap = u64::from(kbase::arch::cpu::cpuid(1, 0).edx);
-    let auxv = [
+    let mut auxv = alloc::vec![
         (elfload::AT_PHDR, plan.phdr_vaddr),
         (elfload::AT_PHENT, u64::from(plan.phent)),
         (elfload::AT_PHNUM, u64::from(plan.phnum)),
@@ -104,6 +106,9 @@ pub fn load(cred: &Cred, cwd: Ino, path: &[u8], mut argv: Vec<Vec<u8>>, envp: Ve
         (elfload::AT_CLKTCK, 100),
         (elfload::AT_HWCAP2, 0),
     ];
+    if let Some(base) = vdso {
+        auxv.push((elfload::AT_SYSINFO_EHDR, base));
+    }
     let args: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
     let env: Vec<&[u8]> = envp.iter().map(|a| a.as_slice()).collect();
     let img = elfload::build_stack(STACK_TOP, &args, &env, &auxv, &exec_path, random, b"x86_64")

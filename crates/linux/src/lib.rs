@@ -14,6 +14,7 @@
 //!   signal     dispositions and fatal signals
 //!   uaccess    user-memory helpers (EFAULT on bad pointers)
 //!   census     counts of processes, threads and open files (leak checks)
+//!   vdso       the vDSO image and its vvar page (clock_gettime without a syscall)
 //! ```
 //! `kbase::arch::user` calls in through the hooks installed by [`init`].
 #![no_std]
@@ -37,6 +38,7 @@ mod signal;
 mod syscall;
 mod tty;
 mod uaccess;
+mod vdso;
 
 use alloc::vec::Vec;
 
@@ -54,6 +56,9 @@ pub fn init(initramfs: Option<&[u8]>) {
     }
     fs::create_dev_nodes();
     tty::init();
+    if let Err(e) = vdso::init() {
+        log::warn!("vdso: not mapped into processes ({e:?}); time calls use the syscall");
+    }
 }
 
 /// Starts `path` as pid 1 with `args` (argv[0] is `path`).

@@ -298,6 +298,21 @@ impl FrameBlock {
         unsafe { core::slice::from_raw_parts(PhysAddr(self.paddr).to_virt().0 as *const u8, self.len_bytes()) }
     }
 
+    /// Stores `v` in the `index`-th u64 of the block, through a shared
+    /// reference: for a page the kernel updates while user space maps it
+    /// read-only (the vDSO's vvar page), which readers load word by word.
+    /// Panics if `index` is past the block.
+    pub fn store_u64(&self, index: usize, v: u64) {
+        assert!(index < self.len_bytes() / 8, "store_u64: index {index} past the block");
+        let addr = PhysAddr(self.paddr).to_virt().0 + index as u64 * 8;
+        // SAFETY: the word is inside the block we own (checked above),
+        // 8-byte aligned (frames are page-aligned), direct-mapped RAM; an
+        // AtomicU64 may alias memory others read, and only atomic stores
+        // are made through this reference.
+        let word = unsafe { &*(addr as *const core::sync::atomic::AtomicU64) };
+        word.store(v, Ordering::Release);
+    }
+
     pub fn as_mut_slice(&mut self) -> &mut [u8] {
         // SAFETY: as in `as_slice`; `&mut self` makes the access unique.
         unsafe { core::slice::from_raw_parts_mut(PhysAddr(self.paddr).to_virt().0 as *mut u8, self.len_bytes()) }

@@ -140,5 +140,6 @@ fn set_realtime(ns: u64) -> SysResult {
         return Err(crate::errno::EPERM);
     }
     kbase::time::set_realtime_ns(ns);
+    crate::vdso::clock_was_set();
     Ok(0)
 }
