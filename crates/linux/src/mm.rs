@@ -18,6 +18,7 @@ use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 
 use kbase::mm::frame::FrameBlock;
+use kbase::task::Mutex;
 use kbase::mm::paging::{PageFlags, USER_END, VmSpace};
 
 use crate::errno::{EFAULT, EINVAL, ENOMEM, Errno, mm};
@@ -51,6 +52,10 @@ impl Prot {
 #[derive(Clone)]
 pub enum Backing {
     Anon,
+    /// MAP_SHARED|MAP_ANONYMOUS memory: page `offset_pages + (addr -
+    /// start) / PAGE` of `mem`, the same frame in every process that maps
+    /// it (fork keeps it shared and writable).
+    Shared { mem: Arc<SharedMem>, offset_pages: u64 },
     /// Bytes `[offset, offset + len)` of `data` appear at the VMA start;
     /// the rest of the VMA reads as zeros.
     File { data: Arc<alloc::vec::Vec<u8>>, offset: u64, len: u64 },
@@ -61,10 +66,33 @@ pub struct Vma {
     pub end: u64,
     pub prot: Prot,
     pub backing: Backing,
-    /// Shared anonymous mappings are only shared across threads for now:
-    /// fork makes them copy-on-write like private ones (TODO(#3): writable
-    /// shared frames for MAP_SHARED across fork).
+    /// MAP_SHARED (anonymous ones have `Backing::Shared`; writable shared
+    /// file mappings wait for write-back, see `syscall::mm::mmap`).
     pub shared: bool,
+}
+
+/// The pages of a MAP_SHARED anonymous mapping, by page index: created
+/// zeroed on first touch, shared by every mapping of it, freed with the
+/// last one. (memfd and SysV shared memory can use the same object.)
+pub struct SharedMem {
+    pages: Mutex<BTreeMap<u64, Arc<FrameBlock>>>,
+}
+
+impl SharedMem {
+    pub fn new() -> Self {
+        Self { pages: Mutex::new(BTreeMap::new()) }
+    }
+
+    /// Page `index`, made on first use (None: no memory for it).
+    pub fn page(&self, index: u64) -> Option<Arc<FrameBlock>> {
+        let mut pages = self.pages.lock();
+        if let Some(f) = pages.get(&index) {
+            return Some(f.clone());
+        }
+        let f = Arc::new(FrameBlock::alloc_user(0).ok()?);
+        pages.insert(index, f.clone());
+        Some(f)
+    }
 }
 
 /// fork copies a process owning at most this many pages (1 MiB) and shares
@@ -141,6 +169,7 @@ impl Vm {
         let delta = addr - start;
         let tail_backing = match &vma.backing {
             Backing::Anon => Backing::Anon,
+            Backing::Shared { mem, offset_pages } => Backing::Shared { mem: mem.clone(), offset_pages: offset_pages + delta / PAGE },
             Backing::File { data, offset, len } => {
                 Backing::File { data: data.clone(), offset: offset + delta, len: len.saturating_sub(delta) }
             }
@@ -185,6 +214,13 @@ impl Vm {
         }
         let flags = vma.prot.page_flags();
         match &vma.backing {
+            Backing::Shared { mem, offset_pages } => {
+                let Some(frame) = mem.page(offset_pages + (page - start) / PAGE) else { return Fault::NoMemory };
+                match self.space.map_shared_writable(page, frame, flags) {
+                    Ok(()) => Fault::Mapped,
+                    Err(_) => Fault::NoMemory,
+                }
+            }
             Backing::Anon => {
                 let Ok(frame) = FrameBlock::alloc_user(0) else { return Fault::NoMemory };
                 match self.space.map(page, frame, flags) {

@@ -25,6 +25,22 @@ const NX: u64 = 1 << 63;
 /// Software bit (available to the OS): the leaf maps a shared frame that
 /// the VmSpace does not own (its `shared` table holds a reference).
 const SHARED: u64 = 1 << 9;
+/// Software bit, with SHARED: a MAP_SHARED frame, whose writes every holder
+/// must see. It may be writable, and `protect` never copies it.
+const WRITE_SHARED: u64 = 1 << 10;
+
+/// The shared-frame bits a leaf keeps when its rights change to `flags`:
+/// a MAP_SHARED frame stays what it is; a read-only shared frame made
+/// writable becomes a private copy (no bits).
+fn shared_bits_after_protect(old: u64, flags: PageFlags) -> u64 {
+    if old & WRITE_SHARED != 0 {
+        old & (SHARED | WRITE_SHARED)
+    } else if flags.writable {
+        0
+    } else {
+        old & SHARED
+    }
+}
 const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
 
 /// Access rights of a mapping.
@@ -326,9 +342,10 @@ pub(crate) fn load_root(root: Option<&SpaceRoot>) {
 ///
 /// # Invariants
 /// Every present user leaf entry below `root` maps either a frame owned by
-/// this value (freed on unmap or drop) or, with the SHARED bit and never
-/// writable, a frame referenced from `shared` at the same address; every
-/// user-half table frame is owned too.
+/// this value (freed on unmap or drop) or, with the SHARED bit, a frame
+/// referenced from `shared` at the same address, never writable unless the
+/// leaf also has WRITE_SHARED (MAP_SHARED memory); every user-half table
+/// frame is owned too.
 pub struct VmSpace {
     root: alloc::sync::Arc<SpaceRoot>,
     pml4: u64,
@@ -390,15 +407,29 @@ impl VmSpace {
     /// `vaddr`; the space keeps a reference until it is unmapped. Shared
     /// pages can never be writable (`protect` gives the space its own copy).
     pub fn map_shared(&mut self, vaddr: u64, frame: alloc::sync::Arc<FrameBlock>, flags: PageFlags) -> Result<(), MmError> {
+        if flags.writable {
+            return Err(MmError::BadAddress);
+        }
+        self.map_shared_bits(vaddr, frame, flags, SHARED)
+    }
+
+    /// Maps a MAP_SHARED frame at `vaddr`, writable if `flags` says so:
+    /// every space that maps it sees the same bytes, across fork too, and
+    /// `protect` changes its rights without copying.
+    pub fn map_shared_writable(&mut self, vaddr: u64, frame: alloc::sync::Arc<FrameBlock>, flags: PageFlags) -> Result<(), MmError> {
+        self.map_shared_bits(vaddr, frame, flags, SHARED | WRITE_SHARED)
+    }
+
+    fn map_shared_bits(&mut self, vaddr: u64, frame: alloc::sync::Arc<FrameBlock>, flags: PageFlags, bits: u64) -> Result<(), MmError> {
         Self::check(vaddr)?;
-        if frame.order() != 0 || flags.writable {
+        if frame.order() != 0 {
             return Err(MmError::BadAddress);
         }
         let e = walk(self.pml4, vaddr, true, true)?.ok_or(MmError::NotMapped)?;
         if e.load(Ordering::Relaxed) & P != 0 {
             return Err(MmError::AlreadyMapped);
         }
-        e.store(frame.paddr().0 | flags.user().bits() | SHARED, Ordering::Release);
+        e.store(frame.paddr().0 | flags.user().bits() | bits, Ordering::Release);
         self.shared.insert(vaddr, frame);
         Ok(())
     }
@@ -454,7 +485,7 @@ impl VmSpace {
             return Err(MmError::NotMapped);
         }
         let pa = self.private_frame_for(vaddr, old, flags)?;
-        e.store(pa | flags.user().bits() | (old & SHARED & if flags.writable { 0 } else { !0 }), Ordering::Release);
+        e.store(pa | flags.user().bits() | shared_bits_after_protect(old, flags), Ordering::Release);
         self.flush(vaddr);
         Ok(())
     }
@@ -464,7 +495,7 @@ impl VmSpace {
     /// reference is dropped after the caller's TLB flush... here, at once:
     /// the old mapping was read-only, so no CPU can have written it).
     fn private_frame_for(&mut self, vaddr: u64, old: u64, flags: PageFlags) -> Result<u64, MmError> {
-        if old & SHARED == 0 || !flags.writable {
+        if old & SHARED == 0 || old & WRITE_SHARED != 0 || !flags.writable {
             return Ok(old & ADDR_MASK);
         }
         let src = self.shared.remove(&vaddr).ok_or(MmError::NotMapped)?;
@@ -557,6 +588,16 @@ impl VmSpace {
         let mut result = Ok(());
         for (va, e) in leaves {
             let ro = PageFlags { writable: false, ..PageFlags::from_bits(e) };
+            if e & WRITE_SHARED != 0 {
+                // MAP_SHARED: both sides keep writing the same frame.
+                if let Some(f) = self.shared.get(&va) {
+                    if let Err(err) = child.map_shared_writable(va, f.clone(), PageFlags::from_bits(e)) {
+                        result = Err(err);
+                        break;
+                    }
+                }
+                continue;
+            }
             let frame = if e & SHARED != 0 {
                 match self.shared.get(&va) {
                     Some(f) => f.clone(),
@@ -592,7 +633,11 @@ impl VmSpace {
             let flags = PageFlags::from_bits(e);
             if e & SHARED != 0 {
                 if let Some(f) = self.shared.get(&va) {
-                    child.map_shared(va, f.clone(), flags)?;
+                    if e & WRITE_SHARED != 0 {
+                        child.map_shared_writable(va, f.clone(), flags)?;
+                    } else {
+                        child.map_shared(va, f.clone(), flags)?;
+                    }
                 }
                 continue;
             }
@@ -672,7 +717,7 @@ impl VmSpace {
                     let old = e.load(Ordering::Acquire);
                     if old & P != 0 {
                         let pa = self.private_frame_for(va, old, flags)?;
-                        let keep_shared = if flags.writable { 0 } else { old & SHARED };
+                        let keep_shared = shared_bits_after_protect(old, flags);
                         e.store(pa | flags.user().bits() | keep_shared, Ordering::Release);
                         changed = true;
                     }

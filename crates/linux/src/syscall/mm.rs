@@ -30,7 +30,9 @@ pub fn mmap(addr: u64, len: u64, prot: u32, flags: u32, fd: i32, off: u64) -> Sy
         return Err(EINVAL);
     }
     let shared = kind == MAP_SHARED || kind == MAP_SHARED_VALIDATE;
-    let backing = if flags & MAP_ANONYMOUS != 0 {
+    let backing = if flags & MAP_ANONYMOUS != 0 && shared {
+        Backing::Shared { mem: alloc::sync::Arc::new(crate::mm::SharedMem::new()), offset_pages: 0 }
+    } else if flags & MAP_ANONYMOUS != 0 {
         Backing::Anon
     } else {
         let f = current().process.files.lock().get(fd)?;
