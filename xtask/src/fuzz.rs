@@ -131,7 +131,7 @@ fn append(opts: &Options) -> String {
     if opts.linux {
         format!("console=ttyS0 rdinit=/sbin/fuzz panic=-1 {args}")
     } else {
-        format!("rdinit=/sbin/fuzz {args}")
+        format!("rdinit=/sbin/fuzz watchdog=panic {args}")
     }
 }
 
@@ -619,7 +619,7 @@ mod tests {
     fn command_lines() {
         assert_eq!(
             append(&test_options()),
-            "rdinit=/sbin/fuzz -- --seconds 20 --seed 1 --workers 3"
+            "rdinit=/sbin/fuzz watchdog=panic -- --seconds 20 --seed 1 --workers 3"
         );
         assert_eq!(
             repro(&test_options()),

@@ -333,6 +333,9 @@ fn exception(frame: &mut TrapFrame) {
     if vector == 2 && crate::panic::is_panicking() {
         crate::panic::halt_forever(); // another CPU panicked: `apic::broadcast_stop`
     }
+    if vector == 2 && crate::task::watchdog::on_nmi(frame) {
+        return; // a hard-lockup report asked where this CPU is
+    }
     let cr2 = if vector == 14 { cpu::read_cr2() } else { 0 };
     if vector == 14 && cr2 < crate::mm::paging::USER_END {
         // Demand paging, for user code and for kernel copies from user
