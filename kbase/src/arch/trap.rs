@@ -337,6 +337,13 @@ fn exception(frame: &mut TrapFrame) {
         return; // a hard-lockup report asked where this CPU is
     }
     let cr2 = if vector == 14 { cpu::read_cr2() } else { 0 };
+    // Error code bit 4: the fault was an instruction fetch (NX, SMEP).
+    if vector == 14 && !frame.is_from_user() && frame.error_code & (1 << 4) != 0 {
+        if let Some((rip, rsp)) = super::extable::exec_probe_fixup(frame.rip, frame.rsp) {
+            (frame.rip, frame.rsp) = (rip, rsp);
+            return;
+        }
+    }
     if vector == 14 && cr2 < crate::mm::paging::USER_END {
         // Demand paging, for user code and for kernel copies from user
         // memory alike: the Linux layer maps the page and the access retries.
