@@ -347,6 +347,9 @@ fn exception(frame: &mut TrapFrame) {
         return; // a hard-lockup report asked where this CPU is
     }
     let cr2 = if vector == 14 { cpu::read_cr2() } else { 0 };
+    if frame.is_from_user() {
+        crate::task::note_entry_from_user(); // a user page-fault storm is progress
+    }
     // Error code bit 4: the fault was an instruction fetch (NX, SMEP).
     if vector == 14 && !frame.is_from_user() && frame.error_code & (1 << 4) != 0 {
         if let Some((rip, rsp)) = super::extable::exec_probe_fixup(frame.rip, frame.rsp) {

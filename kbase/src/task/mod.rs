@@ -150,6 +150,20 @@ pub fn current_ext<T: Any + Send + Sync>() -> Option<Arc<T>> {
     task.ext::<T>()
 }
 
+/// A system call or exception just entered the kernel from user mode:
+/// the running task made progress in user mode since its last entry, so
+/// its soft-lockup count starts again (one store, no lock).
+pub(crate) fn note_entry_from_user() {
+    let addr = percpu::current_task_addr();
+    if addr == 0 {
+        return;
+    }
+    // SAFETY: as in `current_ext`: the slot holds the running task, kept
+    // alive by its CPU's run queue while it runs, and we are it.
+    let task: &Task = unsafe { &*(addr as *const Task) };
+    watchdog::note_voluntary(task);
+}
+
 /// Makes `space` the address space of the current task (None: kernel only)
 /// and loads it now.
 pub fn set_user_space(space: Option<Arc<SpaceRoot>>) {

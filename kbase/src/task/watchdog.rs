@@ -148,7 +148,8 @@ pub(super) fn on_tick(frame: &TrapFrame, current: Option<&Arc<Task>>) {
     check_other_cpus(me);
 }
 
-/// Called when the current task gives up the CPU of its own accord.
+/// Called when the current task gives up the CPU of its own accord, and
+/// on each entry from user mode.
 pub(super) fn note_voluntary(t: &Task) {
     t.kticks.store(0, Ordering::Relaxed);
 }
