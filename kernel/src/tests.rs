@@ -456,3 +456,35 @@ ktest!(hung_task_detector_counts_only_uninterruptible_waits, || -> KResult {
     kassert!(watchdog::blocked_uninterruptibly(0).iter().all(|n| n != "hung-victim"), "victim still marked blocked");
     Ok(())
 });
+
+ktest!(watchdog_reports_a_cpu_without_timer_ticks, || -> KResult {
+    use kbase::task::watchdog;
+    if !watchdog::is_enabled() || !kbase::arch::apic::is_ready() || percpu::cpus_online() < 2 {
+        return Ok(()); // needs a second CPU to notice
+    }
+    let was_panic = watchdog::set_panic_mode(false);
+    let old_secs = watchdog::set_hard_lockup_secs(1);
+    let before = watchdog::reports().1;
+    // Interrupts masked: this CPU's tick counter stops; another CPU must
+    // notice, report and NMI it (the NMI prints this frame and returns).
+    let h = task::spawn("irqs-off-spinner", move || {
+        kbase::arch::cpu::without_interrupts(|| {
+            let t0 = time::uptime_ns();
+            while watchdog::reports().1 == before && time::uptime_ns() - t0 < 8_000_000_000 {
+                core::hint::spin_loop();
+            }
+        });
+    });
+    let result = match h {
+        Ok(h) => {
+            h.join();
+            Ok(())
+        }
+        Err(e) => Err(format!("{e}")),
+    };
+    watchdog::set_hard_lockup_secs(old_secs);
+    watchdog::set_panic_mode(was_panic);
+    result?;
+    kassert!(watchdog::reports().1 > before, "a CPU spun 8 s with interrupts off, no hard lockup report");
+    Ok(())
+});

@@ -41,6 +41,7 @@ static HARD_REPORTS: AtomicU32 = AtomicU32::new(0);
 static HUNG_REPORTS: AtomicU32 = AtomicU32::new(0);
 /// Seconds without a timer tick that make a hard lockup.
 pub const HARD_SECS: u64 = 10;
+static HARD_THRESHOLD_SECS: AtomicU64 = AtomicU64::new(HARD_SECS);
 /// Default hung-task timeout (Linux's `hung_task_timeout_secs`).
 pub const HUNG_SECS: u32 = 120;
 /// How often the hung-task thread looks.
@@ -119,6 +120,11 @@ pub fn set_soft_lockup_secs(secs: u32) -> u32 {
     SOFT_THRESHOLD_SECS.swap(secs.max(1), Ordering::Relaxed)
 }
 
+/// Sets the hard-lockup threshold in seconds (ktests); returns the old one.
+pub fn set_hard_lockup_secs(secs: u64) -> u64 {
+    HARD_THRESHOLD_SECS.swap(secs.max(1), Ordering::Relaxed)
+}
+
 /// Timer tick on this CPU (interrupts off): soft-lockup accounting of the
 /// interrupted task, then the hard-lockup check of the other CPUs.
 pub(super) fn on_tick(frame: &TrapFrame, current: Option<&Arc<Task>>) {
@@ -168,13 +174,12 @@ fn check_other_cpus(me: usize) {
             continue;
         }
         let since = SEEN_AT_NS[c].load(Ordering::Relaxed);
-        if since == 0 || now.saturating_sub(since) < HARD_SECS * 1_000_000_000 {
+        if since == 0 || now.saturating_sub(since) < HARD_THRESHOLD_SECS.load(Ordering::Relaxed) * 1_000_000_000 {
             continue;
         }
         if HARD_REPORTED[c].swap(true, Ordering::AcqRel) {
             continue;
         }
-        HARD_REPORTS.fetch_add(1, Ordering::Relaxed);
         out(format_args!(
             "watchdog: hard lockup on CPU {c}: no timer tick for {} s (noticed by CPU {me})\n",
             now.saturating_sub(since) / 1_000_000_000
@@ -186,6 +191,8 @@ fn check_other_cpus(me: usize) {
         while NMI_BACKTRACE[c].load(Ordering::Acquire) && crate::time::uptime_ns() < deadline {
             cpu::pause();
         }
+        // Counted once the stuck CPU has printed (a ktest waits for this).
+        HARD_REPORTS.fetch_add(1, Ordering::Relaxed);
         if is_panic_mode() {
             panic!("watchdog: hard lockup on CPU {c}");
         }
