@@ -161,7 +161,7 @@ pub(crate) fn note_entry_from_user() {
     // SAFETY: as in `current_ext`: the slot holds the running task, kept
     // alive by its CPU's run queue while it runs, and we are it.
     let task: &Task = unsafe { &*(addr as *const Task) };
-    watchdog::note_voluntary(task);
+    watchdog::reset_kernel_ticks(task);
 }
 
 /// Makes `space` the address space of the current task (None: kernel only)
@@ -546,7 +546,7 @@ fn schedule_inner(preempted: bool) {
             break 'pick None;
         };
         if !preempted {
-            watchdog::note_voluntary(&prev);
+            watchdog::reset_kernel_ticks(&prev);
         }
         let requeue = !prev.is_idle
             && (prev.cas_state(State::Running, State::Runnable)

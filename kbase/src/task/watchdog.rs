@@ -156,7 +156,7 @@ pub(super) fn on_tick(frame: &TrapFrame, current: Option<&Arc<Task>>) {
 
 /// Called when the current task gives up the CPU of its own accord, and
 /// on each entry from user mode.
-pub(super) fn note_voluntary(t: &Task) {
+pub(super) fn reset_kernel_ticks(t: &Task) {
     t.kticks.store(0, Ordering::Relaxed);
 }
 
