@@ -110,6 +110,7 @@ extern "C" fn kbase_boot_entry(start_info: u64) -> ! {
     if let Err(e) = mm::paging::init(info) {
         panic!("cannot build kernel page tables: {e}");
     }
+    task::watchdog::configure(&args);
     arch::late_init(&args);
     task::init();
 

@@ -59,6 +59,12 @@ pub(crate) fn fatal_trap(frame: &TrapFrame, name: &str, cr2: u64, stack_overflow
     finish()
 }
 
+/// Prints a backtrace from `rbp` (and `first`, the interrupted rip) without
+/// stopping anything: the watchdog's reports.
+pub(crate) fn print_backtrace(rbp: u64, first: Option<u64>) {
+    backtrace(rbp, first);
+}
+
 /// Walks the frame-pointer chain (kernel is built with frame pointers),
 /// reading each frame through the fault-tolerant probe.
 fn backtrace(mut rbp: u64, first: Option<u64>) {

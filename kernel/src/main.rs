@@ -46,6 +46,7 @@ fn main(info: &'static BootInfo) -> ! {
 /// (default `/init`) from the initramfs, else `init=`, else the usual
 /// fallbacks. Words after `--` on the command line are init's arguments.
 fn start_user_space(info: &'static BootInfo, args: &cmdline::KernelArgs<'_>) -> ! {
+    linux::set_randomize_va(!args.norandmaps);
     linux::init(info.initrd_bytes());
     let init_args: alloc::vec::Vec<&str> = args.init_args.iter().collect();
     let candidates = [args.rdinit.unwrap_or("/init"), args.init.unwrap_or("/sbin/init"), "/sbin/init", "/etc/init", "/bin/init", "/bin/sh"];

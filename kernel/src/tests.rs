@@ -383,3 +383,108 @@ ktest!(allocation_failure_is_an_error_not_a_panic, || -> KResult {
     kassert!(frame::check_consistency(), "buddy invariants broken");
     Ok(())
 });
+
+ktest!(watchdog_reports_a_task_spinning_in_the_kernel, || -> KResult {
+    use kbase::task::watchdog;
+    if !watchdog::is_enabled() || !kbase::arch::apic::is_ready() {
+        return Ok(()); // watchdog=off, or no timer: nothing to check
+    }
+    let was_panic = watchdog::set_panic_mode(false);
+    let old_secs = watchdog::set_soft_lockup_secs(1);
+    let before = watchdog::reports().0;
+    // Spins with interrupts on and never yields: preemption may switch it
+    // out, but only a voluntary schedule or user mode resets the count.
+    let h = task::spawn("lockup-spinner", move || {
+        let t0 = time::uptime_ns();
+        while watchdog::reports().0 == before && time::uptime_ns() - t0 < 8_000_000_000 {
+            core::hint::spin_loop();
+        }
+    });
+    let result = match h {
+        Ok(h) => {
+            h.join();
+            Ok(())
+        }
+        Err(e) => Err(format!("{e}")),
+    };
+    watchdog::set_soft_lockup_secs(old_secs);
+    watchdog::set_panic_mode(was_panic);
+    result?;
+    kassert!(watchdog::reports().0 > before, "a task spun 8 s in the kernel with a 1 s threshold, no soft lockup report");
+    Ok(())
+});
+
+ktest!(hung_task_detector_counts_only_uninterruptible_waits, || -> KResult {
+    use kbase::task::watchdog;
+    if !watchdog::is_enabled() {
+        return Ok(());
+    }
+    let was_panic = watchdog::set_panic_mode(false);
+    let old_timeout = watchdog::hung_task_timeout_secs();
+    watchdog::set_hung_task_timeout_secs(1);
+    let before = watchdog::reports().2;
+    let lock = Arc::new(Mutex::new(0u32));
+    let guard = lock.lock();
+    let l2 = lock.clone();
+    let victim = task::spawn("hung-victim", move || *l2.lock() += 1);
+    let stop = Arc::new(AtomicBool::new(false));
+    let s2 = stop.clone();
+    let sleeper = task::spawn("idle-sleeper", move || {
+        task::sleep_until_or(u64::MAX, || s2.load(Ordering::Acquire));
+    });
+    task::sleep_ns(2_500_000_000);
+    let names = watchdog::blocked_uninterruptibly(1);
+    watchdog::check_hung_tasks();
+    let after = watchdog::reports().2;
+    drop(guard);
+    stop.store(true, Ordering::Release);
+    if let Ok(h) = &sleeper {
+        task::wake(h.task());
+    }
+    for h in [victim, sleeper] {
+        match h {
+            Ok(h) => h.join(),
+            Err(e) => return Err(format!("{e}")),
+        }
+    }
+    watchdog::set_hung_task_timeout_secs(old_timeout);
+    watchdog::set_panic_mode(was_panic);
+    kassert!(names.iter().any(|n| n == "hung-victim"), "mutex waiter not listed as hung: {names:?}");
+    kassert!(!names.iter().any(|n| n == "idle-sleeper"), "interruptible sleeper listed as hung: {names:?}");
+    kassert!(after > before, "no hung-task report");
+    kassert!(*lock.lock() == 1, "the victim did not get the lock after release");
+    kassert!(watchdog::blocked_uninterruptibly(0).iter().all(|n| n != "hung-victim"), "victim still marked blocked");
+    Ok(())
+});
+
+ktest!(watchdog_reports_a_cpu_without_timer_ticks, || -> KResult {
+    use kbase::task::watchdog;
+    if !watchdog::is_enabled() || !kbase::arch::apic::is_ready() || percpu::cpus_online() < 2 {
+        return Ok(()); // needs a second CPU to notice
+    }
+    let was_panic = watchdog::set_panic_mode(false);
+    let old_secs = watchdog::set_hard_lockup_secs(1);
+    let before = watchdog::reports().1;
+    // Interrupts masked: this CPU's tick counter stops; another CPU must
+    // notice, report and NMI it (the NMI prints this frame and returns).
+    let h = task::spawn("irqs-off-spinner", move || {
+        kbase::arch::cpu::without_interrupts(|| {
+            let t0 = time::uptime_ns();
+            while watchdog::reports().1 == before && time::uptime_ns() - t0 < 8_000_000_000 {
+                core::hint::spin_loop();
+            }
+        });
+    });
+    let result = match h {
+        Ok(h) => {
+            h.join();
+            Ok(())
+        }
+        Err(e) => Err(format!("{e}")),
+    };
+    watchdog::set_hard_lockup_secs(old_secs);
+    watchdog::set_panic_mode(was_panic);
+    result?;
+    kassert!(watchdog::reports().1 > before, "a CPU spun 8 s with interrupts off, no hard lockup report");
+    Ok(())
+});

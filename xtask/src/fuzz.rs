@@ -131,7 +131,7 @@ fn append(opts: &Options) -> String {
     if opts.linux {
         format!("console=ttyS0 rdinit=/sbin/fuzz panic=-1 {args}")
     } else {
-        format!("rdinit=/sbin/fuzz {args}")
+        format!("rdinit=/sbin/fuzz watchdog=panic {args}")
     }
 }
 
@@ -243,9 +243,12 @@ fn alarm_line(line: &str, linux: bool) -> bool {
         .iter()
         .any(|m| line.contains(m))
     } else {
+        // The detectors' report prefixes (kbase/src/task/watchdog.rs); the
+        // boot line echoing `watchdog=panic` is not one.
         line.contains(ktest::PANIC_MARK)
             || line.contains("unhandled")
-            || line.to_ascii_lowercase().contains("watchdog")
+            || line.contains("watchdog:")
+            || line.contains("hung task:")
     }
 }
 
@@ -613,13 +616,17 @@ mod tests {
         assert!(!alarm_line("[ 5.0] fuzz[77]: segfault at 0 ip 0", true));
         assert!(!alarm_line("fuzz: worker 1 seed 3 calls 25000", false));
         assert!(alarm_line("KERNEL PANIC on CPU 0: x", false));
+        assert!(alarm_line("[ 30.1 1] watchdog: soft lockup on CPU 1: fuzz stuck for 10 s", false));
+        assert!(alarm_line("watchdog: hard lockup on CPU 0: no timer tick for 10 s (noticed by CPU 1)", false));
+        assert!(alarm_line("hung task: kmain blocked for 121 s", false));
+        assert!(!alarm_line(r#"[ 0.06 0] INFO  Ferrite booting; command line: "rdinit=/sbin/fuzz watchdog=panic -- --seconds 20""#, false));
     }
 
     #[test]
     fn command_lines() {
         assert_eq!(
             append(&test_options()),
-            "rdinit=/sbin/fuzz -- --seconds 20 --seed 1 --workers 3"
+            "rdinit=/sbin/fuzz watchdog=panic -- --seconds 20 --seed 1 --workers 3"
         );
         assert_eq!(
             repro(&test_options()),

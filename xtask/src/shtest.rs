@@ -126,7 +126,7 @@ fn config(guest: Guest, kernel: &Path, cpio: PathBuf, args: &[String]) -> qemu::
     cfg.mem = "1G".into();
     cfg.initrd = Some(cpio);
     let base = match guest {
-        Guest::Ferrite => format!("rdinit={RUNNER}"),
+        Guest::Ferrite => format!("rdinit={RUNNER} watchdog=panic"),
         // quiet: kernel messages must not split the runner's lines.
         Guest::Linux => format!("console=ttyS0 rdinit={RUNNER} panic=-1 quiet loglevel=1"),
     };

@@ -330,7 +330,7 @@ fn ktest_boot(
     let mut cfg = qemu::Config::new(image.to_path_buf());
     cfg.smp = smp;
     cfg.mem = "512M".into();
-    cfg.append = format!("ktest={}", opts.pattern);
+    cfg.append = format!("ktest={} watchdog=panic", opts.pattern);
     let tag = format!("smp{smp}");
     let mut tally = Tally::default();
     let outcome = match boot(&cfg, &tag, opts.timeout, symbols, &mut tally) {

@@ -141,7 +141,7 @@ pub fn boot(guest: Guest, kernel: &Path, timeout: Duration, names: &[String]) ->
     cfg.mem = "1G".into();
     cfg.initrd = Some(cpio);
     let base = match guest {
-        Guest::Ferrite => "rdinit=/sbin/utest",
+        Guest::Ferrite => "rdinit=/sbin/utest watchdog=panic",
         Guest::Linux => "console=ttyS0 rdinit=/sbin/utest panic=-1",
     };
     cfg.append = if names.is_empty() {

@@ -7,13 +7,35 @@
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use kbase::arch::trap::TrapFrame;
 use cred::Cred;
 use vfs::{Ino, Kind};
 
 use crate::errno::{EACCES, ENOEXEC, Errno, mm};
-use crate::mm::{Backing, MIN_ADDR, PIE_BASE, Prot, STACK_SIZE, STACK_TOP, Vm, Vma};
+use crate::mm::{Backing, MIN_ADDR, Prot, STACK_SIZE, Vm, Vma};
+
+/// `personality(2)` flag: no address-space randomisation for this process
+/// (include/uapi/linux/personality.h; not in linux-raw-sys).
+pub const ADDR_NO_RANDOMIZE: u32 = 0x0040000;
+
+/// Off with `norandmaps` on the kernel command line.
+static RANDOMIZE: AtomicBool = AtomicBool::new(true);
+
+/// Turns address-space layout randomisation on or off for every later exec.
+pub fn set_randomize(on: bool) {
+    RANDOMIZE.store(on, Ordering::Relaxed);
+}
+
+/// The layout of a new image for a process with `personality`.
+fn choose_layout(personality: u32) -> elfload::Layout {
+    if RANDOMIZE.load(Ordering::Relaxed) && personality & ADDR_NO_RANDOMIZE == 0 {
+        elfload::Layout::randomized(kbase::random::next_u64)
+    } else {
+        elfload::Layout::FIXED
+    }
+}
 
 /// A loaded image, ready to replace the caller's.
 pub struct Image {
@@ -37,8 +59,9 @@ fn read_executable(cred: &Cred, cwd: Ino, path: &[u8]) -> Result<Arc<Vec<u8>>, E
 }
 
 /// Builds the new image for `path` with `argv` and `envp`, run by `cred`
-/// (checked against it and reported in the auxiliary vector).
-pub fn load(cred: &Cred, cwd: Ino, path: &[u8], mut argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Result<Image, Errno> {
+/// (checked against it and reported in the auxiliary vector), laid out
+/// at random unless `personality` has ADDR_NO_RANDOMIZE or `norandmaps`.
+pub fn load(cred: &Cred, cwd: Ino, path: &[u8], mut argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>, personality: u32) -> Result<Image, Errno> {
     let mut data = read_executable(cred, cwd, path)?;
     let mut exec_path = path.to_vec();
     // One level of `#!`: interpreter [arg] script args...
@@ -68,9 +91,12 @@ pub fn load(cred: &Cred, cwd: Ino, path: &[u8], mut argv: Vec<Vec<u8>>, envp: Ve
         log::info!("execve: {}: dynamically linked programs are not supported yet", core::str::from_utf8(&exec_path).unwrap_or("?"));
         return Err(ENOEXEC);
     }
-    let plan = if probe.is_pie { elfload::plan(&data, PIE_BASE).map_err(|_| ENOEXEC)? } else { probe };
+    let layout = choose_layout(personality);
+    let plan = if probe.is_pie { elfload::plan(&data, layout.pie_base).map_err(|_| ENOEXEC)? } else { probe };
+    let stack_top = layout.stack_top;
 
     let mut vm = Vm::new()?;
+    vm.mmap_top = layout.mmap_top;
     for seg in &plan.segments {
         if seg.vaddr < MIN_ADDR {
             return Err(ENOEXEC);
@@ -79,10 +105,11 @@ pub fn load(cred: &Cred, cwd: Ino, path: &[u8], mut argv: Vec<Vec<u8>>, envp: Ve
         let backing = Backing::File { data: data.clone(), offset: seg.file_offset, len: seg.file_len };
         vm.insert(seg.vaddr, Vma { end: seg.vaddr + seg.mem_len, prot, backing, shared: false }).map_err(|_| ENOEXEC)?;
     }
-    vm.brk_start = plan.brk_start;
-    vm.brk = plan.brk_start;
+    let brk_start = plan.brk_start.checked_add(layout.brk_offset).ok_or(ENOEXEC)?;
+    vm.brk_start = brk_start;
+    vm.brk = brk_start;
     let stack_prot = Prot { read: true, write: true, exec: plan.is_stack_executable };
-    vm.insert(STACK_TOP - STACK_SIZE, Vma { end: STACK_TOP, prot: stack_prot, backing: Backing::Anon, shared: false })?;
+    vm.insert(stack_top - STACK_SIZE, Vma { end: stack_top, prot: stack_prot, backing: Backing::Anon, shared: false })?;
 
     let vdso = crate::vdso::map(&mut vm)?;
 
@@ -111,9 +138,9 @@ pub fn load(cred: &Cred, cwd: Ino, path: &[u8], mut argv: Vec<Vec<u8>>, envp: Ve
     }
     let args: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
     let env: Vec<&[u8]> = envp.iter().map(|a| a.as_slice()).collect();
-    let img = elfload::build_stack(STACK_TOP, &args, &env, &auxv, &exec_path, random, b"x86_64")
+    let img = elfload::build_stack(stack_top, &args, &env, &auxv, &exec_path, random, b"x86_64")
         .map_err(|e| crate::errno::Errno(e.errno() as i32))?;
-    vm.populate(img.sp, STACK_TOP)?;
+    vm.populate(img.sp, stack_top)?;
     vm.space_mut().write_bytes(img.sp, &img.bytes).map_err(mm)?;
     Ok(Image { vm, entry: plan.entry, sp: img.sp })
 }

@@ -46,6 +46,11 @@ use kbase::arch::trap::TrapFrame;
 use kbase::arch::user::{self, Hooks};
 
 /// Installs the user-mode hooks and unpacks the initramfs.
+/// `norandmaps`: turns address-space layout randomisation off (on by default).
+pub fn set_randomize_va(on: bool) {
+    exec::set_randomize(on);
+}
+
 pub fn init(initramfs: Option<&[u8]>) {
     user::set_hooks(Hooks { syscall: syscall::dispatch, page_fault, exception, return_to_user });
     if let Some(archive) = initramfs {
@@ -67,7 +72,7 @@ pub fn start_init(path: &str, args: &[&str]) -> Result<(), errno::Errno> {
     let mut argv: Vec<Vec<u8>> = alloc::vec![path.as_bytes().to_vec()];
     argv.extend(args.iter().map(|a| a.as_bytes().to_vec()));
     let envp = alloc::vec![b"HOME=/".to_vec(), b"TERM=linux".to_vec(), b"PATH=/sbin:/usr/sbin:/bin:/usr/bin".to_vec()];
-    let img = exec::load(&cred::Cred::root(), root, path.as_bytes(), argv, envp)?;
+    let img = exec::load(&cred::Cred::root(), root, path.as_bytes(), argv, envp, 0)?;
     let frame = exec::initial_frame(&img);
     let mut files = file::FdTable::default();
     for fd in 0..3 {

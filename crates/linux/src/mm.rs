@@ -2,11 +2,13 @@
 //! paging, brk, mmap/munmap/mprotect, and fork's copy.
 //!
 //! ```text
-//!  0x0000_0000_0040_0000   ELF (ET_EXEC as linked; static-PIE at PIE_BASE)
-//!  brk_start ..brk          heap, grows up
-//!  .. MMAP_TOP              mmap area, allocated top-down
-//!  STACK_TOP - 8 MiB ..     main thread stack
+//!  0x0000_0000_0040_0000   ELF (ET_EXEC as linked; static-PIE at PIE_BASE + random)
+//!  brk_start ..brk          heap, grows up (starts up to 32 MiB above the image)
+//!  .. mmap_top              mmap area, allocated top-down (MMAP_TOP - random)
+//!  stack_top - 8 MiB ..     main thread stack (STACK_TOP - random)
 //! ```
+//! The random parts (ASLR) are chosen by exec (`elfload::Layout`); see
+//! docs/reliability.md.
 //! Pages are mapped on first touch. A file-backed VMA keeps the whole file
 //! image (`Arc<Vec<u8>>`, shared with the file until it is written) and copies from it at fault time (a page cache comes
 //! with the block-storage work). fork shares every present page
@@ -26,10 +28,8 @@ use crate::errno::{EFAULT, EINVAL, ENOMEM, Errno, mm};
 pub const PAGE: u64 = 4096;
 /// Pages mapped per file-backed fault.
 const FAULT_AROUND: u64 = 16;
-pub const STACK_TOP: u64 = 0x7fff_ffff_f000;
+pub use elfload::layout::MMAP_TOP;
 pub const STACK_SIZE: u64 = 8 << 20;
-pub const MMAP_TOP: u64 = 0x7f00_0000_0000;
-pub const PIE_BASE: u64 = 0x5555_5555_4000;
 /// Lowest address user mappings may use (vm.mmap_min_addr).
 pub const MIN_ADDR: u64 = 0x10000;
 
@@ -116,6 +116,8 @@ pub struct Vm {
     vmas: BTreeMap<u64, Vma>,
     pub brk_start: u64,
     pub brk: u64,
+    /// The mmap area (and the heap) ends below this; chosen at exec.
+    pub mmap_top: u64,
 }
 
 fn page_down(a: u64) -> u64 {
@@ -128,7 +130,7 @@ fn page_up(a: u64) -> Option<u64> {
 
 impl Vm {
     pub fn new() -> Result<Self, Errno> {
-        Ok(Self { space: VmSpace::new().map_err(mm)?, vmas: BTreeMap::new(), brk_start: 0, brk: 0 })
+        Ok(Self { space: VmSpace::new().map_err(mm)?, vmas: BTreeMap::new(), brk_start: 0, brk: 0, mmap_top: MMAP_TOP })
     }
 
     pub fn space(&self) -> &VmSpace {
@@ -328,7 +330,7 @@ impl Vm {
         } else {
             let hint = page_down(addr);
             match hint.checked_add(len) {
-                Some(end) if hint >= MIN_ADDR && end <= MMAP_TOP && !self.overlaps(hint, end) => hint,
+                Some(end) if hint >= MIN_ADDR && end <= self.mmap_top && !self.overlaps(hint, end) => hint,
                 _ => self.find_free(len)?,
             }
         };
@@ -336,10 +338,10 @@ impl Vm {
         Ok(start)
     }
 
-    /// Highest free range of `len` bytes below MMAP_TOP.
+    /// Highest free range of `len` bytes below `mmap_top`.
     fn find_free(&self, len: u64) -> Result<u64, Errno> {
-        let mut top = MMAP_TOP;
-        for (s, v) in self.vmas.range(..MMAP_TOP).rev() {
+        let mut top = self.mmap_top;
+        for (s, v) in self.vmas.range(..self.mmap_top).rev() {
             if v.end <= top && top - v.end >= len {
                 return Ok(top - len);
             }
@@ -379,7 +381,7 @@ impl Vm {
         }
         let (Some(old_end), Some(new_end)) = (page_up(self.brk), page_up(new)) else { return self.brk };
         if new_end > old_end {
-            if self.overlaps(old_end, new_end) || new_end > MMAP_TOP {
+            if self.overlaps(old_end, new_end) || new_end > self.mmap_top {
                 return self.brk;
             }
             let rw = Prot { read: true, write: true, exec: false };
@@ -409,6 +411,7 @@ impl Vm {
         child.vmas = self.vmas.clone();
         child.brk_start = self.brk_start;
         child.brk = self.brk;
+        child.mmap_top = self.mmap_top;
         self.space.fork_into(&mut child.space, FORK_COPY_PAGES).map_err(mm)?;
         Ok(child)
     }

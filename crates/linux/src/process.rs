@@ -39,6 +39,8 @@ pub struct Process {
     pub files: Mutex<FdTable>,
     pub cwd: Mutex<Ino>,
     pub umask: AtomicU32,
+    /// personality(2) value (`ADDR_NO_RANDOMIZE` is the only flag acted on).
+    pub personality: AtomicU32,
     pub sigactions: Mutex<SigActions>,
     /// Children not yet reaped.
     pub children: Mutex<Vec<Arc<Process>>>,
@@ -177,6 +179,7 @@ impl Process {
             files: Mutex::new(files),
             cwd: Mutex::new(cwd),
             umask: AtomicU32::new(0o022),
+            personality: AtomicU32::new(0),
             sigactions: Mutex::new(sigactions),
             children: Mutex::new(Vec::new()),
             exit_status: SpinLock::new(None),

@@ -359,7 +359,7 @@ fn setup_frame(t: &Thread, frame: &mut TrapFrame, sig: i32, act: &SigAction) -> 
     } else {
         o.u32(i + 8, 0).u32(i + 16, 0); // SI_USER; sender pid unknown here
     }
-    uaccess::write_bytes(fpstate, frame.fx_state()).map_err(|_| EFAULT)?;
+    uaccess::write_bytes(fpstate, &frame.fx_state()).map_err(|_| EFAULT)?;
     o.write_to(sp)?;
 
     let mut new_mask = old_mask | act.mask;

@@ -270,6 +270,17 @@ pub fn send_ipi(cpu_index: usize, vector: u8) {
     }
 }
 
+/// Sends an NMI to the online CPU `cpu_index` (the hard-lockup report: it
+/// gets through masked interrupts).
+pub fn send_nmi(cpu_index: usize) {
+    if !is_ready() {
+        return;
+    }
+    if let Some(c) = percpu::cpu(cpu_index) {
+        send_raw(c.apic_id(), ICR_NMI | ICR_ASSERT);
+    }
+}
+
 /// Sends fixed interrupt `vector` to every CPU but this one.
 pub fn send_ipi_all_others(vector: u8) {
     if !is_ready() || vector < 32 {

@@ -74,9 +74,15 @@ impl TrapFrame {
         }
     }
 
-    /// The saved FXSAVE image (x87, MXCSR, XMM0-15), e.g. for signal frames.
-    pub fn fx_state(&self) -> &[u8; 512] {
-        &self.fx
+    /// The saved FXSAVE image (x87, MXCSR, XMM0-15), e.g. for signal
+    /// frames. Bytes 416..512 are reserved: FXSAVE never writes them, so in
+    /// the frame they hold whatever the kernel stack held before (kernel
+    /// pointers included). The copy has them zeroed, so it may go to user
+    /// space (a zero `sw_reserved` also tells user space "no XSAVE data").
+    pub fn fx_state(&self) -> [u8; 512] {
+        let mut fx = self.fx;
+        fx[FX_RESERVED_START..].fill(0);
+        fx
     }
 
     /// Replaces the FXSAVE image (sigreturn); MXCSR reserved bits are
@@ -88,6 +94,10 @@ impl TrapFrame {
         self.fx[28..32].copy_from_slice(&0xffffu32.to_le_bytes());
     }
 }
+
+/// First byte of the FXSAVE image the instruction does not write (Intel
+/// SDM vol. 1, table 10-2: 416..464 reserved, 464..512 for software).
+const FX_RESERVED_START: usize = 416;
 
 /// Size of a `TrapFrame` on the stack.
 pub const TRAP_FRAME_SIZE: usize = core::mem::size_of::<TrapFrame>();
@@ -333,7 +343,20 @@ fn exception(frame: &mut TrapFrame) {
     if vector == 2 && crate::panic::is_panicking() {
         crate::panic::halt_forever(); // another CPU panicked: `apic::broadcast_stop`
     }
+    if vector == 2 && crate::task::watchdog::on_nmi(frame) {
+        return; // a hard-lockup report asked where this CPU is
+    }
     let cr2 = if vector == 14 { cpu::read_cr2() } else { 0 };
+    if frame.is_from_user() {
+        crate::task::note_entry_from_user(); // a user page-fault storm is progress
+    }
+    // Error code bit 4: the fault was an instruction fetch (NX, SMEP).
+    if vector == 14 && !frame.is_from_user() && frame.error_code & (1 << 4) != 0 {
+        if let Some((rip, rsp)) = super::extable::exec_probe_fixup(frame.rip, frame.rsp) {
+            (frame.rip, frame.rsp) = (rip, rsp);
+            return;
+        }
+    }
     if vector == 14 && cr2 < crate::mm::paging::USER_END {
         // Demand paging, for user code and for kernel copies from user
         // memory alike: the Linux layer maps the page and the access retries.

@@ -181,6 +181,7 @@ extern "C" fn syscall_dispatch(frame: *mut TrapFrame) {
     // SAFETY: `syscall_entry` passes the frame it just built on this
     // thread's kernel stack; nothing else refers to it while we run.
     let frame = unsafe { &mut *frame };
+    crate::task::note_entry_from_user();
     cpu::enable_interrupts();
     match HOOKS.get() {
         Some(h) => {

@@ -275,6 +275,37 @@ pub(crate) fn unmap_kernel_noflush(vaddr: u64) -> Result<u64, MmError> {
     Ok(old & ADDR_MASK)
 }
 
+/// Calls `f(vaddr, size_bytes, flags)` for every present leaf of the kernel
+/// half, with the flags the MMU applies: writable only if every level is,
+/// executable only if no level sets NX (the W^X ktest).
+pub(crate) fn for_each_kernel_leaf(mut f: impl FnMut(u64, u64, PageFlags)) {
+    fn visit(t: u64, level: u32, base: u64, w: bool, x: bool, f: &mut dyn FnMut(u64, u64, PageFlags)) {
+        for (i, e) in table(t).iter().enumerate() {
+            let v = e.load(Ordering::Acquire);
+            if v & P == 0 {
+                continue;
+            }
+            let va = base | ((i as u64) << (12 + 9 * level));
+            let (w, x) = (w && v & W != 0, x && v & NX == 0);
+            if level == 0 || v & PS != 0 {
+                f(va, 1 << (12 + 9 * level), PageFlags { writable: w, executable: x, user: v & U != 0 });
+            } else {
+                visit(v & ADDR_MASK, level - 1, va, w, x, f);
+            }
+        }
+    }
+    let _g = KERNEL_LOCK.lock();
+    let root = table(kernel_pml4());
+    for (i, e) in root.iter().enumerate().skip(256) {
+        let v = e.load(Ordering::Acquire);
+        if v & P != 0 {
+            // Sign-extend: slot 256 starts the upper half.
+            let va = 0xffff_0000_0000_0000 | ((i as u64) << 39);
+            visit(v & ADDR_MASK, 2, va, v & W != 0, v & NX == 0, &mut f);
+        }
+    }
+}
+
 /// Looks up the mapping of a kernel or user virtual address in the current
 /// address space: (physical address, flags).
 pub fn translate(vaddr: u64) -> Option<(PhysAddr, PageFlags)> {

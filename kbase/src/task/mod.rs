@@ -17,13 +17,14 @@ mod sleep;
 mod switch;
 pub mod timer;
 mod wait;
+pub mod watchdog;
 
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::sync::Arc;
 use core::any::Any;
-use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use crate::BootInfo;
 use crate::arch::percpu::{self, MAX_CPUS};
@@ -70,6 +71,14 @@ pub struct Task {
     has_user: AtomicBool,
     /// Data the Linux layer attaches (its thread object).
     ext: crate::sync::Once<Arc<dyn Any + Send + Sync>>,
+    /// Consecutive timer ticks that found this task in kernel mode since it
+    /// last blocked, yielded or ran in user mode (soft-lockup watchdog).
+    kticks: AtomicU32,
+    /// Uptime when the current uninterruptible wait began, 0 if none
+    /// (hung-task detector).
+    blocked_since: AtomicU64,
+    /// `blocked_since` of the wait last reported as hung (reported once).
+    hung_reported: AtomicU64,
 }
 
 /// What a user thread needs restored when it runs again.
@@ -139,6 +148,20 @@ pub fn current_ext<T: Any + Send + Sync>() -> Option<Arc<T>> {
     // we are it, so the reference cannot outlive the task.
     let task: &Task = unsafe { &*(addr as *const Task) };
     task.ext::<T>()
+}
+
+/// A system call or exception just entered the kernel from user mode:
+/// the running task made progress in user mode since its last entry, so
+/// its soft-lockup count starts again (one store, no lock).
+pub(crate) fn note_entry_from_user() {
+    let addr = percpu::current_task_addr();
+    if addr == 0 {
+        return;
+    }
+    // SAFETY: as in `current_ext`: the slot holds the running task, kept
+    // alive by its CPU's run queue while it runs, and we are it.
+    let task: &Task = unsafe { &*(addr as *const Task) };
+    watchdog::reset_kernel_ticks(task);
 }
 
 /// Makes `space` the address space of the current task (None: kernel only)
@@ -293,6 +316,9 @@ fn adopt_boot_context(cpu: usize, bottom: u64, top: u64) {
         user: SpinLock::new(UserState::default()),
         has_user: AtomicBool::new(false),
         ext: crate::sync::Once::new(),
+        kticks: AtomicU32::new(0),
+        blocked_since: AtomicU64::new(0),
+        hung_reported: AtomicU64::new(0),
     });
     let mut rq = RQS[cpu].lock();
     rq.idle = Some(idle.clone());
@@ -325,6 +351,7 @@ pub(crate) fn run_main(main: fn(&'static BootInfo) -> !, info: &'static BootInfo
     if let Err(e) = spawn("kmain", move || main(info)) {
         panic!("cannot start the kernel main thread: {e}");
     }
+    watchdog::start();
     idle_loop()
 }
 
@@ -393,7 +420,7 @@ impl JoinHandle {
     /// Blocks until the task has exited.
     pub fn join(self) {
         let t = self.task.clone();
-        self.task.exited.wait_until(|| (t.state() == State::Dead).then_some(()));
+        self.task.exited.wait_uninterruptible(|| (t.state() == State::Dead).then_some(()));
     }
 }
 
@@ -435,6 +462,9 @@ fn spawn_entry(name: &str, entry: Entry) -> Result<JoinHandle, MmError> {
         user: SpinLock::new(UserState::default()),
         has_user: AtomicBool::new(false),
         ext: crate::sync::Once::new(),
+        kticks: AtomicU32::new(0),
+        blocked_since: AtomicU64::new(0),
+        hung_reported: AtomicU64::new(0),
     });
     LIVE_TASKS.fetch_add(1, Ordering::Relaxed);
     {
@@ -515,6 +545,9 @@ fn schedule_inner(preempted: bool) {
         let Some(prev) = rq.current.take() else {
             break 'pick None;
         };
+        if !preempted {
+            watchdog::reset_kernel_ticks(&prev);
+        }
         let requeue = !prev.is_idle
             && (prev.cas_state(State::Running, State::Runnable)
                 || (preempted && prev.cas_state(State::Blocked, State::Runnable)));
@@ -627,21 +660,27 @@ pub fn exit_current() -> ! {
     unreachable!("a dead task was scheduled again");
 }
 
-/// Timer interrupt: account the slice, wake sleepers.
-pub(crate) fn timer_tick(_frame: &mut TrapFrame) {
+/// Timer interrupt: account the slice, wake sleepers, feed the watchdog.
+pub(crate) fn timer_tick(frame: &mut TrapFrame) {
     if !SCHED_READY.load(Ordering::Acquire) {
         return;
     }
     sleep::wake_expired();
     let me = percpu::cpu_index();
-    let mut rq = RQS[me].lock();
-    rq.slice = rq.slice.saturating_sub(1);
-    if rq.slice == 0 && !rq.queue.is_empty() {
-        rq.need_resched = true;
-    }
-    if rq.current.as_ref().is_some_and(|c| c.is_idle) && !rq.queue.is_empty() {
-        rq.need_resched = true;
-    }
+    let current = {
+        let mut rq = RQS[me].lock();
+        rq.slice = rq.slice.saturating_sub(1);
+        if rq.slice == 0 && !rq.queue.is_empty() {
+            rq.need_resched = true;
+        }
+        if rq.current.as_ref().is_some_and(|c| c.is_idle) && !rq.queue.is_empty() {
+            rq.need_resched = true;
+        }
+        rq.current.clone()
+    };
+    // Outside the run-queue lock (a report prints and may wait for an NMI
+    // reply); `current` is not the last reference: the run queue holds it.
+    watchdog::on_tick(frame, current.as_ref());
 }
 
 /// The RESCHED IPI: something was queued here.

@@ -54,6 +54,22 @@ impl WaitQueue {
         }
     }
 
+    /// Like [`WaitQueue::wait_until`], but the wait counts as
+    /// uninterruptible: the hung-task detector reports it when it lasts
+    /// longer than the timeout. For waits that must end soon whatever
+    /// happens (a sleeping lock, joining a thread), never for waits on
+    /// user-controlled events.
+    pub fn wait_uninterruptible<R>(&self, mut cond: impl FnMut() -> Option<R>) -> R {
+        if let Some(r) = cond() {
+            return r;
+        }
+        let me = current();
+        super::watchdog::begin_uninterruptible(&me);
+        let r = self.wait_until(cond);
+        super::watchdog::end_uninterruptible(&me);
+        r
+    }
+
     /// Undoes a registration when the condition turned out true.
     fn cancel(&self, me: &Arc<Task>) {
         self.waiters.lock().retain(|t| !Arc::ptr_eq(t, me));
@@ -121,7 +137,7 @@ impl<T> Mutex<T> {
 
 impl<T: ?Sized> Mutex<T> {
     pub fn lock(&self) -> MutexGuard<'_, T> {
-        self.waiters.wait_until(|| {
+        self.waiters.wait_uninterruptible(|| {
             self.locked.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).ok()
         });
         // INVARIANT: we set `locked`.

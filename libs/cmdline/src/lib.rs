@@ -73,6 +73,29 @@ impl LogLevel {
     }
 }
 
+/// What the lockup and hung-task detectors do when they fire (`watchdog=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WatchdogMode {
+    /// Detectors off.
+    Off,
+    /// Log a report and keep running (the default).
+    Log,
+    /// Log, then panic: test boots use this so a lockup fails the run.
+    Panic,
+}
+
+impl WatchdogMode {
+    /// Parses `off`/`0`, `log`/`on`/`1`, `panic`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "off" | "0" => Some(Self::Off),
+            "log" | "on" | "1" => Some(Self::Log),
+            "panic" => Some(Self::Panic),
+            _ => None,
+        }
+    }
+}
+
 /// Up to `N` items kept in order; later pushes are counted, not stored.
 #[derive(Debug, Clone, Copy)]
 pub struct List<T, const N: usize> {
@@ -150,6 +173,14 @@ pub struct KernelArgs<'a> {
     pub maxcpus: Option<u32>,
     /// `nokaslr`: do not randomise the kernel's address.
     pub nokaslr: bool,
+    /// `norandmaps`: no address-space layout randomisation for user
+    /// programs (Linux's name; same as `randomize_va_space=0`).
+    pub norandmaps: bool,
+    /// `watchdog=off|log|panic`: soft/hard lockup and hung-task reports.
+    pub watchdog: Option<WatchdogMode>,
+    /// `hung_task_timeout_secs=N`: a task blocked uninterruptibly longer
+    /// than this is reported (0 turns the hung-task check off).
+    pub hung_task_timeout_secs: Option<u32>,
     /// Words after `--`, passed to init as `argv[1..]`.
     pub init_args: InitArgs<'a>,
     /// Params with keys not listed above, for the kernel to warn about.
@@ -204,6 +235,13 @@ impl<'a> KernelArgs<'a> {
             "quiet" => flag(key, value).map(|()| self.quiet = true),
             "nosmp" => flag(key, value).map(|()| self.nosmp = true),
             "nokaslr" => flag(key, value).map(|()| self.nokaslr = true),
+            "norandmaps" => flag(key, value).map(|()| self.norandmaps = true),
+            "watchdog" => parse_value(key, value, "off, log or panic", WatchdogMode::parse)
+                .map(|m| self.watchdog = Some(m)),
+            "hung_task_timeout_secs" => {
+                parse_value(key, value, "seconds", |v| v.parse::<u32>().ok())
+                    .map(|n| self.hung_task_timeout_secs = Some(n))
+            }
             _ => {
                 self.unknown.push(param);
                 Ok(())

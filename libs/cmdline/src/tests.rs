@@ -209,6 +209,20 @@ fn bad_values_warn_and_leave_fields_unset() {
 }
 
 #[test]
+fn hardening_options() {
+    let args = KernelArgs::parse("norandmaps watchdog=panic hung_task_timeout_secs=30");
+    assert!(args.norandmaps);
+    assert_eq!(args.watchdog, Some(WatchdogMode::Panic));
+    assert_eq!(args.hung_task_timeout_secs, Some(30));
+    assert!(args.warnings.is_empty() && args.unknown.is_empty());
+    let args = KernelArgs::parse("watchdog=sometimes hung_task_timeout_secs=-1 norandmaps=1");
+    assert!(!args.norandmaps && args.watchdog.is_none() && args.hung_task_timeout_secs.is_none());
+    assert_eq!(args.warnings.len(), 3);
+    assert_eq!(KernelArgs::parse("watchdog=off").watchdog, Some(WatchdogMode::Off));
+    assert_eq!(KernelArgs::parse("").watchdog, None);
+}
+
+#[test]
 fn flags_with_values_are_ignored_with_a_warning() {
     let args = KernelArgs::parse("quiet=1 nosmp nokaslr=yes");
     assert!(!args.quiet && args.nosmp && !args.nokaslr);

@@ -33,6 +33,8 @@ extern crate alloc;
 mod error;
 /// Bounds-checked decoding of the ELF header and program headers.
 mod header;
+/// [`Layout`]: fixed or randomised (ASLR) bases of a new address space.
+pub mod layout;
 /// [`plan`]: validation and page layout of the `PT_LOAD` segments.
 mod plan;
 /// [`parse_shebang`]: Linux's `#!` line rules.
@@ -44,6 +46,7 @@ mod stack;
 mod tests;
 
 pub use error::Error;
+pub use layout::Layout;
 pub use plan::{LoadPlan, Prot, Segment, Tls, plan};
 pub use shebang::{BINPRM_BUF_SIZE, Shebang, parse_shebang};
 pub use stack::{StackImage, build_stack};

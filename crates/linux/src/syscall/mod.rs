@@ -129,6 +129,7 @@ fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
         nr::__NR_readlink => fs::readlinkat(fs::AT_FDCWD, a.ptr(0), a.ptr(1), a.usize(2)),
         nr::__NR_mknod => fs::mknodat(fs::AT_FDCWD, a.ptr(0), a.u32(1), a.u32(2)),
         nr::__NR_umask => proc::umask(a.u32(0)),
+        nr::__NR_personality => proc::personality(a.u32(0)),
         nr::__NR_gettimeofday => time::gettimeofday(a.ptr(0)),
         nr::__NR_getuid => cred::get_id(|c| c.ruid),
         nr::__NR_getgid => cred::get_id(|c| c.rgid),

@@ -32,6 +32,14 @@ pub fn umask(mask: u32) -> SysResult {
     Ok(current().process.umask.swap(mask & 0o777, Ordering::Relaxed) as usize)
 }
 
+/// personality(2): sets the execution domain and flags, returns the old
+/// value; 0xffffffff only queries. Linux accepts any value.
+pub fn personality(persona: u32) -> SysResult {
+    let p = &current().process.personality;
+    let old = if persona == 0xffff_ffff { p.load(Ordering::Relaxed) } else { p.swap(persona, Ordering::Relaxed) };
+    Ok(old as usize)
+}
+
 pub fn fork(frame: &TrapFrame) -> SysResult {
     fork_with(frame, process::ChildSetup::default())
 }
@@ -54,6 +62,7 @@ fn fork_with(frame: &TrapFrame, setup: process::ChildSetup) -> SysResult {
     child.inherit_from(parent);
     child.pgid.store(parent.pgid.load(Ordering::Relaxed), Ordering::Relaxed);
     child.umask.store(parent.umask.load(Ordering::Relaxed), Ordering::Relaxed);
+    child.personality.store(parent.personality.load(Ordering::Relaxed), Ordering::Relaxed);
     child.sid.store(parent.sid.load(Ordering::Relaxed), Ordering::Relaxed);
     let mut f = frame.clone();
     f.rax = 0;
@@ -190,7 +199,8 @@ pub fn execve(path: u64, argv: u64, envp: u64, frame: &mut TrapFrame) -> SysResu
     // Set-user-ID and set-group-ID bits of the file are ignored: the
     // credentials stay as they are across execve.
     let cred = t.process.cred();
-    let img = crate::exec::load(&cred, cwd, &path, argv, envp)?;
+    let persona = t.process.personality.load(Ordering::Relaxed);
+    let img = crate::exec::load(&cred, cwd, &path, argv, envp, persona)?;
     // Point of no return: the other threads go, then the image is replaced.
     process::end_other_threads();
     *frame = crate::exec::initial_frame(&img);

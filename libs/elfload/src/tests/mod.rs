@@ -3,6 +3,7 @@
 //! back as a program would, and the `#!` rules.
 
 mod corrupt;
+mod layout;
 mod real;
 mod shebang;
 mod stack;
