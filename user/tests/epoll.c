@@ -1,14 +1,18 @@
 /* epoll: epoll_create/create1/ctl/wait/pwait/pwait2 on pipes and eventfds:
  * level- vs edge-triggered, one-shot re-armed with MOD, EPOLLHUP when the
  * writer closes, timeouts, a wake-up from another process, nesting, and
- * the error cases of epoll_ctl(2) and epoll_wait(2). */
+ * a pty master and slave, and the error cases of epoll_ctl(2) and
+ * epoll_wait(2). */
 #define T_NAME "epoll"
 #include "t.h"
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 
 static long long now_ms(void)
@@ -24,6 +28,29 @@ static int wait1(int ep, struct epoll_event *ev, int timeout)
 }
 
 static void on_usr1(int sig) { (void)sig; }
+
+/* Linux's test initramfs has no /dev/ptmx or devpts mount: make them
+ * there (as pty.c does). On Ferrite both exist and these calls may fail. */
+static void setup_devpts(void)
+{
+    mkdir("/dev", 0755);
+    mkdir("/dev/pts", 0755);
+    mount("devpts", "/dev/pts", "devpts", 0, "ptmxmode=0666,mode=0620");
+    mknod("/dev/ptmx", S_IFCHR | 0666, makedev(5, 2));
+}
+
+/* Waits up to 2 s for an event with data.u32 == tag; 1 if it came. */
+static int wait_tag(int ep, unsigned tag)
+{
+    long long end = now_ms() + 2000;
+    struct epoll_event ev[4];
+    while (now_ms() < end) {
+        int n = epoll_wait(ep, ev, 4, 100);
+        for (int i = 0; i < n; i++)
+            if (ev[i].data.u32 == tag) return 1;
+    }
+    return 0;
+}
 
 int main(void)
 {
@@ -233,6 +260,31 @@ int main(void)
     CHECK(write(efd, &one, 8) == 8);
     CHECK(syscall(SYS_epoll_pwait2, ep, out, 4, NULL, NULL, 8) == 1);
     SAY("EINTR, epoll_pwait and epoll_pwait2 ok");
+
+    /* ---- terminals: a pty's master and slave ---- */
+    setup_devpts();
+    int m = posix_openpt(O_RDWR | O_NOCTTY);
+    CHECK(m >= 0);
+    CHECK(grantpt(m) == 0 && unlockpt(m) == 0);
+    int s = open(ptsname(m), O_RDWR | O_NOCTTY);
+    CHECK(s >= 0);
+    int tep = epoll_create1(0);
+    CHECK(tep >= 0);
+    struct epoll_event mev = {.events = EPOLLIN, .data.u32 = 10};
+    struct epoll_event sev = {.events = EPOLLIN, .data.u32 = 11};
+    CHECK(epoll_ctl(tep, EPOLL_CTL_ADD, m, &mev) == 0);
+    CHECK(epoll_ctl(tep, EPOLL_CTL_ADD, s, &sev) == 0);
+    CHECK(epoll_wait(tep, out, 4, 0) == 0);
+    CHECK(write(s, "hi\n", 3) == 3); /* slave output: the master can read */
+    CHECK(wait_tag(tep, 10));
+    CHECK(read(m, buf, sizeof buf) > 0);
+    CHECK(write(m, "yo\n", 3) == 3); /* a line of input: the slave can read */
+    CHECK(wait_tag(tep, 11));
+    CHECK(read(s, buf, sizeof buf) == 3 && memcmp(buf, "yo\n", 3) == 0);
+    close(s);
+    close(m);
+    close(tep);
+    SAY("pty master and slave ok");
 
     close(efd);
     close(ep);
