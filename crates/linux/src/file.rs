@@ -7,12 +7,14 @@
 
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
+use core::any::Any;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use kbase::task::{Mutex, WaitQueue};
 use vfs::{Ino, Stat};
 
+use crate::pollq::PollQueue;
 use crate::errno::{EAGAIN, EBADF, EINVAL, EMFILE, ENOTDIR, ENOTTY, EPIPE, ESPIPE, Errno};
 
 /// The `O_*` status flags kept with an open file.
@@ -86,6 +88,34 @@ pub trait File: Send + Sync {
     fn set_status_flags(&self, _flags: u32) {}
     /// FIONREAD: bytes that a read would return now, if meaningful.
     fn readable_bytes(&self) -> Option<usize> {
+        None
+    }
+    /// The queue notified when `poll()` may change (see `pollq`). None:
+    /// the file is always ready (or, like the console without receive
+    /// interrupts, must be re-polled), and epoll refuses it (EPERM).
+    fn poll_queue(&self) -> Option<Arc<PollQueue>> {
+        None
+    }
+    /// ftruncate(2). Files outside the root fs cannot be truncated.
+    fn truncate(&self, len: u64) -> Result<(), Errno> {
+        let ino = self.ino().ok_or(EINVAL)?;
+        crate::fs::with(|fs| {
+            crate::fs::remove_privs(fs, ino)?;
+            fs.truncate(ino, len)
+        })
+    }
+    /// F_GET_SEALS; EINVAL for files that cannot be sealed.
+    fn seals(&self) -> Result<u32, Errno> {
+        Err(EINVAL)
+    }
+    /// F_ADD_SEALS: EPERM unless open for writing, then EINVAL for
+    /// files that cannot be sealed (Linux's memfd_add_seals order).
+    fn add_seals(&self, _seals: u32) -> Result<(), Errno> {
+        Err(if self.flags().can_write() { EINVAL } else { crate::errno::EPERM })
+    }
+    /// The concrete type, for calls that act on one kind of file
+    /// (epoll_ctl, timerfd_settime, signalfd).
+    fn as_any(&self) -> Option<&dyn Any> {
         None
     }
 }
@@ -200,10 +230,16 @@ impl FdTable {
 /// The shared buffer of a pipe.
 struct PipeBuf {
     data: Mutex<VecDeque<u8>>,
+    /// `data.len()`, kept beside it so that poll and FIONREAD never take
+    /// the lock: a reader or writer whose try_lock failed sleeps on
+    /// `changed`, and only the pipe's own read and write wake it.
+    len: AtomicUsize,
     readers: AtomicUsize,
     writers: AtomicUsize,
     /// Woken when data arrives, space frees up, or an end closes.
     changed: WaitQueue,
+    /// The same events for poll and epoll.
+    pollq: Arc<PollQueue>,
 }
 
 const PIPE_CAPACITY: usize = 65536;
@@ -220,9 +256,11 @@ pub struct PipeEnd {
 pub fn pipe(flags: u32) -> (Arc<PipeEnd>, Arc<PipeEnd>) {
     let buf = Arc::new(PipeBuf {
         data: Mutex::new(VecDeque::new()),
+        len: AtomicUsize::new(0),
         readers: AtomicUsize::new(1),
         writers: AtomicUsize::new(1),
         changed: WaitQueue::new(),
+        pollq: Arc::new(PollQueue::new()),
     });
     let nb = flags & OpenFlags::NONBLOCK;
     (
@@ -249,6 +287,7 @@ impl Drop for PipeEnd {
             self.buf.readers.fetch_sub(1, Ordering::AcqRel);
         }
         self.buf.changed.wake_all();
+        self.buf.pollq.notify(0);
     }
 }
 
@@ -277,9 +316,11 @@ impl File for PipeEnd {
             for (i, b) in d.drain(..n).enumerate() {
                 buf[i] = b;
             }
+            self.buf.len.store(d.len(), Ordering::Release);
             Some(Ok(n))
         })?;
         self.buf.changed.wake_all();
+        self.buf.pollq.notify(POLLOUT.into());
         Ok(n)
     }
 
@@ -305,6 +346,7 @@ impl File for PipeEnd {
                 }
                 let n = room.min(data.len() - done);
                 d.extend(&data[done..done + n]);
+                self.buf.len.store(d.len(), Ordering::Release);
                 Some(Ok(n))
             });
             match n {
@@ -321,6 +363,7 @@ impl File for PipeEnd {
                 }
             }
             self.buf.changed.wake_all();
+            self.buf.pollq.notify(POLLIN.into());
         }
         Ok(done)
     }
@@ -346,7 +389,7 @@ impl File for PipeEnd {
     }
 
     fn readable_bytes(&self) -> Option<usize> {
-        (!self.is_writer).then(|| self.buf.data.try_lock().map_or(0, |d| d.len()))
+        (!self.is_writer).then(|| self.buf.len.load(Ordering::Acquire))
     }
 
     fn set_status_flags(&self, flags: u32) {
@@ -354,17 +397,24 @@ impl File for PipeEnd {
         self.flags.store((old & !SETFL_MASK) | (flags & SETFL_MASK), Ordering::Relaxed);
     }
 
+    fn poll_queue(&self) -> Option<Arc<PollQueue>> {
+        Some(self.buf.pollq.clone())
+    }
+
     fn poll(&self) -> u16 {
-        let Some(d) = self.buf.data.try_lock() else { return 0 };
+        // No lock (see `len`): a try_lock here could make a reader sleep
+        // with nobody to wake it, and a spurious "not ready" would drop a
+        // level-triggered epoll item whose data is still there.
+        let len = self.buf.len.load(Ordering::Acquire);
         if self.is_writer {
             if self.buf.readers.load(Ordering::Acquire) == 0 {
                 POLLERR
-            } else if d.len() < PIPE_CAPACITY {
+            } else if len < PIPE_CAPACITY {
                 POLLOUT
             } else {
                 0
             }
-        } else if !d.is_empty() {
+        } else if len > 0 {
             POLLIN
         } else if self.buf.writers.load(Ordering::Acquire) == 0 {
             POLLHUP
@@ -372,4 +422,48 @@ impl File for PipeEnd {
             0
         }
     }
+}
+
+/// What fstat says of an anonymous-inode file (epoll, eventfd, timerfd,
+/// signalfd): Linux's anon_inode, mode 0600 with no file type.
+pub fn anon_stat() -> Stat {
+    Stat {
+        ino: Ino(0),
+        mode: 0o600,
+        nlink: 1,
+        uid: 0,
+        gid: 0,
+        rdev: 0,
+        size: 0,
+        blocks: 0,
+        atime: vfs::Timespec::default(),
+        mtime: vfs::Timespec::default(),
+        ctime: vfs::Timespec::default(),
+    }
+}
+
+/// The O_NONBLOCK-and-access-mode word of an anonymous file, changeable
+/// by F_SETFL and FIONBIO.
+pub struct AnonFlags(core::sync::atomic::AtomicU32);
+
+impl AnonFlags {
+    /// O_RDWR plus O_NONBLOCK if `nonblock`.
+    pub fn new(nonblock: bool) -> Self {
+        Self(core::sync::atomic::AtomicU32::new(OpenFlags::RDWR | if nonblock { OpenFlags::NONBLOCK } else { 0 }))
+    }
+    pub fn get(&self) -> OpenFlags {
+        OpenFlags(self.0.load(Ordering::Relaxed))
+    }
+    pub fn is_nonblock(&self) -> bool {
+        self.get().0 & OpenFlags::NONBLOCK != 0
+    }
+    pub fn set_status(&self, flags: u32) {
+        let old = self.0.load(Ordering::Relaxed);
+        self.0.store((old & !SETFL_MASK) | (flags & SETFL_MASK), Ordering::Relaxed);
+    }
+}
+
+/// Installs `file` at the caller's lowest free descriptor.
+pub fn install(file: Arc<dyn File>, cloexec: bool) -> Result<usize, Errno> {
+    Ok(crate::process::current().process.files.lock().insert(file, cloexec, 0)? as usize)
 }

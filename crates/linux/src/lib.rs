@@ -11,6 +11,9 @@
 //!   dev        character devices (terminals, /dev/null, ...)
 //!   tty, pty   terminals on libs/tty's line discipline: the serial console,
 //!              pseudo-terminals, controlling terminals and job control
+//!   pollq      readiness notification: PollQueue, Observer, Poller
+//!   epoll      epoll instances (ready-list rules in libs/epoll)
+//!   eventfd, timerfd, signalfd, memfd   the event files and anonymous memory files
 //!   signal     dispositions and fatal signals
 //!   uaccess    user-memory helpers (EFAULT on bad pointers)
 //!   census     counts of processes, threads and open files (leak checks)
@@ -24,18 +27,24 @@ extern crate alloc;
 
 mod census;
 mod dev;
+mod epoll;
 pub mod errno;
+mod eventfd;
 mod exec;
 mod file;
 mod fs;
 mod futex;
+mod memfd;
 mod mm;
 mod oom;
 mod pagecache;
+mod pollq;
 mod process;
 mod pty;
 mod signal;
+mod signalfd;
 mod syscall;
+mod timerfd;
 mod tty;
 mod uaccess;
 mod vdso;

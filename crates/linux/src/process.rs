@@ -50,6 +50,8 @@ pub struct Process {
     pub child_exited: WaitQueue,
     /// Process-directed pending signals (bit n-1 for signal n).
     pub pending: AtomicU64,
+    /// Told when a signal becomes pending (signalfd readiness).
+    pub signal_pollq: Arc<crate::pollq::PollQueue>,
     /// The threads running this process.
     threads: SpinLock<Vec<Weak<Thread>>>,
     pub pgid: AtomicU32,
@@ -185,6 +187,7 @@ impl Process {
             exit_status: SpinLock::new(None),
             child_exited: WaitQueue::new(),
             pending: AtomicU64::new(0),
+            signal_pollq: Arc::new(crate::pollq::PollQueue::new()),
             threads: SpinLock::new(Vec::new()),
             pgid: AtomicU32::new(pid),
             sid: AtomicU32::new(pid),

@@ -40,6 +40,8 @@ struct ToMaster {
     buf: SpinLock<VecDeque<u8>>,
     master_open: AtomicBool,
     readable: WaitQueue,
+    /// Shared with the slave terminal: poll and epoll on either end.
+    pollq: Arc<crate::pollq::PollQueue>,
 }
 
 struct MasterSide(Arc<ToMaster>);
@@ -53,6 +55,7 @@ impl Device for MasterSide {
             n
         };
         self.0.readable.wake_all();
+        self.0.pollq.notify(0);
         n
     }
 
@@ -84,12 +87,17 @@ static PTYS: SpinLock<BTreeMap<u32, Weak<Pty>>> = SpinLock::new(BTreeMap::new())
 
 /// Opens /dev/ptmx: a new pair, its slave node created as /dev/pts/N.
 pub fn open_master(flags: OpenFlags) -> Result<Arc<dyn File>, Errno> {
-    let out = Arc::new(ToMaster { buf: SpinLock::new(VecDeque::new()), master_open: AtomicBool::new(true), readable: WaitQueue::new() });
+    let out = Arc::new(ToMaster {
+        buf: SpinLock::new(VecDeque::new()),
+        master_open: AtomicBool::new(true),
+        readable: WaitQueue::new(),
+        pollq: Arc::new(crate::pollq::PollQueue::new()),
+    });
     let pty = {
         let mut table = PTYS.lock();
         table.retain(|_, w| w.strong_count() > 0);
         let index = (0..MAX_PTYS).find(|i| !table.contains_key(i)).ok_or(ENOSPC)?;
-        let slave = Tty::new(Box::new(MasterSide(out.clone())), vfs::encode_dev(SLAVE_MAJOR, index));
+        let slave = Tty::with_pollq(Box::new(MasterSide(out.clone())), vfs::encode_dev(SLAVE_MAJOR, index), out.pollq.clone());
         let pty = Arc::new(Pty {
             index,
             slave,
@@ -125,6 +133,7 @@ impl Drop for SlaveOpen {
     fn drop(&mut self) {
         self.0.slave_opens.fetch_sub(1, Ordering::AcqRel);
         self.0.out.readable.wake_all();
+        self.0.out.pollq.notify(0);
     }
 }
 
@@ -200,6 +209,7 @@ impl File for Master {
             nonblock.then_some(Err(EAGAIN))
         })?;
         self.pty.slave.output_wait.wake_all();
+        self.pty.out.pollq.notify(0);
         Ok(n)
     }
 
@@ -232,6 +242,10 @@ impl File for Master {
             done += n;
         }
         Ok(done)
+    }
+
+    fn poll_queue(&self) -> Option<Arc<crate::pollq::PollQueue>> {
+        Some(self.pty.out.pollq.clone())
     }
 
     fn poll(&self) -> u16 {

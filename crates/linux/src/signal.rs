@@ -184,13 +184,55 @@ pub fn send(p: &Process, sig: i32) {
     let default = default_action(sig);
     let is_ignored =
         act.handler == SIG_IGN || (act.handler == SIG_DFL && matches!(default, Default_::Ignore | Default_::Continue));
+    let threads = p.threads();
+    // A blocked signal is never ignored (its action may change before it
+    // is unblocked, or signalfd may read it), as in Linux's sig_ignored().
+    let is_blocked = threads.iter().any(|t| t.sigmask.load(Ordering::Relaxed) & bit(sig) != 0);
     // init gets only the signals it has handlers for (SIGNAL_UNKILLABLE).
-    if (sig != SIGKILL && is_ignored) || (p.pid == 1 && act.handler == SIG_DFL) {
+    if (sig != SIGKILL && is_ignored && !is_blocked) || (p.pid == 1 && act.handler == SIG_DFL && !is_blocked) {
         return;
     }
     p.pending.fetch_or(bit(sig), Ordering::AcqRel);
-    for t in p.threads() {
+    p.signal_pollq.notify(0);
+    for t in threads {
         t.kick();
+    }
+}
+
+/// Runs a wait (epoll_pwait, ppoll, pselect6) with the signal mask read
+/// from `sigmask` in effect (`sigmask` 0: the current one). After EINTR the
+/// old mask comes back only when the handler returns, so the signal that
+/// interrupted is delivered under the temporary mask, as on Linux.
+pub fn with_wait_mask(sigmask: u64, size: usize, f: impl FnOnce() -> SysResult) -> SysResult {
+    if sigmask == 0 {
+        return f();
+    }
+    if size != 8 {
+        return Err(EINVAL);
+    }
+    let m = uaccess::read_u64(sigmask)?;
+    let t = crate::process::current();
+    let old = t.sigmask.swap(m & !UNBLOCKABLE, Ordering::AcqRel);
+    let r = f();
+    if r == Err(crate::errno::EINTR) {
+        *t.saved_mask.lock() = Some(old);
+    } else {
+        t.sigmask.store(old, Ordering::Release);
+    }
+    r
+}
+
+/// Takes the first signal of `mask` pending for `t`'s process (signalfd).
+pub fn dequeue(t: &Thread, mask: u64) -> Option<i32> {
+    loop {
+        let pending = t.process.pending.load(Ordering::Acquire) & mask;
+        if pending == 0 {
+            return None;
+        }
+        let sig = pending.trailing_zeros() as i32 + 1;
+        if t.process.pending.fetch_and(!bit(sig), Ordering::AcqRel) & bit(sig) != 0 {
+            return Some(sig);
+        }
     }
 }
 
@@ -262,6 +304,16 @@ pub fn deliver(t: &Thread, frame: &mut TrapFrame) -> Delivery {
         wait_while_stopped(t);
     }
     let restart_nr = t.restart_nr.swap(u64::MAX, Ordering::AcqRel);
+    let d = deliver_one(t, frame, restart_nr);
+    // A temporary wait mask (rt_sigsuspend, epoll_pwait) that no handler
+    // frame took over ends here.
+    if let Some(old) = t.saved_mask.lock().take() {
+        t.sigmask.store(old, Ordering::Relaxed);
+    }
+    d
+}
+
+fn deliver_one(t: &Thread, frame: &mut TrapFrame, restart_nr: u64) -> Delivery {
     let mask = t.sigmask.load(Ordering::Relaxed) & !UNBLOCKABLE;
     let pending = t.process.pending.load(Ordering::Acquire) & !mask;
     if pending == 0 {

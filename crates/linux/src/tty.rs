@@ -67,6 +67,9 @@ pub struct Tty {
     pub input_wait: WaitQueue,
     /// Writers: output room, or output restarted (VSTART).
     pub output_wait: WaitQueue,
+    /// poll and epoll: told at every wake-up of the two queues above (and
+    /// when a pty master may read).
+    pub pollq: Arc<crate::pollq::PollQueue>,
     device: Box<dyn Device>,
     /// Device number, for stat.
     rdev: u64,
@@ -77,6 +80,12 @@ static SESSIONS: SpinLock<BTreeMap<u32, Weak<Tty>>> = SpinLock::new(BTreeMap::ne
 
 impl Tty {
     pub fn new(device: Box<dyn Device>, rdev: u64) -> Arc<Self> {
+        Self::with_pollq(device, rdev, Arc::new(crate::pollq::PollQueue::new()))
+    }
+
+    /// A terminal whose poll queue is `pollq` (a pty shares one queue
+    /// between its slave and its master).
+    pub fn with_pollq(device: Box<dyn Device>, rdev: u64, pollq: Arc<crate::pollq::PollQueue>) -> Arc<Self> {
         Arc::new(Self {
             ld: SpinLock::new(LineDiscipline::default()),
             winsize: SpinLock::new(WinSize { rows: 24, cols: 80, xpixel: 0, ypixel: 0 }),
@@ -84,6 +93,7 @@ impl Tty {
             session: AtomicU32::new(0),
             input_wait: WaitQueue::new(),
             output_wait: WaitQueue::new(),
+            pollq,
             device,
             rdev,
         })
@@ -110,7 +120,9 @@ impl Tty {
             self.device.output(&echo);
         }
         self.input_wait.wake_all();
+        self.pollq.notify(0);
         self.output_wait.wake_all();
+        self.pollq.notify(0);
         raised
     }
 
@@ -139,7 +151,9 @@ impl Tty {
         }
         self.fg_pgid.store(0, Ordering::Release);
         self.input_wait.wake_all();
+        self.pollq.notify(0);
         self.output_wait.wake_all();
+        self.pollq.notify(0);
     }
 
     fn caller(&self, t: &Thread, sig: u32) -> Caller {
@@ -189,6 +203,7 @@ impl Tty {
             match step {
                 Read::Done(n) => {
                     self.output_wait.wake_all(); // a pty master may write again
+                    self.pollq.notify(0);
                     return Ok(n);
                 }
                 Read::Block => {
@@ -390,7 +405,9 @@ impl Tty {
                 ld.set_termios(termios::from_bytes(&b));
                 drop(ld);
                 self.input_wait.wake_all();
+                self.pollq.notify(0);
                 self.output_wait.wake_all();
+                self.pollq.notify(0);
                 Ok(0)
             }
             io::TIOCGWINSZ => {
@@ -481,6 +498,7 @@ impl Tty {
                     _ => return Err(EINVAL),
                 }
                 self.output_wait.wake_all();
+                self.pollq.notify(0);
                 Ok(0)
             }
             io::TCXONC => {
@@ -494,6 +512,7 @@ impl Tty {
                     _ => return Err(EINVAL),
                 }
                 self.output_wait.wake_all();
+                self.pollq.notify(0);
                 Ok(0)
             }
             // tcdrain / tcsendbreak: output is never queued in the kernel.
@@ -584,6 +603,15 @@ impl File for TtyFile {
             poll_serial();
         }
         self.tty.poll()
+    }
+
+    fn poll_queue(&self) -> Option<Arc<crate::pollq::PollQueue>> {
+        // A console without receive interrupts is polled: waiters re-check
+        // it by the tick.
+        if !IRQ_MODE.load(Ordering::Acquire) && Arc::ptr_eq(&self.tty, console()) {
+            return None;
+        }
+        Some(self.tty.pollq.clone())
     }
 
     fn stat(&self) -> Result<Stat, Errno> {

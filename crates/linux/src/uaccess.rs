@@ -124,3 +124,24 @@ impl Out {
         write_bytes(addr, &self.buf)
     }
 }
+
+/// Linux's access_ok: `[addr, addr + len)` lies below the top of user
+/// space (TASK_SIZE_MAX). Says nothing about what is mapped there.
+pub fn is_user_range(addr: u64, len: usize) -> bool {
+    const TASK_SIZE_MAX: u64 = 0x7fff_ffff_f000;
+    addr.checked_add(len as u64).is_some_and(|end| end <= TASK_SIZE_MAX)
+}
+
+/// Reads a `struct timespec` as nanoseconds: EINVAL for a negative time
+/// or `tv_nsec` outside `0..1e9`, as the timed waits say.
+pub fn read_timespec_ns(addr: u64) -> Result<u64, Errno> {
+    let mut b = [0u8; 16];
+    read_into(addr, &mut b)?;
+    let (s, ns) = b.split_at(8);
+    let sec = i64::from_le_bytes(s.try_into().map_err(|_| EFAULT)?);
+    let nsec = i64::from_le_bytes(ns.try_into().map_err(|_| EFAULT)?);
+    if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
+        return Err(crate::errno::EINVAL);
+    }
+    Ok((sec as u64).saturating_mul(1_000_000_000).saturating_add(nsec as u64))
+}

@@ -83,6 +83,19 @@ impl RamFs {
         self.add_new(dir, name, node)
     }
 
+    /// A regular file with no name (memfd_create(2), O_TMPFILE), held
+    /// by one open reference: it is freed when that reference is dropped
+    /// with [`close_ref`](Self::close_ref).
+    pub fn create_unlinked(&mut self, mode: u32, uid: u32, gid: u32) -> Result<Ino> {
+        let body = Body::File(alloc::sync::Arc::new(alloc::vec::Vec::new()));
+        let mut node = self.new_inode(Kind::File, mode, uid, gid, 0, body);
+        node.open_refs = 1;
+        let ino = self.alloc_ino()?;
+        // INVARIANT: the new inode is in the table (with no name).
+        self.inodes.insert(ino, node);
+        Ok(ino)
+    }
+
     /// `symlink(2)`: creates `name` in `dir` pointing at `target`.
     /// `ENOENT` for an empty target, `ENAMETOOLONG` for one of `PATH_MAX`
     /// bytes or more; otherwise as [`create`](Self::create).

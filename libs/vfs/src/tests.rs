@@ -1141,3 +1141,23 @@ proptest! {
         check_invariants(&fs);
     }
 }
+
+#[test]
+fn unlinked_file_lives_while_referenced() {
+    let mut fs = root_fs();
+    let ino = fs.create_unlinked(0o777, 0, 0).unwrap();
+    let st = fs.stat(ino).unwrap();
+    assert_eq!(st.kind(), Some(Kind::File));
+    assert_eq!(st.nlink, 0);
+    assert_eq!(fs.write(ino, 0, b"abc").unwrap(), 3);
+    let mut b = [0u8; 3];
+    assert_eq!(fs.read(ino, 0, &mut b).unwrap(), 3);
+    assert_eq!(&b, b"abc");
+    // A second reference (dup) keeps it after the first goes away.
+    fs.open_ref(ino).unwrap();
+    fs.close_ref(ino).unwrap();
+    assert!(fs.stat(ino).is_ok());
+    fs.close_ref(ino).unwrap();
+    assert_eq!(fs.stat(ino).unwrap_err(), Errno::ENOENT);
+    assert_eq!(fs.used_bytes(), 0);
+}

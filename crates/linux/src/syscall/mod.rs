@@ -214,6 +214,20 @@ fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
         nr::__NR_getcpu => proc::getcpu(a.ptr(0), a.ptr(1)),
         nr::__NR_getrlimit => proc::prlimit64(0, a.u32(0), 0, a.ptr(1)),
         nr::__NR_setrlimit => proc::prlimit64(0, a.u32(0), a.ptr(1), 0),
+        nr::__NR_epoll_create => crate::epoll::epoll_create(a.i32(0)),
+        nr::__NR_epoll_create1 => crate::epoll::epoll_create1(a.u32(0)),
+        nr::__NR_epoll_ctl => crate::epoll::epoll_ctl(a.fd(0), a.u32(1), a.fd(2), a.ptr(3)),
+        nr::__NR_epoll_wait => crate::epoll::epoll_wait(a.fd(0), a.ptr(1), a.i32(2), a.i32(3)),
+        nr::__NR_epoll_pwait => crate::epoll::epoll_pwait(a.fd(0), a.ptr(1), a.i32(2), a.i32(3), a.ptr(4), a.usize(5)),
+        nr::__NR_epoll_pwait2 => crate::epoll::epoll_pwait2(a.fd(0), a.ptr(1), a.i32(2), a.ptr(3), a.ptr(4), a.usize(5)),
+        nr::__NR_eventfd => crate::eventfd::eventfd(a.u32(0)),
+        nr::__NR_eventfd2 => crate::eventfd::eventfd2(a.u32(0), a.u32(1)),
+        nr::__NR_timerfd_create => crate::timerfd::timerfd_create(a.i32(0), a.u32(1)),
+        nr::__NR_timerfd_settime => crate::timerfd::timerfd_settime(a.fd(0), a.u32(1), a.ptr(2), a.ptr(3)),
+        nr::__NR_timerfd_gettime => crate::timerfd::timerfd_gettime(a.fd(0), a.ptr(1)),
+        nr::__NR_signalfd => crate::signalfd::signalfd(a.fd(0), a.ptr(1), a.usize(2)), // partial: no sender in ssi_pid/ssi_uid/ssi_code
+        nr::__NR_signalfd4 => crate::signalfd::signalfd4(a.fd(0), a.ptr(1), a.usize(2), a.u32(3)), // partial: no sender in ssi_pid/ssi_uid/ssi_code
+        nr::__NR_memfd_create => crate::memfd::memfd_create(a.ptr(0), a.u32(1)), // partial: no writable MAP_SHARED, no MFD_HUGETLB
         _ => {
             if let Some(w) = WARNED.get(n32 as usize) {
                 if !w.swap(true, Ordering::Relaxed) {

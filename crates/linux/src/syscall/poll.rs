@@ -1,35 +1,75 @@
 //! poll, ppoll, select, pselect6: readiness of descriptors.
 //!
-//! Readiness is polled every tick (10 ms) until the wait-queue based
-//! version of the files-and-terminals work (issue 4); results and error
-//! cases follow poll(2) and select(2).
+//! A wait subscribes one `Poller` to the `PollQueue` of every file it
+//! watches (see `pollq`), re-checks, and sleeps until a queue says
+//! something changed, the timeout passes or a signal arrives; results and
+//! error cases follow poll(2) and select(2). Files without a queue are
+//! always ready.
 
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use crate::errno::{EINVAL, Errno, SysResult};
 use crate::file::{POLLERR, POLLHUP};
+use crate::pollq::{PollQueue, Poller};
 use crate::process::current;
 use crate::uaccess::{self};
 
 const POLLNVAL: u16 = 0x20;
 const MAX_NFDS: usize = 1024;
 
-/// Waits until one of `check()` reports ready or `timeout_ns` passes.
-fn wait_ready<T>(timeout_ns: Option<u64>, mut check: impl FnMut() -> Result<Option<T>, Errno>) -> Result<Option<T>, Errno> {
+/// Re-check interval for a file without a queue that was not ready.
+const TICK_NS: u64 = 10_000_000;
+
+/// Waits until `check()` reports ready or `timeout_ns` passes. `check`
+/// adds the queues of the files it looked at to its argument (None for a
+/// file without one: such a file that is not ready, like the console
+/// without receive interrupts, is re-checked every tick).
+fn wait_ready<T>(
+    timeout_ns: Option<u64>,
+    mut check: impl FnMut(&mut Vec<Option<Arc<PollQueue>>>) -> Result<Option<T>, Errno>,
+) -> Result<Option<T>, Errno> {
     let deadline = timeout_ns.map(|t| kbase::time::uptime_ns().saturating_add(t));
     let t = current();
-    loop {
-        if let Some(r) = check()? {
-            return Ok(Some(r));
+    let poller = Poller::new();
+    let observer = poller.observer();
+    let mut subscribed: Option<Vec<Arc<PollQueue>>> = None;
+    let mut has_unqueued = false;
+    let r = loop {
+        let mut queues = Vec::new();
+        match check(&mut queues) {
+            Ok(Some(r)) => break Ok(Some(r)),
+            Ok(None) => {}
+            Err(e) => break Err(e),
         }
         if deadline.is_some_and(|d| kbase::time::uptime_ns() >= d) {
-            return Ok(None);
+            break Ok(None);
         }
-        let step = deadline.map_or(10_000_000, |d| d.saturating_sub(kbase::time::uptime_ns()).min(10_000_000));
-        if kbase::task::sleep_until_or(kbase::time::uptime_ns().saturating_add(step), || crate::signal::has_pending(&t)) {
-            return Err(crate::errno::EINTR);
+        if subscribed.is_none() {
+            // Subscribe, then look again: a change between the first look
+            // and the subscription would otherwise be missed.
+            has_unqueued = queues.iter().any(Option::is_none);
+            let queues: Vec<Arc<PollQueue>> = queues.into_iter().flatten().collect();
+            for q in &queues {
+                q.subscribe(observer.clone());
+            }
+            subscribed = Some(queues);
+            continue;
         }
+        let until = if has_unqueued {
+            let tick = kbase::time::uptime_ns().saturating_add(TICK_NS);
+            Some(deadline.map_or(tick, |d| d.min(tick)))
+        } else {
+            deadline
+        };
+        if let Err(e) = poller.wait(until, &t) {
+            break Err(e);
+        }
+    };
+    for q in subscribed.iter().flatten() {
+        q.unsubscribe(&observer);
     }
+    r
 }
 
 fn do_poll(fds: u64, nfds: usize, timeout_ns: Option<u64>) -> SysResult {
@@ -41,7 +81,7 @@ fn do_poll(fds: u64, nfds: usize, timeout_ns: Option<u64>) -> SysResult {
         .chunks_exact(8)
         .map(|c| (i32::from_le_bytes([c[0], c[1], c[2], c[3]]), u16::from_le_bytes([c[4], c[5]]), 0))
         .collect();
-    let ready = wait_ready(timeout_ns, || {
+    let ready = wait_ready(timeout_ns, |queues| {
         let t = current();
         let files = t.process.files.lock();
         let mut n = 0;
@@ -50,7 +90,10 @@ fn do_poll(fds: u64, nfds: usize, timeout_ns: Option<u64>) -> SysResult {
                 0
             } else {
                 match files.get(e.0) {
-                    Ok(f) => f.poll() & (e.1 | POLLERR | POLLHUP),
+                    Ok(f) => {
+                        queues.push(f.poll_queue());
+                        f.poll() & (e.1 | POLLERR | POLLHUP)
+                    }
                     Err(_) => POLLNVAL,
                 }
             };
@@ -74,20 +117,12 @@ pub fn poll(fds: u64, nfds: usize, timeout_ms: i32) -> SysResult {
 }
 
 fn read_timeout(ts: u64) -> Result<Option<u64>, Errno> {
-    if ts == 0 {
-        return Ok(None);
-    }
-    let b = uaccess::read_bytes(ts, 16)?;
-    let sec = i64::from_le_bytes(b[0..8].try_into().map_err(|_| EINVAL)?);
-    let nsec = i64::from_le_bytes(b[8..16].try_into().map_err(|_| EINVAL)?);
-    if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
-        return Err(EINVAL);
-    }
-    Ok(Some((sec as u64).saturating_mul(1_000_000_000).saturating_add(nsec as u64)))
+    if ts == 0 { Ok(None) } else { uaccess::read_timespec_ns(ts).map(Some) }
 }
 
-pub fn ppoll(fds: u64, nfds: usize, ts: u64, _sigmask: u64, _size: usize) -> SysResult {
-    do_poll(fds, nfds, read_timeout(ts)?)
+pub fn ppoll(fds: u64, nfds: usize, ts: u64, sigmask: u64, size: usize) -> SysResult {
+    let timeout = read_timeout(ts)?;
+    crate::signal::with_wait_mask(sigmask, size, || do_poll(fds, nfds, timeout))
 }
 
 /// select/pselect6 over fd_set bitmaps (1024 bits).
@@ -99,7 +134,7 @@ fn do_select(nfds: i32, rd: u64, wr: u64, ex: u64, timeout_ns: Option<u64>) -> S
     let bit = |v: &[u8], i: usize| v[i / 8] & (1 << (i % 8)) != 0;
     let mut r_out = alloc::vec![0u8; bytes];
     let mut w_out = alloc::vec![0u8; bytes];
-    let ready = wait_ready(timeout_ns, || {
+    let ready = wait_ready(timeout_ns, |queues| {
         let t = current();
         let files = t.process.files.lock();
         let mut count = 0;
@@ -110,6 +145,7 @@ fn do_select(nfds: i32, rd: u64, wr: u64, ex: u64, timeout_ns: Option<u64>) -> S
                 continue;
             }
             let f = files.get(i as i32)?;
+            queues.push(f.poll_queue());
             let ev = f.poll();
             if bit(&r_in, i) && ev & (crate::file::POLLIN | POLLHUP | POLLERR) != 0 {
                 r_out[i / 8] |= 1 << (i % 8);
@@ -149,6 +185,18 @@ pub fn select(nfds: i32, rd: u64, wr: u64, ex: u64, tv: u64) -> SysResult {
     do_select(nfds, rd, wr, ex, timeout)
 }
 
-pub fn pselect6(nfds: i32, rd: u64, wr: u64, ex: u64, ts: u64, _sig: u64) -> SysResult {
-    do_select(nfds, rd, wr, ex, read_timeout(ts)?)
+pub fn pselect6(nfds: i32, rd: u64, wr: u64, ex: u64, ts: u64, sig: u64) -> SysResult {
+    let timeout = read_timeout(ts)?;
+    // The sixth argument points at { const sigset_t *ss; size_t ss_len; }.
+    let (mask, size) = if sig == 0 {
+        (0, 0)
+    } else {
+        let b = uaccess::read_bytes(sig, 16)?;
+        let mut p = [0u8; 8];
+        let mut l = [0u8; 8];
+        p.copy_from_slice(&b[..8]);
+        l.copy_from_slice(&b[8..]);
+        (u64::from_le_bytes(p), u64::from_le_bytes(l) as usize)
+    };
+    crate::signal::with_wait_mask(mask, size, || do_select(nfds, rd, wr, ex, timeout))
 }
