@@ -7,12 +7,25 @@
 #include "t.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 
 #define NPROC 12
 
-int main(void)
+/* Uses about `kib` KiB of stack, 64 KiB a frame, touching every page. */
+static int deep(int kib)
 {
+    volatile char frame[64 * 1024];
+    for (unsigned i = 0; i < sizeof frame; i += 4096) frame[i] = (char)kib;
+    return kib <= 64 ? frame[0] : deep(kib - 64) + frame[4096];
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "deepstack") == 0) {
+        deep(12 << 10); /* 12 MiB: more than the default 8 MiB */
+        _exit(0);
+    }
     /* RLIMIT_NOFILE: new descriptors stay below the soft limit. */
     struct rlimit old, rl = {16, 4096};
     CHECK(getrlimit(RLIMIT_NOFILE, &old) == 0);
@@ -27,6 +40,40 @@ int main(void)
     CHECK(dup2(0, 100) == 100);
     close(100);
     SAY("RLIMIT_NOFILE: EMFILE at the limit, EBADF/EINVAL above it");
+
+    /* RLIMIT_AS: mappings past the limit fail with ENOMEM (in a child). */
+    pid_t a = fork();
+    CHECK(a >= 0);
+    if (a == 0) {
+        struct rlimit as = {256L << 20, 256L << 20};
+        if (setrlimit(RLIMIT_AS, &as) != 0) _exit(1);
+        void *big = mmap(0, 512L << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (big != MAP_FAILED || errno != ENOMEM) _exit(2);
+        void *ok = mmap(0, 16L << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (ok == MAP_FAILED) _exit(3);
+        void *more = mremap(ok, 16L << 20, 400L << 20, MREMAP_MAYMOVE);
+        if (more != MAP_FAILED || errno != ENOMEM) _exit(4);
+        _exit(0);
+    }
+    int ast;
+    CHECK(waitpid(a, &ast, 0) == a && WIFEXITED(ast));
+    if (WEXITSTATUS(ast) != 0) fprintf(stderr, "rlimit: RLIMIT_AS child step %d failed\n", WEXITSTATUS(ast));
+    CHECK(WEXITSTATUS(ast) == 0);
+    SAY("RLIMIT_AS: mmap and mremap past the limit give ENOMEM");
+
+    /* RLIMIT_STACK: an exec after raising it gets the bigger stack. */
+    pid_t d = fork();
+    CHECK(d >= 0);
+    if (d == 0) {
+        struct rlimit sl = {32L << 20, RLIM_INFINITY};
+        if (setrlimit(RLIMIT_STACK, &sl) != 0) _exit(1);
+        execl(argv[0], argv[0], "deepstack", (char *)0);
+        _exit(2);
+    }
+    int dst;
+    CHECK(waitpid(d, &dst, 0) == d);
+    CHECK(WIFEXITED(dst) && WEXITSTATUS(dst) == 0);
+    SAY("RLIMIT_STACK: a 32 MiB limit gives an exec'd program 12 MiB of stack");
 
     /* RLIMIT_NPROC: an unprivileged fork loop is capped. */
     int out[2];

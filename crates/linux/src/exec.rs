@@ -61,7 +61,9 @@ fn read_executable(cred: &Cred, cwd: Ino, path: &[u8]) -> Result<Arc<Vec<u8>>, E
 /// Builds the new image for `path` with `argv` and `envp`, run by `cred`
 /// (checked against it and reported in the auxiliary vector), laid out
 /// at random unless `personality` has ADDR_NO_RANDOMIZE or `norandmaps`.
-pub fn load(cred: &Cred, cwd: Ino, path: &[u8], mut argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>, personality: u32) -> Result<Image, Errno> {
+/// `stack_limit` is RLIMIT_STACK's soft limit: the size of the stack
+/// mapping, between 128 KiB and 1 GiB (unlimited: the 8 MiB default).
+pub fn load(cred: &Cred, cwd: Ino, path: &[u8], mut argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>, personality: u32, stack_limit: u64) -> Result<Image, Errno> {
     let mut data = read_executable(cred, cwd, path)?;
     let mut exec_path = path.to_vec();
     // One level of `#!`: interpreter [arg] script args...
@@ -109,7 +111,8 @@ pub fn load(cred: &Cred, cwd: Ino, path: &[u8], mut argv: Vec<Vec<u8>>, envp: Ve
     vm.brk_start = brk_start;
     vm.brk = brk_start;
     let stack_prot = Prot { read: true, write: true, exec: plan.is_stack_executable };
-    vm.insert(stack_top - STACK_SIZE, Vma { end: stack_top, prot: stack_prot, backing: Backing::Anon, shared: false })?;
+    let stack_size = if stack_limit == u64::MAX { STACK_SIZE } else { stack_limit.clamp(128 << 10, 1 << 30) & !0xfff };
+    vm.insert(stack_top - stack_size, Vma { end: stack_top, prot: stack_prot, backing: Backing::Anon, shared: false })?;
 
     let vdso = crate::vdso::map(&mut vm)?;
 

@@ -81,7 +81,7 @@ pub fn start_init(path: &str, args: &[&str]) -> Result<(), errno::Errno> {
     let mut argv: Vec<Vec<u8>> = alloc::vec![path.as_bytes().to_vec()];
     argv.extend(args.iter().map(|a| a.as_bytes().to_vec()));
     let envp = alloc::vec![b"HOME=/".to_vec(), b"TERM=linux".to_vec(), b"PATH=/sbin:/usr/sbin:/bin:/usr/bin".to_vec()];
-    let img = exec::load(&cred::Cred::root(), root, path.as_bytes(), argv, envp, 0)?;
+    let img = exec::load(&cred::Cred::root(), root, path.as_bytes(), argv, envp, 0, mm::STACK_SIZE)?;
     let frame = exec::initial_frame(&img);
     let mut files = file::FdTable::default();
     for fd in 0..3 {

@@ -118,6 +118,9 @@ pub struct Vm {
     pub brk: u64,
     /// The mmap area (and the heap) ends below this; chosen at exec.
     pub mmap_top: u64,
+    /// RLIMIT_AS: mmap, brk and mremap fail with ENOMEM past this many
+    /// bytes of mappings.
+    pub as_limit: u64,
 }
 
 fn page_down(a: u64) -> u64 {
@@ -130,7 +133,7 @@ fn page_up(a: u64) -> Option<u64> {
 
 impl Vm {
     pub fn new() -> Result<Self, Errno> {
-        Ok(Self { space: VmSpace::new().map_err(mm)?, vmas: BTreeMap::new(), brk_start: 0, brk: 0, mmap_top: MMAP_TOP })
+        Ok(Self { space: VmSpace::new().map_err(mm)?, vmas: BTreeMap::new(), brk_start: 0, brk: 0, mmap_top: MMAP_TOP, as_limit: u64::MAX })
     }
 
     pub fn space(&self) -> &VmSpace {
@@ -148,6 +151,16 @@ impl Vm {
 
     fn overlaps(&self, start: u64, end: u64) -> bool {
         self.vmas.range(..end).next_back().is_some_and(|(_, v)| v.end > start)
+    }
+
+    /// Bytes of all mappings (what RLIMIT_AS limits).
+    fn total_len(&self) -> u64 {
+        self.vmas.iter().map(|(s, v)| v.end - s).sum()
+    }
+
+    /// Whether `more` bytes of new mappings stay within RLIMIT_AS.
+    fn may_grow(&self, more: u64) -> bool {
+        self.as_limit == u64::MAX || self.total_len().saturating_add(more) <= self.as_limit
     }
 
     /// Adds a VMA over a range that must be free.
@@ -315,6 +328,9 @@ impl Vm {
     /// mmap: returns the address used.
     pub fn mmap(&mut self, addr: u64, len: u64, prot: Prot, fixed: bool, no_replace: bool, backing: Backing, shared: bool) -> Result<u64, Errno> {
         let len = page_up(len).filter(|&l| l > 0).ok_or(EINVAL)?;
+        if !self.may_grow(len) {
+            return Err(ENOMEM);
+        }
         let start = if fixed {
             if addr % PAGE != 0 || addr < MIN_ADDR {
                 return Err(EINVAL);
@@ -381,7 +397,7 @@ impl Vm {
         }
         let (Some(old_end), Some(new_end)) = (page_up(self.brk), page_up(new)) else { return self.brk };
         if new_end > old_end {
-            if self.overlaps(old_end, new_end) || new_end > self.mmap_top {
+            if self.overlaps(old_end, new_end) || new_end > self.mmap_top || !self.may_grow(new_end - old_end) {
                 return self.brk;
             }
             let rw = Prot { read: true, write: true, exec: false };
@@ -412,6 +428,7 @@ impl Vm {
         child.brk_start = self.brk_start;
         child.brk = self.brk;
         child.mmap_top = self.mmap_top;
+        child.as_limit = self.as_limit;
         self.space.fork_into(&mut child.space, FORK_COPY_PAGES).map_err(mm)?;
         Ok(child)
     }
@@ -447,6 +464,9 @@ impl Vm {
             return Ok(old);
         }
         let grown_end = old.checked_add(new_len).ok_or(ENOMEM)?;
+        if !self.may_grow(new_len - old_len) {
+            return Err(ENOMEM);
+        }
         if old_end == vma_end && grown_end <= USER_END && !self.overlaps(old_end, grown_end) {
             if let Some(v) = self.vmas.get_mut(&start) {
                 v.end = grown_end;

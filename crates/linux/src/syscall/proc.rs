@@ -200,7 +200,10 @@ pub fn execve(path: u64, argv: u64, envp: u64, frame: &mut TrapFrame) -> SysResu
     // credentials stay as they are across execve.
     let cred = t.process.cred();
     let persona = t.process.personality.load(Ordering::Relaxed);
-    let img = crate::exec::load(&cred, cwd, &path, argv, envp, persona)?;
+    let limits = *t.process.rlimits.lock();
+    let (stack, addr_space) = (limits[linux_raw_sys::general::RLIMIT_STACK as usize].0, limits[linux_raw_sys::general::RLIMIT_AS as usize].0);
+    let mut img = crate::exec::load(&cred, cwd, &path, argv, envp, persona, stack)?;
+    img.vm.as_limit = addr_space;
     // Point of no return: the other threads go, then the image is replaced.
     process::end_other_threads();
     *frame = crate::exec::initial_frame(&img);
@@ -470,6 +473,11 @@ pub fn prlimit64(pid: i32, resource: u32, new: u64, old: u64) -> SysResult {
                 return Err(EPERM);
             }
             limits[r] = (cur, max);
+            if r == linux_raw_sys::general::RLIMIT_AS as usize {
+                if let Some(vm) = target.vm() {
+                    vm.lock().as_limit = cur;
+                }
+            }
             if r == linux_raw_sys::general::RLIMIT_NOFILE as usize {
                 target.files.lock().set_limit(usize::try_from(cur.min(NR_OPEN)).unwrap_or(usize::MAX));
             }
