@@ -261,7 +261,12 @@ pub fn deliver(t: &Thread, frame: &mut TrapFrame) -> Delivery {
         // Another thread stopped the process.
         wait_while_stopped(t);
     }
-    let restart_nr = t.restart_nr.swap(u64::MAX, Ordering::AcqRel);
+    // Only this thread writes restart_nr: a plain load (and a store when
+    // set) instead of an atomic swap on every return.
+    let restart_nr = t.restart_nr.load(Ordering::Relaxed);
+    if restart_nr != u64::MAX {
+        t.restart_nr.store(u64::MAX, Ordering::Relaxed);
+    }
     let mask = t.sigmask.load(Ordering::Relaxed) & !UNBLOCKABLE;
     let pending = t.process.pending.load(Ordering::Acquire) & !mask;
     if pending == 0 {

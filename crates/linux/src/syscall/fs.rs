@@ -24,7 +24,7 @@ const MAX_RW: usize = 0x7fff_f000;
 const CHUNK: usize = 64 * 1024;
 
 fn file(fd: i32) -> Result<Arc<dyn File>, Errno> {
-    current().process.files.lock().get(fd)
+    crate::process::with_current(|t| t.process.files.lock().get(fd))
 }
 
 /// The directory a `*at` call starts from.

@@ -12,15 +12,15 @@ use crate::signal::{self, SigAction};
 use crate::uaccess::{self, Out};
 
 pub fn getpid() -> SysResult {
-    Ok(current().process.pid as usize)
+    Ok(process::with_current(|t| t.process.pid) as usize)
 }
 
 pub fn gettid() -> SysResult {
-    Ok(current().tid as usize)
+    Ok(process::with_current(|t| t.tid) as usize)
 }
 
 pub fn getppid() -> SysResult {
-    Ok(current().process.ppid.load(Ordering::Relaxed) as usize)
+    Ok(process::with_current(|t| t.process.ppid.load(Ordering::Relaxed)) as usize)
 }
 
 pub fn sched_yield() -> SysResult {
