@@ -172,14 +172,7 @@ pub fn with_current_ext<T: Any + Send + Sync, R>(f: impl FnOnce(&T) -> R) -> Opt
 /// the running task made progress in user mode since its last entry, so
 /// its soft-lockup count starts again (one store, no lock).
 pub(crate) fn note_entry_from_user() {
-    let addr = percpu::current_task_addr();
-    if addr == 0 {
-        return;
-    }
-    // SAFETY: as in `current_ext`: the slot holds the running task, kept
-    // alive by its CPU's run queue while it runs, and we are it.
-    let task: &Task = unsafe { &*(addr as *const Task) };
-    watchdog::reset_kernel_ticks(task);
+    with_current_task(watchdog::reset_kernel_ticks);
 }
 
 /// Makes `space` the address space of the current task (None: kernel only)
