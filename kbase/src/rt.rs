@@ -9,8 +9,25 @@ use core::arch::asm;
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
     // SAFETY: the caller guarantees both ranges are valid for `n` bytes.
+    // Eight bytes per step, then the tail: QEMU's TCG runs each iteration
+    // of a `rep` string instruction as one pass through its block, so
+    // `movsq` moves data ~8 times faster there than `movsb`. A forward
+    // copy stays correct for memmove with dst below src (each quadword is
+    // read before anything at or above it is written).
     unsafe {
-        asm!("rep movsb", inout("rcx") n => _, inout("rdi") dst => _, inout("rsi") src => _, options(nostack, preserves_flags));
+        asm!(
+            "mov rcx, rdx",
+            "shr rcx, 3",
+            "rep movsq",
+            "mov ecx, edx",
+            "and ecx, 7",
+            "rep movsb",
+            in("rdx") n,
+            out("rcx") _,
+            inout("rdi") dst => _,
+            inout("rsi") src => _,
+            options(nostack, preserves_flags)
+        );
     }
     dst
 }
@@ -42,9 +59,23 @@ pub unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut
 /// Standard C `memset` contract: `dst` valid for `n` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn memset(dst: *mut u8, c: i32, n: usize) -> *mut u8 {
+    // The byte in all eight lanes, stored a quadword per step (see memcpy).
+    let v = u64::from(c as u8) * 0x0101_0101_0101_0101;
     // SAFETY: the caller guarantees the range is valid.
     unsafe {
-        asm!("rep stosb", inout("rcx") n => _, inout("rdi") dst => _, in("al") c as u8, options(nostack, preserves_flags));
+        asm!(
+            "mov rcx, rdx",
+            "shr rcx, 3",
+            "rep stosq",
+            "mov ecx, edx",
+            "and ecx, 7",
+            "rep stosb",
+            in("rdx") n,
+            out("rcx") _,
+            inout("rdi") dst => _,
+            in("rax") v,
+            options(nostack, preserves_flags)
+        );
     }
     dst
 }

@@ -4,7 +4,8 @@
  * Prints `bench: start` as its first output (the host times the boot up to
  * that line), runs every benchmark program in PROGRAMS with fork + execve +
  * wait (passing `--quick` on when it is among its own arguments, i.e. after
- * `--` on the kernel command line), prints `bench: done`, then powers off
+ * `--` on the kernel command line; other arguments name the only programs
+ * to run, e.g. `-- --quick sys pipe`), prints `bench: done`, then powers off
  * when it is pid 1. A program that fails is reported as
  *     bench-run: <program> exit <status> | signal <n> | cannot run (errno N)
  * and the runner goes on with the next one.
@@ -21,16 +22,20 @@
 
 static const char *const PROGRAMS[] = {
     "meminfo", /* first: memory in use right after boot */
-    "sys", "pipe", "proc", "mem", "file", "poll",
+    "sys", "pipe", "proc", "mem", "file", "poll", "signal", "thread",
 };
 
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     printf("bench: start\n");
-    int quick = 0;
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--quick") == 0) quick = 1;
+    int quick = 0, only = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quick") == 0)
+            quick = 1;
+        else if (argv[i][0] != '-')
+            only = 1;
+    }
 
     /* Linux does not mount devtmpfs on an initramfs: /dev/zero and
      * /dev/null come from it. Ferrite has them built in. */
@@ -44,6 +49,12 @@ int main(int argc, char **argv)
 
     char *envp[] = {"PATH=/bin:/sbin", NULL};
     for (size_t i = 0; i < sizeof PROGRAMS / sizeof PROGRAMS[0]; i++) {
+        if (only) {
+            int wanted = 0;
+            for (int a = 1; a < argc; a++)
+                if (strcmp(argv[a], PROGRAMS[i]) == 0) wanted = 1;
+            if (!wanted) continue;
+        }
         char path[64];
         snprintf(path, sizeof path, "/bench/%s", PROGRAMS[i]);
         char *args[] = {path, quick ? "--quick" : NULL, NULL};

@@ -172,6 +172,17 @@ impl FdTable {
             .ok_or(EBADF)
     }
 
+    /// The file at `fd`, borrowed for as long as the table is: no
+    /// reference-count traffic (poll and select look at every descriptor).
+    pub fn get_ref(&self, fd: i32) -> Result<&dyn File, Errno> {
+        usize::try_from(fd)
+            .ok()
+            .and_then(|i| self.slots.get(i))
+            .and_then(|s| s.as_ref())
+            .map(|s| &*s.file)
+            .ok_or(EBADF)
+    }
+
     /// Installs `file` at the lowest free descriptor `>= min`.
     pub fn insert(&mut self, file: Arc<dyn File>, cloexec: bool, min: usize) -> Result<i32, Errno> {
         let i = (min..self.limit).find(|&i| self.slots.get(i).is_none_or(|s| s.is_none())).ok_or(EMFILE)?;
@@ -312,10 +323,13 @@ impl File for PipeEnd {
                 }
                 return nonblock.then_some(Err(EAGAIN));
             }
+            // Two slice copies (memcpy), not a byte-by-byte drain.
             let n = buf.len().min(d.len());
-            for (i, b) in d.drain(..n).enumerate() {
-                buf[i] = b;
-            }
+            let (front, back) = d.as_slices();
+            let k = n.min(front.len());
+            buf[..k].copy_from_slice(&front[..k]);
+            buf[k..n].copy_from_slice(&back[..n - k]);
+            d.drain(..n);
             self.buf.len.store(d.len(), Ordering::Release);
             Some(Ok(n))
         })?;

@@ -140,8 +140,9 @@ fn signal_name(sig: i32) -> &'static str {
 }
 
 fn return_to_user(frame: &mut TrapFrame) {
-    let Some(t) = kbase::task::current_ext::<process::Thread>() else { return };
-    let decision = signal::deliver(&t, frame);
-    drop(t);
+    // The borrow ends before `finish`, which may never return.
+    let Some(decision) = kbase::task::with_current_ext(|t: &process::Thread| signal::deliver(t, frame)) else {
+        return;
+    };
     decision.finish();
 }

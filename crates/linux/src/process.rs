@@ -103,6 +103,34 @@ fn initial_rlimits() -> [(u64, u64); RLIM_NLIMITS] {
 /// may block on memory).
 pub type VmCell = Mutex<Vm>;
 
+/// A signal mask to restore on the way back to user mode (rt_sigsuspend,
+/// epoll_pwait, ppoll), unless a handler frame takes it over. Only its own
+/// thread uses it, and the return path checks it with one plain load (no
+/// lock: a lock that masks interrupts costs a slow `sti` under TCG).
+pub struct SavedMask {
+    is_set: core::sync::atomic::AtomicBool,
+    mask: AtomicU64,
+}
+
+impl SavedMask {
+    pub const fn new() -> Self {
+        Self { is_set: core::sync::atomic::AtomicBool::new(false), mask: AtomicU64::new(0) }
+    }
+
+    pub fn set(&self, mask: u64) {
+        self.mask.store(mask, Ordering::Relaxed);
+        self.is_set.store(true, Ordering::Release);
+    }
+
+    pub fn take(&self) -> Option<u64> {
+        if !self.is_set.load(Ordering::Acquire) {
+            return None;
+        }
+        self.is_set.store(false, Ordering::Relaxed);
+        Some(self.mask.load(Ordering::Relaxed))
+    }
+}
+
 pub struct Thread {
     pub tid: u32,
     pub process: Arc<Process>,
@@ -119,7 +147,7 @@ pub struct Thread {
     /// The system call that returned EINTR, for SA_RESTART (u64::MAX: none).
     pub restart_nr: AtomicU64,
     /// rt_sigsuspend's caller mask, restored after the handler frame is set.
-    pub saved_mask: SpinLock<Option<u64>>,
+    pub saved_mask: SavedMask,
     /// set_robust_list: (head, len), reported back by get_robust_list.
     pub robust_list: SpinLock<(u64, u64)>,
     /// sched_setaffinity's mask (bit n = CPU n; CPUs past 63 always
@@ -150,7 +178,7 @@ impl Thread {
             altstack: SpinLock::new((0, 0, 0)),
             fault_addr: AtomicU64::new(0),
             restart_nr: AtomicU64::new(u64::MAX),
-            saved_mask: SpinLock::new(None),
+            saved_mask: SavedMask::new(),
             robust_list: SpinLock::new((0, 0)),
             affinity: AtomicU64::new(u64::MAX),
             _census: crate::census::Token::new(crate::census::Kind::Thread),
@@ -276,6 +304,12 @@ pub fn forget(pid: u32) {
 /// enter user mode).
 pub fn current() -> Arc<Thread> {
     kbase::task::current_ext::<Thread>().expect("system call from a thread without a process")
+}
+
+/// Runs `f` with the calling thread, borrowed: cheaper than `current()`
+/// (no reference-count traffic), for the hot system calls. Same panic.
+pub fn with_current<R>(f: impl FnOnce(&Thread) -> R) -> R {
+    kbase::task::with_current_ext::<Thread, R>(f).expect("system call from a thread without a process")
 }
 
 /// What clone(2) asks a new thread to do before it first runs user code.

@@ -215,7 +215,7 @@ pub fn with_wait_mask(sigmask: u64, size: usize, f: impl FnOnce() -> SysResult) 
     let old = t.sigmask.swap(m & !UNBLOCKABLE, Ordering::AcqRel);
     let r = f();
     if r == Err(crate::errno::EINTR) {
-        *t.saved_mask.lock() = Some(old);
+        t.saved_mask.set(old);
     } else {
         t.sigmask.store(old, Ordering::Release);
     }
@@ -303,11 +303,16 @@ pub fn deliver(t: &Thread, frame: &mut TrapFrame) -> Delivery {
         // Another thread stopped the process.
         wait_while_stopped(t);
     }
-    let restart_nr = t.restart_nr.swap(u64::MAX, Ordering::AcqRel);
+    // Only this thread writes restart_nr: a plain load (and a store when
+    // set) instead of an atomic swap on every return.
+    let restart_nr = t.restart_nr.load(Ordering::Relaxed);
+    if restart_nr != u64::MAX {
+        t.restart_nr.store(u64::MAX, Ordering::Relaxed);
+    }
     let d = deliver_one(t, frame, restart_nr);
     // A temporary wait mask (rt_sigsuspend, epoll_pwait) that no handler
     // frame took over ends here.
-    if let Some(old) = t.saved_mask.lock().take() {
+    if let Some(old) = t.saved_mask.take() {
         t.sigmask.store(old, Ordering::Relaxed);
     }
     d
@@ -385,7 +390,7 @@ fn setup_frame(t: &Thread, frame: &mut TrapFrame, sig: i32, act: &SigAction) -> 
     let fpstate = sp;
     sp = ((sp - FRAME_SIZE) & !15) - 8;
     // After rt_sigsuspend the frame must restore the caller's own mask.
-    let old_mask = t.saved_mask.lock().take().unwrap_or_else(|| t.sigmask.load(Ordering::Relaxed));
+    let old_mask = t.saved_mask.take().unwrap_or_else(|| t.sigmask.load(Ordering::Relaxed));
 
     let mut o = Out::new(FRAME_SIZE as usize);
     o.u64(0, act.restorer);

@@ -96,32 +96,46 @@ pub fn read_str_array(addr: u64, max_total: usize) -> Result<Vec<Vec<u8>>, Errno
 }
 
 /// Builds a little-endian ABI struct field by field at fixed offsets.
+/// Structs up to `OUT_SMALL` bytes (stat, statfs, sigcontext...) are built
+/// on the stack: no heap round trip on those system calls.
 pub struct Out {
-    pub buf: Vec<u8>,
+    small: [u8; OUT_SMALL],
+    big: Vec<u8>,
+    len: usize,
 }
+
+const OUT_SMALL: usize = 256;
 
 impl Out {
     pub fn new(size: usize) -> Self {
-        Self { buf: alloc::vec![0u8; size] }
+        let big = if size > OUT_SMALL { alloc::vec![0u8; size] } else { Vec::new() };
+        Self { small: [0; OUT_SMALL], big, len: size }
+    }
+    fn buf(&mut self) -> &mut [u8] {
+        if self.len <= OUT_SMALL { &mut self.small[..self.len] } else { &mut self.big }
     }
     pub fn u64(&mut self, off: usize, v: u64) -> &mut Self {
-        self.buf[off..off + 8].copy_from_slice(&v.to_le_bytes());
+        self.buf()[off..off + 8].copy_from_slice(&v.to_le_bytes());
         self
     }
     pub fn u32(&mut self, off: usize, v: u32) -> &mut Self {
-        self.buf[off..off + 4].copy_from_slice(&v.to_le_bytes());
+        self.buf()[off..off + 4].copy_from_slice(&v.to_le_bytes());
         self
     }
     pub fn u16(&mut self, off: usize, v: u16) -> &mut Self {
-        self.buf[off..off + 2].copy_from_slice(&v.to_le_bytes());
+        self.buf()[off..off + 2].copy_from_slice(&v.to_le_bytes());
         self
     }
     pub fn bytes(&mut self, off: usize, v: &[u8]) -> &mut Self {
-        self.buf[off..off + v.len()].copy_from_slice(v);
+        self.buf()[off..off + v.len()].copy_from_slice(v);
         self
     }
+    /// The bytes built so far.
+    pub fn as_bytes(&self) -> &[u8] {
+        if self.len <= OUT_SMALL { &self.small[..self.len] } else { &self.big }
+    }
     pub fn write_to(&self, addr: u64) -> Result<(), Errno> {
-        write_bytes(addr, &self.buf)
+        write_bytes(addr, self.as_bytes())
     }
 }
 

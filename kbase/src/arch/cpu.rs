@@ -202,6 +202,33 @@ pub(crate) unsafe fn xsave(area: *mut u8, mask: u64) {
     unsafe { asm!("xsave64 [{}]", in(reg) area, in("eax") mask as u32, in("edx") (mask >> 32) as u32, options(nostack, preserves_flags)) };
 }
 
+/// A 16-byte aligned FXSAVE image (x87, MXCSR, XMM0-15).
+#[repr(C, align(16))]
+pub(crate) struct FxArea(pub(crate) [u8; 512]);
+
+/// FXSAVE of the live x87/SSE state.
+pub(crate) fn fxsave() -> FxArea {
+    let mut a = FxArea([0; 512]);
+    // SAFETY: `a` is a 512-byte, 16-byte aligned buffer we own; FXSAVE
+    // only writes it (CR4.OSFXSR is set at boot).
+    unsafe { asm!("fxsave64 [{}]", in(reg) a.0.as_mut_ptr(), options(nostack, preserves_flags)) };
+    a
+}
+
+/// FXRSTOR of `a`, then the kernel's default MXCSR.
+///
+/// # Safety
+/// `a` must hold a valid image (MXCSR reserved bits clear), e.g. one
+/// written by `fxsave`.
+pub(crate) unsafe fn fxrstor(a: &FxArea) {
+    let mxcsr: u32 = 0x1f80;
+    // SAFETY: the caller upholds the contract; the area is aligned.
+    unsafe {
+        asm!("fxrstor64 [{}]", in(reg) a.0.as_ptr(), options(nostack, readonly, preserves_flags));
+        asm!("ldmxcsr [{}]", in(reg) &mxcsr, options(nostack, readonly, preserves_flags));
+    }
+}
+
 /// XRSTOR of the components in `mask` from `area`, then the kernel's
 /// default MXCSR (XRSTOR of AVX state also loads the user's MXCSR).
 ///

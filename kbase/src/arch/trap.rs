@@ -21,9 +21,22 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use super::percpu::{OFF_KSTACK_TOP, OFF_STACK_LIMIT};
 use super::{cpu, gdt};
 
+/// Offset in the FXSAVE image of the byte that says the image is complete
+/// (x87 part included) and must be restored with FXRSTOR when a system
+/// call returns. Bytes 464-511 are left to software: FXSAVE never writes
+/// them.
+pub(crate) const FX_FULL: usize = 464;
+
 /// Register state saved at every trap, in stack order (lowest address first).
+///
+/// # Invariants
+/// A frame built by an interrupt or exception holds the full FXSAVE image.
+/// A frame built by the SYSCALL entry (`vector == SYSCALL_VECTOR`) holds
+/// only MXCSR and XMM0-15 while `fx[FX_FULL] == 0`: its x87 registers are
+/// still live in the CPU (the kernel never uses x87/MMX, and a thread switch
+/// saves them, `task::fpu`), so they are merged in when the whole image is
+/// needed (`fx_state`, `clone`).
 #[repr(C, align(16))]
-#[derive(Clone)]
 pub struct TrapFrame {
     fx: [u8; 512],
     pub r15: u64,
@@ -61,6 +74,9 @@ impl TrapFrame {
         let mut fx = [0u8; 512];
         fx[0..2].copy_from_slice(&0x37fu16.to_le_bytes());
         fx[24..28].copy_from_slice(&0x1f80u32.to_le_bytes());
+        // Complete: a system call that execs returns with this frame and
+        // must load the initial x87 state too.
+        fx[FX_FULL] = 1;
         Self {
             fx,
             r15: 0, r14: 0, r13: 0, r12: 0, r11: 0, r10: 0, r9: 0, r8: 0,
@@ -74,13 +90,15 @@ impl TrapFrame {
         }
     }
 
-    /// The saved FXSAVE image (x87, MXCSR, XMM0-15), e.g. for signal
-    /// frames. Bytes 416..512 are reserved: FXSAVE never writes them, so in
-    /// the frame they hold whatever the kernel stack held before (kernel
-    /// pointers included). The copy has them zeroed, so it may go to user
-    /// space (a zero `sw_reserved` also tells user space "no XSAVE data").
+    /// The FXSAVE image (x87, MXCSR, XMM0-15), e.g. for signal frames.
+    /// Bytes 416..512 are reserved: FXSAVE never writes them, so in the
+    /// frame they hold whatever the kernel stack held before (kernel
+    /// pointers included) or the `FX_FULL` marker. The copy has them zeroed,
+    /// so it may go to user space (a zero `sw_reserved` also tells user
+    /// space "no XSAVE data"). Call it on the thread that owns the frame (a
+    /// system-call frame takes x87 from the CPU).
     pub fn fx_state(&self) -> [u8; 512] {
-        let mut fx = self.fx;
+        let mut fx = self.full_fx();
         fx[FX_RESERVED_START..].fill(0);
         fx
     }
@@ -92,6 +110,56 @@ impl TrapFrame {
         let mxcsr = u32::from_le_bytes([fx[24], fx[25], fx[26], fx[27]]) & 0xffff;
         self.fx[24..28].copy_from_slice(&mxcsr.to_le_bytes());
         self.fx[28..32].copy_from_slice(&0xffffu32.to_le_bytes());
+        self.fx[FX_FULL..].fill(0);
+        self.fx[FX_FULL] = 1;
+    }
+
+    /// The image with the x87 part filled in from the CPU when this is a
+    /// system-call frame that does not hold it.
+    fn full_fx(&self) -> [u8; 512] {
+        let mut fx = self.fx;
+        if self.vector == super::user::SYSCALL_VECTOR && fx[FX_FULL] == 0 {
+            let live = cpu::fxsave();
+            // FCW, FSW, FTW, FOP, FIP, FDP (0..24); MXCSR stays the
+            // frame's; MXCSR_MASK (28..32); ST0-7 (32..160).
+            fx[0..24].copy_from_slice(&live.0[0..24]);
+            fx[28..160].copy_from_slice(&live.0[28..160]);
+            fx[FX_FULL] = 1;
+        }
+        fx
+    }
+}
+
+/// A copy is complete (x87 included, `TrapFrame` invariants), so it can be
+/// restored on another thread (fork, clone). Clone a system-call frame
+/// only on the thread that owns it.
+impl Clone for TrapFrame {
+    fn clone(&self) -> Self {
+        Self {
+            fx: self.full_fx(),
+            r15: self.r15,
+            r14: self.r14,
+            r13: self.r13,
+            r12: self.r12,
+            r11: self.r11,
+            r10: self.r10,
+            r9: self.r9,
+            r8: self.r8,
+            rbp: self.rbp,
+            rdi: self.rdi,
+            rsi: self.rsi,
+            rdx: self.rdx,
+            rcx: self.rcx,
+            rbx: self.rbx,
+            rax: self.rax,
+            vector: self.vector,
+            error_code: self.error_code,
+            rip: self.rip,
+            cs: self.cs,
+            rflags: self.rflags,
+            rsp: self.rsp,
+            ss: self.ss,
+        }
     }
 }
 

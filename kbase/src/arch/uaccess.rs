@@ -17,17 +17,28 @@ global_asm!(
     /* u64 kbase_copy_user(dst: rdi, src: rsi, len: rdx) -> rax = bytes NOT copied */
     .global kbase_copy_user
 kbase_copy_user:
+    /* Quadwords first, then the tail bytes (8x fewer `rep` steps under
+       TCG, see rt.rs memcpy). */
     mov rcx, rdx
+    shr rcx, 3
+    and edx, 7
     stac
-1:  rep movsb
+1:  rep movsq
+    mov ecx, edx
+3:  rep movsb
     clac
     xor eax, eax
     ret
-2:  clac
+2:  /* Fault in the quadword part: rcx quadwords and the tail are left. */
+    clac
+    lea rax, [rdx + rcx * 8]
+    ret
+4:  clac
     mov rax, rcx
     ret
     .pushsection .ex_table, "a"
     .quad 1b, 2b
+    .quad 3b, 4b
     .popsection
 "#
 );

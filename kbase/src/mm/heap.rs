@@ -4,7 +4,7 @@
 //!
 //! ```text
 //!  alloc(size, align) ─┬─ class = max(size, align) rounded to 2^k ≤ 2048
-//!                      │     per-CPU magazine (lock-free for others) ─▶ class free list ─▶ new slab frame
+//!                      │     per-CPU magazine (try-locked, interrupts left on) ─▶ class free list ─▶ new slab frame
 //!                      └─ otherwise: buddy block of order ⌈size/4096⌉ (aligned to its size)
 //! ```
 //! Free objects hold the address of the next free object in their first
@@ -54,21 +54,27 @@ fn write_next(obj: u64, next: u64) {
     unsafe { core::ptr::write(obj as *mut u64, next) }
 }
 
+/// Carves a new slab frame into the class list; false when out of frames.
+fn carve(class: usize, list: &mut Class) -> bool {
+    let Ok(pa) = frame::alloc_raw(0) else {
+        return false;
+    };
+    let base = PhysAddr(pa).to_virt().0;
+    let size = CLASSES[class] as u64;
+    let mut off = PAGE_SIZE;
+    while off >= size {
+        off -= size;
+        write_next(base + off, list.head);
+        list.head = base + off;
+    }
+    true
+}
+
 /// Refills a magazine from the class list, carving a new slab if needed.
 fn refill(class: usize, mag: &mut Magazine) -> bool {
     let mut list = CLASS_LISTS[class].lock();
-    if list.head == 0 {
-        let Ok(pa) = frame::alloc_raw(0) else {
-            return false;
-        };
-        let base = PhysAddr(pa).to_virt().0;
-        let size = CLASSES[class] as u64;
-        let mut off = PAGE_SIZE;
-        while off >= size {
-            off -= size;
-            write_next(base + off, list.head);
-            list.head = base + off;
-        }
+    if list.head == 0 && !carve(class, &mut list) {
+        return false;
     }
     while mag.len < MAG_CAP / 2 && list.head != 0 {
         let obj = list.head;
@@ -79,17 +85,35 @@ fn refill(class: usize, mag: &mut Magazine) -> bool {
     mag.len > 0
 }
 
+// The magazines are taken with `try_lock_keep_irq`: no interrupt masking
+// on the fast path. Whoever finds this CPU's magazine taken (an interrupt
+// handler that interrupted its holder, or a task that preempted it) uses
+// the class list directly.
+
 fn alloc_small(class: usize) -> *mut u8 {
-    let mut mag = MAGS[percpu::cpu_index()][class].lock();
-    if mag.len == 0 && !refill(class, &mut mag) {
+    if let Some(mut mag) = MAGS[percpu::cpu_index()][class].try_lock_keep_irq() {
+        if mag.len == 0 && !refill(class, &mut mag) {
+            return core::ptr::null_mut();
+        }
+        mag.len -= 1;
+        return mag.objs[mag.len] as *mut u8;
+    }
+    let mut list = CLASS_LISTS[class].lock();
+    if list.head == 0 && !carve(class, &mut list) {
         return core::ptr::null_mut();
     }
-    mag.len -= 1;
-    mag.objs[mag.len] as *mut u8
+    let obj = list.head;
+    list.head = read_next(obj);
+    obj as *mut u8
 }
 
 fn free_small(class: usize, obj: u64) {
-    let mut mag = MAGS[percpu::cpu_index()][class].lock();
+    let Some(mut mag) = MAGS[percpu::cpu_index()][class].try_lock_keep_irq() else {
+        let mut list = CLASS_LISTS[class].lock();
+        write_next(obj, list.head);
+        list.head = obj;
+        return;
+    };
     if mag.len == MAG_CAP {
         let mut list = CLASS_LISTS[class].lock();
         while mag.len > MAG_CAP / 2 {

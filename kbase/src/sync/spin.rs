@@ -48,6 +48,19 @@ impl<T: ?Sized> SpinLock<T> {
         SpinLockGuard { lock: self, irq_was_enabled }
     }
 
+    /// Takes the lock if it is free right now, leaving interrupts as they
+    /// are (no `sti` on release, which costs ~100 ns under TCG). Only for
+    /// locks that are never waited for: an interrupt handler (or another
+    /// task on this CPU) that finds it taken must do without it, as the
+    /// heap's per-CPU magazines fall back to the shared class lists.
+    pub(crate) fn try_lock_keep_irq(&self) -> Option<SpinLockGuard<'_, T>> {
+        self.locked
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .ok()
+            // INVARIANT: we set `locked`, so we are the only guard.
+            .map(|_| SpinLockGuard { lock: self, irq_was_enabled: false })
+    }
+
     /// Takes the lock if it is free right now.
     pub fn try_lock(&self) -> Option<SpinLockGuard<'_, T>> {
         let irq_was_enabled = cpu::interrupts_enabled();

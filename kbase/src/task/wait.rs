@@ -4,19 +4,41 @@ use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use core::cell::UnsafeCell;
 use core::ops::{Deref, DerefMut};
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
 
 use super::{State, Task, block_current, current, schedule, wake};
 use crate::sync::SpinLock;
 
 /// Tasks waiting for a condition.
+///
+/// `queued` mirrors the queue's length (updated under its lock) so that a
+/// wake-up with nobody waiting, the common case of every `Mutex` unlock,
+/// costs a fence and a load instead of a spin-lock round trip (whose `sti`
+/// alone costs ~100 ns under TCG). Lost wake-ups are excluded by a SeqCst
+/// fence on both sides: the waiter publishes itself, fences, then re-checks
+/// the condition; the waker changes the condition, fences, then reads
+/// `queued`. One of the two sees the other's write.
 pub struct WaitQueue {
     waiters: SpinLock<VecDeque<Arc<Task>>>,
+    queued: AtomicUsize,
 }
 
 impl WaitQueue {
     pub const fn new() -> Self {
-        Self { waiters: SpinLock::new(VecDeque::new()) }
+        Self { waiters: SpinLock::new(VecDeque::new()), queued: AtomicUsize::new(0) }
+    }
+
+    /// True when no task can be queued (see the type's comment).
+    fn nobody_waits(&self) -> bool {
+        fence(Ordering::SeqCst);
+        self.queued.load(Ordering::Relaxed) == 0
+    }
+
+    /// Removes `me` from the queue.
+    fn remove(&self, me: &Arc<Task>) {
+        let mut w = self.waiters.lock();
+        w.retain(|t| !Arc::ptr_eq(t, me));
+        self.queued.store(w.len(), Ordering::Relaxed);
     }
 
     /// Sleeps until `cond` returns `Some`. `cond` is re-checked after the
@@ -33,9 +55,11 @@ impl WaitQueue {
                 let ok = block_current(&me);
                 if ok {
                     w.push_back(me.clone());
+                    self.queued.store(w.len(), Ordering::Relaxed);
                 }
                 ok
             };
+            fence(Ordering::SeqCst);
             if !registered {
                 drop(me);
                 schedule();
@@ -49,7 +73,7 @@ impl WaitQueue {
             // Woken by this queue (which took our entry) or by someone else,
             // such as a signal's kick: then our entry is still queued, and
             // must go, or it would pile up and keep the task alive.
-            self.waiters.lock().retain(|t| !Arc::ptr_eq(t, &me));
+            self.remove(&me);
             drop(me);
         }
     }
@@ -72,7 +96,7 @@ impl WaitQueue {
 
     /// Undoes a registration when the condition turned out true.
     fn cancel(&self, me: &Arc<Task>) {
-        self.waiters.lock().retain(|t| !Arc::ptr_eq(t, me));
+        self.remove(me);
         if !me.cas_state(State::Blocked, State::Running) {
             // A waker already queued us: let the scheduler consume that.
             schedule();
@@ -81,8 +105,17 @@ impl WaitQueue {
 
     /// Wakes one waiter; returns whether there was one.
     pub fn wake_one(&self) -> bool {
+        if self.nobody_waits() {
+            return false;
+        }
         loop {
-            let Some(t) = self.waiters.lock().pop_front() else { return false };
+            let t = {
+                let mut w = self.waiters.lock();
+                let t = w.pop_front();
+                self.queued.store(w.len(), Ordering::Relaxed);
+                t
+            };
+            let Some(t) = t else { return false };
             if wake(&t) {
                 return true;
             }
@@ -91,7 +124,14 @@ impl WaitQueue {
 
     /// Wakes every waiter; returns how many were woken.
     pub fn wake_all(&self) -> usize {
-        let all: VecDeque<Arc<Task>> = core::mem::take(&mut *self.waiters.lock());
+        if self.nobody_waits() {
+            return 0;
+        }
+        let all: VecDeque<Arc<Task>> = {
+            let mut w = self.waiters.lock();
+            self.queued.store(0, Ordering::Relaxed);
+            core::mem::take(&mut *w)
+        };
         all.iter().filter(|t| wake(t)).count()
     }
 

@@ -54,7 +54,7 @@ pub fn dispatch(frame: &mut TrapFrame) {
     log::trace!("syscall {n}({:#x}, {:#x}, {:#x}) = {:?}", a.0[0], a.0[1], a.0[2], r);
     if r == Err(crate::errno::EINTR) {
         // SA_RESTART may re-run this call once the signal is handled.
-        crate::process::current().restart_nr.store(n, core::sync::atomic::Ordering::Relaxed);
+        crate::process::with_current(|t| t.restart_nr.store(n, Ordering::Relaxed));
     }
     frame.rax = match r {
         Ok(v) => v as u64,

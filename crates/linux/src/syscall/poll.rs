@@ -89,7 +89,7 @@ fn do_poll(fds: u64, nfds: usize, timeout_ns: Option<u64>) -> SysResult {
             e.2 = if e.0 < 0 {
                 0
             } else {
-                match files.get(e.0) {
+                match files.get_ref(e.0) {
                     Ok(f) => {
                         queues.push(f.poll_queue());
                         f.poll() & (e.1 | POLLERR | POLLHUP)
@@ -144,7 +144,7 @@ fn do_select(nfds: i32, rd: u64, wr: u64, ex: u64, timeout_ns: Option<u64>) -> S
             if !(bit(&r_in, i) || bit(&w_in, i) || bit(&e_in, i)) {
                 continue;
             }
-            let f = files.get(i as i32)?;
+            let f = files.get_ref(i as i32)?;
             queues.push(f.poll_queue());
             let ev = f.poll();
             if bit(&r_in, i) && ev & (crate::file::POLLIN | POLLHUP | POLLERR) != 0 {

@@ -12,15 +12,15 @@ use crate::signal::{self, SigAction};
 use crate::uaccess::{self, Out};
 
 pub fn getpid() -> SysResult {
-    Ok(current().process.pid as usize)
+    Ok(process::with_current(|t| t.process.pid) as usize)
 }
 
 pub fn gettid() -> SysResult {
-    Ok(current().tid as usize)
+    Ok(process::with_current(|t| t.tid) as usize)
 }
 
 pub fn getppid() -> SysResult {
-    Ok(current().process.ppid.load(Ordering::Relaxed) as usize)
+    Ok(process::with_current(|t| t.process.ppid.load(Ordering::Relaxed)) as usize)
 }
 
 pub fn sched_yield() -> SysResult {
@@ -281,7 +281,8 @@ pub fn rt_sigaction(sig: i32, act: u64, old: u64, size: usize) -> SysResult {
     }
     let i = signal::check(sig)?;
     let new = if act != 0 {
-        let b = uaccess::read_bytes(act, 32)?;
+        let mut b = [0u8; 32];
+        uaccess::read_into(act, &mut b)?;
         let w = |k: usize| u64::from_le_bytes(b[k * 8..k * 8 + 8].try_into().unwrap_or([0; 8]));
         if sig == signal::SIGKILL || sig == signal::SIGSTOP {
             return Err(EINVAL);
@@ -290,15 +291,14 @@ pub fn rt_sigaction(sig: i32, act: u64, old: u64, size: usize) -> SysResult {
     } else {
         None
     };
-    let t = current();
-    let prev = {
+    let prev = process::with_current(|t| {
         let mut acts = t.process.sigactions.lock();
         let prev = acts.0[i];
         if let Some(n) = new {
             acts.0[i] = n;
         }
         prev
-    };
+    });
     if old != 0 {
         let mut o = Out::new(32);
         o.u64(0, prev.handler).u64(8, prev.flags).u64(16, prev.restorer).u64(24, prev.mask);
@@ -715,7 +715,7 @@ pub fn rt_sigsuspend(mask: u64, size: usize) -> SysResult {
     // records the old one (restored by sigreturn).
     let old = t.sigmask.swap(m, Ordering::AcqRel);
     let r = wait_for_signal(&t);
-    *t.saved_mask.lock() = Some(old);
+    t.saved_mask.set(old);
     r
 }
 
