@@ -372,6 +372,10 @@ fn stage_shell_tests(rootfs: &Path) -> Result {
 const INIT_SCRIPT: &str = "#!/bin/sh\n\
 # Ferrite's default /init: a busybox shell on the console.\n\
 export PATH=/sbin:/bin HOME=/root TERM=vt100\n\
+mkdir -p /proc /sys /dev\n\
+mount -t proc proc /proc\n\
+mount -t sysfs sysfs /sys\n\
+mount -t devtmpfs devtmpfs /dev\n\
 cd /root\n\
 echo\n\
 echo 'Welcome to Ferrite. This is busybox sh; `exit`, `poweroff -f` or Ctrl-A X ends the VM.'\n\

@@ -7,7 +7,7 @@ use alloc::sync::Arc;
 use vfs::{Ino, Stat};
 
 use crate::errno::{ENODEV, ENOSPC, Errno};
-use crate::file::{File, OpenFlags};
+use crate::file::{ANON_DEV, File, OpenFlags};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mem {
@@ -40,6 +40,17 @@ pub fn open(rdev: u64, flags: OpenFlags) -> Result<Arc<dyn File>, Errno> {
 }
 
 impl File for MemDev {
+    fn proc_name(&self) -> alloc::vec::Vec<u8> {
+        let name: &[u8] = match vfs::decode_dev(self.rdev) {
+            (1, 3) => b"/dev/null",
+            (1, 5) => b"/dev/zero",
+            (1, 7) => b"/dev/full",
+            (1, 8) => b"/dev/random",
+            _ => b"/dev/urandom",
+        };
+        name.to_vec()
+    }
+
     fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
         match self.kind {
             Mem::Null => Ok(0),
@@ -75,6 +86,7 @@ impl File for MemDev {
 
     fn stat(&self) -> Result<Stat, Errno> {
         Ok(Stat {
+            dev: ANON_DEV,
             ino: Ino(0),
             mode: 0o020666,
             nlink: 1,

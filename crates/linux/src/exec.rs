@@ -11,10 +11,12 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use kbase::arch::trap::TrapFrame;
 use cred::Cred;
-use vfs::{Ino, Kind};
+use vfs::Kind;
+
+use crate::fs::Node;
 
 use crate::errno::{EACCES, ENOEXEC, Errno, mm};
-use crate::mm::{Backing, MIN_ADDR, Prot, STACK_SIZE, Vm, Vma};
+use crate::mm::{Backing, FileName, MIN_ADDR, Prot, STACK_SIZE, Vm, Vma};
 
 /// `personality(2)` flag: no address-space randomisation for this process
 /// (include/uapi/linux/personality.h; not in linux-raw-sys).
@@ -42,20 +44,31 @@ pub struct Image {
     pub vm: Vm,
     pub entry: u64,
     pub sp: u64,
+    /// The executable's path (/proc/[pid]/exe).
+    pub exe: Vec<u8>,
+    /// The arguments as the program sees them (after `#!` rewriting) and
+    /// the environment (/proc/[pid]/cmdline and environ).
+    pub argv: Vec<Vec<u8>>,
+    pub envp: Vec<Vec<u8>>,
 }
 
-/// Reads an executable file of the root fs for `cred`: every directory
-/// on the way searchable, the file a regular one that `cred` may execute
-/// (`EACCES` otherwise, as Linux's `may_open` and `do_open_execat`).
-fn read_executable(cred: &Cred, cwd: Ino, path: &[u8]) -> Result<Arc<Vec<u8>>, Errno> {
-    crate::fs::with(|fs| {
-        let ino = fs.lookup_as(cred, cwd, path, true)?;
-        if fs.stat(ino)?.kind() != Some(Kind::File) {
-            return Err(EACCES);
-        }
-        fs.check_access(cred, ino, vfs::Access::EXEC)?;
-        fs.file_shared(ino)
-    })
+/// Reads an executable file for `cred`: every directory on the way
+/// searchable, the file a regular one that `cred` may execute on a mount
+/// without `MS_NOEXEC` (`EACCES` otherwise, as Linux's `may_open` and
+/// `do_open_execat`).
+fn read_executable(cred: &Cred, cwd: &Node, path: &[u8]) -> Result<(Arc<Vec<u8>>, Arc<FileName>), Errno> {
+    let (node, dir) = crate::fs::resolve_in(cred, cwd, path, true)?;
+    let st = node.stat()?;
+    if st.kind() != Some(Kind::File) {
+        return Err(EACCES);
+    }
+    vfs::perm::permission(&vfs::Attr { mode: st.mode, uid: st.uid, gid: st.gid }, cred, vfs::Access::EXEC)?;
+    if node.mnt.flags.load(core::sync::atomic::Ordering::Relaxed) & crate::fs::MS_NOEXEC != 0 {
+        return Err(EACCES);
+    }
+    let data = node.fs().file_shared(node.ino)?;
+    let path = dir.and_then(|d| crate::fs::path_in(&d, &node).ok()).unwrap_or_else(|| path.to_vec());
+    Ok((data, Arc::new(FileName { path, dev: st.dev, ino: st.ino.0 })))
 }
 
 /// Builds the new image for `path` with `argv` and `envp`, run by `cred`
@@ -63,8 +76,8 @@ fn read_executable(cred: &Cred, cwd: Ino, path: &[u8]) -> Result<Arc<Vec<u8>>, E
 /// at random unless `personality` has ADDR_NO_RANDOMIZE or `norandmaps`.
 /// `stack_limit` is RLIMIT_STACK's soft limit: the size of the stack
 /// mapping, between 128 KiB and 1 GiB (unlimited: the 8 MiB default).
-pub fn load(cred: &Cred, cwd: Ino, path: &[u8], mut argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>, personality: u32, stack_limit: u64) -> Result<Image, Errno> {
-    let mut data = read_executable(cred, cwd, path)?;
+pub fn load(cred: &Cred, cwd: &Node, path: &[u8], mut argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>, personality: u32, stack_limit: u64) -> Result<Image, Errno> {
+    let (mut data, mut name) = read_executable(cred, cwd, path)?;
     let mut exec_path = path.to_vec();
     // One level of `#!`: interpreter [arg] script args...
     if let Some(sb) = elfload::parse_shebang(&data) {
@@ -77,7 +90,7 @@ pub fn load(cred: &Cred, cwd: Ino, path: &[u8], mut argv: Vec<Vec<u8>>, envp: Ve
         new_argv.push(path.to_vec());
         new_argv.extend(argv.into_iter().skip(1));
         argv = new_argv;
-        data = read_executable(cred, cwd, &interp)?;
+        (data, name) = read_executable(cred, cwd, &interp)?;
         exec_path = interp;
         // Linux allows a few levels of interpreter scripts; one is
         // supported here, and deeper nesting fails like a loop.
@@ -104,7 +117,7 @@ pub fn load(cred: &Cred, cwd: Ino, path: &[u8], mut argv: Vec<Vec<u8>>, envp: Ve
             return Err(ENOEXEC);
         }
         let prot = Prot { read: seg.prot.read, write: seg.prot.write, exec: seg.prot.exec };
-        let backing = Backing::File { data: data.clone(), offset: seg.file_offset, len: seg.file_len };
+        let backing = Backing::File { data: data.clone(), offset: seg.file_offset, len: seg.file_len, name: Some(name.clone()) };
         vm.insert(seg.vaddr, Vma { end: seg.vaddr + seg.mem_len, prot, backing, shared: false }).map_err(|_| ENOEXEC)?;
     }
     let brk_start = plan.brk_start.checked_add(layout.brk_offset).ok_or(ENOEXEC)?;
@@ -113,6 +126,7 @@ pub fn load(cred: &Cred, cwd: Ino, path: &[u8], mut argv: Vec<Vec<u8>>, envp: Ve
     let stack_prot = Prot { read: true, write: true, exec: plan.is_stack_executable };
     let stack_size = if stack_limit == u64::MAX { STACK_SIZE } else { stack_limit.clamp(128 << 10, 1 << 30) & !0xfff };
     vm.insert(stack_top - stack_size, Vma { end: stack_top, prot: stack_prot, backing: Backing::Anon, shared: false })?;
+    vm.stack_top = stack_top;
 
     let vdso = crate::vdso::map(&mut vm)?;
 
@@ -145,7 +159,7 @@ pub fn load(cred: &Cred, cwd: Ino, path: &[u8], mut argv: Vec<Vec<u8>>, envp: Ve
         .map_err(|e| crate::errno::Errno(e.errno() as i32))?;
     vm.populate(img.sp, stack_top)?;
     vm.space_mut().write_bytes(img.sp, &img.bytes).map_err(mm)?;
-    Ok(Image { vm, entry: plan.entry, sp: img.sp })
+    Ok(Image { vm, entry: plan.entry, sp: img.sp, exe: name.path.clone(), argv, envp })
 }
 
 /// The first register state of an image.

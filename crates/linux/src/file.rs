@@ -73,9 +73,13 @@ pub trait File: Send + Sync {
     fn getdents(&self, _max_len: usize) -> Result<Vec<u8>, Errno> {
         Err(ENOTDIR)
     }
-    /// The inode in the root fs, for files that live there.
-    fn ino(&self) -> Option<Ino> {
+    /// The place in the namespace, for files that live in a filesystem.
+    fn node(&self) -> Option<&crate::fs::Node> {
         None
+    }
+    /// What /proc/[pid]/fd/N shows for a file outside any filesystem.
+    fn proc_name(&self) -> Vec<u8> {
+        b"anon_inode:[unknown]".to_vec()
     }
     /// Readiness for poll(2): the subset of POLLIN/POLLOUT/POLLHUP/POLLERR
     /// that holds now. Regular files are always ready.
@@ -96,13 +100,12 @@ pub trait File: Send + Sync {
     fn poll_queue(&self) -> Option<Arc<PollQueue>> {
         None
     }
-    /// ftruncate(2). Files outside the root fs cannot be truncated.
+    /// ftruncate(2). Files outside any filesystem cannot be truncated.
     fn truncate(&self, len: u64) -> Result<(), Errno> {
-        let ino = self.ino().ok_or(EINVAL)?;
-        crate::fs::with(|fs| {
-            crate::fs::remove_privs(fs, ino)?;
-            fs.truncate(ino, len)
-        })
+        let node = self.node().ok_or(EINVAL)?;
+        node.mnt.check_writable()?;
+        crate::fs::access::remove_privs(node)?;
+        node.fs().truncate(node.ino, len)
     }
     /// F_GET_SEALS; EINVAL for files that cannot be sealed.
     fn seals(&self) -> Result<u32, Errno> {
@@ -119,6 +122,10 @@ pub trait File: Send + Sync {
         None
     }
 }
+
+/// `st_dev` of kernel-internal files (console, pipes, device drivers);
+/// filesystems get theirs from `fs::Super::new`, which starts above it.
+pub const ANON_DEV: u64 = 1;
 
 /// The changeable part of a file's status flags.
 pub const SETFL_MASK: u32 = OpenFlags::APPEND | OpenFlags::NONBLOCK;
@@ -303,6 +310,10 @@ impl Drop for PipeEnd {
 }
 
 impl File for PipeEnd {
+    fn proc_name(&self) -> Vec<u8> {
+        alloc::format!("pipe:[{}]", (Arc::as_ptr(&self.buf) as usize >> 4) & 0xffff_ffff).into_bytes()
+    }
+
     fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
         if self.is_writer {
             return Err(EBADF);
@@ -384,6 +395,7 @@ impl File for PipeEnd {
 
     fn stat(&self) -> Result<Stat, Errno> {
         Ok(Stat {
+            dev: ANON_DEV,
             ino: Ino(0),
             mode: 0o010600,
             nlink: 1,
@@ -442,6 +454,7 @@ impl File for PipeEnd {
 /// signalfd): Linux's anon_inode, mode 0600 with no file type.
 pub fn anon_stat() -> Stat {
     Stat {
+        dev: ANON_DEV,
         ino: Ino(0),
         mode: 0o600,
         nlink: 1,

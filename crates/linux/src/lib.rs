@@ -7,7 +7,8 @@
 //!   exec       execve: ELF images (libs/elfload) and #! scripts
 //!   mm         VMAs, demand paging, brk/mmap, fork's copy
 //!   oom        the out-of-memory killer
-//!   fs, file   the root filesystem (libs/vfs), open files, descriptors, pipes
+//!   fs/        VFS: FileSystem trait, mounts, tmpfs, procfs, sysfs, devtmpfs
+//!   file       open files, descriptors, pipes
 //!   dev        character devices (terminals, /dev/null, ...)
 //!   tty, pty   terminals on libs/tty's line discipline: the serial console,
 //!              pseudo-terminals, controlling terminals and job control
@@ -62,13 +63,10 @@ pub fn set_randomize_va(on: bool) {
 
 pub fn init(initramfs: Option<&[u8]>) {
     user::set_hooks(Hooks { syscall: syscall::dispatch, page_fault, exception, return_to_user });
-    if let Some(archive) = initramfs {
-        match fs::unpack_initramfs(archive) {
-            Ok(n) => log::info!("initramfs: {n} entries unpacked ({} KiB)", archive.len() / 1024),
-            Err(e) => log::error!("initramfs: unpacking stopped: {e:?}"),
-        }
+    match fs::unpack_initramfs(initramfs) {
+        Ok(n) => log::info!("initramfs: {n} entries unpacked ({} KiB)", initramfs.map_or(0, |a| a.len()) / 1024),
+        Err(e) => log::error!("initramfs: unpacking stopped: {e:?}"),
     }
-    fs::create_dev_nodes();
     tty::init();
     if let Err(e) = vdso::init() {
         log::warn!("vdso: not mapped into processes ({e:?}); time calls use the syscall");
@@ -77,11 +75,12 @@ pub fn init(initramfs: Option<&[u8]>) {
 
 /// Starts `path` as pid 1 with `args` (argv[0] is `path`).
 pub fn start_init(path: &str, args: &[&str]) -> Result<(), errno::Errno> {
-    let root = fs::with(|fs| fs.root());
+    let root = fs::root();
     let mut argv: Vec<Vec<u8>> = alloc::vec![path.as_bytes().to_vec()];
     argv.extend(args.iter().map(|a| a.as_bytes().to_vec()));
     let envp = alloc::vec![b"HOME=/".to_vec(), b"TERM=linux".to_vec(), b"PATH=/sbin:/usr/sbin:/bin:/usr/bin".to_vec()];
-    let img = exec::load(&cred::Cred::root(), root, path.as_bytes(), argv, envp, 0, mm::STACK_SIZE)?;
+    let img = exec::load(&cred::Cred::root(), &root, path.as_bytes(), argv, envp, 0, mm::STACK_SIZE)?;
+    let info = process::ExecInfo::new(&img, path.as_bytes());
     let frame = exec::initial_frame(&img);
     let mut files = file::FdTable::default();
     for fd in 0..3 {
@@ -89,6 +88,7 @@ pub fn start_init(path: &str, args: &[&str]) -> Result<(), errno::Errno> {
     }
     let vm = alloc::sync::Arc::new(kbase::task::Mutex::new(img.vm));
     let init = process::Process::new(0, vm, files, root, signal::SigActions::default())?;
+    *init.exec_info.lock() = alloc::sync::Arc::new(info);
     process::spawn_user(init, frame, 0, process::ChildSetup::default())
 }
 

@@ -16,7 +16,7 @@ use linux_raw_sys::general::{
     F_SEAL_EXEC, F_SEAL_FUTURE_WRITE, F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_WRITE, MFD_ALLOW_SEALING,
     MFD_CLOEXEC, MFD_EXEC, MFD_HUGETLB, MFD_NOEXEC_SEAL,
 };
-use vfs::{Ino, Stat};
+use vfs::Stat;
 
 use crate::errno::{EINVAL, ENAMETOOLONG, EPERM, Errno, SysResult};
 use crate::file::{File, OpenFlags};
@@ -28,6 +28,8 @@ const MAX_NAME: usize = 249;
 
 pub struct MemFd {
     file: Arc<VfsFile>,
+    /// `/memfd:NAME (deleted)`, as /proc/[pid]/fd shows it.
+    name: Vec<u8>,
     seals: AtomicU32,
 }
 
@@ -78,8 +80,11 @@ impl File for MemFd {
     fn stat(&self) -> Result<Stat, Errno> {
         self.file.stat()
     }
-    fn ino(&self) -> Option<Ino> {
-        self.file.ino()
+    fn node(&self) -> Option<&crate::fs::Node> {
+        self.file.node()
+    }
+    fn proc_name(&self) -> Vec<u8> {
+        self.name.clone()
     }
     fn flags(&self) -> OpenFlags {
         self.file.flags()
@@ -135,11 +140,11 @@ pub fn memfd_create(name: u64, flags: u32) -> SysResult {
         F_SEAL_SEAL
     };
     let mode = if flags & MFD_NOEXEC_SEAL != 0 { 0o666 } else { 0o777 };
-    let ino = crate::fs::with(|fs| fs.create_unlinked(mode, 0, 0))?;
-    let opened = VfsFile::open(ino, OpenFlags(OpenFlags::RDWR));
-    // The creation reference is handed over to the open file (or dropped).
-    crate::fs::with(|fs| fs.close_ref(ino))?;
-    let f = Arc::new(MemFd { file: opened?, seals: AtomicU32::new(seals) });
+    let file = VfsFile::unlinked(mode, OpenFlags(OpenFlags::RDWR))?;
+    let mut shown = b"/memfd:".to_vec();
+    shown.extend_from_slice(&name);
+    shown.extend_from_slice(b" (deleted)");
+    let f = Arc::new(MemFd { file, name: shown, seals: AtomicU32::new(seals) });
     crate::file::install(f, flags & MFD_CLOEXEC != 0)
 }
 

@@ -58,7 +58,14 @@ pub enum Backing {
     Shared { mem: Arc<SharedMem>, offset_pages: u64 },
     /// Bytes `[offset, offset + len)` of `data` appear at the VMA start;
     /// the rest of the VMA reads as zeros.
-    File { data: Arc<alloc::vec::Vec<u8>>, offset: u64, len: u64 },
+    File { data: Arc<alloc::vec::Vec<u8>>, offset: u64, len: u64, name: Option<Arc<FileName>> },
+}
+
+/// Where a file mapping came from, for /proc/[pid]/maps.
+pub struct FileName {
+    pub path: alloc::vec::Vec<u8>,
+    pub dev: u64,
+    pub ino: u64,
 }
 
 #[derive(Clone)]
@@ -121,6 +128,8 @@ pub struct Vm {
     /// RLIMIT_AS: mmap, brk and mremap fail with ENOMEM past this many
     /// bytes of mappings.
     pub as_limit: u64,
+    /// End of the main thread's stack VMA (`[stack]` in /proc/[pid]/maps).
+    pub stack_top: u64,
 }
 
 fn page_down(a: u64) -> u64 {
@@ -133,7 +142,12 @@ fn page_up(a: u64) -> Option<u64> {
 
 impl Vm {
     pub fn new() -> Result<Self, Errno> {
-        Ok(Self { space: VmSpace::new().map_err(mm)?, vmas: BTreeMap::new(), brk_start: 0, brk: 0, mmap_top: MMAP_TOP, as_limit: u64::MAX })
+        Ok(Self { space: VmSpace::new().map_err(mm)?, vmas: BTreeMap::new(), brk_start: 0, brk: 0, mmap_top: MMAP_TOP, as_limit: u64::MAX, stack_top: 0 })
+    }
+
+    /// Every VMA as (start, vma), in address order (/proc/[pid]/maps).
+    pub fn vmas(&self) -> impl Iterator<Item = (u64, &Vma)> {
+        self.vmas.iter().map(|(s, v)| (*s, v))
     }
 
     pub fn space(&self) -> &VmSpace {
@@ -185,8 +199,8 @@ impl Vm {
         let tail_backing = match &vma.backing {
             Backing::Anon => Backing::Anon,
             Backing::Shared { mem, offset_pages } => Backing::Shared { mem: mem.clone(), offset_pages: offset_pages + delta / PAGE },
-            Backing::File { data, offset, len } => {
-                Backing::File { data: data.clone(), offset: offset + delta, len: len.saturating_sub(delta) }
+            Backing::File { data, offset, len, name } => {
+                Backing::File { data: data.clone(), offset: offset + delta, len: len.saturating_sub(delta), name: name.clone() }
             }
         };
         if let Some(head) = self.vmas.get_mut(&start) {
@@ -244,7 +258,7 @@ impl Vm {
                     Err(_) => Fault::NoMemory,
                 }
             }
-            Backing::File { data, offset, len } => {
+            Backing::File { data, offset, len, .. } => {
                 // Fault-around (as Linux does for file mappings): map up to
                 // FAULT_AROUND pages from here on in one trap.
                 let (data, offset, len, end) = (data.clone(), *offset, *len, vma.end);
@@ -426,6 +440,7 @@ impl Vm {
         let mut child = Vm::new()?;
         child.vmas = self.vmas.clone();
         child.brk_start = self.brk_start;
+        child.stack_top = self.stack_top;
         child.brk = self.brk;
         child.mmap_top = self.mmap_top;
         child.as_limit = self.as_limit;

@@ -20,12 +20,48 @@ use kbase::arch::trap::TrapFrame;
 use kbase::sync::SpinLock;
 use kbase::task::{Mutex, WaitQueue};
 use cred::Cred;
-use vfs::Ino;
+
+use crate::fs::Node;
 
 use crate::errno::{EAGAIN, Errno};
 use crate::file::FdTable;
 use crate::mm::Vm;
 use crate::signal::SigActions;
+
+/// A process's program, as execve left it.
+#[derive(Default, Clone)]
+pub struct ExecInfo {
+    /// At most 15 bytes: the executable's file name (`TASK_COMM_LEN`).
+    pub comm: Vec<u8>,
+    /// Arguments, each followed by a NUL.
+    pub cmdline: Vec<u8>,
+    /// Environment strings, each followed by a NUL.
+    pub environ: Vec<u8>,
+    /// Absolute path of the executable.
+    pub exe: Vec<u8>,
+}
+
+impl ExecInfo {
+    /// What execve of `path` leaves: the name is the last component of
+    /// `path` as given (a script's own name, not its interpreter's).
+    pub fn new(img: &crate::exec::Image, path: &[u8]) -> Self {
+        let join = |v: &[Vec<u8>]| {
+            let mut out = Vec::new();
+            for a in v {
+                out.extend_from_slice(a);
+                out.push(0);
+            }
+            out
+        };
+        let base = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
+        Self {
+            comm: base[..base.len().min(15)].to_vec(),
+            cmdline: join(&img.argv),
+            environ: join(&img.envp),
+            exe: img.exe.clone(),
+        }
+    }
+}
 
 pub struct Process {
     pub pid: u32,
@@ -37,7 +73,12 @@ pub struct Process {
     pub vfork_done: core::sync::atomic::AtomicBool,
     pub vfork_wait: WaitQueue,
     pub files: Mutex<FdTable>,
-    pub cwd: Mutex<Ino>,
+    pub cwd: Mutex<Node>,
+    /// What execve set up: name, arguments, environment, executable
+    /// (/proc/[pid]/comm, cmdline, environ, exe); fork copies it.
+    pub exec_info: SpinLock<Arc<ExecInfo>>,
+    /// `uptime_ns` when the process was created (/proc/[pid]/stat).
+    pub start_ns: u64,
     pub umask: AtomicU32,
     /// personality(2) value (`ADDR_NO_RANDOMIZE` is the only flag acted on).
     pub personality: AtomicU32,
@@ -194,7 +235,7 @@ static TABLE: SpinLock<BTreeMap<u32, Weak<Process>>> = SpinLock::new(BTreeMap::n
 const MAX_PROCESSES: usize = 4096;
 
 impl Process {
-    pub fn new(parent: u32, vm: Arc<VmCell>, files: FdTable, cwd: Ino, sigactions: SigActions) -> Result<Arc<Self>, Errno> {
+    pub fn new(parent: u32, vm: Arc<VmCell>, files: FdTable, cwd: Node, sigactions: SigActions) -> Result<Arc<Self>, Errno> {
         let mut table = TABLE.lock();
         if table.len() >= MAX_PROCESSES {
             return Err(EAGAIN);
@@ -208,6 +249,8 @@ impl Process {
             vfork_wait: WaitQueue::new(),
             files: Mutex::new(files),
             cwd: Mutex::new(cwd),
+            exec_info: SpinLock::new(Arc::new(ExecInfo::default())),
+            start_ns: kbase::time::uptime_ns(),
             umask: AtomicU32::new(0o022),
             personality: AtomicU32::new(0),
             sigactions: Mutex::new(sigactions),
@@ -283,6 +326,12 @@ impl Process {
         ts.retain(|w| w.strong_count() > 0);
         ts.iter().filter_map(Weak::upgrade).collect()
     }
+}
+
+/// Whether `p` may do what needs `CAP_SYS_ADMIN` (mount, umount): its
+/// effective capabilities (root's, until it gives them up).
+pub fn has_sys_admin(p: &Process) -> bool {
+    p.cred().capable(cred::Cap::SysAdmin)
 }
 
 /// Looks a live (or zombie, not reaped) process up by pid.
@@ -410,6 +459,10 @@ fn exit_process(p: Arc<Process>, status: i32) -> ! {
     // Descriptors first (pipe ends wake their peers), then the memory.
     let files = core::mem::take(&mut *p.files.lock());
     drop(files);
+    // A zombie keeps no mount busy: its cwd becomes the root, as Linux
+    // drops the exiting task's fs_struct.
+    let cwd = core::mem::replace(&mut *p.cwd.lock(), crate::fs::root());
+    drop(cwd);
     kbase::task::set_user_space(None);
     // Drops this process's reference; memory shared with a vfork parent
     // stays with the parent.

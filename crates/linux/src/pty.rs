@@ -137,15 +137,15 @@ impl Drop for SlaveOpen {
     }
 }
 
-fn pts_dir(fs: &mut vfs::RamFs) -> Option<Ino> {
-    let root = fs.root();
-    fs.lookup(root, b"/dev/pts", true).ok()
+/// `pts/` of a /dev directory (the root's /dev, or devtmpfs's root).
+fn pts_dir(fs: &vfs::RamFs, dev: Ino) -> Option<Ino> {
+    fs.child(dev, b"pts").ok().map(|(ino, _)| ino)
 }
 
 fn make_node(index: u32) {
     let name = alloc::format!("{index}");
-    crate::fs::with(|fs| {
-        if let Some(dir) = pts_dir(fs) {
+    crate::fs::tmpfs::with_dev_dirs(|fs, dev| {
+        if let Some(dir) = pts_dir(fs, dev) {
             let _ = fs.unlink(dir, name.as_bytes());
             let _ = fs.create(dir, name.as_bytes(), Kind::CharDev, 0o620, 0, 5, vfs::encode_dev(SLAVE_MAJOR, index));
         }
@@ -154,8 +154,8 @@ fn make_node(index: u32) {
 
 fn remove_node(index: u32) {
     let name = alloc::format!("{index}");
-    crate::fs::with(|fs| {
-        if let Some(dir) = pts_dir(fs) {
+    crate::fs::tmpfs::with_dev_dirs(|fs, dev| {
+        if let Some(dir) = pts_dir(fs, dev) {
             let _ = fs.unlink(dir, name.as_bytes());
         }
     });
@@ -264,6 +264,7 @@ impl File for Master {
 
     fn stat(&self) -> Result<Stat, Errno> {
         Ok(Stat {
+            dev: crate::file::ANON_DEV,
             ino: Ino(0),
             mode: 0o020666,
             nlink: 1,

@@ -587,6 +587,16 @@ impl TtyFile {
 }
 
 impl File for TtyFile {
+    /// /proc/[pid]/fd's name: the terminal's device node.
+    fn proc_name(&self) -> alloc::vec::Vec<u8> {
+        match vfs::decode_dev(self.tty.rdev) {
+            (5, 1) => b"/dev/console".to_vec(),
+            (5, 0) => b"/dev/tty".to_vec(),
+            (4, m) => alloc::format!("/dev/ttyS{}", m.saturating_sub(64)).into_bytes(),
+            (_, m) => alloc::format!("/dev/pts/{m}").into_bytes(),
+        }
+    }
+
     fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
         if !IRQ_MODE.load(Ordering::Acquire) && Arc::ptr_eq(&self.tty, console()) {
             poll_serial();
@@ -616,6 +626,7 @@ impl File for TtyFile {
 
     fn stat(&self) -> Result<Stat, Errno> {
         Ok(Stat {
+            dev: crate::file::ANON_DEV,
             ino: Ino(0),
             mode: 0o020620,
             nlink: 1,

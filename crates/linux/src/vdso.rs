@@ -74,7 +74,9 @@ pub fn map(vm: &mut Vm) -> Result<Option<u64>, Errno> {
     let len = p.image.len() as u64;
     let end = VDSO_ADDR + len.div_ceil(PAGE) * PAGE;
     let rx = Prot { read: true, write: false, exec: true };
-    let backing = Backing::File { data: p.image.clone(), offset: 0, len };
+    // /proc/[pid]/maps shows it as `[vdso]` (no device, no inode).
+    let name = Some(alloc::sync::Arc::new(crate::mm::FileName { path: b"[vdso]".to_vec(), dev: 0, ino: 0 }));
+    let backing = Backing::File { data: p.image.clone(), offset: 0, len, name };
     vm.insert(VDSO_ADDR, Vma { end, prot: rx, backing, shared: false })?;
     Ok(Some(VDSO_ADDR))
 }

@@ -89,6 +89,7 @@ impl RamFs {
             Body::Special => (0, 0),
         };
         Ok(Stat {
+            dev: 0,
             ino,
             mode: node.kind.mode_bits() | node.perm,
             nlink: node.nlink,
@@ -206,6 +207,29 @@ impl RamFs {
                 name: name.to_vec(),
             },
         )))
+    }
+
+    /// The entry `name` of directory `dir` with its type, for walks
+    /// done one component at a time (`.` and `..` are not names here).
+    pub fn child(&self, dir: Ino, name: &[u8]) -> Result<(Ino, Kind)> {
+        let ino = self.dir(dir)?.get(name).ok_or(Errno::ENOENT)?;
+        Ok((ino, self.node(ino)?.kind))
+    }
+
+    /// `..` of directory `dir` (the root's is itself).
+    pub fn parent_of(&self, dir: Ino) -> Result<Ino> {
+        Ok(self.dir(dir)?.parent)
+    }
+
+    /// The name of `child` in directory `dir` (the first one, for a file
+    /// with several links there): `ENOENT` if it has none there.
+    pub fn name_of(&self, dir: Ino, child: Ino) -> Result<alloc::vec::Vec<u8>> {
+        self.dir(dir)?.name_of(child).map(<[u8]>::to_vec).ok_or(Errno::ENOENT)
+    }
+
+    /// The file's kind.
+    pub fn kind(&self, ino: Ino) -> Result<Kind> {
+        Ok(self.node(ino)?.kind)
     }
 
     /// Bytes of file data stored, as [`set_capacity`](Self::set_capacity)

@@ -1,5 +1,6 @@
-//! Ferrite's first filesystem: an in-memory tree of inodes (the root
-//! tmpfs), path resolution over it, and unpacking the initramfs into it.
+//! Ferrite's first filesystem: an in-memory tree of inodes (tmpfs), path
+//! resolution over it, unpacking the initramfs into it, and the mount
+//! tree ([`MountTable`]) with path resolution across mounts.
 //!
 //! ```text
 //!  RamFs ── inodes: BTreeMap<Ino, Inode>
@@ -42,6 +43,8 @@ mod data;
 mod errno;
 /// [`RamFs`]: the inode table, attributes, open references, listing.
 mod fs;
+/// [`MountTable`]: the mount tree and path resolution across mounts.
+mod mount;
 /// Namespace changes: create, link, unlink, rmdir, rename.
 mod names;
 /// [`Ino`], [`Kind`], [`Stat`], [`DirEntry`] and the stored inodes.
@@ -67,6 +70,7 @@ mod tests;
 
 pub use errno::{Errno, Result};
 pub use fs::{MAX_FILE_SIZE, RamFs};
+pub use mount::{Loc, Lookup, Mount, MountId, MountTable};
 pub use node::{DirEntry, Ino, Kind, Stat, Timespec, decode_dev, encode_dev};
 pub use path::MAX_SYMLINKS;
 pub use cred::Cred;

@@ -78,6 +78,9 @@ pub struct Timespec {
 /// What `stat(2)` reports about an inode.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Stat {
+    /// `st_dev`: the filesystem's device number (0 here; the kernel's
+    /// VFS fills it in per mount).
+    pub dev: u64,
     pub ino: Ino,
     /// Full `st_mode`: `S_IFMT` type bits and permissions.
     pub mode: u32,
@@ -227,6 +230,11 @@ impl Dir {
 
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    /// The name of an entry for `ino`.
+    pub(crate) fn name_of(&self, ino: Ino) -> Option<&[u8]> {
+        self.entries.iter().find(|(_, c)| c.ino == ino).map(|(n, _)| &n[..])
     }
 
     /// Inodes of all entries, in name order.

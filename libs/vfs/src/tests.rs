@@ -1140,6 +1140,158 @@ proptest! {
         let _ = fs.unpack_cpio(&path);
         check_invariants(&fs);
     }
+
+    /// With one mount, walking across mounts gives what RamFs's own walk
+    /// gives, errors included, from the root and from a subdirectory.
+    #[test]
+    fn mount_walk_matches_ramfs_walk(path in prop::collection::vec(
+        prop_oneof![Just(b'/'), Just(b'.'), Just(b'a'), Just(b'b'), Just(b'l'), Just(b'm')], 0..40,
+    ), follow in any::<bool>()) {
+        let mut fs = RamFs::new();
+        mk(&mut fs, "/a", Kind::Dir).unwrap();
+        mk(&mut fs, "/a/b", Kind::File).unwrap();
+        mk(&mut fs, "/a/a", Kind::Dir).unwrap();
+        ln_s(&mut fs, "a/../l", "/l").unwrap();
+        ln_s(&mut fs, "/a", "/a/l").unwrap();
+        ln_s(&mut fs, "b", "/a/m").unwrap();
+        ln_s(&mut fs, "nowhere", "/m").unwrap();
+        let root = fs.root();
+        let sub = lk(&fs, "/a").unwrap();
+        let t = MountTable::new(fs, root);
+        let id = t.root_id();
+        let fs = &t.get(id).unwrap().fs;
+        for start in [root, sub] {
+            let loc = Loc { mnt: id, ino: start };
+            let want = fs.lookup(start, &path, follow);
+            let got = t.resolve(&t, loc, &path, follow).map(|l| l.ino);
+            prop_assert_eq!(got, want);
+            let want = fs.lookup_parent(start, &path);
+            let got = t.resolve_parent(&t, loc, &path).map(|(l, n)| (l.ino, n));
+            prop_assert_eq!(got, want);
+        }
+    }
+}
+
+mod mounts {
+    use super::*;
+
+    /// `/` a RamFs with /mnt, /mnt/x, /a -> /mnt (symlink); returns the table.
+    fn table() -> MountTable<RamFs> {
+        let mut root = RamFs::new();
+        mk(&mut root, "/mnt", Kind::Dir).unwrap();
+        mk(&mut root, "/mnt/x", Kind::File).unwrap();
+        mk(&mut root, "/b", Kind::Dir).unwrap();
+        ln_s(&mut root, "/mnt", "/a").unwrap();
+        let r = root.root();
+        MountTable::new(root, r)
+    }
+
+    fn sub() -> RamFs {
+        let mut fs = RamFs::new();
+        mk(&mut fs, "/d", Kind::Dir).unwrap();
+        mk(&mut fs, "/d/f", Kind::File).unwrap();
+        fs
+    }
+
+    fn res(t: &MountTable<RamFs>, p: &str) -> Result<Loc> {
+        t.resolve(t, t.root(), p.as_bytes(), true)
+    }
+
+    #[test]
+    fn crossing_down_and_up() {
+        let mut t = table();
+        let mnt = res(&t, "/mnt").unwrap();
+        let s = sub();
+        let sroot = s.root();
+        let id = t.add(mnt, s, sroot).unwrap();
+        assert_eq!(res(&t, "/mnt").unwrap(), Loc { mnt: id, ino: sroot });
+        // The covered file is hidden, the new one visible.
+        assert_eq!(res(&t, "/mnt/x"), Err(Errno::ENOENT));
+        let f = res(&t, "/mnt/d/f").unwrap();
+        assert_eq!(f.mnt, id);
+        // `..` at the mount root climbs into the parent mount.
+        assert_eq!(res(&t, "/mnt/..").unwrap(), t.root());
+        assert_eq!(res(&t, "/mnt/d/../../b").unwrap(), res(&t, "/b").unwrap());
+        assert_eq!(res(&t, "/mnt/../mnt/d").unwrap().mnt, id);
+        // Through a symlink in the parent mount.
+        assert_eq!(res(&t, "/a/d/f").unwrap(), f);
+        // Relative to a directory inside the mount.
+        let d = res(&t, "/mnt/d").unwrap();
+        assert_eq!(t.resolve(&t, d, b"../..", true).unwrap(), t.root());
+        assert_eq!(t.path_of(&t, d).unwrap(), b"/mnt/d");
+        // The directory the last name was found in.
+        assert_eq!(t.resolve_in(&t, t.root(), b"/mnt/d/f", true).unwrap(), (f, Some(d)));
+        assert_eq!(t.resolve_in(&t, t.root(), b"/mnt/d/..", true).unwrap().1, None);
+        assert_eq!(t.resolve_in(&t, t.root(), b"/mnt", true).unwrap().1, Some(t.root()));
+        assert_eq!(t.path_of(&t, t.root()).unwrap(), b"/");
+        assert_eq!(t.path_of(&t, res(&t, "/mnt").unwrap()).unwrap(), b"/mnt");
+        // Errors as in one filesystem.
+        assert_eq!(res(&t, "/mnt/d/f/"), Err(Errno::ENOTDIR));
+        assert_eq!(res(&t, "/mnt/d/f/.."), Err(Errno::ENOTDIR));
+        assert_eq!(res(&t, ""), Err(Errno::ENOENT));
+        let (dir, last) = t.resolve_parent(&t, t.root(), b"/mnt/d/new").unwrap();
+        assert_eq!((dir, last), (d, &b"new"[..]));
+        assert_eq!(t.resolve_parent(&t, t.root(), b"/mnt/d/f/new"), Err(Errno::ENOTDIR));
+    }
+
+    #[test]
+    fn stacked_mounts_and_removal() {
+        let mut t = table();
+        let mnt = res(&t, "/mnt").unwrap();
+        let s1 = sub();
+        let r1 = s1.root();
+        let id1 = t.add(mnt, s1, r1).unwrap();
+        // Mounting on the same path again stacks on the first mount's root.
+        let top = res(&t, "/mnt").unwrap();
+        let s2 = RamFs::new();
+        let r2 = s2.root();
+        let id2 = t.add(top, s2, r2).unwrap();
+        assert_eq!(res(&t, "/mnt").unwrap().mnt, id2);
+        assert_eq!(res(&t, "/mnt/d"), Err(Errno::ENOENT));
+        assert_eq!(res(&t, "/mnt/..").unwrap(), t.root());
+        assert_eq!(t.add(top, RamFs::new(), Ino(1)), Err(Errno::EBUSY));
+        // The lower mount is busy while the upper one sits on it.
+        assert!(t.has_submounts(id1));
+        assert!(matches!(t.remove(id1), Err(Errno::EBUSY)));
+        assert!(matches!(t.remove(t.root_id()), Err(Errno::EINVAL)));
+        t.remove(id2).unwrap();
+        assert_eq!(res(&t, "/mnt/d").unwrap().mnt, id1);
+        t.remove(id1).unwrap();
+        assert_eq!(res(&t, "/mnt/x").unwrap().mnt, t.root_id());
+        assert!(matches!(t.remove(id1), Err(Errno::EINVAL)));
+    }
+
+    #[test]
+    fn detach_removes_the_subtree() {
+        let mut t = table();
+        let mnt = res(&t, "/mnt").unwrap();
+        let s1 = sub();
+        let r1 = s1.root();
+        let id1 = t.add(mnt, s1, r1).unwrap();
+        let d = res(&t, "/mnt/d").unwrap();
+        let id2 = t.add(d, RamFs::new(), Ino(1)).unwrap();
+        let gone = t.remove_tree(id1).unwrap();
+        assert_eq!(gone.len(), 2);
+        assert!(t.get(id2).is_none() && t.get(id1).is_none());
+        assert_eq!(t.iter().count(), 1);
+        assert_eq!(res(&t, "/mnt/x").unwrap().mnt, t.root_id());
+    }
+
+    #[test]
+    fn symlink_loops_and_dot_at_root() {
+        let mut t = table();
+        {
+            let root = &mut t.get_mut(MountId(1)).unwrap().fs;
+            ln_s(root, "l2", "/l1").unwrap();
+            ln_s(root, "l1", "/l2").unwrap();
+        }
+        assert_eq!(res(&t, "/l1"), Err(Errno::ELOOP));
+        assert_eq!(res(&t, "/../..").unwrap(), t.root());
+        assert_eq!(res(&t, "/./mnt/.").unwrap(), res(&t, "/mnt").unwrap());
+        // A final symlink is the link itself unless followed.
+        let link = t.get(MountId(1)).unwrap().fs.lookup(Ino(1), b"/a", false).unwrap();
+        assert_eq!(t.resolve(&t, t.root(), b"a", false).unwrap().ino, link);
+    }
 }
 
 #[test]

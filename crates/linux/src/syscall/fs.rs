@@ -4,13 +4,16 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
+use vfs::{Kind, Stat};
+
 use alloc::sync::Arc as Shared;
 use cred::{Cap, Cred};
-use vfs::{Access, Ino, Kind, Stat};
+use vfs::Access;
 
-use crate::errno::{EBADF, EEXIST, EFAULT, EINVAL, EISDIR, ENOENT, ENOTDIR, ERANGE, Errno, SysResult};
+use crate::errno::{EACCES, EBADF, EBUSY, EEXIST, EFAULT, EINVAL, EISDIR, ENOENT, ENOTDIR, EPERM, ERANGE, EXDEV, Errno, SysResult};
+use crate::fs::access;
 use crate::file::{File, OpenFlags};
-use crate::fs::VfsFile;
+use crate::fs::{Node, VfsFile};
 use crate::process::current;
 use crate::uaccess::{self, Out};
 
@@ -53,16 +56,50 @@ fn file(fd: i32) -> Result<Arc<dyn File>, Errno> {
 }
 
 /// The directory a `*at` call starts from.
-fn dir_ino(dirfd: i32) -> Result<Ino, Errno> {
+fn dir_node(dirfd: i32) -> Result<Node, Errno> {
     if dirfd == AT_FDCWD {
-        return Ok(*current().process.cwd.lock());
+        return Ok(current().process.cwd.lock().clone());
     }
-    file(dirfd)?.ino().ok_or(ENOTDIR)
+    file(dirfd)?.node().cloned().ok_or(ENOTDIR)
+}
+
+/// The node an `f*` call acts on.
+fn fd_node(fd: i32) -> Result<Node, Errno> {
+    file(fd)?.node().cloned().ok_or(EINVAL)
 }
 
 /// The caller's credentials, for permission checks.
 fn cred() -> Shared<Cred> {
     current().process.cred()
+}
+
+/// Resolves `path` from `dirfd` for `cred`.
+fn lookup_as(cred: &Cred, dirfd: i32, path: &[u8], follow: bool) -> Result<Node, Errno> {
+    crate::fs::resolve(cred, &dir_node(dirfd)?, path, follow)
+}
+
+/// Resolves `path` from `dirfd` for the caller.
+fn lookup(dirfd: i32, path: &[u8], follow: bool) -> Result<Node, Errno> {
+    lookup_as(&cred(), dirfd, path, follow)
+}
+
+/// The parent directory of `path` from `dirfd`, and the last name, on a
+/// mount that may be changed (`EROFS` otherwise).
+fn lookup_parent_rw(cred: &Cred, dirfd: i32, path: &[u8]) -> Result<(Node, Vec<u8>), Errno> {
+    let (dir, name) = crate::fs::resolve_parent(cred, &dir_node(dirfd)?, path)?;
+    dir.mnt.check_writable()?;
+    Ok((dir, name))
+}
+
+/// The entry `name` of `dir` (trailing slashes ignored), if any.
+fn child_of(dir: &Node, name: &[u8]) -> Option<Node> {
+    let end = name.iter().rposition(|&b| b != b'/').map_or(0, |i| i + 1);
+    let name = &name[..end];
+    if name.is_empty() || name == b"." || name == b".." {
+        return None;
+    }
+    let (ino, _) = dir.fs().lookup(dir.ino, name).ok()?;
+    Some(dir.at(ino))
 }
 
 fn path_arg(p: u64) -> Result<Vec<u8>, Errno> {
@@ -204,66 +241,84 @@ pub fn writev(fd: i32, iov: u64, cnt: usize) -> SysResult {
     Ok(total)
 }
 
-/// Opens an inode as a file object: device nodes map to their drivers.
-fn open_ino(ino: Ino, flags: OpenFlags) -> Result<Arc<dyn File>, Errno> {
-    let st = crate::fs::with(|fs| fs.stat(ino))?;
-    if st.kind() == Some(Kind::CharDev) && flags.0 & OpenFlags::PATH == 0 {
+/// Opens a node as a file object: device nodes map to their drivers.
+/// `st` is the node's stat, which the caller has at hand.
+fn open_node(node: Node, dir: Option<Node>, st: &Stat, flags: OpenFlags) -> Result<Arc<dyn File>, Errno> {
+    let kind = st.kind().ok_or(EINVAL)?;
+    if kind == Kind::CharDev && flags.0 & OpenFlags::PATH == 0 {
+        if node.mnt.flags.load(Ordering::Relaxed) & crate::fs::MS_NODEV != 0 {
+            return Err(EACCES);
+        }
         return crate::dev::open(st.rdev, flags);
     }
-    Ok(VfsFile::open(ino, flags)?)
+    VfsFile::open(node, dir, kind, flags)
 }
 
 pub fn openat(dirfd: i32, path: u64, flags: u32, mode: u32) -> SysResult {
     let path = path_arg(path)?;
-    let start = dir_ino(dirfd)?;
+    let start = dir_node(dirfd)?;
     let flags = OpenFlags(flags);
     let umask = current().process.umask.load(Ordering::Relaxed);
     let follow = flags.0 & OpenFlags::NOFOLLOW == 0;
+    let creat = flags.0 & OpenFlags::CREAT != 0;
+    let excl = creat && flags.0 & OpenFlags::EXCL != 0;
     let cred = cred();
-    let ino = crate::fs::with(|fs| {
-        match fs.lookup_as(&cred, start, &path, follow) {
-            Ok(ino) => {
-                if flags.0 & (OpenFlags::CREAT | OpenFlags::EXCL) == OpenFlags::CREAT | OpenFlags::EXCL {
-                    return Err(EEXIST);
-                }
-                let st = fs.stat(ino)?;
-                if st.kind() == Some(Kind::Symlink) && !follow && flags.0 & OpenFlags::PATH == 0 {
-                    return Err(crate::errno::ELOOP);
-                }
-                if flags.0 & OpenFlags::DIRECTORY != 0 && st.kind() != Some(Kind::Dir) {
-                    return Err(ENOTDIR);
-                }
-                // O_PATH ignores the access mode, O_TRUNC and O_NOATIME.
-                let is_path = flags.0 & OpenFlags::PATH != 0;
-                let truncating = flags.0 & OpenFlags::TRUNC != 0 && !is_path;
-                let writing = flags.can_write() && !is_path;
-                if st.kind() == Some(Kind::Dir) && (writing || truncating || flags.0 & OpenFlags::CREAT != 0) {
-                    return Err(EISDIR);
-                }
-                if !is_path {
-                    // may_open: the access mode, and write for O_TRUNC.
-                    let acc = flags.0 & 3;
-                    let want = Access { read: acc != 1, write: acc != 0 || truncating, exec: false };
-                    fs.check_access(&cred, ino, want)?;
-                    if flags.0 & OpenFlags::NOATIME != 0 && !vfs::perm::is_owner_or_capable(&(&st).into(), &cred) {
-                        return Err(crate::errno::EPERM);
-                    }
-                }
-                // Linux truncates even with O_RDONLY (write permission was checked).
-                if truncating && st.kind() == Some(Kind::File) {
-                    fs.remove_privs_as(&cred, ino)?;
-                    fs.truncate(ino, 0)?;
-                }
-                Ok(ino)
+    let (node, dir, st) = match crate::fs::resolve_in(&cred, &start, &path, follow) {
+        Ok((node, dir)) => {
+            if excl {
+                return Err(EEXIST);
             }
-            Err(e) if e == ENOENT && flags.0 & OpenFlags::CREAT != 0 => {
-                let (dir, name) = fs.lookup_parent_as(&cred, start, &path)?;
-                fs.create_as(&cred, dir, name, Kind::File, mode & 0o7777 & !umask, 0)
+            let mut st = node.stat()?;
+            let kind = st.kind().ok_or(EINVAL)?;
+            if kind == Kind::Symlink && !follow && flags.0 & OpenFlags::PATH == 0 {
+                return Err(crate::errno::ELOOP);
             }
-            Err(e) => Err(e),
+            if flags.0 & OpenFlags::DIRECTORY != 0 && kind != Kind::Dir {
+                return Err(ENOTDIR);
+            }
+            // O_PATH ignores the access mode, O_TRUNC and O_NOATIME.
+            let is_path = flags.0 & OpenFlags::PATH != 0;
+            let truncating = flags.0 & OpenFlags::TRUNC != 0 && !is_path;
+            let writing = flags.can_write() && !is_path;
+            if kind == Kind::Dir && (writing || truncating || creat) {
+                return Err(EISDIR);
+            }
+            if !is_path {
+                // may_open: the access mode, and write for O_TRUNC.
+                let acc = flags.0 & 3;
+                let want = Access { read: acc != 1, write: acc != 0 || truncating, exec: false };
+                vfs::perm::permission(&vfs::Attr::from(&st), &cred, want)?;
+                if flags.0 & OpenFlags::NOATIME != 0 && !vfs::perm::is_owner_or_capable(&(&st).into(), &cred) {
+                    return Err(EPERM);
+                }
+            }
+            if kind == Kind::File && (writing || truncating) {
+                node.mnt.check_writable()?;
+            }
+            // Linux truncates even with O_RDONLY (write permission was checked).
+            if truncating && kind == Kind::File {
+                access::remove_privs(&node)?;
+                node.fs().truncate(node.ino, 0)?;
+                st.size = 0;
+            }
+            (node, dir, st)
         }
-    })?;
-    let f = open_ino(ino, OpenFlags(flags.0 & !(OpenFlags::CREAT | OpenFlags::EXCL | OpenFlags::TRUNC | OpenFlags::CLOEXEC)))?;
+        Err(e) if e == ENOENT && creat => {
+            let (dir, name) = crate::fs::resolve_parent(&cred, &start, &path)?;
+            dir.mnt.check_writable()?;
+            let (node, dir) = match access::create(&cred, &dir, &name, Kind::File, mode & 0o7777 & !umask, 0) {
+                Ok(ino) => (dir.at(ino), Some(dir)),
+                // Created meanwhile by someone else: open that one.
+                Err(e) if e == EEXIST && !excl => crate::fs::resolve_in(&cred, &start, &path, follow)?,
+                Err(e) => return Err(e),
+            };
+            let st = node.stat()?;
+            (node, dir, st)
+        }
+        Err(e) => return Err(e),
+    };
+    drop(start);
+    let f = open_node(node, dir, &st, OpenFlags(flags.0 & !(OpenFlags::CREAT | OpenFlags::EXCL | OpenFlags::TRUNC | OpenFlags::CLOEXEC)))?;
     let fd = current().process.files.lock().insert(f, flags.0 & OpenFlags::CLOEXEC != 0, 0)?;
     Ok(fd as usize)
 }
@@ -277,7 +332,7 @@ pub fn close(fd: i32) -> SysResult {
 /// Encodes `struct stat` (x86_64, 144 bytes; offsets per arch/x86 uapi stat.h).
 fn write_stat(addr: u64, st: &Stat) -> Result<(), Errno> {
     let mut o = Out::new(144);
-    o.u64(0, 0x0001) // st_dev: the root tmpfs
+    o.u64(0, st.dev)
         .u64(8, st.ino.0)
         .u64(16, u64::from(st.nlink))
         .u32(24, st.mode)
@@ -310,12 +365,7 @@ pub fn fstatat(dirfd: i32, path: u64, out: u64, flags: u32) -> SysResult {
     if p.is_empty() && flags & AT_EMPTY_PATH != 0 {
         return fstat(dirfd, out);
     }
-    let start = dir_ino(dirfd)?;
-    let cred = cred();
-    let st = crate::fs::with(|fs| {
-        let ino = fs.lookup_as(&cred, start, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?;
-        fs.stat(ino)
-    })?;
+    let st = lookup(dirfd, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?.stat()?;
     write_stat(out, &st)?;
     Ok(0)
 }
@@ -330,9 +380,7 @@ pub fn statx(dirfd: i32, path: u64, flags: u32, mask: u32, out: u64) -> SysResul
     let st = if p.is_empty() && flags & AT_EMPTY_PATH != 0 {
         file(dirfd)?.stat()?
     } else {
-        let start = dir_ino(dirfd)?;
-        let cred = cred();
-        crate::fs::with(|fs| fs.lookup_as(&cred, start, &p, flags & AT_SYMLINK_NOFOLLOW == 0).and_then(|i| fs.stat(i)))?
+        lookup(dirfd, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?.stat()?
     };
     let (rmaj, rmin) = vfs::decode_dev(st.rdev);
     let mut o = Out::new(256);
@@ -352,7 +400,8 @@ pub fn statx(dirfd: i32, path: u64, flags: u32, mask: u32, out: u64) -> SysResul
     ts(&mut o, 64, st.atime);
     ts(&mut o, 96, st.ctime);
     ts(&mut o, 112, st.mtime);
-    o.u32(128, rmaj).u32(132, rmin).u32(136, 0).u32(140, 1); // rdev, dev (0:1)
+    let (dmaj, dmin) = vfs::decode_dev(st.dev);
+    o.u32(128, rmaj).u32(132, rmin).u32(136, dmaj).u32(140, dmin);
     o.write_to(out)?;
     Ok(0)
 }
@@ -367,14 +416,16 @@ pub fn faccessat(dirfd: i32, path: u64, mode: u32, flags: u32) -> SysResult {
     let p = path_arg(path)?;
     let cred = cred();
     let cred = if flags & AT_EACCESS != 0 { Cred::clone(&cred) } else { cred.with_real_fs_ids() };
-    let ino = if p.is_empty() && flags & AT_EMPTY_PATH != 0 {
-        file(dirfd)?.ino().ok_or(EINVAL)?
+    let node = if p.is_empty() && flags & AT_EMPTY_PATH != 0 {
+        fd_node(dirfd)?
     } else {
-        let start = dir_ino(dirfd)?;
-        crate::fs::with(|fs| fs.lookup_as(&cred, start, &p, flags & AT_SYMLINK_NOFOLLOW == 0))?
+        lookup_as(&cred, dirfd, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?
     };
     if mode != 0 {
-        crate::fs::with(|fs| fs.check_access(&cred, ino, Access::from_rwx(mode)))?;
+        access::check(&cred, &node, Access::from_rwx(mode))?;
+    }
+    if mode & 2 != 0 && matches!(node.kind()?, Kind::File | Kind::Dir | Kind::Symlink) {
+        node.mnt.check_writable()?;
     }
     Ok(0)
 }
@@ -499,8 +550,8 @@ pub fn getdents64(fd: i32, buf: u64, len: usize) -> SysResult {
 }
 
 pub fn getcwd(buf: u64, size: usize) -> SysResult {
-    let cwd = *current().process.cwd.lock();
-    let path = crate::fs::with(|fs| crate::fs::path_of(fs, cwd))?;
+    let cwd = current().process.cwd.lock().clone();
+    let path = crate::fs::path_of(&cwd)?;
     if path.len() + 1 > size {
         return Err(ERANGE);
     }
@@ -513,29 +564,29 @@ pub fn getcwd(buf: u64, size: usize) -> SysResult {
 pub fn chdir(path: u64) -> SysResult {
     let p = path_arg(path)?;
     let t = current();
-    let start = *t.process.cwd.lock();
+    let start = t.process.cwd.lock().clone();
     let cred = cred();
-    let ino = crate::fs::with(|fs| {
-        let ino = fs.lookup_as(&cred, start, &p, true)?;
-        if fs.stat(ino)?.kind() != Some(Kind::Dir) {
-            return Err(ENOTDIR);
-        }
-        fs.check_access(&cred, ino, Access::EXEC)?;
-        Ok(ino)
-    })?;
-    *t.process.cwd.lock() = ino;
+    let node = crate::fs::resolve(&cred, &start, &p, true)?;
+    if node.kind()? != Kind::Dir {
+        return Err(ENOTDIR);
+    }
+    access::check(&cred, &node, Access::EXEC)?;
+    drop(start);
+    let old = core::mem::replace(&mut *t.process.cwd.lock(), node);
+    drop(old);
     Ok(0)
 }
 
 pub fn mkdirat(dirfd: i32, path: u64, mode: u32) -> SysResult {
     let p = path_arg(path)?;
-    let start = dir_ino(dirfd)?;
     let umask = current().process.umask.load(Ordering::Relaxed);
     let cred = cred();
-    crate::fs::with(|fs| {
-        let (dir, name) = fs.lookup_parent_as(&cred, start, &p)?;
-        fs.create_as(&cred, dir, name, Kind::Dir, mode & 0o7777 & !umask, 0)
-    })?;
+    let (dir, name) = crate::fs::resolve_parent(&cred, &dir_node(dirfd)?, &p)?;
+    if child_of(&dir, &name).is_some() {
+        return Err(EEXIST);
+    }
+    dir.mnt.check_writable()?;
+    access::create(&cred, &dir, &name, Kind::Dir, mode & 0o7777 & !umask, 0)?;
     Ok(0)
 }
 
@@ -544,12 +595,16 @@ pub fn unlinkat(dirfd: i32, path: u64, flags: u32) -> SysResult {
         return Err(EINVAL);
     }
     let p = path_arg(path)?;
-    let start = dir_ino(dirfd)?;
     let cred = cred();
-    crate::fs::with(|fs| {
-        let (dir, name) = fs.lookup_parent_as(&cred, start, &p)?;
-        if flags & AT_REMOVEDIR != 0 { fs.rmdir_as(&cred, dir, name) } else { fs.unlink_as(&cred, dir, name) }
-    })?;
+    let (dir, name) = lookup_parent_rw(&cred, dirfd, &p)?;
+    if flags & AT_REMOVEDIR != 0 {
+        if child_of(&dir, &name).is_some_and(|c| crate::fs::is_mount_point(&c)) {
+            return Err(EBUSY);
+        }
+        access::rmdir(&cred, &dir, &name)?;
+    } else {
+        access::unlink(&cred, &dir, &name)?;
+    }
     Ok(0)
 }
 
@@ -558,12 +613,8 @@ pub fn readlinkat(dirfd: i32, path: u64, buf: u64, size: usize) -> SysResult {
         return Err(EINVAL);
     }
     let p = path_arg(path)?;
-    let start = dir_ino(dirfd)?;
-    let cred = cred();
-    let target = crate::fs::with(|fs| {
-        let ino = fs.lookup_as(&cred, start, &p, false)?;
-        fs.readlink(ino).map(|t| t.to_vec())
-    })?;
+    let node = lookup(dirfd, &p, false)?;
+    let target = node.fs().readlink(node.ino)?;
     let n = target.len().min(size);
     uaccess::write_bytes(buf, &target[..n]).map_err(|_| EFAULT)?;
     Ok(n)
@@ -612,16 +663,21 @@ pub fn renameat2(olddir: i32, old: u64, newdir: i32, new: u64, flags: u32) -> Sy
         return Err(EINVAL); // RENAME_EXCHANGE / WHITEOUT: issue 4
     }
     let (o, n) = (path_arg(old)?, path_arg(new)?);
-    let (os, ns) = (dir_ino(olddir)?, dir_ino(newdir)?);
     let cred = cred();
-    crate::fs::with(|fs| {
-        let (od, oname) = fs.lookup_parent_as(&cred, os, &o)?;
-        let (nd, nname) = fs.lookup_parent_as(&cred, ns, &n)?;
-        if flags & RENAME_NOREPLACE != 0 && fs.lookup_as(&cred, ns, &n, false).is_ok() {
-            return Err(EEXIST);
-        }
-        fs.rename_as(&cred, od, oname, nd, nname)
-    })?;
+    let (od, oname) = lookup_parent_rw(&cred, olddir, &o)?;
+    let (nd, nname) = lookup_parent_rw(&cred, newdir, &n)?;
+    if od.mnt.id != nd.mnt.id {
+        return Err(EXDEV);
+    }
+    if child_of(&od, &oname).is_some_and(|c| crate::fs::is_mount_point(&c))
+        || child_of(&nd, &nname).is_some_and(|c| crate::fs::is_mount_point(&c))
+    {
+        return Err(EBUSY);
+    }
+    if flags & RENAME_NOREPLACE != 0 && lookup_as(&cred, newdir, &n, false).is_ok() {
+        return Err(EEXIST);
+    }
+    access::rename(&cred, &od, &oname, &nd, &nname)?;
     Ok(0)
 }
 
@@ -631,13 +687,13 @@ pub fn linkat(olddir: i32, old: u64, newdir: i32, new: u64, flags: u32) -> SysRe
         return Err(EINVAL);
     }
     let (o, n) = (path_arg(old)?, path_arg(new)?);
-    let (os, ns) = (dir_ino(olddir)?, dir_ino(newdir)?);
     let cred = cred();
-    crate::fs::with(|fs| {
-        let ino = fs.lookup_as(&cred, os, &o, flags & AT_SYMLINK_FOLLOW != 0)?;
-        let (nd, nname) = fs.lookup_parent_as(&cred, ns, &n)?;
-        fs.link_as(&cred, ino, nd, nname)
-    })?;
+    let node = lookup_as(&cred, olddir, &o, flags & AT_SYMLINK_FOLLOW != 0)?;
+    let (nd, nname) = lookup_parent_rw(&cred, newdir, &n)?;
+    if node.mnt.id != nd.mnt.id {
+        return Err(EXDEV);
+    }
+    access::link(&cred, &node, &nd, &nname)?;
     Ok(0)
 }
 
@@ -646,30 +702,25 @@ pub fn symlinkat(target: u64, newdir: i32, linkpath: u64) -> SysResult {
     if t.is_empty() {
         return Err(ENOENT);
     }
-    let start = dir_ino(newdir)?;
     let cred = cred();
-    crate::fs::with(|fs| {
-        let (d, name) = fs.lookup_parent_as(&cred, start, &l)?;
-        fs.symlink_as(&cred, d, name, &t)
-    })?;
+    let (d, name) = lookup_parent_rw(&cred, newdir, &l)?;
+    access::symlink(&cred, &d, &name, &t)?;
     Ok(0)
 }
 
 pub fn fchmodat(dirfd: i32, path: u64, mode: u32) -> SysResult {
     let p = path_arg(path)?;
-    let start = dir_ino(dirfd)?;
     let cred = cred();
-    crate::fs::with(|fs| {
-        let ino = fs.lookup_as(&cred, start, &p, true)?;
-        fs.chmod_as(&cred, ino, mode & 0o7777)
-    })?;
+    let node = lookup_as(&cred, dirfd, &p, true)?;
+    node.mnt.check_writable()?;
+    access::chmod(&cred, &node, mode & 0o7777)?;
     Ok(0)
 }
 
 pub fn fchmod(fd: i32, mode: u32) -> SysResult {
-    let ino = file(fd)?.ino().ok_or(EINVAL)?;
-    let cred = cred();
-    crate::fs::with(|fs| fs.chmod_as(&cred, ino, mode & 0o7777))?;
+    let node = fd_node(fd)?;
+    node.mnt.check_writable()?;
+    access::chmod(&cred(), &node, mode & 0o7777)?;
     Ok(0)
 }
 
@@ -678,21 +729,19 @@ pub fn fchownat(dirfd: i32, path: u64, uid: u32, gid: u32, flags: u32) -> SysRes
     if p.is_empty() && flags & AT_EMPTY_PATH != 0 {
         return fchown(dirfd, uid, gid);
     }
-    let start = dir_ino(dirfd)?;
     let opt = |v: u32| (v != u32::MAX).then_some(v);
     let cred = cred();
-    crate::fs::with(|fs| {
-        let ino = fs.lookup_as(&cred, start, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?;
-        fs.chown_as(&cred, ino, opt(uid), opt(gid))
-    })?;
+    let node = lookup_as(&cred, dirfd, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+    node.mnt.check_writable()?;
+    access::chown(&cred, &node, opt(uid), opt(gid))?;
     Ok(0)
 }
 
 pub fn fchown(fd: i32, uid: u32, gid: u32) -> SysResult {
-    let ino = file(fd)?.ino().ok_or(EINVAL)?;
+    let node = fd_node(fd)?;
     let opt = |v: u32| (v != u32::MAX).then_some(v);
-    let cred = cred();
-    crate::fs::with(|fs| fs.chown_as(&cred, ino, opt(uid), opt(gid)))?;
+    node.mnt.check_writable()?;
+    access::chown(&cred(), &node, opt(uid), opt(gid))?;
     Ok(0)
 }
 
@@ -701,12 +750,13 @@ pub fn truncate(path: u64, len: i64) -> SysResult {
         return Err(EINVAL);
     }
     let p = path_arg(path)?;
-    let start = dir_ino(AT_FDCWD)?;
     let cred = cred();
-    crate::fs::with(|fs| {
-        let ino = fs.lookup_as(&cred, start, &p, true)?;
-        fs.truncate_as(&cred, ino, len as u64)
-    })?;
+    let node = lookup_as(&cred, AT_FDCWD, &p, true)?;
+    if node.kind()? == Kind::Dir {
+        return Err(EISDIR);
+    }
+    node.mnt.check_writable()?;
+    access::truncate(&cred, &node, len as u64)?;
     Ok(0)
 }
 
@@ -750,14 +800,14 @@ pub fn utimensat(dirfd: i32, path: u64, times: u64, flags: u32) -> SysResult {
         (one(get(0), get(8))?, one(get(16), get(24))?, !both_now)
     };
     let cred = cred();
-    let ino = if path == 0 {
-        file(dirfd)?.ino().ok_or(EINVAL)?
+    let node = if path == 0 {
+        fd_node(dirfd)?
     } else {
         let p = path_arg(path)?;
-        let start = dir_ino(dirfd)?;
-        crate::fs::with(|fs| fs.lookup_as(&cred, start, &p, flags & AT_SYMLINK_NOFOLLOW == 0))?
+        lookup_as(&cred, dirfd, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?
     };
-    crate::fs::with(|fs| fs.set_times_as(&cred, ino, a, m, explicit))?;
+    node.mnt.check_writable()?;
+    access::set_times(&cred, &node, a, m, explicit)?;
     Ok(0)
 }
 
@@ -771,58 +821,71 @@ pub fn mknodat(dirfd: i32, path: u64, mode: u32, dev: u32) -> SysResult {
         g::S_IFBLK => Kind::BlockDev,
         g::S_IFIFO => Kind::Fifo,
         g::S_IFSOCK => Kind::Socket,
-        g::S_IFDIR => return Err(crate::errno::EPERM),
+        g::S_IFDIR => return Err(EPERM),
         _ => return Err(EINVAL),
     };
     let p = path_arg(path)?;
-    let start = dir_ino(dirfd)?;
     let umask = current().process.umask.load(Ordering::Relaxed);
     let cred = cred();
+    let (dir, name) = crate::fs::resolve_parent(&cred, &dir_node(dirfd)?, &p)?;
     let is_device = matches!(kind, Kind::CharDev | Kind::BlockDev);
-    crate::fs::with(|fs| {
-        let (dir, name) = fs.lookup_parent_as(&cred, start, &p)?;
-        if is_device && !cred.capable(Cap::Mknod) {
-            // vfs_mknod: the name and directory checks come first.
-            if fs.lookup_as(&cred, dir, name, false).is_ok() {
-                return Err(EEXIST);
-            }
-            fs.check_access(&cred, dir, Access::WRITE_EXEC)?;
-            return Err(crate::errno::EPERM);
+    if is_device && !cred.capable(Cap::Mknod) {
+        // vfs_mknod: the name and directory checks come first.
+        if child_of(&dir, &name).is_some() {
+            return Err(EEXIST);
         }
-        fs.create_as(&cred, dir, name, kind, mode & 0o7777 & !umask, u64::from(dev))
-    })?;
+        access::check(&cred, &dir, Access::WRITE_EXEC)?;
+        return Err(EPERM);
+    }
+    dir.mnt.check_writable()?;
+    access::create(&cred, &dir, &name, kind, mode & 0o7777 & !umask, u64::from(dev))?;
     Ok(0)
 }
 
-/// statfs/fstatfs: the root tmpfs.
-fn write_statfs(buf: u64) -> SysResult {
-    let (used, total) = crate::fs::with(|fs| (fs.used_bytes(), (kbase::mm::frame::stats().managed * 4096) / 2));
-    let free_blocks = total.saturating_sub(used) / 4096;
+/// Encodes `struct statfs` (x86_64, 120 bytes) for the filesystem of
+/// `node`, with its mount's flags.
+fn write_statfs(node: &Node, buf: u64) -> SysResult {
+    let st = node.fs().statfs();
+    let mflags = node.mnt.flags.load(Ordering::Relaxed);
+    // ST_* values of statvfs(3): the MS_* bits the mount keeps, except
+    // that ST_RELATIME is 0x1000 (and ST_VALID 0x20 says f_flags is set).
+    let mut f_flags = 0x20u64 | u64::from(mflags & (crate::fs::MS_RDONLY | crate::fs::MS_NOSUID | crate::fs::MS_NODEV | crate::fs::MS_NOEXEC));
+    if mflags & crate::fs::MS_NOATIME != 0 {
+        f_flags |= 0x400;
+    }
+    if mflags & crate::fs::MS_RELATIME != 0 {
+        f_flags |= 0x1000;
+    }
+    let (maj, min) = vfs::decode_dev(node.mnt.sb.dev);
     let mut o = Out::new(120);
-    o.u64(0, 0x0102_1994) // TMPFS_MAGIC
-        .u64(8, 4096)
-        .u64(16, total / 4096)
-        .u64(24, free_blocks)
-        .u64(32, free_blocks)
-        .u64(40, 1 << 20)
-        .u64(48, 1 << 20)
+    o.u64(0, st.magic)
+        .u64(8, st.block_size)
+        .u64(16, st.blocks)
+        .u64(24, st.blocks_free)
+        .u64(32, st.blocks_free)
+        .u64(40, st.files)
+        .u64(48, st.files_free)
+        .u32(56, min | (maj << 8))
         .u64(64, 255)
-        .u64(72, 4096);
+        .u64(72, st.block_size)
+        .u64(80, f_flags);
     o.write_to(buf)?;
     Ok(0)
 }
 
 pub fn statfs(path: u64, buf: u64) -> SysResult {
     let p = path_arg(path)?;
-    let start = dir_ino(AT_FDCWD)?;
-    let cred = cred();
-    crate::fs::with(|fs| fs.lookup_as(&cred, start, &p, true))?;
-    write_statfs(buf)
+    let node = lookup(AT_FDCWD, &p, true)?;
+    write_statfs(&node, buf)
 }
 
 pub fn fstatfs(fd: i32, buf: u64) -> SysResult {
-    file(fd)?;
-    write_statfs(buf)
+    let f = file(fd)?;
+    match f.node() {
+        Some(node) => write_statfs(node, buf),
+        // Pipes, the console: report the root's, as before a pipefs.
+        None => write_statfs(&crate::fs::root(), buf),
+    }
 }
 
 /// fsync/fdatasync/syncfs: everything lives in memory, nothing to flush.

@@ -39,16 +39,19 @@ pub fn mmap(addr: u64, len: u64, prot: u32, flags: u32, fd: i32, off: u64) -> Sy
         if !f.flags().can_read() {
             return Err(EACCES);
         }
-        let ino = f.ino().ok_or(ENODEV)?;
+        let node = f.node().ok_or(ENODEV)?;
         if shared && prot & 2 != 0 {
             // Writable shared file mappings need the page cache (block
             // storage issue); refuse rather than silently not write back.
             return Err(ENODEV);
         }
-        let data = crate::fs::with(|fs| fs.file_shared(ino))?;
+        let data = node.fs().file_shared(node.ino)?;
+        let st = node.stat()?;
+        let path = f.proc_name();
+        let name = Some(alloc::sync::Arc::new(crate::mm::FileName { path, dev: st.dev, ino: st.ino.0 }));
         let start = usize::try_from(off).map_err(|_| EINVAL)?.min(data.len());
         let len_in_file = (data.len() - start) as u64;
-        Backing::File { data, offset: off.min(start as u64), len: len_in_file }
+        Backing::File { data, offset: off.min(start as u64), len: len_in_file, name }
     };
     let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
     let noreplace = flags & MAP_FIXED_NOREPLACE != 0;

@@ -8,8 +8,9 @@
 mod cred;
 mod fs;
 mod mm;
+mod mount;
 mod poll;
-mod proc;
+pub mod proc;
 mod signal;
 mod time;
 mod wait;
@@ -190,6 +191,8 @@ fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
         nr::__NR_ftruncate => fs::ftruncate(a.fd(0), a.0[1] as i64),
         nr::__NR_utimensat => fs::utimensat(a.fd(0), a.ptr(1), a.ptr(2), a.u32(3)),
         nr::__NR_statfs => fs::statfs(a.ptr(0), a.ptr(1)),
+        nr::__NR_mount => mount::mount(a.ptr(0), a.ptr(1), a.ptr(2), a.0[3], a.ptr(4)),
+        nr::__NR_umount2 => mount::umount2(a.ptr(0), a.u32(1)),
         nr::__NR_fstatfs => fs::fstatfs(a.fd(0), a.ptr(1)),
         nr::__NR_fsync | nr::__NR_fdatasync | nr::__NR_syncfs => fs::fsync(a.fd(0)),
         nr::__NR_sync => Ok(0),

@@ -56,10 +56,11 @@ fn fork_with(frame: &TrapFrame, setup: process::ChildSetup) -> SysResult {
         alloc::sync::Arc::new(kbase::task::Mutex::new(copy))
     };
     let files = parent.files.lock().clone();
-    let cwd = *parent.cwd.lock();
+    let cwd = parent.cwd.lock().clone();
     let sig = parent.sigactions.lock().clone();
     let child = Process::new(parent.pid, vm, files, cwd, sig)?;
     child.inherit_from(parent);
+    *child.exec_info.lock() = parent.exec_info.lock().clone();
     child.pgid.store(parent.pgid.load(Ordering::Relaxed), Ordering::Relaxed);
     child.umask.store(parent.umask.load(Ordering::Relaxed), Ordering::Relaxed);
     child.personality.store(parent.personality.load(Ordering::Relaxed), Ordering::Relaxed);
@@ -195,15 +196,18 @@ pub fn execve(path: u64, argv: u64, envp: u64, frame: &mut TrapFrame) -> SysResu
     let argv = uaccess::read_str_array(argv, 2 << 20)?;
     let envp = uaccess::read_str_array(envp, 2 << 20)?;
     let t = current();
-    let cwd = *t.process.cwd.lock();
+    let cwd = t.process.cwd.lock().clone();
     // Set-user-ID and set-group-ID bits of the file are ignored: the
     // credentials stay as they are across execve.
     let cred = t.process.cred();
     let persona = t.process.personality.load(Ordering::Relaxed);
     let limits = *t.process.rlimits.lock();
     let (stack, addr_space) = (limits[linux_raw_sys::general::RLIMIT_STACK as usize].0, limits[linux_raw_sys::general::RLIMIT_AS as usize].0);
-    let mut img = crate::exec::load(&cred, cwd, &path, argv, envp, persona, stack)?;
+    let mut img = crate::exec::load(&cred, &cwd, &path, argv, envp, persona, stack)?;
     img.vm.as_limit = addr_space;
+    drop(cwd);
+    let info = process::ExecInfo::new(&img, &path);
+    *t.process.exec_info.lock() = alloc::sync::Arc::new(info);
     // Point of no return: the other threads go, then the image is replaced.
     process::end_other_threads();
     *frame = crate::exec::initial_frame(&img);
@@ -363,6 +367,22 @@ const UTS_LEN: usize = 64;
 
 fn uts_names() -> (Vec<u8>, Vec<u8>) {
     UTS_NAMES.lock().get_or_insert_with(|| (b"ferrite".to_vec(), b"(none)".to_vec())).clone()
+}
+
+/// The host name (uname's nodename, /proc/sys/kernel/hostname).
+pub fn hostname() -> Vec<u8> {
+    uts_names().0
+}
+
+/// Sets the host name for /proc/sys/kernel/hostname (whose writers
+/// passed the file's permission check): `EINVAL` over 64 bytes.
+pub fn set_hostname(name: &[u8]) -> Result<(), Errno> {
+    if name.len() > UTS_LEN {
+        return Err(EINVAL);
+    }
+    let mut names = UTS_NAMES.lock();
+    names.get_or_insert_with(|| (b"ferrite".to_vec(), b"(none)".to_vec())).0 = name.to_vec();
+    Ok(())
 }
 
 pub fn uname(buf: u64) -> SysResult {
@@ -586,25 +606,6 @@ pub fn tgkill(tgid: i32, tid: i32, sig: i32) -> SysResult {
     kill(tid, sig)
 }
 
-pub fn prctl(option: i32, arg2: u64) -> SysResult {
-    const PR_SET_NAME: i32 = 15;
-    const PR_GET_NAME: i32 = 16;
-    match option {
-        PR_SET_NAME => {
-            uaccess::read_cstr(arg2, 4096)?;
-            Ok(0)
-        }
-        PR_GET_NAME => {
-            let mut name = [0u8; 16];
-            let n = alloc::format!("pid{}", current().process.pid);
-            name[..n.len().min(15)].copy_from_slice(&n.as_bytes()[..n.len().min(15)]);
-            uaccess::write_bytes(arg2, &name)?;
-            Ok(0)
-        }
-        _ => Err(EINVAL),
-    }
-}
-
 /// The thread `pid` names for the sched_*affinity and robust-list calls
 /// (0: the caller), if the caller may act on it (EPERM otherwise).
 fn target_thread(pid: i32) -> Result<alloc::sync::Arc<process::Thread>, Errno> {
@@ -825,3 +826,36 @@ pub fn getitimer(which: i32, out: u64) -> SysResult {
         _ => Err(EINVAL),
     }
 }
+
+/// prctl(2): PR_SET_NAME and PR_GET_NAME (the name /proc/[pid]/comm and
+/// stat show; per process here, per thread on Linux); other options are
+/// EINVAL.
+pub fn prctl(option: i32, arg2: u64) -> SysResult {
+    const PR_SET_NAME: i32 = 15;
+    const PR_GET_NAME: i32 = 16;
+    let t = current();
+    match option {
+        PR_SET_NAME => {
+            let mut name = [0u8; 16];
+            // 16 bytes, or a shorter string that ends before unmapped memory.
+            let raw = match uaccess::read_into(arg2, &mut name) {
+                Ok(()) => name.to_vec(),
+                Err(_) => uaccess::read_cstr(arg2, 16)?,
+            };
+            let len = raw.iter().position(|&b| b == 0).unwrap_or(raw.len()).min(15);
+            let mut info = (**t.process.exec_info.lock()).clone();
+            info.comm = raw[..len].to_vec();
+            *t.process.exec_info.lock() = alloc::sync::Arc::new(info);
+            Ok(0)
+        }
+        PR_GET_NAME => {
+            let mut name = [0u8; 16];
+            let comm = t.process.exec_info.lock().comm.clone();
+            name[..comm.len().min(15)].copy_from_slice(&comm[..comm.len().min(15)]);
+            uaccess::write_bytes(arg2, &name)?;
+            Ok(0)
+        }
+        _ => Err(EINVAL),
+    }
+}
+

@@ -1,0 +1,819 @@
+//! procfs (`proc(5)`): files generated from kernel state when read.
+//!
+//! ```text
+//!  inode numbers   1                    the root
+//!                  2..=STATIC_END       fixed entries (TOP, then /sys/...)
+//!                  pid << 16 | PidEntry per-process entries
+//!                  pid << 16 | FD_BASE+n  /proc/[pid]/fd/n
+//! ```
+//!
+//! A regular file is generated in full when a read starts at offset 0
+//! ([`ProcFile`] keeps that snapshot for the reads that follow), so `cat`
+//! sees one consistent text and a program that seeks back to 0 (top) sees
+//! fresh numbers. Formats follow Linux's `fs/proc/*.c`.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::fmt::Write as _;
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use kbase::task::Mutex;
+use vfs::{DirEntry, Ino, Kind, Stat, Timespec};
+
+use super::{FileSystem, Node, StatFs, Super};
+use crate::errno::{EACCES, EINVAL, EISDIR, ENOENT, ENOTDIR, Errno};
+use crate::file::{File, OpenFlags};
+use crate::process::{self, Process};
+
+pub const PROC_SUPER_MAGIC: u64 = linux_raw_sys::general::PROC_SUPER_MAGIC as u64;
+
+const ROOT: u64 = 1;
+const PID_SHIFT: u32 = 16;
+const FD_BASE: u64 = 0x100;
+
+/// Fixed entries: (inode, parent, name, type).
+const STATIC: &[(u64, u64, &str, Kind)] = &[
+    (2, ROOT, "self", Kind::Symlink),
+    (3, ROOT, "meminfo", Kind::File),
+    (4, ROOT, "cpuinfo", Kind::File),
+    (5, ROOT, "uptime", Kind::File),
+    (6, ROOT, "loadavg", Kind::File),
+    (7, ROOT, "mounts", Kind::Symlink),
+    (8, ROOT, "filesystems", Kind::File),
+    (9, ROOT, "stat", Kind::File),
+    (10, ROOT, "sys", Kind::Dir),
+    (17, ROOT, "version", Kind::File),
+    (11, 10, "kernel", Kind::Dir),
+    (12, 11, "hostname", Kind::File),
+    (13, 11, "ostype", Kind::File),
+    (14, 11, "osrelease", Kind::File),
+    (15, 10, "vm", Kind::Dir),
+    (16, 15, "drop_caches", Kind::File),
+];
+
+/// Entries of /proc/[pid]/: (sub-inode, name, type).
+const PID_ENTRIES: &[(u64, &str, Kind)] = &[
+    (2, "stat", Kind::File),
+    (3, "status", Kind::File),
+    (4, "cmdline", Kind::File),
+    (5, "exe", Kind::Symlink),
+    (6, "cwd", Kind::Symlink),
+    (7, "fd", Kind::Dir),
+    (8, "maps", Kind::File),
+    (9, "environ", Kind::File),
+    (10, "comm", Kind::File),
+    (11, "mounts", Kind::File),
+    (12, "statm", Kind::File),
+    (13, "root", Kind::Symlink),
+    (14, "mountinfo", Kind::File),
+];
+const PID_DIR: u64 = 1;
+const PID_FD_DIR: u64 = 7;
+
+/// Where an inode number points.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Entry {
+    Root,
+    Static(usize),
+    PidDir(u32),
+    Pid(u32, usize),
+    Fd(u32, i32),
+}
+
+fn decode(ino: Ino) -> Option<Entry> {
+    let n = ino.0;
+    if n == ROOT {
+        return Some(Entry::Root);
+    }
+    let pid = u32::try_from(n >> PID_SHIFT).ok()?;
+    if pid == 0 {
+        return STATIC.iter().position(|e| e.0 == n).map(Entry::Static);
+    }
+    let sub = n & ((1 << PID_SHIFT) - 1);
+    match sub {
+        PID_DIR => Some(Entry::PidDir(pid)),
+        s if s >= FD_BASE => Some(Entry::Fd(pid, i32::try_from(s - FD_BASE).ok()?)),
+        s => PID_ENTRIES.iter().position(|e| e.0 == s).map(|i| Entry::Pid(pid, i)),
+    }
+}
+
+fn pid_ino(pid: u32, sub: u64) -> Ino {
+    Ino((u64::from(pid) << PID_SHIFT) | sub)
+}
+
+fn proc_of(pid: u32) -> Result<Arc<Process>, Errno> {
+    process::lookup(pid).ok_or(ENOENT)
+}
+
+/// The procfs instance (one per mount, all showing the same processes).
+pub struct ProcFs;
+
+pub fn new_procfs() -> Arc<Super> {
+    Super::new(Arc::new(ProcFs), "proc")
+}
+
+fn now() -> Timespec {
+    let ns = kbase::time::realtime_ns();
+    Timespec { sec: (ns / 1_000_000_000) as i64, nsec: (ns % 1_000_000_000) as u32 }
+}
+
+impl ProcFs {
+    fn kind(&self, e: Entry) -> Kind {
+        match e {
+            Entry::Root | Entry::PidDir(_) => Kind::Dir,
+            Entry::Static(i) => STATIC[i].3,
+            Entry::Pid(_, i) => PID_ENTRIES[i].2,
+            Entry::Fd(..) => Kind::Symlink,
+        }
+    }
+
+    /// Checks that the entry still exists (its process, its descriptor).
+    fn check(&self, e: Entry) -> Result<(), Errno> {
+        match e {
+            Entry::PidDir(pid) | Entry::Pid(pid, _) => proc_of(pid).map(|_| ()),
+            Entry::Fd(pid, fd) => proc_of(pid)?.files.lock().get(fd).map(|_| ()).map_err(|_| ENOENT),
+            _ => Ok(()),
+        }
+    }
+
+    /// The contents of a regular file.
+    fn generate(&self, e: Entry) -> Result<Vec<u8>, Errno> {
+        let s = match e {
+            Entry::Static(i) => match STATIC[i].2 {
+                "meminfo" => meminfo(),
+                "cpuinfo" => cpuinfo(),
+                "uptime" => {
+                    let up = kbase::time::uptime_ns() / 10_000_000;
+                    let idle = up * kbase::arch::percpu::cpus_online() as u64;
+                    format!("{}.{:02} {}.{:02}\n", up / 100, up % 100, idle / 100, idle % 100)
+                }
+                "loadavg" => {
+                    let all = process::all();
+                    let last = all.iter().map(|p| p.pid).max().unwrap_or(1);
+                    format!("0.00 0.00 0.00 1/{} {}\n", all.len(), last)
+                }
+                "filesystems" => String::from("nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\n"),
+                "stat" => stat(),
+                "version" => String::from("Linux version 6.1.0-ferrite (ferrite) #1 SMP Ferrite\n"),
+                "hostname" => {
+                    let mut h = crate::syscall::proc::hostname();
+                    h.push(b'\n');
+                    return Ok(h);
+                }
+                "ostype" => String::from("Linux\n"),
+                "osrelease" => String::from("6.1.0-ferrite\n"),
+                "drop_caches" => String::from("0\n"),
+                _ => return Err(EINVAL),
+            },
+            Entry::Pid(pid, i) => {
+                let p = proc_of(pid)?;
+                match PID_ENTRIES[i].1 {
+                    "stat" => pid_stat(&p),
+                    "status" => pid_status(&p),
+                    "statm" => {
+                        let (vsz, rss) = mem_pages(&p);
+                        format!("{vsz} {rss} 0 0 0 0 0\n")
+                    }
+                    "cmdline" => return Ok(p.exec_info.lock().cmdline.clone()),
+                    "environ" => return Ok(p.exec_info.lock().environ.clone()),
+                    "comm" => {
+                        let mut c = p.exec_info.lock().comm.clone();
+                        c.push(b'\n');
+                        return Ok(c);
+                    }
+                    "maps" => maps(&p),
+                    "mounts" => mounts(),
+                    "mountinfo" => mountinfo(),
+                    _ => return Err(EINVAL),
+                }
+            }
+            _ => return Err(EISDIR),
+        };
+        Ok(s.into_bytes())
+    }
+}
+
+impl FileSystem for ProcFs {
+    fn root(&self) -> Ino {
+        Ino(ROOT)
+    }
+
+    fn stat(&self, ino: Ino) -> Result<Stat, Errno> {
+        let e = decode(ino).ok_or(ENOENT)?;
+        self.check(e)?;
+        let kind = self.kind(e);
+        let perm = match (e, kind) {
+            (_, Kind::Dir) => 0o555,
+            // A descriptor's link says how it is open: r-x read, -wx write.
+            (Entry::Fd(pid, fd), _) => {
+                let f = proc_of(pid)?.files.lock().get(fd).map_err(|_| ENOENT)?.flags();
+                (if f.can_read() { 0o500 } else { 0 }) | (if f.can_write() { 0o300 } else { 0 })
+            }
+            (_, Kind::Symlink) => 0o777,
+            (Entry::Static(i), _) if matches!(STATIC[i].2, "hostname") => 0o644,
+            (Entry::Static(i), _) if STATIC[i].2 == "drop_caches" => 0o200,
+            (Entry::Pid(_, i), _) if PID_ENTRIES[i].1 == "environ" => 0o400,
+            (Entry::Pid(_, i), _) if PID_ENTRIES[i].1 == "comm" => 0o644,
+            _ => 0o444,
+        };
+        let (mut uid, mut gid) = (0, 0);
+        let t = match e {
+            Entry::PidDir(pid) | Entry::Pid(pid, _) | Entry::Fd(pid, _) => {
+                let p = proc_of(pid)?;
+                let c = p.cred();
+                (uid, gid) = (c.euid, c.egid);
+                let boot = kbase::time::realtime_ns().saturating_sub(kbase::time::uptime_ns());
+                let ns = boot + p.start_ns;
+                Timespec { sec: (ns / 1_000_000_000) as i64, nsec: (ns % 1_000_000_000) as u32 }
+            }
+            _ => now(),
+        };
+        Ok(Stat {
+            dev: 0,
+            ino,
+            mode: kind.mode_bits() | perm,
+            nlink: if kind == Kind::Dir { 2 } else { 1 },
+            uid,
+            gid,
+            rdev: 0,
+            size: if matches!(e, Entry::Fd(..)) { 64 } else { 0 },
+            blocks: 0,
+            atime: t,
+            mtime: t,
+            ctime: t,
+        })
+    }
+
+    fn lookup(&self, dir: Ino, name: &[u8]) -> Result<(Ino, Kind), Errno> {
+        let d = decode(dir).ok_or(ENOENT)?;
+        self.check(d)?;
+        let found = match d {
+            Entry::Root => {
+                if let Some(e) = STATIC.iter().find(|e| e.1 == ROOT && e.2.as_bytes() == name) {
+                    (Ino(e.0), e.3)
+                } else {
+                    let pid: u32 = core::str::from_utf8(name).ok().and_then(|s| s.parse().ok()).ok_or(ENOENT)?;
+                    if pid == 0 || pid >= 1 << (63 - PID_SHIFT).min(31) {
+                        return Err(ENOENT);
+                    }
+                    proc_of(pid)?;
+                    (pid_ino(pid, PID_DIR), Kind::Dir)
+                }
+            }
+            Entry::Static(i) if STATIC[i].3 == Kind::Dir => {
+                let me = STATIC[i].0;
+                let e = STATIC.iter().find(|e| e.1 == me && e.2.as_bytes() == name).ok_or(ENOENT)?;
+                (Ino(e.0), e.3)
+            }
+            Entry::PidDir(pid) => {
+                let e = PID_ENTRIES.iter().find(|e| e.1.as_bytes() == name).ok_or(ENOENT)?;
+                (pid_ino(pid, e.0), e.2)
+            }
+            Entry::Pid(pid, i) if PID_ENTRIES[i].0 == PID_FD_DIR => {
+                let fd: i32 = core::str::from_utf8(name).ok().and_then(|s| s.parse().ok()).ok_or(ENOENT)?;
+                if !(0..crate::file::MAX_FDS as i32).contains(&fd) || name.first() == Some(&b'+') {
+                    return Err(ENOENT);
+                }
+                let e = Entry::Fd(pid, fd);
+                self.check(e)?;
+                (pid_ino(pid, FD_BASE + fd as u64), Kind::Symlink)
+            }
+            _ => return Err(ENOTDIR),
+        };
+        Ok(found)
+    }
+
+    fn parent(&self, dir: Ino) -> Result<Ino, Errno> {
+        match decode(dir).ok_or(ENOENT)? {
+            Entry::Root | Entry::PidDir(_) => Ok(Ino(ROOT)),
+            Entry::Static(i) if STATIC[i].3 == Kind::Dir => Ok(Ino(STATIC[i].1)),
+            Entry::Pid(pid, i) if PID_ENTRIES[i].0 == PID_FD_DIR => Ok(pid_ino(pid, PID_DIR)),
+            _ => Err(ENOTDIR),
+        }
+    }
+
+    fn read_dir(&self, dir: Ino, cookie: u64) -> Result<Option<(u64, DirEntry)>, Errno> {
+        let d = decode(dir).ok_or(ENOENT)?;
+        self.check(d)?;
+        if self.kind(d) != Kind::Dir {
+            return Err(ENOTDIR);
+        }
+        let entry = |ino: Ino, kind, name: &[u8]| DirEntry { ino, kind, name: name.to_vec() };
+        match cookie {
+            0 => return Ok(Some((1, entry(dir, Kind::Dir, b".")))),
+            1 => return Ok(Some((2, entry(self.parent(dir)?, Kind::Dir, b"..")))),
+            _ => {}
+        }
+        let i = usize::try_from(cookie - 2).unwrap_or(usize::MAX);
+        match d {
+            Entry::Root => {
+                let tops: Vec<_> = STATIC.iter().filter(|e| e.1 == ROOT).collect();
+                if let Some(e) = tops.get(i) {
+                    return Ok(Some((cookie + 1, entry(Ino(e.0), e.3, e.2.as_bytes()))));
+                }
+                // Then the processes, by pid: cookie = base + pid.
+                let base = 2 + tops.len() as u64;
+                let from = u32::try_from(cookie - base).unwrap_or(u32::MAX);
+                let mut pids: Vec<u32> = process::all().iter().map(|p| p.pid).filter(|&p| p >= from).collect();
+                pids.sort_unstable();
+                Ok(pids
+                    .first()
+                    .map(|&pid| (base + u64::from(pid) + 1, entry(pid_ino(pid, PID_DIR), Kind::Dir, format!("{pid}").as_bytes()))))
+            }
+            Entry::Static(s) => {
+                let me = STATIC[s].0;
+                let kids: Vec<_> = STATIC.iter().filter(|e| e.1 == me).collect();
+                Ok(kids.get(i).map(|e| (cookie + 1, entry(Ino(e.0), e.3, e.2.as_bytes()))))
+            }
+            Entry::PidDir(pid) => {
+                Ok(PID_ENTRIES.get(i).map(|e| (cookie + 1, entry(pid_ino(pid, e.0), e.2, e.1.as_bytes()))))
+            }
+            Entry::Pid(pid, _) => {
+                // fd/: cookie = 2 + fd.
+                let p = proc_of(pid)?;
+                let files = p.files.lock();
+                let from = i32::try_from(i).unwrap_or(i32::MAX);
+                let next = (from..crate::file::MAX_FDS as i32).find(|&fd| files.get(fd).is_ok());
+                Ok(next.map(|fd| {
+                    (2 + fd as u64 + 1, entry(pid_ino(pid, FD_BASE + fd as u64), Kind::Symlink, format!("{fd}").as_bytes()))
+                }))
+            }
+            Entry::Fd(..) => Err(ENOTDIR),
+        }
+    }
+
+    fn readlink(&self, ino: Ino) -> Result<Vec<u8>, Errno> {
+        let e = decode(ino).ok_or(ENOENT)?;
+        self.check(e)?;
+        match e {
+            Entry::Static(i) => match STATIC[i].2 {
+                "self" => Ok(format!("{}", process::current().process.pid).into_bytes()),
+                "mounts" => Ok(b"self/mounts".to_vec()),
+                _ => Err(EINVAL),
+            },
+            Entry::Pid(pid, i) => {
+                let p = proc_of(pid)?;
+                match PID_ENTRIES[i].1 {
+                    "exe" => {
+                        let exe = p.exec_info.lock().exe.clone();
+                        if exe.is_empty() { Err(ENOENT) } else { Ok(exe) }
+                    }
+                    "cwd" => {
+                        let cwd = p.cwd.lock().clone();
+                        super::path_of(&cwd)
+                    }
+                    "root" => Ok(b"/".to_vec()),
+                    _ => Err(EINVAL),
+                }
+            }
+            Entry::Fd(pid, fd) => {
+                let f = proc_of(pid)?.files.lock().get(fd).map_err(|_| ENOENT)?;
+                Ok(describe(&*f))
+            }
+            _ => Err(EINVAL),
+        }
+    }
+
+    fn read(&self, ino: Ino, off: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        let data = self.generate(decode(ino).ok_or(ENOENT)?)?;
+        Ok(copy_from(&data, off, buf))
+    }
+
+    fn write(&self, ino: Ino, _off: u64, data: &[u8]) -> Result<usize, Errno> {
+        match decode(ino).ok_or(ENOENT)? {
+            Entry::Static(i) if STATIC[i].2 == "drop_caches" => {
+                // 1 page cache, 2 slab, 3 both: nothing to drop yet.
+                match data.strip_suffix(b"\n").unwrap_or(data) {
+                    b"1" | b"2" | b"3" => Ok(data.len()),
+                    _ => Err(EINVAL),
+                }
+            }
+            Entry::Pid(pid, i) if PID_ENTRIES[i].1 == "comm" => {
+                // The new name, cut to 15 bytes (a newline ends it).
+                let p = proc_of(pid)?;
+                let name = data.strip_suffix(b"\n").unwrap_or(data);
+                let mut info = (**p.exec_info.lock()).clone();
+                info.comm = name[..name.len().min(15)].to_vec();
+                *p.exec_info.lock() = Arc::new(info);
+                Ok(data.len())
+            }
+            Entry::Static(i) if STATIC[i].2 == "hostname" => {
+                // Like sysctl: one write sets the whole name, a newline ends it.
+                let name = data.strip_suffix(b"\n").unwrap_or(data);
+                crate::syscall::proc::set_hostname(name)?;
+                Ok(data.len())
+            }
+            _ => Err(EACCES),
+        }
+    }
+
+    /// Names procfs does not have fail their lookup with `ENOENT`, so
+    /// creating one does too (Linux never gets to a create operation).
+    fn create(&self, _dir: Ino, _name: &[u8], _kind: Kind, _perm: u32, _uid: u32, _gid: u32, _rdev: u64) -> Result<Ino, Errno> {
+        Err(ENOENT)
+    }
+
+    fn symlink(&self, _dir: Ino, _name: &[u8], _target: &[u8], _uid: u32, _gid: u32) -> Result<Ino, Errno> {
+        Err(ENOENT)
+    }
+
+    fn truncate(&self, _ino: Ino, _len: u64) -> Result<(), Errno> {
+        // O_TRUNC on a writable proc file is ignored, as on Linux.
+        Ok(())
+    }
+
+    fn open(&self, node: &Node, flags: OpenFlags) -> Option<Result<Arc<dyn File>, Errno>> {
+        let e = decode(node.ino)?;
+        if self.kind(e) != Kind::File || flags.0 & OpenFlags::PATH != 0 {
+            return None;
+        }
+        if let Err(err) = self.check(e) {
+            return Some(Err(err));
+        }
+        let st = self.stat(node.ino).ok()?;
+        if flags.can_write() && st.mode & 0o222 == 0 {
+            return Some(Err(EACCES));
+        }
+        if flags.can_read() && st.mode & 0o444 == 0 {
+            return Some(Err(EACCES));
+        }
+        Some(Ok(Arc::new(ProcFile {
+            node: node.clone(),
+            entry: e,
+            snapshot: Mutex::new(None),
+            pos: Mutex::new(0),
+            flags: AtomicU32::new(flags.0),
+            _census: crate::census::Token::new(crate::census::Kind::File),
+        })))
+    }
+
+    fn statfs(&self) -> StatFs {
+        StatFs { magic: PROC_SUPER_MAGIC, block_size: 4096, ..StatFs::default() }
+    }
+}
+
+fn copy_from(data: &[u8], off: u64, buf: &mut [u8]) -> usize {
+    let start = usize::try_from(off).unwrap_or(usize::MAX).min(data.len());
+    let n = buf.len().min(data.len() - start);
+    buf[..n].copy_from_slice(&data[start..start + n]);
+    n
+}
+
+/// An open procfs file: the text generated when reading starts at 0.
+struct ProcFile {
+    node: Node,
+    entry: Entry,
+    snapshot: Mutex<Option<Vec<u8>>>,
+    pos: Mutex<u64>,
+    flags: AtomicU32,
+    _census: crate::census::Token,
+}
+
+impl ProcFile {
+    fn fs(&self) -> &ProcFs {
+        &ProcFs
+    }
+
+    fn read_at(&self, off: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        let mut snap = self.snapshot.lock();
+        if off == 0 || snap.is_none() {
+            *snap = Some(self.fs().generate(self.entry)?);
+        }
+        Ok(copy_from(snap.as_deref().unwrap_or_default(), off, buf))
+    }
+}
+
+impl File for ProcFile {
+    fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        let mut pos = self.pos.lock();
+        let n = self.read_at(*pos, buf)?;
+        *pos += n as u64;
+        Ok(n)
+    }
+    fn pread(&self, off: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        self.read_at(off, buf)
+    }
+    fn write(&self, data: &[u8]) -> Result<usize, Errno> {
+        self.fs().write(self.node.ino, 0, data)
+    }
+    fn pwrite(&self, off: u64, data: &[u8]) -> Result<usize, Errno> {
+        self.fs().write(self.node.ino, off, data)
+    }
+    fn seek(&self, off: i64, whence: u32) -> Result<u64, Errno> {
+        let mut pos = self.pos.lock();
+        let new = match whence {
+            0 => off,
+            1 => (*pos as i64).checked_add(off).ok_or(EINVAL)?,
+            _ => return Err(EINVAL),
+        };
+        if new < 0 {
+            return Err(EINVAL);
+        }
+        *pos = new as u64;
+        Ok(*pos)
+    }
+    fn stat(&self) -> Result<Stat, Errno> {
+        self.node.stat()
+    }
+    fn node(&self) -> Option<&Node> {
+        Some(&self.node)
+    }
+    fn proc_name(&self) -> Vec<u8> {
+        super::path_of(&self.node).unwrap_or_default()
+    }
+    fn flags(&self) -> OpenFlags {
+        OpenFlags(self.flags.load(Ordering::Relaxed))
+    }
+    fn set_status_flags(&self, flags: u32) {
+        let m = crate::file::SETFL_MASK;
+        let old = self.flags.load(Ordering::Relaxed);
+        self.flags.store((old & !m) | (flags & m), Ordering::Relaxed);
+    }
+}
+
+/// The target of /proc/[pid]/fd/N.
+fn describe(f: &dyn File) -> Vec<u8> {
+    f.proc_name()
+}
+
+fn kb(frames: u64) -> u64 {
+    frames * 4
+}
+
+fn meminfo() -> String {
+    let st = kbase::mm::frame::stats();
+    let (total, free) = (kb(st.managed), kb(st.free));
+    // tmpfs data is shared memory in the page cache, as Linux counts it.
+    let shmem = super::tmpfs::root_used_bytes() / 1024;
+    let mut s = String::new();
+    let mut line = |name: &str, v: u64| {
+        let _ = writeln!(s, "{:<16}{:>8} kB", format!("{name}:"), v);
+    };
+    line("MemTotal", total);
+    line("MemFree", free);
+    line("MemAvailable", free.saturating_sub(shmem));
+    line("Buffers", 0);
+    line("Cached", shmem);
+    line("SwapCached", 0);
+    line("Active", 0);
+    line("Inactive", 0);
+    line("SwapTotal", 0);
+    line("SwapFree", 0);
+    line("Dirty", 0);
+    line("Writeback", 0);
+    line("AnonPages", 0);
+    line("Mapped", 0);
+    line("Shmem", shmem);
+    line("Slab", 0);
+    line("SReclaimable", 0);
+    line("SUnreclaim", 0);
+    line("PageTables", 0);
+    line("CommitLimit", total / 2);
+    line("Committed_AS", total.saturating_sub(free));
+    line("VmallocTotal", 34359738367);
+    line("VmallocUsed", 0);
+    s
+}
+
+fn cpuinfo() -> String {
+    let n = kbase::arch::percpu::cpus_online().max(1);
+    let mhz = kbase::time::tsc_hz() / 1_000_000;
+    let mut s = String::new();
+    for i in 0..n {
+        let _ = write!(
+            s,
+            "processor\t: {i}\nvendor_id\t: Ferrite\ncpu family\t: 6\nmodel\t\t: 0\nmodel name\t: Ferrite virtual CPU\n\
+             stepping\t: 0\ncpu MHz\t\t: {mhz}.000\ncache size\t: 512 KB\nphysical id\t: 0\nsiblings\t: {n}\n\
+             core id\t\t: {i}\ncpu cores\t: {n}\napicid\t\t: {i}\nfpu\t\t: yes\nfpu_exception\t: yes\ncpuid level\t: 13\n\
+             wp\t\t: yes\nflags\t\t: fpu tsc msr pae cx8 apic sep pge cmov pat clflush mmx fxsr sse sse2 syscall nx lm\n\
+             bogomips\t: {}.00\nclflush size\t: 64\ncache_alignment\t: 64\naddress sizes\t: 40 bits physical, 48 bits virtual\n\
+             power management:\n\n",
+            mhz * 2
+        );
+    }
+    s
+}
+
+/// Clock ticks (USER_HZ, 100) since boot.
+fn ticks() -> u64 {
+    kbase::time::uptime_ns() / 10_000_000
+}
+
+fn stat() -> String {
+    let n = kbase::arch::percpu::cpus_online().max(1) as u64;
+    let t = ticks();
+    let mut s = format!("cpu  0 0 0 {} 0 0 0 0 0 0\n", t * n);
+    for i in 0..n {
+        let _ = writeln!(s, "cpu{i} 0 0 0 {t} 0 0 0 0 0 0");
+    }
+    let boot = (kbase::time::realtime_ns().saturating_sub(kbase::time::uptime_ns())) / 1_000_000_000;
+    let all = process::all();
+    let last = all.iter().map(|p| p.pid).max().unwrap_or(1);
+    let _ = write!(
+        s,
+        "intr 0\nctxt 0\nbtime {boot}\nprocesses {last}\nprocs_running 1\nprocs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n"
+    );
+    s
+}
+
+/// `R` for the caller's process, `Z` for a zombie, `S` otherwise.
+fn state(p: &Process) -> (char, &'static str) {
+    if p.is_zombie() {
+        ('Z', "Z (zombie)")
+    } else if p.pid == process::current().process.pid {
+        ('R', "R (running)")
+    } else {
+        ('S', "S (sleeping)")
+    }
+}
+
+/// (virtual size, resident) in pages.
+fn mem_pages(p: &Process) -> (u64, u64) {
+    let Some(vm) = p.vm() else { return (0, 0) };
+    let Some(g) = vm.try_lock() else { return (0, 0) };
+    let pages: u64 = g.vmas().map(|(s, v)| (v.end - s) / 4096).sum();
+    (pages, pages.min(256))
+}
+
+fn pid_stat(p: &Process) -> String {
+    let comm = String::from_utf8_lossy(&p.exec_info.lock().comm).into_owned();
+    let (st, _) = state(p);
+    let ppid = p.ppid.load(Ordering::Relaxed);
+    let pgid = p.pgid.load(Ordering::Relaxed);
+    let sid = p.sid.load(Ordering::Relaxed);
+    let threads = p.threads().len().max(1);
+    let start = p.start_ns / 10_000_000;
+    let (vsz, rss) = mem_pages(p);
+    // No controlling terminals yet (tty_nr 0, tpgid -1).
+    let tty = 0;
+    // Fields 1-52 of proc(5) /proc/[pid]/stat.
+    format!(
+        "{} ({}) {} {} {} {} {} -1 4194304 0 0 0 0 0 0 0 0 20 0 {} 0 {} {} {} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+        p.pid,
+        comm,
+        st,
+        ppid,
+        pgid,
+        sid,
+        tty,
+        threads,
+        start,
+        vsz * 4096,
+        rss
+    )
+}
+
+fn pid_status(p: &Process) -> String {
+    let c = p.cred();
+    let comm = String::from_utf8_lossy(&p.exec_info.lock().comm).into_owned();
+    let (_, st) = state(p);
+    let ppid = p.ppid.load(Ordering::Relaxed);
+    let umask = p.umask.load(Ordering::Relaxed);
+    let threads = p.threads().len().max(1);
+    let (vsz, rss) = mem_pages(p);
+    let pending = p.pending.load(Ordering::Relaxed);
+    let blocked = p.threads().first().map_or(0, |t| t.sigmask.load(Ordering::Relaxed));
+    format!(
+        "Name:\t{comm}\nUmask:\t{umask:04o}\nState:\t{st}\nTgid:\t{pid}\nNgid:\t0\nPid:\t{pid}\nPPid:\t{ppid}\nTracerPid:\t0\n\
+         Uid:\t{ruid}\t{euid}\t{suid}\t{fsuid}\nGid:\t{rgid}\t{egid}\t{sgid}\t{fsgid}\nFDSize:\t64\nGroups:\t{groups}\nNStgid:\t{pid}\nNSpid:\t{pid}\nNSpgid:\t{pgid}\nNSsid:\t{sid}\n\
+         VmPeak:\t{vm:>8} kB\nVmSize:\t{vm:>8} kB\nVmLck:\t       0 kB\nVmPin:\t       0 kB\nVmHWM:\t{rs:>8} kB\nVmRSS:\t{rs:>8} kB\n\
+         RssAnon:\t{rs:>8} kB\nRssFile:\t       0 kB\nRssShmem:\t       0 kB\nVmData:\t{vm:>8} kB\nVmStk:\t     132 kB\n\
+         VmExe:\t       0 kB\nVmLib:\t       0 kB\nVmPTE:\t       0 kB\nVmSwap:\t       0 kB\nThreads:\t{threads}\n\
+         SigQ:\t0/7823\nSigPnd:\t0000000000000000\nShdPnd:\t{pending:016x}\nSigBlk:\t{blocked:016x}\nSigIgn:\t0000000000000000\n\
+         SigCgt:\t0000000000000000\nCapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t000001ffffffffff\n\
+         CapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\nNoNewPrivs:\t0\nSeccomp:\t0\nCpus_allowed_list:\t0-{cpus}\n\
+         voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n",
+        pid = p.pid,
+        ruid = c.ruid,
+        euid = c.euid,
+        suid = c.suid,
+        fsuid = c.fsuid,
+        rgid = c.rgid,
+        egid = c.egid,
+        sgid = c.sgid,
+        fsgid = c.fsgid,
+        groups = c.groups().iter().map(|g| format!("{g} ")).collect::<String>(),
+        pgid = p.pgid.load(Ordering::Relaxed),
+        sid = p.sid.load(Ordering::Relaxed),
+        vm = vsz * 4,
+        rs = rss * 4,
+        cpus = kbase::arch::percpu::cpus_online().max(1) - 1,
+    )
+}
+
+fn maps(p: &Process) -> String {
+    let mut s = String::new();
+    let Some(vm) = p.vm() else { return s };
+    let g = vm.lock();
+    for (start, v) in g.vmas() {
+        let perm = |b: bool, c: char| if b { c } else { '-' };
+        let mut line = format!(
+            "{:08x}-{:08x} {}{}{}{} ",
+            start,
+            v.end,
+            perm(v.prot.read, 'r'),
+            perm(v.prot.write, 'w'),
+            perm(v.prot.exec, 'x'),
+            if v.shared { 's' } else { 'p' }
+        );
+        let name = match &v.backing {
+            crate::mm::Backing::File { offset, name: Some(n), .. } => {
+                let (maj, min) = vfs::decode_dev(n.dev);
+                let _ = write!(line, "{:08x} {:02x}:{:02x} {} ", offset, maj, min, n.ino);
+                Some(String::from_utf8_lossy(&n.path).into_owned())
+            }
+            _ => {
+                line.push_str("00000000 00:00 0 ");
+                if v.end == g.stack_top && g.stack_top != 0 {
+                    Some(String::from("[stack]"))
+                } else if start == crate::vdso::VVAR_ADDR {
+                    Some(String::from("[vvar]"))
+                } else if start == g.brk_start && g.brk_start != 0 {
+                    Some(String::from("[heap]"))
+                } else {
+                    None
+                }
+            }
+        };
+        if let Some(name) = name {
+            while line.len() < 73 {
+                line.push(' ');
+            }
+            line.push_str(&name);
+        }
+        line.push('\n');
+        s.push_str(&line);
+    }
+    s
+}
+
+/// /proc/mounts and /proc/[pid]/mounts (`fstab(5)` format).
+pub fn mounts() -> String {
+    let mut s = String::new();
+    for m in super::mounts() {
+        let mut opts = mount_options(m.flags);
+        opts.push_str(&m.options);
+        let _ = writeln!(s, "{} {} {} {} 0 0", escape(m.source.as_bytes()), escape(&m.target), m.fstype, opts);
+    }
+    s
+}
+
+/// `rw`/`ro` and the other per-mount flags, as /proc/mounts shows them.
+fn mount_options(flags: u32) -> String {
+    let mut opts = String::from(if flags & super::MS_RDONLY != 0 { "ro" } else { "rw" });
+    for (bit, name) in [(super::MS_NOSUID, "nosuid"), (super::MS_NODEV, "nodev"), (super::MS_NOEXEC, "noexec")] {
+        if flags & bit != 0 {
+            opts.push(',');
+            opts.push_str(name);
+        }
+    }
+    if flags & super::MS_NOATIME != 0 {
+        opts.push_str(",noatime");
+    } else if flags & super::MS_RELATIME != 0 {
+        opts.push_str(",relatime");
+    }
+    opts
+}
+
+/// /proc/[pid]/mountinfo (`proc(5)`): id, parent id, major:minor, root,
+/// mount point, per-mount options, no optional fields, `-`, type, source,
+/// super-block options.
+fn mountinfo() -> String {
+    let mut s = String::new();
+    for m in super::mounts() {
+        let (maj, min) = vfs::decode_dev(m.dev);
+        let _ = writeln!(
+            s,
+            "{} {} {}:{} {} {} {} - {} {} {}{}",
+            m.id.0,
+            m.parent.0,
+            maj,
+            min,
+            escape(&m.root),
+            escape(&m.target),
+            mount_options(m.flags),
+            m.fstype,
+            escape(m.source.as_bytes()),
+            if m.flags & super::MS_RDONLY != 0 { "ro" } else { "rw" },
+            m.options
+        );
+    }
+    s
+}
+
+/// Spaces, tabs, newlines and backslashes as octal escapes, as Linux's
+/// `mangle` does for /proc/mounts.
+fn escape(b: &[u8]) -> String {
+    let mut s = String::new();
+    for &c in b {
+        match c {
+            b' ' | b'\t' | b'\n' | b'\\' => {
+                let _ = write!(s, "\\{c:03o}");
+            }
+            _ => s.push(char::from(c)),
+        }
+    }
+    s
+}
