@@ -55,3 +55,8 @@ pub fn page(data: &Arc<Vec<u8>>, index: u64) -> Option<Arc<FrameBlock>> {
 fn trim(cache: &mut BTreeMap<usize, Entry>) {
     cache.retain(|_, e| Arc::strong_count(&e._data) > 1 || e.pages.values().any(|f| Arc::strong_count(f) > 1));
 }
+
+/// drop_caches: drops every entry nothing else uses now.
+pub fn drop_unused() {
+    trim(&mut CACHE.lock());
+}

@@ -384,11 +384,21 @@ impl FileSystem for ProcFs {
     fn write(&self, ino: Ino, _off: u64, data: &[u8]) -> Result<usize, Errno> {
         match decode(ino).ok_or(ENOENT)? {
             Entry::Static(i) if STATIC[i].2 == "drop_caches" => {
-                // 1 page cache, 2 slab, 3 both: nothing to drop yet.
-                match data.strip_suffix(b"\n").unwrap_or(data) {
-                    b"1" | b"2" | b"3" => Ok(data.len()),
-                    _ => Err(EINVAL),
+                // 1: page cache, 2: reclaimable kernel objects (here the
+                // kernel-stack cache), 3: both.
+                let what = match data.strip_suffix(b"\n").unwrap_or(data) {
+                    b"1" => 1,
+                    b"2" => 2,
+                    b"3" => 3,
+                    _ => return Err(EINVAL),
+                };
+                if what & 1 != 0 {
+                    crate::pagecache::drop_unused();
                 }
+                if what & 2 != 0 {
+                    kbase::mm::stack::release_cached();
+                }
+                Ok(data.len())
             }
             Entry::Pid(pid, i) if PID_ENTRIES[i].1 == "comm" => {
                 // The new name, cut to 15 bytes (a newline ends it).
