@@ -56,8 +56,32 @@ pub struct Image {
 /// searchable, the file a regular one that `cred` may execute on a mount
 /// without `MS_NOEXEC` (`EACCES` otherwise, as Linux's `may_open` and
 /// `do_open_execat`).
+/// What execve runs.
+pub enum Program<'a> {
+    /// A path, looked up from the `cwd` given to [`load`]; `follow`: a
+    /// symlink in the last component is followed (not with execveat's
+    /// AT_SYMLINK_NOFOLLOW, which gives ELOOP).
+    Path { path: &'a [u8], follow: bool },
+    /// An open file (execveat with AT_EMPTY_PATH, fexecve), shown to the
+    /// program under `name` (AT_EXECFN; Linux uses /dev/fd/N).
+    Open { node: Node, name: Vec<u8> },
+}
+
 fn read_executable(cred: &Cred, cwd: &Node, path: &[u8]) -> Result<(Arc<Vec<u8>>, Arc<FileName>), Errno> {
-    let (node, dir) = crate::fs::resolve_in(cred, cwd, path, true)?;
+    read_program(cred, cwd, &Program::Path { path, follow: true })
+}
+
+fn read_program(cred: &Cred, cwd: &Node, program: &Program<'_>) -> Result<(Arc<Vec<u8>>, Arc<FileName>), Errno> {
+    let (node, dir, path) = match program {
+        Program::Path { path, follow } => {
+            let (node, dir) = crate::fs::resolve_in(cred, cwd, path, *follow)?;
+            if !*follow && node.kind()? == Kind::Symlink {
+                return Err(crate::errno::ELOOP);
+            }
+            (node, dir, *path)
+        }
+        Program::Open { node, name } => (node.clone(), None, name.as_slice()),
+    };
     let st = node.stat()?;
     if st.kind() != Some(Kind::File) {
         return Err(EACCES);
@@ -76,8 +100,17 @@ fn read_executable(cred: &Cred, cwd: &Node, path: &[u8]) -> Result<(Arc<Vec<u8>>
 /// at random unless `personality` has ADDR_NO_RANDOMIZE or `norandmaps`.
 /// `stack_limit` is RLIMIT_STACK's soft limit: the size of the stack
 /// mapping, between 128 KiB and 1 GiB (unlimited: the 8 MiB default).
-pub fn load(cred: &Cred, cwd: &Node, path: &[u8], mut argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>, personality: u32, stack_limit: u64) -> Result<Image, Errno> {
-    let (mut data, mut name) = read_executable(cred, cwd, path)?;
+pub fn load(cred: &Cred, cwd: &Node, path: &[u8], argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>, personality: u32, stack_limit: u64) -> Result<Image, Errno> {
+    load_program(cred, cwd, Program::Path { path, follow: true }, argv, envp, personality, stack_limit)
+}
+
+/// [`load`] for any [`Program`] (execveat).
+pub fn load_program(cred: &Cred, cwd: &Node, program: Program<'_>, mut argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>, personality: u32, stack_limit: u64) -> Result<Image, Errno> {
+    let (mut data, mut name) = read_program(cred, cwd, &program)?;
+    let path: &[u8] = match &program {
+        Program::Path { path, .. } => path,
+        Program::Open { name, .. } => name,
+    };
     let mut exec_path = path.to_vec();
     // One level of `#!`: interpreter [arg] script args...
     if let Some(sb) = elfload::parse_shebang(&data) {

@@ -56,7 +56,7 @@ fn file(fd: i32) -> Result<Arc<dyn File>, Errno> {
 }
 
 /// The directory a `*at` call starts from.
-fn dir_node(dirfd: i32) -> Result<Node, Errno> {
+pub(super) fn dir_node(dirfd: i32) -> Result<Node, Errno> {
     if dirfd == AT_FDCWD {
         return Ok(current().process.cwd.lock().clone());
     }
@@ -64,7 +64,7 @@ fn dir_node(dirfd: i32) -> Result<Node, Errno> {
 }
 
 /// The node an `f*` call acts on.
-fn fd_node(fd: i32) -> Result<Node, Errno> {
+pub(super) fn fd_node(fd: i32) -> Result<Node, Errno> {
     file(fd)?.node().cloned().ok_or(EINVAL)
 }
 

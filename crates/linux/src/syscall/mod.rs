@@ -112,6 +112,7 @@ fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
         nr::__NR_fork => proc::fork(frame),
         nr::__NR_vfork => proc::clone(0x4000 | 0x100 | 17, 0, 0, 0, 0, frame),
         nr::__NR_execve => proc::execve(a.ptr(0), a.ptr(1), a.ptr(2), frame),
+        nr::__NR_execveat => proc::execveat(a.fd(0), a.ptr(1), a.ptr(2), a.ptr(3), a.u32(4), frame),
         nr::__NR_exit => proc::exit(a.i32(0)),
         nr::__NR_exit_group => proc::exit_group(a.i32(0)),
         nr::__NR_futex => crate::futex::futex(a.ptr(0), a.u32(1), a.u32(2), a.0[3], a.ptr(4), a.u32(5)),

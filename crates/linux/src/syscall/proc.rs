@@ -193,17 +193,47 @@ pub fn clone(flags: u64, stack: u64, parent_tid: u64, child_tid: u64, tls: u64, 
 
 pub fn execve(path: u64, argv: u64, envp: u64, frame: &mut TrapFrame) -> SysResult {
     let path = uaccess::read_cstr(path, 4096)?;
+    let cwd = current().process.cwd.lock().clone();
+    exec_program(cwd, crate::exec::Program::Path { path: &path, follow: true }, argv, envp, frame)
+}
+
+/// execveat(2): `path` from `dirfd`; with AT_EMPTY_PATH and an empty path
+/// the open file `dirfd` itself (fexecve); AT_SYMLINK_NOFOLLOW gives ELOOP
+/// for a symlink.
+pub fn execveat(dirfd: i32, path: u64, argv: u64, envp: u64, flags: u32, frame: &mut TrapFrame) -> SysResult {
+    const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
+    const AT_EMPTY_PATH: u32 = 0x1000;
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(EINVAL);
+    }
+    let path = uaccess::read_cstr(path, 4096)?;
+    if path.is_empty() && flags & AT_EMPTY_PATH != 0 {
+        let node = super::fs::fd_node(dirfd)?;
+        let cwd = current().process.cwd.lock().clone();
+        let name = alloc::format!("/dev/fd/{dirfd}").into_bytes();
+        return exec_program(cwd, crate::exec::Program::Open { node, name }, argv, envp, frame);
+    }
+    let dir = if path.first() == Some(&b'/') { current().process.cwd.lock().clone() } else { super::fs::dir_node(dirfd)? };
+    exec_program(dir, crate::exec::Program::Path { path: &path, follow: flags & AT_SYMLINK_NOFOLLOW == 0 }, argv, envp, frame)
+}
+
+/// The common part of execve and execveat: load `program`, then replace
+/// the calling process's image with it.
+fn exec_program(cwd: crate::fs::Node, program: crate::exec::Program<'_>, argv: u64, envp: u64, frame: &mut TrapFrame) -> SysResult {
     let argv = uaccess::read_str_array(argv, 2 << 20)?;
     let envp = uaccess::read_str_array(envp, 2 << 20)?;
     let t = current();
-    let cwd = t.process.cwd.lock().clone();
     // Set-user-ID and set-group-ID bits of the file are ignored: the
     // credentials stay as they are across execve.
     let cred = t.process.cred();
     let persona = t.process.personality.load(Ordering::Relaxed);
     let limits = *t.process.rlimits.lock();
     let (stack, addr_space) = (limits[linux_raw_sys::general::RLIMIT_STACK as usize].0, limits[linux_raw_sys::general::RLIMIT_AS as usize].0);
-    let mut img = crate::exec::load(&cred, &cwd, &path, argv, envp, persona, stack)?;
+    let path = match &program {
+        crate::exec::Program::Path { path, .. } => path.to_vec(),
+        crate::exec::Program::Open { name, .. } => name.clone(),
+    };
+    let mut img = crate::exec::load_program(&cred, &cwd, program, argv, envp, persona, stack)?;
     img.vm.as_limit = addr_space;
     drop(cwd);
     let info = process::ExecInfo::new(&img, &path);
