@@ -129,7 +129,7 @@ static void check(const char *what, void (*fn)(int), int n)
 int main(void)
 {
     check("fork+exit+wait", fork_exit, 150);
-    check("fork+exec+wait", fork_exec, 60);
+    check("fork+exec+wait", fork_exec, 500); /* 1000 cycles in all */
     check("3 threads create+join", threads, 100);
     check("threaded child killed", killed_threaded, 40);
     printf("noleak: ok\n");
