@@ -112,15 +112,32 @@ pub fn read(fd: i32, buf: u64, count: usize) -> SysResult {
         return Err(EBADF);
     }
     let count = count.min(MAX_RW);
-    with_buf(count.min(CHUNK), |tmp| {
-        let n = f.read(tmp)?;
-        if let Err(e) = uaccess::write_bytes(buf, &tmp[..n]) {
-            // A bad buffer consumes nothing, as on Linux (seekable files).
-            let _ = f.seek(-(n as i64), 1);
-            return Err(e);
+    let mut done = 0;
+    loop {
+        let want = (count - done).min(CHUNK);
+        let n = with_buf(want, |tmp| {
+            let n = f.read(tmp)?;
+            if let Err(e) = uaccess::write_bytes(buf + done as u64, &tmp[..n]) {
+                // A bad buffer consumes nothing, as on Linux (seekable files).
+                let _ = f.seek(-(n as i64), 1);
+                return Err(e);
+            }
+            Ok(n)
+        });
+        let n = match n {
+            Ok(n) => n,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        done += n;
+        // A regular file gives all that was asked up to its end, as on
+        // Linux; pipes, terminals and devices may return less (and the
+        // next chunk could block), so they stop after one.
+        if n < want || done == count || !matches!(f.stat().map(|st| st.kind()), Ok(Some(Kind::File))) {
+            break;
         }
-        Ok(n)
-    })
+    }
+    Ok(done)
 }
 
 pub fn write(fd: i32, buf: u64, count: usize) -> SysResult {
@@ -154,11 +171,28 @@ pub fn pread(fd: i32, buf: u64, count: usize, off: i64) -> SysResult {
     if !f.flags().can_read() {
         return Err(EBADF);
     }
-    with_buf(count.min(CHUNK), |tmp| {
-        let n = f.pread(off as u64, tmp)?;
-        uaccess::write_bytes(buf, &tmp[..n])?;
-        Ok(n)
-    })
+    // pread is for seekable files: it reads on up to `count` or the end.
+    let count = count.min(MAX_RW);
+    let mut done = 0;
+    while done < count {
+        let want = (count - done).min(CHUNK);
+        let n = with_buf(want, |tmp| {
+            let n = f.pread(off as u64 + done as u64, tmp)?;
+            uaccess::write_bytes(buf + done as u64, &tmp[..n])?;
+            Ok(n)
+        });
+        match n {
+            Ok(n) => {
+                done += n;
+                if n < want {
+                    break;
+                }
+            }
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(done)
 }
 
 pub fn pwrite(fd: i32, buf: u64, count: usize, off: i64) -> SysResult {
@@ -621,23 +655,40 @@ pub fn readlinkat(dirfd: i32, path: u64, buf: u64, size: usize) -> SysResult {
 }
 
 /// sendfile(2): copies between descriptors through a kernel buffer.
+/// sendfile(2). As on Linux the input must be a file that can feed a
+/// splice: a regular file or a character device (EINVAL for pipes, event
+/// files, sockets); `count` is capped at MAX_RW_COUNT, and a pending
+/// signal ends the copy early (the bytes so far, or EINTR if none), so
+/// one call cannot keep the CPU for long.
 pub fn sendfile(out_fd: i32, in_fd: i32, offset: u64, count: usize) -> SysResult {
+    /// Linux's MAX_RW_COUNT: INT_MAX rounded down to a page.
+    const MAX_RW_COUNT: usize = 0x7fff_f000;
     let (inf, outf) = (file(in_fd)?, file(out_fd)?);
     if !inf.flags().can_read() || !outf.flags().can_write() {
         return Err(EBADF);
     }
+    if !matches!(inf.stat()?.kind(), Some(Kind::File | Kind::CharDev)) {
+        return Err(EINVAL);
+    }
+    let count = count.min(MAX_RW_COUNT);
     let mut pos = if offset != 0 { Some(uaccess::read_u64(offset)?) } else { None };
     let mut buf = alloc::vec![0u8; count.min(CHUNK)];
     let mut done = 0;
     while done < count {
-        let want = (count - done).min(buf.len());
-        let n = match pos {
-            Some(p) => inf.pread(p, &mut buf[..want])?,
-            None => inf.read(&mut buf[..want])?,
-        };
-        if n == 0 {
+        if done > 0 && crate::process::with_current(|t| crate::signal::has_pending(t)) {
             break;
         }
+        let want = (count - done).min(buf.len());
+        let read = match pos {
+            Some(p) => inf.pread(p, &mut buf[..want]),
+            None => inf.read(&mut buf[..want]),
+        };
+        let n = match read {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
         let w = match outf.write(&buf[..n]) {
             Ok(w) => w,
             Err(e) if done == 0 => return Err(e),
