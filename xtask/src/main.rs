@@ -36,6 +36,7 @@ mod interactive;
 mod ktest;
 /// QEMU command line and the captured, time-limited runner.
 mod qemu;
+mod qemu_monitor;
 /// The busybox shell test suite (`cargo xtask shtest`).
 mod shtest;
 /// ELF symbol lookup for backtrace addresses.

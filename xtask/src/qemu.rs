@@ -202,7 +202,13 @@ pub fn run_captured(
     mut on_line: impl FnMut(&str) -> Control,
 ) -> Result<Outcome> {
     let mut cmd = cfg.command()?;
-    cmd.args(["-display", "none", "-serial", "stdio", "-monitor", "none"])
+    // A monitor socket, asked where the CPUs are if the guest hangs.
+    static RUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let socket = std::env::temp_dir().join(format!("ferrite-qemu-{}-{n}.mon", std::process::id()));
+    let _ = std::fs::remove_file(&socket);
+    cmd.args(["-display", "none", "-serial", "stdio", "-monitor"])
+        .arg(format!("unix:{},server=on,wait=off", socket.display()))
         .args(&cfg.extra)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -249,10 +255,18 @@ pub fn run_captured(
     out.exit = match ended {
         Exit::Exited(_) => Exit::Exited(wait_until(&mut child, deadline)?),
         other => {
+            if other == Exit::TimedOut {
+                let report = crate::qemu_monitor::where_are_the_cpus(&socket, cfg.smp);
+                for line in report {
+                    println!("{line}");
+                    out.lines.push(line);
+                }
+            }
             kill(&mut child);
             other
         }
     };
+    let _ = std::fs::remove_file(&socket);
     if out.exit == Exit::Exited(None) && Instant::now() >= deadline {
         out.exit = Exit::TimedOut;
     }
