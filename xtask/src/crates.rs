@@ -100,6 +100,8 @@ const RUST_FLAGS: &str = "-Ctarget-feature=+crt-static";
 const RUNNER: &str = "/crates/run";
 /// CPUs of the boot.
 pub const SMP: u32 = 2;
+/// Time limit of the boot in `cargo xtask test` (the run takes ~15 s).
+pub const STEP_TIMEOUT: Duration = Duration::from_secs(300);
 /// The protocol markers of /crates/run.
 const MARK: &str = "crates: ";
 const LOG_MARK: &str = "crates-log: ";
