@@ -49,7 +49,8 @@ pub struct Crate {
 
 /// The crates, in run order. Light suites that exercise the kernel: files,
 /// directories and O_TMPFILE (tempfile), signals and pipes (signal-hook),
-/// futexes and threads (parking_lot, crossbeam-channel), mmap (memmap2).
+/// futexes and threads (parking_lot, crossbeam-channel), mmap (memmap2),
+/// file times (filetime), directory walks (walkdir).
 pub const CRATES: &[Crate] = &[
     Crate {
         name: "tempfile",
@@ -90,6 +91,18 @@ pub const CRATES: &[Crate] = &[
             "--test",
             "thread_locals",
         ],
+    },
+    // File times: utimensat with UTIME_NOW/UTIME_OMIT, on symlinks too.
+    Crate {
+        name: "filetime",
+        version: "0.2.29",
+        select: &[],
+    },
+    // Directory walks: getdents, symlinks, loops, sorting.
+    Crate {
+        name: "walkdir",
+        version: "2.5.1",
+        select: &[],
     },
 ];
 
