@@ -56,7 +56,7 @@ static const struct test TESTS[] = {
     {"hello", 0},     {"args", 0},      {"exit_code", 42}, {"brk", 0},
     {"mmap", 0},      {"fork_wait", 0}, {"execve", 0},     {"file_read", 0},
     {"getdents", 0},  {"errno", 0},     {"tls", 0},        {"time", 0},
-    {"uname", 0},     {"pid", 0},       {"signals", 0},    {"threads", 0},
+    {"uname", 0},     {"pid", 0},       {"signals", 0},    {"threads", 0},    {"tgkill", 0},    {"tmpfile", 0},
     {"sigregs", 0},    {"mount", 0},       {"procfs", 0},
     {"thread_race", 0}, {"noleak", 0}, {"oom", 0},
     {"perm", 0},       {"pty", 0},         {"termios", 0},     {"cow", 0},

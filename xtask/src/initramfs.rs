@@ -410,13 +410,13 @@ fn busybox_links(busybox: &Path, rootfs: &Path) -> Result {
     Ok(())
 }
 
-fn install(from: &Path, to: &Path, mode: u32) -> Result {
+pub fn install(from: &Path, to: &Path, mode: u32) -> Result {
     fs::copy(from, to)
         .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))?;
     set_attrs(to, mode)
 }
 
-fn set_attrs(path: &Path, mode: u32) -> Result {
+pub fn set_attrs(path: &Path, mode: u32) -> Result {
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(path, fs::Permissions::from_mode(mode))?;
     fs::File::open(path)?.set_modified(fixed_mtime())?;
@@ -425,7 +425,7 @@ fn set_attrs(path: &Path, mode: u32) -> Result {
 
 /// `find . | LC_ALL=C sort | cpio -o -H newc --owner=0:0` inside `rootfs`,
 /// written to a temporary file and renamed over `out`.
-fn pack(rootfs: &Path, out: &Path) -> Result {
+pub fn pack(rootfs: &Path, out: &Path) -> Result {
     fs::create_dir_all(out.parent().ok_or("bad initramfs path")?)?;
     let tmp = out.with_extension("cpio.tmp");
     let file = fs::File::create(&tmp)?;

@@ -24,6 +24,8 @@ mod bench_png;
 mod bench_report;
 /// Kernel build with bare-metal flags (`cargo xtask build`).
 mod build;
+/// The test suites of crates.io crates (`cargo xtask crates`).
+mod crates;
 /// Host tool check and install (`cargo xtask deps`).
 mod deps;
 /// `cargo xtask fuzz`: the syscall fuzzer in a VM, judged.
@@ -87,6 +89,11 @@ commands:
                              the shell test suite (user/shell/) on Ferrite or
                              on Debian's kernel (--linux); --regen rewrites the
                              expected .out files from a run on Linux
+  crates [--linux] [--regen] [--timeout SECS] [NAME...]
+                             the published test suites of crates.io crates
+                             (user/crates/) on Ferrite or on Debian's kernel
+                             (--linux); --regen records Linux's results in
+                             user/crates/expected/
   unsafe-report [--root DIR] unsafe statistics per crate; fails if unsafe code
                              is found outside the platform crates
   fuzz [--minutes N | --seconds N] [--seed S] [--workers W] [--smp N] [--linux]
@@ -124,6 +131,7 @@ fn main() -> ExitCode {
         "interactive" => interactive::cmd(args),
         "utest" => utest::cmd(args),
         "shtest" => shtest::cmd(args),
+        "crates" => crates::cmd(args),
         "unsafe-report" => unsafe_report::cmd(args),
         "bench" => bench::cmd(args),
         "fuzz" => fuzz::cmd(args),

@@ -9,6 +9,9 @@
 //! ==> user tests (smp 2)    /init runs user/tests from the initramfs
 //!                           (skipped until the kernel has user space)
 //! ==> shell tests (smp 2)   /shtest/run: one pass per user/shell case
+//! ==> crate tests (smp 2)   /crates/run: the published test suites of the
+//!                           crates in user/crates/, one pass per crate whose
+//!                           Linux-passing tests all pass (pending.txt aside)
 //! ==> interactive console   `/init`'s shell through a host pty: one pass
 //!                           per check of xtask/scripts/interactive.py
 //! ==> syscall fuzz (20 s, seed 1)  /sbin/fuzz, 3 workers, smp 2: no panic,
@@ -32,7 +35,7 @@ use crate::ktest::{self, Event, Tally};
 use crate::qemu::{self, Control, Exit, Outcome};
 use crate::symbols::Symbols;
 use crate::util::{self, Args, Result};
-use crate::{bench, build, deps, fuzz, shtest, syscalls, unsafe_report, utest};
+use crate::{bench, build, crates, deps, fuzz, shtest, syscalls, unsafe_report, utest};
 
 /// Serial lines shown when a boot goes wrong.
 const TAIL_LINES: usize = 30;
@@ -140,6 +143,15 @@ fn run_all(opts: &Options, totals: &mut Totals) {
         let shell = shtest::boot(utest::Guest::Ferrite, &image, opts.timeout, &[]);
         totals.passed += shell.passed;
         for f in shell.failures {
+            totals.failures.push(f); // already printed as FAILED
+        }
+        util::header(&format!("crate tests (smp {})", crates::SMP));
+        let krates = crates::boot(utest::Guest::Ferrite, &image, crates::STEP_TIMEOUT, &[], false);
+        totals.passed += krates.passed;
+        for p in &krates.pending {
+            println!("pending, not counted: {p}");
+        }
+        for f in krates.failures {
             totals.failures.push(f); // already printed as FAILED
         }
         util::header("interactive console");

@@ -60,6 +60,14 @@ pub fn create(cred: &Cred, dir: &Node, name: &[u8], kind: Kind, mode: u32, rdev:
     dir.fs().create(dir.ino, name, kind, mode, uid, gid, rdev)
 }
 
+/// The owner and mode of an O_TMPFILE file in `dir` for `cred`, after the
+/// checks of `vfs_tmpfile` (write and search permission on `dir`).
+pub fn tmpfile_owner(cred: &Cred, dir: &Node, mode: u32) -> Result<(u32, u32, u32), Errno> {
+    let dir_attr = attr(dir)?;
+    perm::may_create(&dir_attr, cred)?;
+    Ok(perm::new_owner(&dir_attr, cred, Kind::File, mode))
+}
+
 pub fn symlink(cred: &Cred, dir: &Node, name: &[u8], target: &[u8]) -> Result<Ino, Errno> {
     if child(dir, name).is_some() {
         return Err(EEXIST);

@@ -617,6 +617,27 @@ impl VfsFile {
     }
 }
 
+impl VfsFile {
+    /// open(2) with O_TMPFILE: a new regular file with no name in `dir`'s
+    /// filesystem, freed with its last open file; EOPNOTSUPP where the
+    /// filesystem has none.
+    pub fn tmpfile_in(cred: &Cred, dir: Node, mode: u32, flags: OpenFlags) -> Result<Arc<Self>, Errno> {
+        dir.mnt.check_writable()?;
+        let (uid, gid, mode) = access::tmpfile_owner(cred, &dir, mode)?;
+        let ino = dir.fs().create_unlinked(mode, uid, gid)?;
+        let node = dir.at(ino);
+        // The creation's reference becomes this file's.
+        Ok(Arc::new(Self {
+            node,
+            dir: Some(dir),
+            kind: Kind::File,
+            flags: AtomicU32::new(flags.0),
+            pos: Mutex::new(0),
+            _census: crate::census::Token::new(crate::census::Kind::File),
+        }))
+    }
+}
+
 impl Drop for VfsFile {
     fn drop(&mut self) {
         self.node.fs().close_ref(self.node.ino);

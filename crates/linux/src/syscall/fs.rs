@@ -297,6 +297,9 @@ pub fn openat(dirfd: i32, path: u64, flags: u32, mode: u32) -> SysResult {
     let creat = flags.0 & OpenFlags::CREAT != 0;
     let excl = creat && flags.0 & OpenFlags::EXCL != 0;
     let cred = cred();
+    if flags.0 & linux_raw_sys::general::__O_TMPFILE != 0 {
+        return open_tmpfile(&cred, &start, &path, flags, mode & 0o7777 & !umask);
+    }
     let (node, dir, st) = match crate::fs::resolve_in(&cred, &start, &path, follow) {
         Ok((node, dir)) => {
             if excl {
@@ -353,6 +356,25 @@ pub fn openat(dirfd: i32, path: u64, flags: u32, mode: u32) -> SysResult {
     };
     drop(start);
     let f = open_node(node, dir, &st, OpenFlags(flags.0 & !(OpenFlags::CREAT | OpenFlags::EXCL | OpenFlags::TRUNC | OpenFlags::CLOEXEC)))?;
+    let fd = current().process.files.lock().insert(f, flags.0 & OpenFlags::CLOEXEC != 0, 0)?;
+    Ok(fd as usize)
+}
+
+/// open(2) O_TMPFILE: an unnamed regular file in the directory `path`.
+/// EINVAL without O_DIRECTORY, with O_CREAT or without write access
+/// (`build_open_flags`); ENOTDIR if `path` is no directory.
+fn open_tmpfile(cred: &cred::Cred, start: &crate::fs::Node, path: &[u8], flags: OpenFlags, mode: u32) -> SysResult {
+    use linux_raw_sys::general::{__O_TMPFILE, O_TMPFILE};
+    let mask = __O_TMPFILE | OpenFlags::DIRECTORY | OpenFlags::CREAT;
+    if flags.0 & mask != O_TMPFILE || !flags.can_write() || flags.0 & OpenFlags::PATH != 0 {
+        return Err(EINVAL);
+    }
+    let (dir, _) = crate::fs::resolve_in(cred, start, path, true)?;
+    if dir.stat()?.kind() != Some(Kind::Dir) {
+        return Err(ENOTDIR);
+    }
+    let keep = flags.0 & !(__O_TMPFILE | OpenFlags::DIRECTORY | OpenFlags::EXCL | OpenFlags::TRUNC | OpenFlags::CLOEXEC);
+    let f = crate::fs::VfsFile::tmpfile_in(cred, dir, mode, OpenFlags(keep))?;
     let fd = current().process.files.lock().insert(f, flags.0 & OpenFlags::CLOEXEC != 0, 0)?;
     Ok(fd as usize)
 }

@@ -269,7 +269,8 @@ pub fn kill(pid: i32, sig: i32) -> SysResult {
     }
     let me = current().process.clone();
     let targets: Vec<_> = match pid {
-        p if p > 0 => process::lookup(p as u32).into_iter().collect(),
+        // A non-main thread's tid names its thread group, as on Linux.
+        p if p > 0 => process::lookup(p as u32).or_else(|| group_of_thread(p as u32)).into_iter().collect(),
         0 => process::all().into_iter().filter(|p| p.pgid.load(Ordering::Relaxed) == me.pgid.load(Ordering::Relaxed)).collect(),
         -1 => process::all().into_iter().filter(|p| p.pid != 1 && p.pid != me.pid).collect(),
         p => process::all().into_iter().filter(|q| q.pgid.load(Ordering::Relaxed) == p.unsigned_abs()).collect(),
@@ -629,11 +630,50 @@ pub fn getrusage(who: i32, buf: u64) -> SysResult {
     Ok(0)
 }
 
+/// tgkill(2): `sig` to thread `tid` of thread group `tgid`. ESRCH unless
+/// `tid` is a live thread of that group (a non-main thread's tid is no
+/// process id, so this is not kill(tid)).
+///
+/// Partial: signals are pending per process, so the signal goes to the
+/// group and any thread that does not block it may take it. The caller
+/// itself (raise(3) in any thread) takes it before it returns to user mode.
 pub fn tgkill(tgid: i32, tid: i32, sig: i32) -> SysResult {
     if tgid <= 0 || tid <= 0 {
         return Err(EINVAL);
     }
-    kill(tid, sig)
+    let p = process::lookup(tgid as u32).filter(|p| !p.is_zombie()).ok_or(ESRCH)?;
+    signal_thread(&p, tid, sig)
+}
+
+/// tkill(2): like tgkill without the group check.
+pub fn tkill(tid: i32, sig: i32) -> SysResult {
+    if tid <= 0 {
+        return Err(EINVAL);
+    }
+    let me = current();
+    let p = if me.tid == tid as u32 { me.process.clone() } else { group_of_thread(tid as u32).ok_or(ESRCH)? };
+    signal_thread(&p, tid, sig)
+}
+
+/// The live process that has a thread `tid`.
+fn group_of_thread(tid: u32) -> Option<alloc::sync::Arc<Process>> {
+    process::all().into_iter().filter(|p| !p.is_zombie()).find(|p| p.threads().iter().any(|t| t.tid == tid))
+}
+
+fn signal_thread(p: &Process, tid: i32, sig: i32) -> SysResult {
+    if sig != 0 {
+        signal::check(sig)?;
+    }
+    if !p.threads().iter().any(|t| t.tid == tid as u32) {
+        return Err(ESRCH);
+    }
+    if !may_signal(&current().process, p, sig) {
+        return Err(EPERM);
+    }
+    if sig != 0 {
+        signal::send(p, sig);
+    }
+    Ok(0)
 }
 
 /// The thread `pid` names for the sched_*affinity and robust-list calls
