@@ -64,6 +64,7 @@ pub const RUST_PROGRAMS: &[&str] = &[
     "rstd-process",
     "rstd-time",
     "rstd-collections",
+    "rstd-panic",
     "rstd-threads",
 ];
 /// The target of the Rust programs: glibc, linked static-pie by
