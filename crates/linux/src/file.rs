@@ -235,6 +235,24 @@ impl FdTable {
         Ok(())
     }
 
+    /// close_range(2): removes the descriptors in `first..=last` (returned,
+    /// so the caller drops them outside the table's lock), or with
+    /// `cloexec_only` marks them close-on-exec instead.
+    pub fn close_range(&mut self, first: usize, last: usize, cloexec_only: bool) -> Vec<Arc<dyn File>> {
+        let end = last.saturating_add(1).min(self.slots.len());
+        let mut closed = Vec::new();
+        for s in self.slots.iter_mut().take(end).skip(first) {
+            if cloexec_only {
+                if let Some(s) = s.as_mut() {
+                    s.cloexec = true;
+                }
+            } else if let Some(s) = s.take() {
+                closed.push(s.file);
+            }
+        }
+        closed
+    }
+
     /// Closes every close-on-exec descriptor (execve).
     pub fn close_on_exec(&mut self) {
         for s in self.slots.iter_mut() {
@@ -252,6 +270,8 @@ struct PipeBuf {
     /// the lock: a reader or writer whose try_lock failed sleeps on
     /// `changed`, and only the pipe's own read and write wake it.
     len: AtomicUsize,
+    /// Bytes the pipe holds at most (F_SETPIPE_SZ).
+    capacity: AtomicUsize,
     readers: AtomicUsize,
     writers: AtomicUsize,
     /// Woken when data arrives, space frees up, or an end closes.
@@ -260,7 +280,11 @@ struct PipeBuf {
     pollq: Arc<PollQueue>,
 }
 
+/// A new pipe's capacity (16 pages, as Linux).
 const PIPE_CAPACITY: usize = 65536;
+/// /proc/sys/fs/pipe-max-size: the largest F_SETPIPE_SZ without
+/// CAP_SYS_RESOURCE.
+pub const PIPE_MAX_SIZE: usize = 1 << 20;
 
 /// One end of a pipe.
 pub struct PipeEnd {
@@ -275,6 +299,7 @@ pub fn pipe(flags: u32) -> (Arc<PipeEnd>, Arc<PipeEnd>) {
     let buf = Arc::new(PipeBuf {
         data: Mutex::new(VecDeque::new()),
         len: AtomicUsize::new(0),
+        capacity: AtomicUsize::new(PIPE_CAPACITY),
         readers: AtomicUsize::new(1),
         writers: AtomicUsize::new(1),
         changed: WaitQueue::new(),
@@ -309,7 +334,32 @@ impl Drop for PipeEnd {
     }
 }
 
+impl PipeEnd {
+    /// F_GETPIPE_SZ.
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity.load(Ordering::Relaxed)
+    }
+
+    /// F_SETPIPE_SZ with `size` already rounded (see `fs::fcntl`): EBUSY
+    /// if the pipe holds more than that.
+    pub fn set_capacity(&self, size: usize) -> Result<(), Errno> {
+        let d = self.buf.data.lock();
+        if d.len() > size {
+            return Err(crate::errno::EBUSY);
+        }
+        self.buf.capacity.store(size, Ordering::Relaxed);
+        drop(d);
+        self.buf.changed.wake_all();
+        self.buf.pollq.notify(POLLOUT.into());
+        Ok(())
+    }
+}
+
 impl File for PipeEnd {
+    fn as_any(&self) -> Option<&dyn Any> {
+        Some(self)
+    }
+
     fn proc_name(&self) -> Vec<u8> {
         alloc::format!("pipe:[{}]", (Arc::as_ptr(&self.buf) as usize >> 4) & 0xffff_ffff).into_bytes()
     }
@@ -362,7 +412,7 @@ impl File for PipeEnd {
                     return Some(Err(EPIPE));
                 }
                 let mut d = self.buf.data.try_lock()?;
-                let room = PIPE_CAPACITY - d.len();
+                let room = self.buf.capacity.load(Ordering::Relaxed).saturating_sub(d.len());
                 if room == 0 {
                     if crate::signal::has_pending(&t) {
                         return Some(Err(crate::errno::EINTR));
@@ -435,7 +485,7 @@ impl File for PipeEnd {
         if self.is_writer {
             if self.buf.readers.load(Ordering::Acquire) == 0 {
                 POLLERR
-            } else if len < PIPE_CAPACITY {
+            } else if len < self.buf.capacity.load(Ordering::Relaxed) {
                 POLLOUT
             } else {
                 0

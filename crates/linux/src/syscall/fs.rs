@@ -275,6 +275,99 @@ pub fn writev(fd: i32, iov: u64, cnt: usize) -> SysResult {
     Ok(total)
 }
 
+/// The `RWF_*` flags of preadv2/pwritev2 that are accepted: HIPRI is a
+/// hint, DSYNC and SYNC hold trivially (everything is in memory), APPEND
+/// writes at the end. Others (NOWAIT, ATOMIC, ...) give EOPNOTSUPP.
+fn rwf_check(flags: u32, writing: bool) -> Result<bool, Errno> {
+    use linux_raw_sys::general::{RWF_APPEND, RWF_DSYNC, RWF_HIPRI, RWF_SYNC};
+    let ok = RWF_HIPRI | RWF_DSYNC | RWF_SYNC | if writing { RWF_APPEND } else { 0 };
+    if flags & !ok != 0 {
+        return Err(crate::errno::EOPNOTSUPP);
+    }
+    Ok(flags & RWF_APPEND != 0)
+}
+
+/// preadv2(2) (and preadv with `flags` 0): readv at `off`, or at the file
+/// position when `off` is -1 (preadv2 only; `allow_cur`).
+pub fn preadv2(fd: i32, iov: u64, cnt: usize, off: i64, flags: u32, allow_cur: bool) -> SysResult {
+    rwf_check(flags, false)?;
+    if off == -1 && allow_cur {
+        return readv(fd, iov, cnt);
+    }
+    let f = file(fd)?;
+    if off < 0 {
+        return Err(EINVAL);
+    }
+    if !f.flags().can_read() {
+        return Err(EBADF);
+    }
+    let vecs = iovecs(iov, cnt)?;
+    let mut pos = off as u64;
+    let mut total = 0usize;
+    for (b, l) in vecs {
+        let mut left = l.min(MAX_RW - total);
+        let mut at = b;
+        while left > 0 {
+            let step = left.min(CHUNK);
+            let r = with_buf(step, |tmp| -> Result<usize, Errno> {
+                let n = f.pread(pos, tmp)?;
+                uaccess::write_bytes(at, &tmp[..n])?;
+                Ok(n)
+            });
+            let n = match r {
+                Ok(n) => n,
+                Err(e) if total == 0 => return Err(e),
+                Err(_) => return Ok(total),
+            };
+            total += n;
+            pos += n as u64;
+            at += n as u64;
+            left -= n;
+            if n < step {
+                return Ok(total);
+            }
+        }
+    }
+    Ok(total)
+}
+
+/// pwritev2(2) (and pwritev with `flags` 0): writev at `off`, or at the
+/// file position when `off` is -1 (pwritev2 only), or at the end with
+/// RWF_APPEND.
+pub fn pwritev2(fd: i32, iov: u64, cnt: usize, off: i64, flags: u32, allow_cur: bool) -> SysResult {
+    let append = rwf_check(flags, true)?;
+    if off == -1 && allow_cur && !append {
+        return writev(fd, iov, cnt);
+    }
+    let f = file(fd)?;
+    if off < 0 && !(off == -1 && allow_cur) {
+        return Err(EINVAL);
+    }
+    if !f.flags().can_write() {
+        return Err(EBADF);
+    }
+    let vecs = iovecs(iov, cnt)?;
+    let mut data = Vec::new();
+    for (b, l) in &vecs {
+        let l = (*l).min(MAX_RW - data.len());
+        data.extend_from_slice(&uaccess::read_bytes(*b, l)?);
+    }
+    if data.is_empty() {
+        return Ok(0);
+    }
+    if append {
+        // At the end, whatever `off` says; the file position moves only
+        // when `off` is -1 (as a write to an O_APPEND file would).
+        let end = f.stat()?.size;
+        let n = f.pwrite(end, &data)?;
+        if off == -1 {
+            f.seek((end + n as u64) as i64, 0)?;
+        }
+        return Ok(n);
+    }
+    f.pwrite(off as u64, &data)
+}
+
 /// Opens a node as a file object: device nodes map to their drivers.
 /// `st` is the node's stat, which the caller has at hand.
 fn open_node(node: Node, dir: Option<Node>, st: &Stat, flags: OpenFlags) -> Result<Arc<dyn File>, Errno> {
@@ -377,6 +470,26 @@ fn open_tmpfile(cred: &cred::Cred, start: &crate::fs::Node, path: &[u8], flags: 
     let f = crate::fs::VfsFile::tmpfile_in(cred, dir, mode, OpenFlags(keep))?;
     let fd = current().process.files.lock().insert(f, flags.0 & OpenFlags::CLOEXEC != 0, 0)?;
     Ok(fd as usize)
+}
+
+/// creat(2): open with O_CREAT|O_WRONLY|O_TRUNC.
+pub fn creat(path: u64, mode: u32) -> SysResult {
+    openat(AT_FDCWD, path, OpenFlags::CREAT | OpenFlags::WRONLY | OpenFlags::TRUNC, mode)
+}
+
+/// close_range(2): closes (or with CLOSE_RANGE_CLOEXEC marks
+/// close-on-exec) every descriptor in `first..=last`. The table is
+/// already the process's own, so CLOSE_RANGE_UNSHARE changes nothing.
+pub fn close_range(first: u32, last: u32, flags: u32) -> SysResult {
+    // include/uapi/linux/close_range.h; linux-raw-sys 0.12 lacks them.
+    const CLOSE_RANGE_UNSHARE: u32 = 1 << 1;
+    const CLOSE_RANGE_CLOEXEC: u32 = 1 << 2;
+    if flags & !(CLOSE_RANGE_CLOEXEC | CLOSE_RANGE_UNSHARE) != 0 || first > last {
+        return Err(EINVAL);
+    }
+    let closed = current().process.files.lock().close_range(first as usize, last as usize, flags & CLOSE_RANGE_CLOEXEC != 0);
+    drop(closed);
+    Ok(0)
 }
 
 pub fn close(fd: i32) -> SysResult {
@@ -592,10 +705,35 @@ pub fn fcntl(fd: i32, cmd: u32, arg: u64) -> SysResult {
             files.get(fd)?.set_status_flags(arg as u32);
             Ok(0)
         }
+        linux_raw_sys::general::F_GETPIPE_SZ => {
+            let f = files.get(fd)?;
+            Ok(pipe_end(&*f)?.capacity())
+        }
+        linux_raw_sys::general::F_SETPIPE_SZ => {
+            let f = files.get(fd)?;
+            drop(files);
+            let pipe = pipe_end(&*f)?;
+            // round_pipe_size: at least a page, else a power of two.
+            let size = usize::try_from(arg as u32).map_err(|_| EINVAL)?;
+            if size > 1 << 31 {
+                return Err(EINVAL);
+            }
+            let size = size.max(4096).next_power_of_two();
+            if size > pipe.capacity() && size > crate::file::PIPE_MAX_SIZE && !cred().capable(Cap::SysResource) {
+                return Err(EPERM);
+            }
+            pipe.set_capacity(size)?;
+            Ok(size)
+        }
         linux_raw_sys::general::F_GET_SEALS => Ok(files.get(fd)?.seals()? as usize),
         linux_raw_sys::general::F_ADD_SEALS => files.get(fd)?.add_seals(arg as u32).map(|_| 0),
         _ => Err(EINVAL),
     }
+}
+
+/// The pipe end behind a descriptor, for F_GETPIPE_SZ/F_SETPIPE_SZ.
+fn pipe_end(f: &dyn File) -> Result<&crate::file::PipeEnd, Errno> {
+    f.as_any().and_then(|a| a.downcast_ref::<crate::file::PipeEnd>()).ok_or(EBADF)
 }
 
 pub fn getdents64(fd: i32, buf: u64, len: usize) -> SysResult {
@@ -629,6 +767,18 @@ pub fn chdir(path: u64) -> SysResult {
     access::check(&cred, &node, Access::EXEC)?;
     drop(start);
     let old = core::mem::replace(&mut *t.process.cwd.lock(), node);
+    drop(old);
+    Ok(0)
+}
+
+/// fchdir(2): the directory open at `fd` (O_PATH too) becomes the cwd.
+pub fn fchdir(fd: i32) -> SysResult {
+    let node = file(fd)?.node().cloned().ok_or(ENOTDIR)?;
+    if node.kind()? != Kind::Dir {
+        return Err(ENOTDIR);
+    }
+    access::check(&cred(), &node, Access::EXEC)?;
+    let old = core::mem::replace(&mut *current().process.cwd.lock(), node);
     drop(old);
     Ok(0)
 }
