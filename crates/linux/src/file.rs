@@ -274,6 +274,11 @@ struct PipeBuf {
     capacity: AtomicUsize,
     readers: AtomicUsize,
     writers: AtomicUsize,
+    /// Opens of a read end and of a write end so far: a FIFO open that
+    /// waits for the other side wakes when these move, even if that side
+    /// has closed again meanwhile (Linux's r_counter/w_counter).
+    read_opens: AtomicUsize,
+    write_opens: AtomicUsize,
     /// Woken when data arrives, space frees up, or an end closes.
     changed: WaitQueue,
     /// The same events for poll and epoll.
@@ -286,47 +291,114 @@ const PIPE_CAPACITY: usize = 65536;
 /// CAP_SYS_RESOURCE.
 pub const PIPE_MAX_SIZE: usize = 1 << 20;
 
-/// One end of a pipe.
+/// One end of a pipe, or both (a FIFO opened O_RDWR).
 pub struct PipeEnd {
     buf: Arc<PipeBuf>,
-    is_writer: bool,
+    reads: bool,
+    writes: bool,
     flags: core::sync::atomic::AtomicU32,
     _census: crate::census::Token,
 }
 
-/// Makes a connected (read end, write end) pair.
-pub fn pipe(flags: u32) -> (Arc<PipeEnd>, Arc<PipeEnd>) {
-    let buf = Arc::new(PipeBuf {
+fn new_pipe_buf() -> Arc<PipeBuf> {
+    Arc::new(PipeBuf {
         data: Mutex::new(VecDeque::new()),
         len: AtomicUsize::new(0),
         capacity: AtomicUsize::new(PIPE_CAPACITY),
-        readers: AtomicUsize::new(1),
-        writers: AtomicUsize::new(1),
+        readers: AtomicUsize::new(0),
+        writers: AtomicUsize::new(0),
+        read_opens: AtomicUsize::new(0),
+        write_opens: AtomicUsize::new(0),
         changed: WaitQueue::new(),
         pollq: Arc::new(PollQueue::new()),
-    });
-    let nb = flags & OpenFlags::NONBLOCK;
-    (
-        Arc::new(PipeEnd {
-            buf: buf.clone(),
-            is_writer: false,
-            flags: core::sync::atomic::AtomicU32::new(OpenFlags::RDONLY | nb),
-            _census: crate::census::Token::new(crate::census::Kind::File),
-        }),
-        Arc::new(PipeEnd {
+    })
+}
+
+impl PipeEnd {
+    /// A new end of `buf`, counted as a reader and/or writer.
+    fn new(buf: Arc<PipeBuf>, flags: u32) -> Self {
+        let acc = flags & OpenFlags::ACCMODE;
+        let (reads, writes) = (acc != OpenFlags::WRONLY, acc != OpenFlags::RDONLY);
+        if reads {
+            buf.readers.fetch_add(1, Ordering::AcqRel);
+            buf.read_opens.fetch_add(1, Ordering::AcqRel);
+        }
+        if writes {
+            buf.writers.fetch_add(1, Ordering::AcqRel);
+            buf.write_opens.fetch_add(1, Ordering::AcqRel);
+        }
+        buf.changed.wake_all();
+        buf.pollq.notify(0);
+        Self {
             buf,
-            is_writer: true,
-            flags: core::sync::atomic::AtomicU32::new(OpenFlags::WRONLY | nb),
+            reads,
+            writes,
+            flags: core::sync::atomic::AtomicU32::new(flags & (OpenFlags::ACCMODE | OpenFlags::NONBLOCK)),
             _census: crate::census::Token::new(crate::census::Kind::File),
-        }),
-    )
+        }
+    }
+}
+
+/// Makes a connected (read end, write end) pair.
+pub fn pipe(flags: u32) -> (Arc<PipeEnd>, Arc<PipeEnd>) {
+    let buf = new_pipe_buf();
+    let nb = flags & OpenFlags::NONBLOCK;
+    (Arc::new(PipeEnd::new(buf.clone(), OpenFlags::RDONLY | nb)), Arc::new(PipeEnd::new(buf, OpenFlags::WRONLY | nb)))
+}
+
+/// The pipes behind FIFO inodes that someone has open, by (st_dev, ino):
+/// every open of the same FIFO joins the same buffer, which goes away
+/// with its last end (its data with it, as on Linux).
+static FIFOS: Mutex<alloc::collections::BTreeMap<(u64, u64), alloc::sync::Weak<PipeBuf>>> =
+    Mutex::new(alloc::collections::BTreeMap::new());
+
+/// Opens the FIFO `key` (fifo(7)): O_RDONLY waits for a writer unless
+/// O_NONBLOCK, O_WRONLY waits for a reader (O_NONBLOCK: ENXIO without
+/// one), O_RDWR never waits. A signal ends the wait with EINTR.
+pub fn fifo_open(key: (u64, u64), flags: u32) -> Result<PipeEnd, Errno> {
+    let acc = flags & OpenFlags::ACCMODE;
+    let nonblock = flags & OpenFlags::NONBLOCK != 0;
+    let buf = {
+        let mut m = FIFOS.lock();
+        m.retain(|_, w| w.strong_count() > 0);
+        match m.get(&key).and_then(|w| w.upgrade()) {
+            Some(b) => b,
+            None => {
+                let b = new_pipe_buf();
+                m.insert(key, Arc::downgrade(&b));
+                b
+            }
+        }
+    };
+    if acc == OpenFlags::WRONLY && nonblock && buf.readers.load(Ordering::Acquire) == 0 {
+        return Err(crate::errno::ENXIO);
+    }
+    let end = PipeEnd::new(buf, flags);
+    let t = crate::process::current();
+    let (count, opens) = match acc {
+        OpenFlags::RDONLY if !nonblock => (&end.buf.writers, &end.buf.write_opens),
+        OpenFlags::WRONLY => (&end.buf.readers, &end.buf.read_opens),
+        _ => return Ok(end),
+    };
+    let seen = opens.load(Ordering::Acquire);
+    end.buf.changed.wait_until(|| {
+        if count.load(Ordering::Acquire) > 0 || opens.load(Ordering::Acquire) != seen {
+            Some(Ok(()))
+        } else if crate::signal::has_pending(&t) {
+            Some(Err(crate::errno::EINTR))
+        } else {
+            None
+        }
+    })?;
+    Ok(end)
 }
 
 impl Drop for PipeEnd {
     fn drop(&mut self) {
-        if self.is_writer {
+        if self.writes {
             self.buf.writers.fetch_sub(1, Ordering::AcqRel);
-        } else {
+        }
+        if self.reads {
             self.buf.readers.fetch_sub(1, Ordering::AcqRel);
         }
         self.buf.changed.wake_all();
@@ -365,7 +437,7 @@ impl File for PipeEnd {
     }
 
     fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
-        if self.is_writer {
+        if !self.reads {
             return Err(EBADF);
         }
         if buf.is_empty() {
@@ -400,7 +472,7 @@ impl File for PipeEnd {
     }
 
     fn write(&self, data: &[u8]) -> Result<usize, Errno> {
-        if !self.is_writer {
+        if !self.writes {
             return Err(EBADF);
         }
         let nonblock = self.flags().0 & OpenFlags::NONBLOCK != 0;
@@ -465,7 +537,7 @@ impl File for PipeEnd {
     }
 
     fn readable_bytes(&self) -> Option<usize> {
-        (!self.is_writer).then(|| self.buf.len.load(Ordering::Acquire))
+        self.reads.then(|| self.buf.len.load(Ordering::Acquire))
     }
 
     fn set_status_flags(&self, flags: u32) {
@@ -482,21 +554,22 @@ impl File for PipeEnd {
         // with nobody to wake it, and a spurious "not ready" would drop a
         // level-triggered epoll item whose data is still there.
         let len = self.buf.len.load(Ordering::Acquire);
-        if self.is_writer {
+        let mut m = 0;
+        if self.writes {
             if self.buf.readers.load(Ordering::Acquire) == 0 {
-                POLLERR
+                m |= POLLERR;
             } else if len < self.buf.capacity.load(Ordering::Relaxed) {
-                POLLOUT
-            } else {
-                0
+                m |= POLLOUT;
             }
-        } else if len > 0 {
-            POLLIN
-        } else if self.buf.writers.load(Ordering::Acquire) == 0 {
-            POLLHUP
-        } else {
-            0
         }
+        if self.reads {
+            if len > 0 {
+                m |= POLLIN;
+            } else if self.buf.writers.load(Ordering::Acquire) == 0 {
+                m |= POLLHUP;
+            }
+        }
+        m
     }
 }
 

@@ -32,6 +32,7 @@ mod epoll;
 pub mod errno;
 mod eventfd;
 mod exec;
+mod fifo;
 mod file;
 mod fs;
 mod futex;

@@ -378,6 +378,9 @@ fn open_node(node: Node, dir: Option<Node>, st: &Stat, flags: OpenFlags) -> Resu
         }
         return crate::dev::open(st.rdev, flags);
     }
+    if kind == Kind::Fifo && flags.0 & OpenFlags::PATH == 0 {
+        return crate::fifo::open(node, dir, flags);
+    }
     VfsFile::open(node, dir, kind, flags)
 }
 
@@ -733,7 +736,11 @@ pub fn fcntl(fd: i32, cmd: u32, arg: u64) -> SysResult {
 
 /// The pipe end behind a descriptor, for F_GETPIPE_SZ/F_SETPIPE_SZ.
 fn pipe_end(f: &dyn File) -> Result<&crate::file::PipeEnd, Errno> {
-    f.as_any().and_then(|a| a.downcast_ref::<crate::file::PipeEnd>()).ok_or(EBADF)
+    let any = f.as_any().ok_or(EBADF)?;
+    if let Some(fifo) = any.downcast_ref::<crate::fifo::FifoFile>() {
+        return Ok(&fifo.end);
+    }
+    any.downcast_ref::<crate::file::PipeEnd>().ok_or(EBADF)
 }
 
 pub fn getdents64(fd: i32, buf: u64, len: usize) -> SysResult {
