@@ -36,6 +36,7 @@ mod fifo;
 mod file;
 mod fs;
 mod futex;
+mod locks;
 mod memfd;
 mod mm;
 mod oom;

@@ -459,6 +459,7 @@ fn exit_process(p: Arc<Process>, status: i32) -> ! {
     // Descriptors first (pipe ends wake their peers), then the memory.
     let files = core::mem::take(&mut *p.files.lock());
     drop(files);
+    crate::locks::process_exit(p.pid);
     // A zombie keeps no mount busy: its cwd becomes the root, as Linux
     // drops the exiting task's fs_struct.
     let cwd = core::mem::replace(&mut *p.cwd.lock(), crate::fs::root());

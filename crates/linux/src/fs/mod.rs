@@ -640,6 +640,7 @@ impl VfsFile {
 
 impl Drop for VfsFile {
     fn drop(&mut self) {
+        crate::locks::file_freed((self.node.mnt.sb.dev, self.node.ino.0), self as *const Self as usize);
         self.node.fs().close_ref(self.node.ino);
     }
 }

@@ -490,15 +490,26 @@ pub fn close_range(first: u32, last: u32, flags: u32) -> SysResult {
     if flags & !(CLOSE_RANGE_CLOEXEC | CLOSE_RANGE_UNSHARE) != 0 || first > last {
         return Err(EINVAL);
     }
-    let closed = current().process.files.lock().close_range(first as usize, last as usize, flags & CLOSE_RANGE_CLOEXEC != 0);
+    let t = current();
+    let closed = t.process.files.lock().close_range(first as usize, last as usize, flags & CLOSE_RANGE_CLOEXEC != 0);
+    for f in &closed {
+        crate::locks::close_posix(&**f, t.process.pid);
+    }
     drop(closed);
     Ok(0)
 }
 
 pub fn close(fd: i32) -> SysResult {
-    let f = current().process.files.lock().remove(fd)?;
+    let t = current();
+    let f = t.process.files.lock().remove(fd)?;
+    crate::locks::close_posix(&*f, t.process.pid);
     drop(f);
     Ok(0)
+}
+
+/// flock(2).
+pub fn flock(fd: i32, op: u32) -> SysResult {
+    crate::locks::flock(&file(fd)?, op)
 }
 
 /// Encodes `struct stat` (x86_64, 144 bytes; offsets per arch/x86 uapi stat.h).
@@ -693,6 +704,7 @@ pub fn fcntl(fd: i32, cmd: u32, arg: u64) -> SysResult {
     const F_GETFL: u32 = 3;
     const F_SETFL: u32 = 4;
     const F_DUPFD_CLOEXEC: u32 = 1030;
+    use linux_raw_sys::general as g;
     let t = current();
     let mut files = t.process.files.lock();
     match cmd {
@@ -707,6 +719,12 @@ pub fn fcntl(fd: i32, cmd: u32, arg: u64) -> SysResult {
         F_SETFL => {
             files.get(fd)?.set_status_flags(arg as u32);
             Ok(0)
+        }
+        g::F_GETLK | g::F_SETLK | g::F_SETLKW | g::F_OFD_GETLK | g::F_OFD_SETLK | g::F_OFD_SETLKW => {
+            let f = files.get(fd)?;
+            drop(files);
+            drop(t);
+            crate::locks::fcntl(&f, cmd, arg)
         }
         linux_raw_sys::general::F_GETPIPE_SZ => {
             let f = files.get(fd)?;

@@ -129,6 +129,7 @@ fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
         nr::__NR_rt_sigqueueinfo => signal::rt_sigqueueinfo(a.i32(0), a.i32(1), a.ptr(2)),
         nr::__NR_kill => proc::kill(a.i32(0), a.i32(1)),
         nr::__NR_uname => proc::uname(a.ptr(0)),
+        nr::__NR_flock => fs::flock(a.fd(0), a.u32(1)),
         nr::__NR_fcntl => fs::fcntl(a.fd(0), a.u32(1), a.0[2]),
         nr::__NR_getcwd => fs::getcwd(a.ptr(0), a.usize(1)),
         nr::__NR_chdir => fs::chdir(a.ptr(0)),
