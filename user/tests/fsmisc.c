@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/mount.h>
 #include <sys/uio.h>
 
 #define RWF_HIPRI_ 1
@@ -247,6 +248,158 @@ static void test_pipe_size(void)
     SAY("pipe sizes ok");
 }
 
+static void test_fallocate(void)
+{
+    const char *f = P("/tmp/fsmisc-falloc");
+    int fd = open(f, O_CREAT | O_RDWR | O_TRUNC, 0600);
+    CHECK(fd >= 0);
+    struct stat st;
+    CHECK(fallocate(fd, 0, 0, 8192) == 0);
+    CHECK(fstat(fd, &st) == 0 && st.st_size == 8192);
+    CHECK(fallocate(fd, 0, 100, 100) == 0); /* inside: no change */
+    CHECK(fstat(fd, &st) == 0 && st.st_size == 8192);
+    CHECK(fallocate(fd, FALLOC_FL_KEEP_SIZE, 8192, 4096) == 0);
+    CHECK(fstat(fd, &st) == 0 && st.st_size == 8192);
+    static char buf[8192];
+    memset(buf, 'a', sizeof buf);
+    CHECK(pwrite(fd, buf, sizeof buf, 0) == sizeof buf);
+    CHECK(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 100, 200) == 0);
+    CHECK(pread(fd, buf, sizeof buf, 0) == sizeof buf);
+    CHECK(buf[99] == 'a' && buf[100] == 0 && buf[299] == 0 && buf[300] == 'a');
+    /* A hole past the end changes nothing. */
+    CHECK(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 8000, 10000) == 0);
+    CHECK(fstat(fd, &st) == 0 && st.st_size == 8192);
+    CHECK(pread(fd, buf, 2, 7999) == 2 && buf[0] == 'a' && buf[1] == 0);
+    CHECK_ERR(fallocate(fd, FALLOC_FL_PUNCH_HOLE, 0, 10), EOPNOTSUPP);
+    CHECK_ERR(fallocate(fd, 0x40 /* INSERT_RANGE */, 0, 4096), EOPNOTSUPP);
+    CHECK_ERR(fallocate(fd, 0, -1, 10), EINVAL);
+    CHECK_ERR(fallocate(fd, 0, 0, 0), EINVAL);
+    CHECK_ERR(fallocate(fd, 0, 0x7fffffffffffff00L, 0x1000), EFBIG);
+    close(fd);
+    fd = open(f, O_RDONLY);
+    CHECK_ERR(fallocate(fd, 0, 0, 10), EBADF);
+    close(fd);
+    CHECK(unlink(f) == 0);
+    int p[2];
+    CHECK(pipe(p) == 0);
+    CHECK_ERR(fallocate(p[1], 0, 0, 10), ESPIPE);
+    close(p[0]);
+    close(p[1]);
+    /* ENOSPC on a small tmpfs. */
+    const char *m = P("/tmp/fsmisc-mnt");
+    rmdir(m);
+    CHECK(mkdir(m, 0755) == 0);
+    CHECK(mount("tmpfs", m, "tmpfs", 0, "size=64k") == 0);
+    char path[256];
+    snprintf(path, sizeof path, "%s/f", m);
+    fd = open(path, O_CREAT | O_RDWR, 0600);
+    CHECK(fd >= 0);
+    CHECK_ERR(fallocate(fd, 0, 0, 1 << 20), ENOSPC);
+    CHECK(fstat(fd, &st) == 0 && st.st_size == 0);
+    CHECK(fallocate(fd, 0, 0, 16384) == 0);
+    CHECK(fstat(fd, &st) == 0 && st.st_size == 16384);
+    close(fd);
+    CHECK(umount(m) == 0 && rmdir(m) == 0);
+    SAY("fallocate ok");
+}
+
+static long cfr(int in, loff_t *oi, int out, loff_t *oo, size_t n, unsigned fl)
+{
+    return syscall(SYS_copy_file_range, in, oi, out, oo, n, fl);
+}
+
+static void test_copy_file_range(void)
+{
+    const char *a = P("/tmp/fsmisc-cfr-a"), *b = P("/tmp/fsmisc-cfr-b");
+    int in = open(a, O_CREAT | O_RDWR | O_TRUNC, 0600);
+    int out = open(b, O_CREAT | O_RDWR | O_TRUNC, 0600);
+    CHECK(in >= 0 && out >= 0);
+    CHECK(write(in, "0123456789", 10) == 10);
+    /* File positions: in's moves from 2, out's from 0. */
+    CHECK(lseek(in, 2, SEEK_SET) == 2);
+    CHECK(cfr(in, NULL, out, NULL, 5, 0) == 5);
+    CHECK(lseek(in, 0, SEEK_CUR) == 7 && lseek(out, 0, SEEK_CUR) == 5);
+    char buf[32] = {0};
+    CHECK(pread(out, buf, sizeof buf, 0) == 5 && memcmp(buf, "23456", 5) == 0);
+    /* Explicit offsets move the offsets, not the positions; short at EOF. */
+    loff_t oi = 8, oo = 20;
+    CHECK(cfr(in, &oi, out, &oo, 100, 0) == 2);
+    CHECK(oi == 10 && oo == 22);
+    CHECK(lseek(in, 0, SEEK_CUR) == 7 && lseek(out, 0, SEEK_CUR) == 5);
+    CHECK(pread(out, buf, sizeof buf, 0) == 22 && buf[5] == 0 && memcmp(buf + 20, "89", 2) == 0);
+    CHECK(cfr(in, &oi, out, &oo, 100, 0) == 0); /* at EOF */
+    /* Same file: fine apart, EINVAL when overlapping. */
+    oi = 0;
+    oo = 10;
+    CHECK(cfr(in, &oi, in, &oo, 10, 0) == 10);
+    CHECK(pread(in, buf, 20, 0) == 20 && memcmp(buf, "01234567890123456789", 20) == 0);
+    oi = 0;
+    oo = 5;
+    CHECK_ERR(cfr(in, &oi, in, &oo, 10, 0), EINVAL);
+    CHECK_ERR(cfr(in, NULL, out, NULL, 1, 1), EINVAL);
+    oi = -1;
+    CHECK_ERR(cfr(in, &oi, out, NULL, 1, 0), EOVERFLOW);
+    int ro = open(b, O_RDONLY), ap = open(b, O_WRONLY | O_APPEND);
+    CHECK_ERR(cfr(in, NULL, ro, NULL, 1, 0), EBADF);
+    CHECK_ERR(cfr(in, NULL, ap, NULL, 1, 0), EBADF);
+    CHECK_ERR(cfr(ap, NULL, out, NULL, 1, 0), EBADF);
+    close(ro);
+    close(ap);
+    int d = open(P("/tmp"), O_RDONLY | O_DIRECTORY);
+    CHECK_ERR(cfr(d, NULL, out, NULL, 1, 0), EISDIR);
+    close(d);
+    int p[2];
+    CHECK(pipe(p) == 0);
+    CHECK_ERR(cfr(p[0], NULL, out, NULL, 1, 0), EINVAL);
+    close(p[0]);
+    close(p[1]);
+    close(in);
+    close(out);
+    unlink(a);
+    unlink(b);
+    SAY("copy_file_range ok");
+}
+
+static void test_tmpfile(void)
+{
+    const char *dir = P("/tmp");
+    int fd = open(dir, O_TMPFILE | O_RDWR, 0640);
+    CHECK(fd >= 0);
+    struct stat st;
+    CHECK(fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 0 && (st.st_mode & 0777) == 0640);
+    CHECK(write(fd, "tmp", 3) == 3);
+    /* Naming it with linkat(AT_EMPTY_PATH) (root: CAP_DAC_READ_SEARCH). */
+    const char *name = P("/tmp/fsmisc-tmpfile");
+    unlink(name);
+    CHECK(linkat(fd, "", AT_FDCWD, name, AT_EMPTY_PATH) == 0);
+    CHECK(fstat(fd, &st) == 0 && st.st_nlink == 1);
+    char b[8] = {0};
+    int g = open(name, O_RDONLY);
+    CHECK(g >= 0 && read(g, b, sizeof b) == 3 && memcmp(b, "tmp", 3) == 0);
+    close(g);
+    CHECK_ERR(linkat(fd, "", AT_FDCWD, name, AT_EMPTY_PATH), EEXIST);
+    close(fd);
+    CHECK(unlink(name) == 0);
+    /* O_EXCL: never linkable. */
+    fd = open(dir, O_TMPFILE | O_WRONLY | O_EXCL, 0600);
+    CHECK(fd >= 0);
+    CHECK_ERR(linkat(fd, "", AT_FDCWD, name, AT_EMPTY_PATH), ENOENT);
+    close(fd);
+    CHECK_ERR(open(dir, O_TMPFILE | O_RDONLY, 0600), EINVAL);
+    CHECK_ERR(open(dir, O_TMPFILE | O_RDWR | O_CREAT, 0600), EINVAL);
+    CHECK_ERR(open(P("/tmp/fsmisc-none/x"), O_TMPFILE | O_RDWR, 0600), ENOENT);
+    int f = open(P("/tmp/fsmisc-file"), O_CREAT | O_RDWR, 0600);
+    close(f);
+    CHECK_ERR(open(P("/tmp/fsmisc-file"), O_TMPFILE | O_RDWR, 0600), ENOTDIR);
+    unlink(P("/tmp/fsmisc-file"));
+    /* An ordinary unlinked file cannot be named again. */
+    f = open(P("/tmp/fsmisc-gone"), O_CREAT | O_RDWR, 0600);
+    CHECK(f >= 0 && unlink(P("/tmp/fsmisc-gone")) == 0);
+    CHECK_ERR(linkat(f, "", AT_FDCWD, name, AT_EMPTY_PATH), ENOENT);
+    close(f);
+    SAY("O_TMPFILE ok");
+}
+
 int main(void)
 {
     test_creat();
@@ -254,6 +407,9 @@ int main(void)
     test_close_range();
     test_rwv();
     test_pipe_size();
+    test_fallocate();
+    test_copy_file_range();
+    test_tmpfile();
     SAY("ok");
     return 0;
 }

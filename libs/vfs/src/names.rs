@@ -96,6 +96,15 @@ impl RamFs {
         Ok(ino)
     }
 
+    /// `open(O_TMPFILE)`: as [`create_unlinked`](Self::create_unlinked),
+    /// but if `linkable` (no `O_EXCL`) [`link`](Self::link) may give it
+    /// a name later.
+    pub fn create_tmpfile(&mut self, mode: u32, uid: u32, gid: u32, linkable: bool) -> Result<Ino> {
+        let ino = self.create_unlinked(mode, uid, gid)?;
+        self.node_mut(ino)?.linkable = linkable;
+        Ok(ino)
+    }
+
     /// `symlink(2)`: creates `name` in `dir` pointing at `target`.
     /// `ENOENT` for an empty target, `ENAMETOOLONG` for one of `PATH_MAX`
     /// bytes or more; otherwise as [`create`](Self::create).
@@ -130,7 +139,7 @@ impl RamFs {
         }
         let name = self.free_name(dir, name, Some(Errno::ENOENT))?;
         let node = self.node(ino)?;
-        if node.nlink == 0 {
+        if node.nlink == 0 && !node.linkable {
             return Err(Errno::ENOENT);
         }
         let nlink = node.nlink.checked_add(1).ok_or(Errno::EMLINK)?;
@@ -138,6 +147,7 @@ impl RamFs {
         let now = self.now;
         let node = self.node_mut(ino)?;
         node.nlink = nlink;
+        node.linkable = false;
         node.ctime = now;
         self.touch(dir);
         Ok(())

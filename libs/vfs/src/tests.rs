@@ -1313,3 +1313,19 @@ fn unlinked_file_lives_while_referenced() {
     assert_eq!(fs.stat(ino).unwrap_err(), Errno::ENOENT);
     assert_eq!(fs.used_bytes(), 0);
 }
+
+#[test]
+fn tmpfile_can_be_linked_once_memfd_never() {
+    let mut fs = RamFs::new();
+    let root = fs.root();
+    let t = fs.create_tmpfile(0o600, 0, 0, true).unwrap();
+    assert_eq!(fs.stat(t).unwrap().nlink, 0);
+    fs.link(t, root, b"named").unwrap();
+    assert_eq!(fs.stat(t).unwrap().nlink, 1);
+    fs.unlink(root, b"named").unwrap();
+    assert_eq!(fs.link(t, root, b"again"), Err(Errno::ENOENT));
+    let x = fs.create_tmpfile(0o600, 0, 0, false).unwrap();
+    assert_eq!(fs.link(x, root, b"x"), Err(Errno::ENOENT));
+    let m = fs.create_unlinked(0o600, 0, 0).unwrap();
+    assert_eq!(fs.link(m, root, b"m"), Err(Errno::ENOENT));
+}

@@ -131,6 +131,11 @@ pub trait FileSystem: Send + Sync {
     fn create_unlinked(&self, _mode: u32, _uid: u32, _gid: u32) -> Result<Ino, Errno> {
         Err(crate::errno::EOPNOTSUPP)
     }
+    /// `open(O_TMPFILE)`: like [`create_unlinked`](Self::create_unlinked),
+    /// but if `linkable` `link` may name it later.
+    fn create_tmpfile(&self, _mode: u32, _uid: u32, _gid: u32, _linkable: bool) -> Result<Ino, Errno> {
+        Err(crate::errno::EOPNOTSUPP)
+    }
     /// Whether writing to `ino` may have to clear set-user-ID or
     /// set-group-ID (a cheap test for every write).
     fn has_privs(&self, ino: Ino) -> bool {
@@ -618,18 +623,14 @@ impl VfsFile {
 }
 
 impl VfsFile {
-    /// open(2) with O_TMPFILE: a new regular file with no name in `dir`'s
-    /// filesystem, freed with its last open file; EOPNOTSUPP where the
-    /// filesystem has none.
-    pub fn tmpfile_in(cred: &Cred, dir: Node, mode: u32, flags: OpenFlags) -> Result<Arc<Self>, Errno> {
-        dir.mnt.check_writable()?;
-        let (uid, gid, mode) = access::tmpfile_owner(cred, &dir, mode)?;
-        let ino = dir.fs().create_unlinked(mode, uid, gid)?;
-        let node = dir.at(ino);
-        // The creation's reference becomes this file's.
+    /// open(2) with O_TMPFILE in directory `dir`: a new unnamed regular
+    /// file of `dir`'s filesystem, owned as a file created there would be.
+    pub fn tmpfile(cred: &Cred, dir: &Node, mode: u32, flags: OpenFlags, linkable: bool) -> Result<Arc<dyn File>, Errno> {
+        let (uid, gid, mode) = access::tmpfile_owner(cred, dir, mode)?;
+        let ino = dir.fs().create_tmpfile(mode, uid, gid, linkable)?;
         Ok(Arc::new(Self {
-            node,
-            dir: Some(dir),
+            node: dir.at(ino),
+            dir: None,
             kind: Kind::File,
             flags: AtomicU32::new(flags.0),
             pos: Mutex::new(0),

@@ -456,25 +456,6 @@ pub fn openat(dirfd: i32, path: u64, flags: u32, mode: u32) -> SysResult {
     Ok(fd as usize)
 }
 
-/// open(2) O_TMPFILE: an unnamed regular file in the directory `path`.
-/// EINVAL without O_DIRECTORY, with O_CREAT or without write access
-/// (`build_open_flags`); ENOTDIR if `path` is no directory.
-fn open_tmpfile(cred: &cred::Cred, start: &crate::fs::Node, path: &[u8], flags: OpenFlags, mode: u32) -> SysResult {
-    use linux_raw_sys::general::{__O_TMPFILE, O_TMPFILE};
-    let mask = __O_TMPFILE | OpenFlags::DIRECTORY | OpenFlags::CREAT;
-    if flags.0 & mask != O_TMPFILE || !flags.can_write() || flags.0 & OpenFlags::PATH != 0 {
-        return Err(EINVAL);
-    }
-    let (dir, _) = crate::fs::resolve_in(cred, start, path, true)?;
-    if dir.stat()?.kind() != Some(Kind::Dir) {
-        return Err(ENOTDIR);
-    }
-    let keep = flags.0 & !(__O_TMPFILE | OpenFlags::DIRECTORY | OpenFlags::EXCL | OpenFlags::TRUNC | OpenFlags::CLOEXEC);
-    let f = crate::fs::VfsFile::tmpfile_in(cred, dir, mode, OpenFlags(keep))?;
-    let fd = current().process.files.lock().insert(f, flags.0 & OpenFlags::CLOEXEC != 0, 0)?;
-    Ok(fd as usize)
-}
-
 /// creat(2): open with O_CREAT|O_WRONLY|O_TRUNC.
 pub fn creat(path: u64, mode: u32) -> SysResult {
     openat(AT_FDCWD, path, OpenFlags::CREAT | OpenFlags::WRONLY | OpenFlags::TRUNC, mode)
@@ -497,6 +478,28 @@ pub fn close_range(first: u32, last: u32, flags: u32) -> SysResult {
     }
     drop(closed);
     Ok(0)
+}
+
+/// open(2) with O_TMPFILE: `path` names the directory (write and search
+/// permission needed) whose filesystem gets a new unnamed file, which
+/// linkat(AT_EMPTY_PATH) may name unless O_EXCL was given. EINVAL
+/// without O_DIRECTORY, with O_CREAT or O_PATH, or without write access
+/// (`build_open_flags`); ENOTDIR if `path` is no directory.
+fn open_tmpfile(cred: &Cred, start: &Node, path: &[u8], flags: OpenFlags, mode: u32) -> SysResult {
+    use linux_raw_sys::general::{O_TMPFILE, __O_TMPFILE};
+    let mask = __O_TMPFILE | OpenFlags::DIRECTORY | OpenFlags::CREAT;
+    if flags.0 & mask != O_TMPFILE || !flags.can_write() || flags.0 & OpenFlags::PATH != 0 {
+        return Err(EINVAL);
+    }
+    let dir = crate::fs::resolve(cred, start, path, true)?;
+    if dir.kind()? != Kind::Dir {
+        return Err(ENOTDIR);
+    }
+    dir.mnt.check_writable()?;
+    let keep = OpenFlags::ACCMODE | OpenFlags::APPEND | OpenFlags::NONBLOCK | OpenFlags::NOATIME;
+    let f = VfsFile::tmpfile(cred, &dir, mode, OpenFlags(flags.0 & keep), flags.0 & OpenFlags::EXCL == 0)?;
+    let fd = current().process.files.lock().insert(f, flags.0 & OpenFlags::CLOEXEC != 0, 0)?;
+    Ok(fd as usize)
 }
 
 pub fn close(fd: i32) -> SysResult {
@@ -936,7 +939,19 @@ pub fn linkat(olddir: i32, old: u64, newdir: i32, new: u64, flags: u32) -> SysRe
     }
     let (o, n) = (path_arg(old)?, path_arg(new)?);
     let cred = cred();
-    let node = lookup_as(&cred, olddir, &o, flags & AT_SYMLINK_FOLLOW != 0)?;
+    let node = if o.is_empty() && flags & AT_EMPTY_PATH != 0 {
+        // Linux 6.1: naming an open file needs CAP_DAC_READ_SEARCH.
+        if !cred.capable(Cap::DacReadSearch) {
+            return Err(ENOENT);
+        }
+        let node = fd_node(olddir).map_err(|e| if e == EINVAL { ENOENT } else { e })?;
+        if node.kind()? == Kind::Dir {
+            return Err(EPERM);
+        }
+        node
+    } else {
+        lookup_as(&cred, olddir, &o, flags & AT_SYMLINK_FOLLOW != 0)?
+    };
     let (nd, nname) = lookup_parent_rw(&cred, newdir, &n)?;
     if node.mnt.id != nd.mnt.id {
         return Err(EXDEV);
@@ -1134,6 +1149,129 @@ pub fn fstatfs(fd: i32, buf: u64) -> SysResult {
         // Pipes, the console: report the root's, as before a pipefs.
         None => write_statfs(&crate::fs::root(), buf),
     }
+}
+
+/// fallocate(2) on tmpfs: mode 0 grows the size (ENOSPC past the
+/// `size=` limit), FALLOC_FL_KEEP_SIZE has nothing to reserve in memory,
+/// FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE zeroes the range; other
+/// modes are EOPNOTSUPP, as shmem's.
+pub fn fallocate(fd: i32, mode: u32, off: i64, len: i64) -> SysResult {
+    use linux_raw_sys::general::{FALLOC_FL_KEEP_SIZE as KEEP, FALLOC_FL_PUNCH_HOLE as PUNCH};
+    let f = file(fd)?;
+    if off < 0 || len <= 0 {
+        return Err(EINVAL);
+    }
+    if mode & !(KEEP | PUNCH) != 0 || (mode & PUNCH != 0 && mode & KEEP == 0) {
+        return Err(crate::errno::EOPNOTSUPP);
+    }
+    if !f.flags().can_write() {
+        return Err(EBADF);
+    }
+    match f.stat()?.kind() {
+        Some(Kind::Fifo) => return Err(crate::errno::ESPIPE),
+        Some(Kind::Dir) => return Err(EISDIR),
+        Some(Kind::File) => {}
+        _ => return Err(crate::errno::ENODEV),
+    }
+    let end = off.checked_add(len).filter(|&e| e as u64 <= vfs::MAX_FILE_SIZE).ok_or(crate::errno::EFBIG)? as u64;
+    let node = f.node().ok_or(crate::errno::EOPNOTSUPP)?;
+    if node.fs().statfs().magic != u64::from(linux_raw_sys::general::TMPFS_MAGIC) {
+        return Err(crate::errno::EOPNOTSUPP);
+    }
+    node.mnt.check_writable()?;
+    let size = node.fs().stat(node.ino)?.size;
+    if mode & PUNCH != 0 {
+        let stop = end.min(size);
+        let zeros = alloc::vec![0u8; CHUNK];
+        let mut at = off as u64;
+        while at < stop {
+            let n = ((stop - at) as usize).min(CHUNK);
+            node.fs().write(node.ino, at, &zeros[..n])?;
+            at += n as u64;
+        }
+    } else if mode & KEEP == 0 && end > size {
+        access::remove_privs(node)?;
+        node.fs().truncate(node.ino, end)?;
+    }
+    Ok(0)
+}
+
+/// copy_file_range(2) between regular files (any filesystems, as Linux
+/// 5.19+), at the given offsets or the file positions; EINVAL for
+/// overlapping ranges of one file.
+pub fn copy_file_range(fd_in: i32, off_in: u64, fd_out: i32, off_out: u64, len: usize, flags: u32) -> SysResult {
+    if flags != 0 {
+        return Err(EINVAL);
+    }
+    let (fi, fo) = (file(fd_in)?, file(fd_out)?);
+    if !fi.flags().can_read() || !fo.flags().can_write() || fo.flags().is_append() {
+        return Err(EBADF);
+    }
+    let (si, so) = (fi.stat()?, fo.stat()?);
+    if si.kind() == Some(Kind::Dir) || so.kind() == Some(Kind::Dir) {
+        return Err(EISDIR);
+    }
+    if si.kind() != Some(Kind::File) || so.kind() != Some(Kind::File) {
+        return Err(EINVAL);
+    }
+    let read_off = |p: u64| -> Result<Option<u64>, Errno> {
+        if p == 0 {
+            return Ok(None);
+        }
+        let v = uaccess::read_u64(p)? as i64;
+        if v < 0 {
+            // generic_copy_file_checks: pos + count wraps (as u64).
+            return Err(crate::errno::EOVERFLOW);
+        }
+        Ok(Some(v as u64))
+    };
+    let (oi, oo) = (read_off(off_in)?, read_off(off_out)?);
+    let mut pi = match oi {
+        Some(v) => v,
+        None => fi.seek(0, 1)?,
+    };
+    let mut po = match oo {
+        Some(v) => v,
+        None => fo.seek(0, 1)?,
+    };
+    // Shortened to the end of the input, then checked for overlap.
+    let count = (len.min(MAX_RW) as u64).min(si.size.saturating_sub(pi));
+    if si.dev == so.dev && si.ino == so.ino && po < pi + count && pi < po + count {
+        return Err(EINVAL);
+    }
+    let mut buf = alloc::vec![0u8; (count as usize).min(CHUNK)];
+    let mut done = 0u64;
+    while done < count {
+        let want = ((count - done) as usize).min(buf.len());
+        let n = fi.pread(pi, &mut buf[..want])?;
+        if n == 0 {
+            break;
+        }
+        let w = match fo.pwrite(po, &buf[..n]) {
+            Ok(w) => w,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        done += w as u64;
+        pi += w as u64;
+        po += w as u64;
+        if w < n {
+            break;
+        }
+    }
+    match oi {
+        Some(_) => uaccess::write_u64(off_in, pi)?,
+        None => {
+            fi.seek(pi as i64, 0)?;
+        }
+    }
+    match oo {
+        Some(_) => uaccess::write_u64(off_out, po)?,
+        None => {
+            fo.seek(po as i64, 0)?;
+        }
+    }
+    Ok(done as usize)
 }
 
 /// fsync/fdatasync/syncfs: everything lives in memory, nothing to flush.

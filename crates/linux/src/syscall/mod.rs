@@ -203,6 +203,8 @@ fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
         nr::__NR_mount => mount::mount(a.ptr(0), a.ptr(1), a.ptr(2), a.0[3], a.ptr(4)),
         nr::__NR_umount2 => mount::umount2(a.ptr(0), a.u32(1)),
         nr::__NR_fstatfs => fs::fstatfs(a.fd(0), a.ptr(1)),
+        nr::__NR_fallocate => fs::fallocate(a.fd(0), a.u32(1), a.0[2] as i64, a.0[3] as i64),
+        nr::__NR_copy_file_range => fs::copy_file_range(a.fd(0), a.ptr(1), a.fd(2), a.ptr(3), a.usize(4), a.u32(5)),
         nr::__NR_fsync | nr::__NR_fdatasync | nr::__NR_syncfs => fs::fsync(a.fd(0)),
         nr::__NR_sync => Ok(0),
         nr::__NR_sysinfo => proc::sysinfo(a.ptr(0)),
