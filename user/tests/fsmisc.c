@@ -3,7 +3,10 @@
  * (closing, CLOSE_RANGE_CLOEXEC, bad flags and ranges), preadv/pwritev and
  * preadv2/pwritev2 (offsets, -1 = file position, RWF_APPEND, unknown
  * flags, pipes), F_GETPIPE_SZ/F_SETPIPE_SZ (rounding, EBUSY, EPERM for an
- * unprivileged user above pipe-max-size) and pipe2(O_DIRECT). */
+ * unprivileged user above pipe-max-size), pipe2(O_DIRECT), fallocate on
+ * tmpfs (grow, KEEP_SIZE, PUNCH_HOLE, ENOSPC under size=), copy_file_range
+ * (positions, offsets, overlap), O_TMPFILE with linkat(AT_EMPTY_PATH) and
+ * chroot (walks, "..", symlinks and getcwd bounded by the new root). */
 #define T_NAME "fsmisc"
 #include "t.h"
 #include <fcntl.h>
@@ -400,6 +403,69 @@ static void test_tmpfile(void)
     SAY("O_TMPFILE ok");
 }
 
+static int chroot_denied(void *arg)
+{
+    errno = 0;
+    return chroot((const char *)arg) == -1 && errno == EPERM ? 0 : 1;
+}
+
+static int in_chroot(const char *root)
+{
+    char cwd[256];
+    if (chdir(P("/tmp")) != 0) return 1;
+    if (chroot(root) != 0) return 2;
+    /* The cwd stays outside: getcwd says "(unreachable)". */
+    long n = syscall(SYS_getcwd, cwd, sizeof cwd);
+    if (n <= 0 || strncmp(cwd, "(unreachable)", 13) != 0) return 3;
+    if (chdir("/") != 0) return 4;
+    if (syscall(SYS_getcwd, cwd, sizeof cwd) != 2 || strcmp(cwd, "/") != 0) return 5;
+    struct stat a, b;
+    if (stat("/", &a) || stat("/..", &b) || a.st_ino != b.st_ino) return 6;
+    if (access("/sub/f", F_OK) || access("../../sub/f", F_OK) || access("/../sub/./f", F_OK)) return 7;
+    if (access("/ln/f", F_OK)) return 8; /* absolute symlink, inside the root */
+    errno = 0;
+    if (access("/tmp", F_OK) != -1 || errno != ENOENT) return 9;
+    if (chdir("sub") || syscall(SYS_getcwd, cwd, sizeof cwd) <= 0 || strcmp(cwd, "/sub")) return 10;
+    /* A child inherits the root. */
+    pid_t p = fork();
+    if (p == 0) _exit(access("/sub/f", F_OK) == 0 && access("/ln", F_OK) == 0 ? 0 : 1);
+    int st;
+    if (waitpid(p, &st, 0) != p || !WIFEXITED(st) || WEXITSTATUS(st)) return 11;
+    return 0;
+}
+
+static void test_chroot(void)
+{
+    const char *root = P("/tmp/fsmisc-root");
+    char path[256];
+    mkdir(root, 0755);
+    snprintf(path, sizeof path, "%s/sub", root);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/sub/f", root);
+    close(open(path, O_CREAT | O_RDWR, 0644));
+    snprintf(path, sizeof path, "%s/ln", root);
+    unlink(path);
+    CHECK(symlink("/sub", path) == 0);
+    CHECK_ERR(chroot(P("/tmp/fsmisc-nothere")), ENOENT);
+    snprintf(path, sizeof path, "%s/sub/f", root);
+    CHECK_ERR(chroot(path), ENOTDIR);
+    CHECK(as_nobody(chroot_denied, (void *)root) == 0);
+    pid_t p = fork();
+    if (p == 0) _exit(in_chroot(root));
+    int st;
+    CHECK(waitpid(p, &st, 0) == p && WIFEXITED(st));
+    if (WEXITSTATUS(st)) SAY("chroot child failed at step %d", WEXITSTATUS(st));
+    CHECK(WEXITSTATUS(st) == 0);
+    /* The parent's root did not change. */
+    CHECK(access(path, F_OK) == 0);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/ln", root);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/sub", root);
+    CHECK(rmdir(path) == 0 && rmdir(root) == 0);
+    SAY("chroot ok");
+}
+
 int main(void)
 {
     test_creat();
@@ -410,6 +476,7 @@ int main(void)
     test_fallocate();
     test_copy_file_range();
     test_tmpfile();
+    test_chroot();
     SAY("ok");
     return 0;
 }

@@ -1292,6 +1292,23 @@ mod mounts {
         let link = t.get(MountId(1)).unwrap().fs.lookup(Ino(1), b"/a", false).unwrap();
         assert_eq!(t.resolve(&t, t.root(), b"a", false).unwrap().ino, link);
     }
+
+    #[test]
+    fn chroot_root_bounds_walks() {
+        let t = table();
+        let mnt = res(&t, "/mnt").unwrap();
+        let x = res(&t, "/mnt/x").unwrap();
+        let walk = |p: &str| t.resolve_in_at(&t, mnt, mnt, p.as_bytes(), true).map(|(l, _)| l);
+        assert_eq!(walk("/x"), Ok(x));
+        assert_eq!(walk("/.."), Ok(mnt));
+        assert_eq!(walk("../../x"), Ok(x));
+        assert_eq!(walk("/mnt"), Err(Errno::ENOENT));
+        // An absolute symlink starts at the process root: /a -> /mnt is outside.
+        assert_eq!(t.resolve_in_at(&t, t.root(), t.root(), b"/a/x", true).map(|(l, _)| l), Ok(x));
+        assert_eq!(t.resolve_parent_at(&t, mnt, mnt, b"/x").map(|(l, n)| (l, n.to_vec())), Ok((mnt, b"x".to_vec())));
+        assert_eq!(t.path_of_at(&t, mnt, mnt).unwrap(), b"/");
+        assert_eq!(t.path_of_at(&t, mnt, res(&t, "/b").unwrap()).unwrap(), b"(unreachable)/b");
+    }
 }
 
 #[test]

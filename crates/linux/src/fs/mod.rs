@@ -373,12 +373,19 @@ fn unreachable_root() -> Node {
     panic!("the root mount is missing from the mount table")
 }
 
+/// The calling process's root directory (chroot(2)), or `/`.
+fn process_root(t: &Table) -> Loc {
+    kbase::task::with_current_ext::<crate::process::Thread, _>(|th| th.process.root.lock().as_ref().map(Node::loc))
+        .flatten()
+        .unwrap_or_else(|| t.root())
+}
+
 /// Resolves `path` from directory `start` (`path_resolution(7)`) for
 /// `cred` (search permission on every directory passed).
 pub fn resolve(cred: &Cred, start: &Node, path: &[u8], follow_last: bool) -> Result<Node, Errno> {
     let t = table();
     let w = Walker { table: &t, extra: Some(&start.mnt), cred: search_cred(cred) };
-    let loc = t.resolve(&w, start.loc(), path, follow_last)?;
+    let (loc, _) = t.resolve_in_at(&w, process_root(&t), start.loc(), path, follow_last)?;
     w.node(loc)
 }
 
@@ -387,7 +394,7 @@ pub fn resolve(cred: &Cred, start: &Node, path: &[u8], follow_last: bool) -> Res
 pub fn resolve_in(cred: &Cred, start: &Node, path: &[u8], follow_last: bool) -> Result<(Node, Option<Node>), Errno> {
     let t = table();
     let w = Walker { table: &t, extra: Some(&start.mnt), cred: search_cred(cred) };
-    let (loc, dir) = t.resolve_in(&w, start.loc(), path, follow_last)?;
+    let (loc, dir) = t.resolve_in_at(&w, process_root(&t), start.loc(), path, follow_last)?;
     let dir = match dir {
         Some(d) if d.mnt == start.mnt.id => Some(start.at(d.ino)),
         Some(d) => Some(w.node(d)?),
@@ -412,7 +419,7 @@ pub fn path_in(dir: &Node, node: &Node) -> Result<Vec<u8>, Errno> {
 pub fn resolve_parent(cred: &Cred, start: &Node, path: &[u8]) -> Result<(Node, Vec<u8>), Errno> {
     let t = table();
     let w = Walker { table: &t, extra: Some(&start.mnt), cred: search_cred(cred) };
-    let (loc, last) = t.resolve_parent(&w, start.loc(), path)?;
+    let (loc, last) = t.resolve_parent_at(&w, process_root(&t), start.loc(), path)?;
     Ok((w.node(loc)?, last.to_vec()))
 }
 
@@ -420,7 +427,7 @@ pub fn resolve_parent(cred: &Cred, start: &Node, path: &[u8]) -> Result<(Node, V
 pub fn path_of(node: &Node) -> Result<Vec<u8>, Errno> {
     let t = table();
     let w = Walker { table: &t, extra: Some(&node.mnt), cred: None };
-    t.path_of(&w, node.loc())
+    t.path_of_at(&w, process_root(&t), node.loc())
 }
 
 /// Whether `node` is the root of a mount other than `/`, or has a mount

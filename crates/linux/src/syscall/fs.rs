@@ -811,6 +811,24 @@ pub fn fchdir(fd: i32) -> SysResult {
     Ok(0)
 }
 
+/// chroot(2): `path` (a directory the caller may search) becomes the
+/// process's root; the cwd stays. EPERM without CAP_SYS_CHROOT.
+pub fn chroot(path: u64) -> SysResult {
+    let p = path_arg(path)?;
+    let cred = cred();
+    let node = lookup_as(&cred, AT_FDCWD, &p, true)?;
+    if node.kind()? != Kind::Dir {
+        return Err(ENOTDIR);
+    }
+    access::check(&cred, &node, Access::EXEC)?;
+    if !cred.capable(Cap::SysChroot) {
+        return Err(EPERM);
+    }
+    let old = current().process.root.lock().replace(node);
+    drop(old);
+    Ok(0)
+}
+
 pub fn mkdirat(dirfd: i32, path: u64, mode: u32) -> SysResult {
     let p = path_arg(path)?;
     let umask = current().process.umask.load(Ordering::Relaxed);

@@ -134,6 +134,7 @@ fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
         nr::__NR_getcwd => fs::getcwd(a.ptr(0), a.usize(1)),
         nr::__NR_chdir => fs::chdir(a.ptr(0)),
         nr::__NR_fchdir => fs::fchdir(a.fd(0)),
+        nr::__NR_chroot => fs::chroot(a.ptr(0)),
         nr::__NR_mkdir => fs::mkdirat(fs::AT_FDCWD, a.ptr(0), a.u32(1)),
         nr::__NR_unlink => fs::unlinkat(fs::AT_FDCWD, a.ptr(0), 0),
         nr::__NR_readlink => fs::readlinkat(fs::AT_FDCWD, a.ptr(0), a.ptr(1), a.usize(2)),

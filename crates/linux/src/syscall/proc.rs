@@ -60,6 +60,7 @@ fn fork_with(frame: &TrapFrame, setup: process::ChildSetup) -> SysResult {
     let sig = parent.sigactions.lock().clone();
     let child = Process::new(parent.pid, vm, files, cwd, sig)?;
     child.inherit_from(parent);
+    *child.root.lock() = parent.root.lock().clone();
     *child.exec_info.lock() = parent.exec_info.lock().clone();
     child.pgid.store(parent.pgid.load(Ordering::Relaxed), Ordering::Relaxed);
     child.umask.store(parent.umask.load(Ordering::Relaxed), Ordering::Relaxed);
