@@ -4,7 +4,7 @@
  * conversion, blocking. fcntl record locks: F_GETLK reports the
  * conflicting range and pid, F_SETLK EAGAIN, splitting on unlock, len 0
  * to EOF and negative lengths, release when the process closes any fd of
- * the file or exits, F_SETLKW blocking, EINTR, EDEADLK, bad arguments;
+ * the file (close, dup2 over it) or exits, F_SETLKW blocking, EINTR, EDEADLK, bad arguments;
  * OFD locks (F_OFD_*) conflict between open files of one process. */
 #define T_NAME "flock"
 #include "t.h"
@@ -164,6 +164,20 @@ static void test_posix(void)
         _exit(0);
     }
     CHECK(wait_child(p) == 0);
+    /* So does dup2 over one. */
+    CHECK(setlk(a, F_SETLK, F_WRLCK, 0, 1) == 0);
+    int o = open(F, O_RDONLY), pp[2];
+    CHECK(o >= 0 && pipe(pp) == 0);
+    CHECK(dup2(pp[0], o) == o);
+    p = fork();
+    if (p == 0) {
+        int c = open(F, O_RDWR);
+        _exit(getlk(c, F_GETLK, 0, 0).l_type == F_UNLCK ? 0 : 1);
+    }
+    CHECK(wait_child(p) == 0);
+    close(o);
+    close(pp[0]);
+    close(pp[1]);
     /* Bad arguments. */
     struct flock bad = {.l_type = 7, .l_whence = SEEK_SET};
     CHECK_ERR(fcntl(a, F_SETLK, &bad), EINVAL);

@@ -27,6 +27,12 @@ pub fn open(node: Node, dir: Option<Node>, flags: OpenFlags) -> Result<Arc<dyn F
     Ok(Arc::new(FifoFile { end, node, dir }))
 }
 
+impl Drop for FifoFile {
+    fn drop(&mut self) {
+        crate::locks::file_freed((self.node.mnt.sb.dev, self.node.ino.0), self as *const Self as usize);
+    }
+}
+
 impl File for FifoFile {
     fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
         self.end.read(buf)

@@ -253,13 +253,18 @@ impl FdTable {
         closed
     }
 
-    /// Closes every close-on-exec descriptor (execve).
-    pub fn close_on_exec(&mut self) {
+    /// Closes every close-on-exec descriptor (execve); returns them, to
+    /// be dropped outside the table's lock.
+    pub fn close_on_exec(&mut self) -> Vec<Arc<dyn File>> {
+        let mut closed = Vec::new();
         for s in self.slots.iter_mut() {
             if s.as_ref().is_some_and(|s| s.cloexec) {
-                *s = None;
+                if let Some(s) = s.take() {
+                    closed.push(s.file);
+                }
             }
         }
+        closed
     }
 }
 

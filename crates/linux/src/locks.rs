@@ -12,8 +12,9 @@
 //! ```
 //!
 //! POSIX locks go when their process closes any descriptor of the file
-//! ([`close_posix`]) or exits ([`process_exit`]); OFD and flock locks
-//! when their open file is freed ([`file_freed`]).
+//! ([`close_posix`]: close, close_range, dup2 over it, close-on-exec)
+//! or exits ([`process_exit`]); OFD and flock locks when their open file
+//! is freed ([`file_freed`]).
 
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;

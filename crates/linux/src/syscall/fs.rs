@@ -696,7 +696,13 @@ pub fn dup3(old: i32, new: i32, flags: u32) -> SysResult {
     let t = current();
     let mut files = t.process.files.lock();
     let f = files.get(old)?;
+    let replaced = files.get(new).ok();
     files.insert_at(new, f, flags & OpenFlags::CLOEXEC != 0)?;
+    drop(files);
+    // Closing `new` drops the process's POSIX locks on its file.
+    if let Some(r) = replaced {
+        crate::locks::close_posix(&*r, t.process.pid);
+    }
     Ok(new as usize)
 }
 

@@ -251,7 +251,11 @@ fn exec_program(cwd: crate::fs::Node, program: crate::exec::Program<'_>, argv: u
         c.exec();
         Ok::<_, ()>(())
     }).ok();
-    t.process.files.lock().close_on_exec();
+    let closed = t.process.files.lock().close_on_exec();
+    for f in &closed {
+        crate::locks::close_posix(&**f, t.process.pid);
+    }
+    drop(closed);
     t.process.sigactions.lock().reset_for_exec();
     Ok(0)
 }
