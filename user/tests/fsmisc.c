@@ -6,7 +6,8 @@
  * unprivileged user above pipe-max-size), pipe2(O_DIRECT), fallocate on
  * tmpfs (grow, KEEP_SIZE, PUNCH_HOLE, ENOSPC under size=), copy_file_range
  * (positions, offsets, overlap), O_TMPFILE with linkat(AT_EMPTY_PATH) and
- * chroot (walks, "..", symlinks and getcwd bounded by the new root). */
+ * chroot (walks, "..", symlinks and getcwd bounded by the new root) and
+ * renameat2(RENAME_EXCHANGE). */
 #define T_NAME "fsmisc"
 #include "t.h"
 #include <fcntl.h>
@@ -466,6 +467,67 @@ static void test_chroot(void)
     SAY("chroot ok");
 }
 
+static long renameat2_(const char *a, const char *b, unsigned fl)
+{
+    return syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, fl);
+}
+
+static void put(const char *path, const char *text)
+{
+    int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+    CHECK(fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+    close(fd);
+}
+
+static void test_exchange(void)
+{
+    char d[128], a[160], b[160], sub[160], sd[192], sdf[224];
+    snprintf(d, sizeof d, "%s", P("/tmp/fsmisc-x"));
+    snprintf(a, sizeof a, "%s/a", d);
+    snprintf(b, sizeof b, "%s/b", d);
+    snprintf(sub, sizeof sub, "%s/sub", d);
+    snprintf(sd, sizeof sd, "%s/sub/dir", d);
+    snprintf(sdf, sizeof sdf, "%s/sub/dir/f", d);
+    CHECK(mkdir(d, 0755) == 0 && mkdir(sub, 0755) == 0 && mkdir(sd, 0755) == 0);
+    put(a, "A");
+    put(b, "B");
+    put(sdf, "F");
+    struct stat sa, sb;
+    CHECK(stat(a, &sa) == 0 && stat(b, &sb) == 0);
+    CHECK(renameat2_(a, b, 2 /* RENAME_EXCHANGE */) == 0);
+    struct stat na, nb;
+    CHECK(stat(a, &na) == 0 && stat(b, &nb) == 0);
+    CHECK(na.st_ino == sb.st_ino && nb.st_ino == sa.st_ino);
+    char t[4] = {0};
+    int fd = open(a, O_RDONLY);
+    CHECK(fd >= 0 && read(fd, t, 3) == 1 && t[0] == 'B');
+    close(fd);
+    /* A directory and a file in different parents: `..` follows. */
+    struct stat s1, s2;
+    CHECK(stat(d, &s1) == 0 && stat(sub, &s2) == 0);
+    CHECK(renameat2_(a, sd, 2) == 0);
+    CHECK(stat(sd, &na) == 0 && S_ISREG(na.st_mode));
+    char moved[192];
+    snprintf(moved, sizeof moved, "%s/f", a);
+    CHECK(access(moved, F_OK) == 0);
+    snprintf(moved, sizeof moved, "%s/..", a);
+    CHECK(stat(moved, &nb) == 0 && nb.st_ino == s1.st_ino);
+    CHECK(stat(d, &na) == 0 && na.st_nlink == s1.st_nlink + 1);
+    CHECK(stat(sub, &nb) == 0 && nb.st_nlink == s2.st_nlink - 1);
+    CHECK(renameat2_(a, sd, 2) == 0); /* and back */
+    /* Errors. */
+    CHECK_ERR(renameat2_(a, P("/tmp/fsmisc-x/none"), 2), ENOENT);
+    CHECK_ERR(renameat2_(P("/tmp/fsmisc-x/none"), a, 2), ENOENT);
+    CHECK_ERR(renameat2_(a, b, 3), EINVAL);
+    CHECK_ERR(renameat2_(a, b, 0x10), EINVAL);
+    CHECK_ERR(renameat2_(sub, sd, 2), EINVAL); /* into itself */
+    CHECK_ERR(renameat2_(sd, sub, 2), EINVAL);
+    CHECK(renameat2_(a, a, 2) == 0);
+    CHECK(unlink(sdf) == 0 && rmdir(sd) == 0 && rmdir(sub) == 0);
+    CHECK(unlink(a) == 0 && unlink(b) == 0 && rmdir(d) == 0);
+    SAY("RENAME_EXCHANGE ok");
+}
+
 int main(void)
 {
     test_creat();
@@ -477,6 +539,7 @@ int main(void)
     test_copy_file_range();
     test_tmpfile();
     test_chroot();
+    test_exchange();
     SAY("ok");
     return 0;
 }

@@ -1346,3 +1346,29 @@ fn tmpfile_can_be_linked_once_memfd_never() {
     let m = fs.create_unlinked(0o600, 0, 0).unwrap();
     assert_eq!(fs.link(m, root, b"m"), Err(Errno::ENOENT));
 }
+
+#[test]
+fn exchange_swaps_names() {
+    let mut fs = RamFs::new();
+    let root = fs.root();
+    let d = fs.create(root, b"d", Kind::Dir, 0o755, 0, 0, 0).unwrap();
+    let e = fs.create(d, b"e", Kind::Dir, 0o755, 0, 0, 0).unwrap();
+    let f = fs.create(root, b"f", Kind::File, 0o644, 0, 0, 0).unwrap();
+    let root_links = fs.stat(root).unwrap().nlink;
+    let d_links = fs.stat(d).unwrap().nlink;
+    // A file and a directory in different parents.
+    fs.exchange(root, b"f", d, b"e").unwrap();
+    assert_eq!(lk(&fs, "/f").unwrap(), e);
+    assert_eq!(lk(&fs, "/d/e").unwrap(), f);
+    assert_eq!(lk(&fs, "/f/..").unwrap(), root);
+    assert_eq!(fs.stat(root).unwrap().nlink, root_links + 1);
+    assert_eq!(fs.stat(d).unwrap().nlink, d_links - 1);
+    // Back again, and the errors.
+    fs.exchange(d, b"e", root, b"f").unwrap();
+    assert_eq!(lk(&fs, "/d/e/..").unwrap(), d);
+    assert_eq!(fs.stat(root).unwrap().nlink, root_links);
+    assert_eq!(fs.exchange(root, b"f", root, b"nope"), Err(Errno::ENOENT));
+    assert_eq!(fs.exchange(root, b"d", d, b"e"), Err(Errno::EINVAL));
+    assert_eq!(fs.exchange(root, b"f/", root, b"d"), Err(Errno::ENOTDIR));
+    assert_eq!(fs.exchange(root, b"f", root, b"f"), Ok(()));
+}

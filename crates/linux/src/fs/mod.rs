@@ -112,6 +112,10 @@ pub trait FileSystem: Send + Sync {
     fn rename(&self, _od: Ino, _on: &[u8], _nd: Ino, _nn: &[u8]) -> Result<(), Errno> {
         Err(EPERM)
     }
+    /// renameat2(RENAME_EXCHANGE); EINVAL where unsupported, as Linux.
+    fn exchange(&self, _od: Ino, _on: &[u8], _nd: Ino, _nn: &[u8]) -> Result<(), Errno> {
+        Err(EINVAL)
+    }
     fn chmod(&self, _ino: Ino, _mode: u32) -> Result<(), Errno> {
         Err(EPERM)
     }

@@ -122,6 +122,9 @@ impl FileSystem for TmpFs {
     fn rename(&self, od: Ino, on: &[u8], nd: Ino, nn: &[u8]) -> Result<(), Errno> {
         self.change(|fs| fs.rename(od, on, nd, nn))
     }
+    fn exchange(&self, od: Ino, on: &[u8], nd: Ino, nn: &[u8]) -> Result<(), Errno> {
+        self.change(|fs| fs.exchange(od, on, nd, nn))
+    }
     fn chmod(&self, ino: Ino, mode: u32) -> Result<(), Errno> {
         self.change(|fs| fs.chmod(ino, mode))
     }

@@ -933,9 +933,11 @@ pub fn sendfile(out_fd: i32, in_fd: i32, offset: u64, count: usize) -> SysResult
 }
 
 pub fn renameat2(olddir: i32, old: u64, newdir: i32, new: u64, flags: u32) -> SysResult {
-    const RENAME_NOREPLACE: u32 = 1;
-    if flags & !RENAME_NOREPLACE != 0 {
-        return Err(EINVAL); // RENAME_EXCHANGE / WHITEOUT: issue 4
+    use linux_raw_sys::general::{RENAME_EXCHANGE, RENAME_NOREPLACE};
+    // RENAME_WHITEOUT (overlayfs) is not supported: EINVAL, as tmpfs
+    // without it would say.
+    if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE) != 0 || flags == RENAME_NOREPLACE | RENAME_EXCHANGE {
+        return Err(EINVAL);
     }
     let (o, n) = (path_arg(old)?, path_arg(new)?);
     let cred = cred();
@@ -951,6 +953,10 @@ pub fn renameat2(olddir: i32, old: u64, newdir: i32, new: u64, flags: u32) -> Sy
     }
     if flags & RENAME_NOREPLACE != 0 && lookup_as(&cred, newdir, &n, false).is_ok() {
         return Err(EEXIST);
+    }
+    if flags & RENAME_EXCHANGE != 0 {
+        access::exchange(&cred, &od, &oname, &nd, &nname)?;
+        return Ok(0);
     }
     access::rename(&cred, &od, &oname, &nd, &nname)?;
     Ok(0)
