@@ -7,13 +7,14 @@
  * tmpfs (grow, KEEP_SIZE, PUNCH_HOLE, ENOSPC under size=), copy_file_range
  * (positions, offsets, overlap), O_TMPFILE with linkat(AT_EMPTY_PATH) and
  * chroot (walks, "..", symlinks and getcwd bounded by the new root) and
- * renameat2(RENAME_EXCHANGE). */
+ * renameat2(RENAME_EXCHANGE), utime/utimes/futimesat. */
 #define T_NAME "fsmisc"
 #include "t.h"
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/mount.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 
 #define RWF_HIPRI_ 1
@@ -528,6 +529,41 @@ static void test_exchange(void)
     SAY("RENAME_EXCHANGE ok");
 }
 
+static void test_utimes(void)
+{
+    const char *f = P("/tmp/fsmisc-utime");
+    put(f, "x");
+    long ub[2] = {1000, 2000}; /* struct utimbuf */
+    CHECK(syscall(SYS_utime, f, ub) == 0);
+    struct stat st;
+    CHECK(stat(f, &st) == 0 && st.st_atime == 1000 && st.st_mtime == 2000);
+    CHECK(st.st_atim.tv_nsec == 0 && st.st_mtim.tv_nsec == 0);
+    struct timeval tv[2] = {{3000, 5}, {4000, 999999}};
+    CHECK(syscall(SYS_utimes, f, tv) == 0);
+    CHECK(stat(f, &st) == 0 && st.st_atime == 3000 && st.st_atim.tv_nsec == 5000);
+    CHECK(st.st_mtime == 4000 && st.st_mtim.tv_nsec == 999999000);
+    tv[1].tv_usec = 1000000;
+    CHECK_ERR(syscall(SYS_utimes, f, tv), EINVAL);
+    tv[1].tv_usec = -1;
+    CHECK_ERR(syscall(SYS_futimesat, AT_FDCWD, f, tv), EINVAL);
+    int d = open(P("/tmp"), O_RDONLY | O_DIRECTORY);
+    tv[1].tv_usec = 0;
+    CHECK(syscall(SYS_futimesat, d, "fsmisc-utime", tv) == 0);
+    CHECK(stat(f, &st) == 0 && st.st_mtime == 4000 && st.st_mtim.tv_nsec == 0);
+    close(d);
+    int fd = open(f, O_RDONLY);
+    CHECK(syscall(SYS_futimesat, fd, NULL, NULL) == 0); /* the fd itself, now */
+    CHECK(fstat(fd, &st) == 0 && st.st_mtime > 4000);
+    close(fd);
+    CHECK(syscall(SYS_utime, f, NULL) == 0);
+    CHECK_ERR(syscall(SYS_utime, NULL, ub), EFAULT);
+    CHECK_ERR(syscall(SYS_utimes, NULL, NULL), EFAULT);
+    CHECK_ERR(syscall(SYS_utime, P("/tmp/fsmisc-none"), ub), ENOENT);
+    CHECK_ERR(syscall(SYS_utime, f, (void *)8), EFAULT);
+    CHECK(unlink(f) == 0);
+    SAY("utime/utimes/futimesat ok");
+}
+
 int main(void)
 {
     test_creat();
@@ -540,6 +576,7 @@ int main(void)
     test_tmpfile();
     test_chroot();
     test_exchange();
+    test_utimes();
     SAY("ok");
     return 0;
 }

@@ -1092,8 +1092,19 @@ pub fn utimensat(dirfd: i32, path: u64, times: u64, flags: u32) -> SysResult {
         let both_now = get(8) == UTIME_NOW && get(24) == UTIME_NOW;
         (one(get(0), get(8))?, one(get(16), get(24))?, !both_now)
     };
+    apply_times(dirfd, path, flags, a, m, explicit)
+}
+
+/// Sets the times of `path` from `dirfd` (or of `dirfd` itself when
+/// `path` is NULL) for utimensat and its older forms.
+fn apply_times(dirfd: i32, path: u64, flags: u32, a: Option<vfs::Timespec>, m: Option<vfs::Timespec>, explicit: bool) -> SysResult {
     let cred = cred();
     let node = if path == 0 {
+        // do_utimes: a NULL path names `dirfd` itself, unless that is
+        // AT_FDCWD (then it is a bad path).
+        if dirfd == AT_FDCWD {
+            return Err(EFAULT);
+        }
         fd_node(dirfd)?
     } else {
         let p = path_arg(path)?;
@@ -1102,6 +1113,43 @@ pub fn utimensat(dirfd: i32, path: u64, times: u64, flags: u32) -> SysResult {
     node.mnt.check_writable()?;
     access::set_times(&cred, &node, a, m, explicit)?;
     Ok(0)
+}
+
+fn now_timespec() -> vfs::Timespec {
+    let now = kbase::time::realtime_ns();
+    vfs::Timespec { sec: (now / 1_000_000_000) as i64, nsec: (now % 1_000_000_000) as u32 }
+}
+
+/// futimesat(2) (and utimes with AT_FDCWD): `struct timeval[2]`, or
+/// NULL for now; microseconds outside 0..1000000 are EINVAL.
+pub fn futimesat(dirfd: i32, path: u64, times: u64) -> SysResult {
+    if times == 0 {
+        let now = now_timespec();
+        return apply_times(dirfd, path, 0, Some(now), Some(now), false);
+    }
+    let b = uaccess::read_bytes(times, 32)?;
+    let get = |o: usize| i64::from_le_bytes(b[o..o + 8].try_into().unwrap_or([0; 8]));
+    let one = |sec: i64, usec: i64| -> Result<vfs::Timespec, Errno> {
+        if !(0..1_000_000).contains(&usec) {
+            return Err(EINVAL);
+        }
+        Ok(vfs::Timespec { sec, nsec: (usec * 1000) as u32 })
+    };
+    let (a, m) = (one(get(0), get(8))?, one(get(16), get(24))?);
+    apply_times(dirfd, path, 0, Some(a), Some(m), true)
+}
+
+/// utime(2): `struct utimbuf { actime, modtime }` in whole seconds, or
+/// NULL for now.
+pub fn utime(path: u64, times: u64) -> SysResult {
+    if times == 0 {
+        let now = now_timespec();
+        return apply_times(AT_FDCWD, path, 0, Some(now), Some(now), false);
+    }
+    let b = uaccess::read_bytes(times, 16)?;
+    let get = |o: usize| i64::from_le_bytes(b[o..o + 8].try_into().unwrap_or([0; 8]));
+    let ts = |sec: i64| vfs::Timespec { sec, nsec: 0 };
+    apply_times(AT_FDCWD, path, 0, Some(ts(get(0))), Some(ts(get(8))), true)
 }
 
 /// mknodat(2): regular files, FIFOs, sockets and (with `CAP_MKNOD`)
