@@ -7,12 +7,14 @@
  * tmpfs (grow, KEEP_SIZE, PUNCH_HOLE, ENOSPC under size=), copy_file_range
  * (positions, offsets, overlap), O_TMPFILE with linkat(AT_EMPTY_PATH) and
  * chroot (walks, "..", symlinks and getcwd bounded by the new root) and
- * renameat2(RENAME_EXCHANGE), utime/utimes/futimesat. */
+ * renameat2(RENAME_EXCHANGE), utime/utimes/futimesat, the old getdents,
+ * readahead and sync_file_range. */
 #define T_NAME "fsmisc"
 #include "t.h"
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <dirent.h>
 #include <sys/mount.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -564,6 +566,66 @@ static void test_utimes(void)
     SAY("utime/utimes/futimesat ok");
 }
 
+static void test_old_calls(void)
+{
+    /* getdents(2): the old record, d_type in its last byte. */
+    const char *d = P("/tmp/fsmisc-gd");
+    char path[256];
+    CHECK(mkdir(d, 0755) == 0);
+    snprintf(path, sizeof path, "%s/file", d);
+    put(path, "x");
+    snprintf(path, sizeof path, "%s/subdir", d);
+    CHECK(mkdir(path, 0755) == 0);
+    int fd = open(d, O_RDONLY | O_DIRECTORY);
+    CHECK(fd >= 0);
+    char buf[1024];
+    long n = syscall(SYS_getdents, fd, buf, sizeof buf);
+    CHECK(n > 0);
+    int seen = 0;
+    for (long at = 0; at < n;) {
+        unsigned short reclen;
+        memcpy(&reclen, buf + at + 16, 2);
+        CHECK(reclen >= 20 && at + reclen <= n && reclen % 8 == 0);
+        const char *name = buf + at + 18;
+        char type = buf[at + reclen - 1];
+        int bit = !strcmp(name, ".") ? 1 : !strcmp(name, "..") ? 2 : !strcmp(name, "file") ? 4 : !strcmp(name, "subdir") ? 8 : 0;
+        CHECK(bit != 0);
+        CHECK(type == (bit == 4 ? DT_REG : DT_DIR));
+        seen |= bit;
+        at += reclen;
+    }
+    CHECK(seen == 15);
+    CHECK(syscall(SYS_getdents, fd, buf, sizeof buf) == 0);
+    CHECK(lseek(fd, 0, SEEK_SET) == 0);
+    CHECK_ERR(syscall(SYS_getdents, fd, (void *)8, sizeof buf), EFAULT);
+    CHECK_ERR(syscall(SYS_getdents, fd, buf, 10), EINVAL);
+    close(fd);
+    snprintf(path, sizeof path, "%s/file", d);
+    fd = open(path, O_RDONLY);
+    CHECK_ERR(syscall(SYS_getdents, fd, buf, sizeof buf), ENOTDIR);
+    /* readahead and sync_file_range: checks only. */
+    CHECK(readahead(fd, 0, 4096) == 0);
+    CHECK(sync_file_range(fd, 0, 0, 7) == 0);
+    CHECK_ERR(sync_file_range(fd, 0, 0, 8), EINVAL);
+    CHECK_ERR(sync_file_range(fd, -1, 0, 0), EINVAL);
+    CHECK_ERR(sync_file_range(fd, 0, -1, 0), EINVAL);
+    CHECK_ERR(sync_file_range(-1, 0, 0, 0), EBADF);
+    close(fd);
+    fd = open(path, O_WRONLY);
+    CHECK_ERR(readahead(fd, 0, 4096), EBADF);
+    close(fd);
+    int p[2];
+    CHECK(pipe(p) == 0);
+    CHECK_ERR(readahead(p[0], 0, 4096), EINVAL);
+    CHECK_ERR(sync_file_range(p[1], 0, 0, 0), ESPIPE);
+    close(p[0]);
+    close(p[1]);
+    CHECK(unlink(path) == 0);
+    snprintf(path, sizeof path, "%s/subdir", d);
+    CHECK(rmdir(path) == 0 && rmdir(d) == 0);
+    SAY("getdents, readahead, sync_file_range ok");
+}
+
 int main(void)
 {
     test_creat();
@@ -577,6 +639,7 @@ int main(void)
     test_chroot();
     test_exchange();
     test_utimes();
+    test_old_calls();
     SAY("ok");
     return 0;
 }

@@ -770,10 +770,71 @@ fn pipe_end(f: &dyn File) -> Result<&crate::file::PipeEnd, Errno> {
     any.downcast_ref::<crate::file::PipeEnd>().ok_or(EBADF)
 }
 
+/// getdents(2): the old `struct linux_dirent` (d_ino, d_off, d_reclen,
+/// d_name, and d_type in the record's last byte). Its records are as
+/// long as `linux_dirent64`'s, so each is rewritten in place.
+pub fn getdents(fd: i32, buf: u64, len: usize) -> SysResult {
+    let f = file(fd)?;
+    let start = f.seek(0, 1).ok();
+    let mut data = f.getdents(len.min(CHUNK))?;
+    let mut at = 0;
+    while at + 19 <= data.len() {
+        let reclen = usize::from(u16::from_le_bytes([data[at + 16], data[at + 17]]));
+        if reclen < 20 || at + reclen > data.len() {
+            break;
+        }
+        let rec = &mut data[at..at + reclen];
+        let kind = rec[18];
+        rec.copy_within(19..reclen, 18);
+        rec[reclen - 1] = kind;
+        at += reclen;
+    }
+    if let Err(e) = uaccess::write_bytes(buf, &data) {
+        // A bad buffer consumes no entries, as on Linux.
+        if let Some(p) = start {
+            let _ = f.seek(p as i64, 0);
+        }
+        return Err(e);
+    }
+    Ok(data.len())
+}
+
+/// readahead(2): nothing to read ahead in memory; EBADF unless open for
+/// reading, EINVAL for anything but a regular file.
+pub fn readahead(fd: i32) -> SysResult {
+    let f = file(fd)?;
+    if !f.flags().can_read() {
+        return Err(EBADF);
+    }
+    if f.node().is_none() || f.stat()?.kind() != Some(Kind::File) {
+        return Err(EINVAL);
+    }
+    Ok(0)
+}
+
+/// sync_file_range(2): the argument checks; nothing to write back.
+pub fn sync_file_range(fd: i32, off: i64, nbytes: i64, flags: u32) -> SysResult {
+    let f = file(fd)?;
+    if flags & !7 != 0 || off < 0 || nbytes < 0 || off.checked_add(nbytes).is_none() {
+        return Err(EINVAL);
+    }
+    match f.stat()?.kind() {
+        Some(Kind::File | Kind::BlockDev | Kind::Dir | Kind::Symlink) => Ok(0),
+        _ => Err(crate::errno::ESPIPE),
+    }
+}
+
 pub fn getdents64(fd: i32, buf: u64, len: usize) -> SysResult {
     let f = file(fd)?;
+    let start = f.seek(0, 1).ok();
     let data = f.getdents(len.min(CHUNK))?;
-    uaccess::write_bytes(buf, &data)?;
+    if let Err(e) = uaccess::write_bytes(buf, &data) {
+        // A bad buffer consumes no entries, as on Linux.
+        if let Some(p) = start {
+            let _ = f.seek(p as i64, 0);
+        }
+        return Err(e);
+    }
     Ok(data.len())
 }
 
