@@ -3,7 +3,7 @@
  * (closing, CLOSE_RANGE_CLOEXEC, bad flags and ranges), preadv/pwritev and
  * preadv2/pwritev2 (offsets, -1 = file position, RWF_APPEND, unknown
  * flags, pipes), F_GETPIPE_SZ/F_SETPIPE_SZ (rounding, EBUSY, EPERM for an
- * unprivileged user above pipe-max-size), pipe2(O_DIRECT), fallocate on
+ * unprivileged user above pipe-max-size), pipe2(O_DIRECT) packets, fallocate on
  * tmpfs (grow, KEEP_SIZE, PUNCH_HOLE, ENOSPC under size=), copy_file_range
  * (positions, offsets, overlap), O_TMPFILE with linkat(AT_EMPTY_PATH) and
  * chroot (walks, "..", symlinks and getcwd bounded by the new root) and
@@ -246,9 +246,26 @@ static void test_pipe_size(void)
     CHECK_ERR(fcntl(fd, F_SETPIPE_SZ, 4096), EBADF);
     close(fd);
     unlink(P("/tmp/fsmisc-p"));
-    /* O_DIRECT is accepted; bytes still flow. */
+    /* O_DIRECT: packet mode. One write, one read; a short read drops
+     * the rest of its packet; big writes split at PIPE_BUF. */
     CHECK(pipe2(p, O_DIRECT | O_CLOEXEC) == 0);
-    CHECK(write(p[1], "xy", 2) == 2 && read(p[0], buf, 2) == 2 && buf[1] == 'y');
+    CHECK((fcntl(p[1], F_GETFL) & O_DIRECT) != 0 && (fcntl(p[0], F_GETFL) & O_DIRECT) == 0);
+    CHECK(write(p[1], "abc", 3) == 3 && write(p[1], "de", 2) == 2 && write(p[1], "fghij", 5) == 5);
+    CHECK(read(p[0], buf, sizeof buf) == 3 && memcmp(buf, "abc", 3) == 0);
+    CHECK(read(p[0], buf, sizeof buf) == 2 && memcmp(buf, "de", 2) == 0);
+    CHECK(read(p[0], buf, 2) == 2 && memcmp(buf, "fg", 2) == 0);
+    CHECK(fcntl(p[0], F_SETFL, O_NONBLOCK) == 0);
+    CHECK_ERR(read(p[0], buf, sizeof buf), EAGAIN); /* "hij" went */
+    memset(buf, 'z', 6000);
+    CHECK(write(p[1], buf, 6000) == 6000);
+    CHECK(read(p[0], buf, sizeof buf) == 4096);
+    CHECK(read(p[0], buf, sizeof buf) == 6000 - 4096);
+    close(p[0]);
+    close(p[1]);
+    /* A plain pipe merges writes. */
+    CHECK(pipe(p) == 0);
+    CHECK(write(p[1], "ab", 2) == 2 && write(p[1], "cd", 2) == 2);
+    CHECK(read(p[0], buf, sizeof buf) == 4 && (fcntl(p[0], F_GETFL) & O_DIRECT) == 0);
     close(p[0]);
     close(p[1]);
     CHECK_ERR(pipe2(p, 0x1), EINVAL);

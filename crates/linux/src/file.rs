@@ -31,6 +31,8 @@ impl OpenFlags {
     pub const TRUNC: u32 = 0o1000;
     pub const APPEND: u32 = 0o2000;
     pub const NONBLOCK: u32 = 0o4000;
+    /// O_DIRECT; on a pipe (pipe2), packet mode.
+    pub const DIRECT: u32 = 0o40000;
     pub const DIRECTORY: u32 = 0o200000;
     pub const NOFOLLOW: u32 = 0o400000;
     pub const NOATIME: u32 = 0o1000000;
@@ -277,6 +279,10 @@ struct PipeBuf {
     len: AtomicUsize,
     /// Bytes the pipe holds at most (F_SETPIPE_SZ).
     capacity: AtomicUsize,
+    /// Packet mode (pipe2 O_DIRECT): the lengths of the packets in
+    /// `data`, oldest first; taken only while `data` is locked. None: a
+    /// byte stream.
+    packets: Option<kbase::sync::SpinLock<VecDeque<usize>>>,
     readers: AtomicUsize,
     writers: AtomicUsize,
     /// Opens of a read end and of a write end so far: a FIFO open that
@@ -290,6 +296,8 @@ struct PipeBuf {
     pollq: Arc<PollQueue>,
 }
 
+/// PIPE_BUF: the largest packet of a packet-mode pipe.
+const PIPE_BUF: usize = 4096;
 /// A new pipe's capacity (16 pages, as Linux).
 const PIPE_CAPACITY: usize = 65536;
 /// /proc/sys/fs/pipe-max-size: the largest F_SETPIPE_SZ without
@@ -305,11 +313,12 @@ pub struct PipeEnd {
     _census: crate::census::Token,
 }
 
-fn new_pipe_buf() -> Arc<PipeBuf> {
+fn new_pipe_buf(is_packet: bool) -> Arc<PipeBuf> {
     Arc::new(PipeBuf {
         data: Mutex::new(VecDeque::new()),
         len: AtomicUsize::new(0),
         capacity: AtomicUsize::new(PIPE_CAPACITY),
+        packets: is_packet.then(|| kbase::sync::SpinLock::new(VecDeque::new())),
         readers: AtomicUsize::new(0),
         writers: AtomicUsize::new(0),
         read_opens: AtomicUsize::new(0),
@@ -338,7 +347,7 @@ impl PipeEnd {
             buf,
             reads,
             writes,
-            flags: core::sync::atomic::AtomicU32::new(flags & (OpenFlags::ACCMODE | OpenFlags::NONBLOCK)),
+            flags: core::sync::atomic::AtomicU32::new(flags & (OpenFlags::ACCMODE | OpenFlags::NONBLOCK | OpenFlags::DIRECT)),
             _census: crate::census::Token::new(crate::census::Kind::File),
         }
     }
@@ -346,9 +355,11 @@ impl PipeEnd {
 
 /// Makes a connected (read end, write end) pair.
 pub fn pipe(flags: u32) -> (Arc<PipeEnd>, Arc<PipeEnd>) {
-    let buf = new_pipe_buf();
+    let buf = new_pipe_buf(flags & OpenFlags::DIRECT != 0);
     let nb = flags & OpenFlags::NONBLOCK;
-    (Arc::new(PipeEnd::new(buf.clone(), OpenFlags::RDONLY | nb)), Arc::new(PipeEnd::new(buf, OpenFlags::WRONLY | nb)))
+    // Only the write end shows O_DIRECT, as on Linux.
+    let direct = flags & OpenFlags::DIRECT;
+    (Arc::new(PipeEnd::new(buf.clone(), OpenFlags::RDONLY | nb)), Arc::new(PipeEnd::new(buf, OpenFlags::WRONLY | nb | direct)))
 }
 
 /// The pipes behind FIFO inodes that someone has open, by (st_dev, ino):
@@ -369,7 +380,7 @@ pub fn fifo_open(key: (u64, u64), flags: u32) -> Result<PipeEnd, Errno> {
         match m.get(&key).and_then(|w| w.upgrade()) {
             Some(b) => b,
             None => {
-                let b = new_pipe_buf();
+                let b = new_pipe_buf(false);
                 m.insert(key, Arc::downgrade(&b));
                 b
             }
@@ -461,13 +472,16 @@ impl File for PipeEnd {
                 }
                 return nonblock.then_some(Err(EAGAIN));
             }
+            // Packet mode: one packet per read, the rest of it dropped.
+            let packet = self.buf.packets.as_ref().and_then(|p| p.lock().pop_front());
+            let take = packet.unwrap_or(d.len()).min(d.len());
             // Two slice copies (memcpy), not a byte-by-byte drain.
-            let n = buf.len().min(d.len());
+            let n = buf.len().min(take);
             let (front, back) = d.as_slices();
             let k = n.min(front.len());
             buf[..k].copy_from_slice(&front[..k]);
             buf[k..n].copy_from_slice(&back[..n - k]);
-            d.drain(..n);
+            d.drain(..take);
             self.buf.len.store(d.len(), Ordering::Release);
             Some(Ok(n))
         })?;
@@ -496,7 +510,12 @@ impl File for PipeEnd {
                     }
                     return nonblock.then_some(Err(EAGAIN));
                 }
-                let n = room.min(data.len() - done);
+                let mut n = room.min(data.len() - done);
+                if let Some(p) = &self.buf.packets {
+                    // Writes are split into packets of at most PIPE_BUF.
+                    n = n.min(PIPE_BUF);
+                    p.lock().push_back(n);
+                }
                 d.extend(&data[done..done + n]);
                 self.buf.len.store(d.len(), Ordering::Release);
                 Some(Ok(n))
