@@ -266,6 +266,10 @@ static void test_pipe_size(void)
     CHECK(pipe(p) == 0);
     CHECK(write(p[1], "ab", 2) == 2 && write(p[1], "cd", 2) == 2);
     CHECK(read(p[0], buf, sizeof buf) == 4 && (fcntl(p[0], F_GETFL) & O_DIRECT) == 0);
+    /* and a short read leaves the rest. */
+    CHECK(write(p[1], "abcdef", 6) == 6);
+    CHECK(read(p[0], buf, 2) == 2 && memcmp(buf, "ab", 2) == 0);
+    CHECK(read(p[0], buf, sizeof buf) == 4 && memcmp(buf, "cdef", 4) == 0);
     close(p[0]);
     close(p[1]);
     CHECK_ERR(pipe2(p, 0x1), EINVAL);

@@ -481,7 +481,8 @@ impl File for PipeEnd {
             let k = n.min(front.len());
             buf[..k].copy_from_slice(&front[..k]);
             buf[k..n].copy_from_slice(&back[..n - k]);
-            d.drain(..take);
+            // A byte stream gives up what was read, a packet all of itself.
+            d.drain(..if packet.is_some() { take } else { n });
             self.buf.len.store(d.len(), Ordering::Release);
             Some(Ok(n))
         })?;
