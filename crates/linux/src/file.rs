@@ -31,6 +31,8 @@ impl OpenFlags {
     pub const TRUNC: u32 = 0o1000;
     pub const APPEND: u32 = 0o2000;
     pub const NONBLOCK: u32 = 0o4000;
+    /// O_DIRECT; on a pipe (pipe2), packet mode.
+    pub const DIRECT: u32 = 0o40000;
     pub const DIRECTORY: u32 = 0o200000;
     pub const NOFOLLOW: u32 = 0o400000;
     pub const NOATIME: u32 = 0o1000000;
@@ -235,13 +237,36 @@ impl FdTable {
         Ok(())
     }
 
-    /// Closes every close-on-exec descriptor (execve).
-    pub fn close_on_exec(&mut self) {
-        for s in self.slots.iter_mut() {
-            if s.as_ref().is_some_and(|s| s.cloexec) {
-                *s = None;
+    /// close_range(2): removes the descriptors in `first..=last` (returned,
+    /// so the caller drops them outside the table's lock), or with
+    /// `cloexec_only` marks them close-on-exec instead.
+    pub fn close_range(&mut self, first: usize, last: usize, cloexec_only: bool) -> Vec<Arc<dyn File>> {
+        let end = last.saturating_add(1).min(self.slots.len());
+        let mut closed = Vec::new();
+        for s in self.slots.iter_mut().take(end).skip(first) {
+            if cloexec_only {
+                if let Some(s) = s.as_mut() {
+                    s.cloexec = true;
+                }
+            } else if let Some(s) = s.take() {
+                closed.push(s.file);
             }
         }
+        closed
+    }
+
+    /// Closes every close-on-exec descriptor (execve); returns them, to
+    /// be dropped outside the table's lock.
+    pub fn close_on_exec(&mut self) -> Vec<Arc<dyn File>> {
+        let mut closed = Vec::new();
+        for s in self.slots.iter_mut() {
+            if s.as_ref().is_some_and(|s| s.cloexec) {
+                if let Some(s) = s.take() {
+                    closed.push(s.file);
+                }
+            }
+        }
+        closed
     }
 }
 
@@ -252,56 +277,144 @@ struct PipeBuf {
     /// the lock: a reader or writer whose try_lock failed sleeps on
     /// `changed`, and only the pipe's own read and write wake it.
     len: AtomicUsize,
+    /// Bytes the pipe holds at most (F_SETPIPE_SZ).
+    capacity: AtomicUsize,
+    /// Packet mode (pipe2 O_DIRECT): the lengths of the packets in
+    /// `data`, oldest first; taken only while `data` is locked. None: a
+    /// byte stream.
+    packets: Option<kbase::sync::SpinLock<VecDeque<usize>>>,
     readers: AtomicUsize,
     writers: AtomicUsize,
+    /// Opens of a read end and of a write end so far: a FIFO open that
+    /// waits for the other side wakes when these move, even if that side
+    /// has closed again meanwhile (Linux's r_counter/w_counter).
+    read_opens: AtomicUsize,
+    write_opens: AtomicUsize,
     /// Woken when data arrives, space frees up, or an end closes.
     changed: WaitQueue,
     /// The same events for poll and epoll.
     pollq: Arc<PollQueue>,
 }
 
+/// PIPE_BUF: the largest packet of a packet-mode pipe.
+const PIPE_BUF: usize = 4096;
+/// A new pipe's capacity (16 pages, as Linux).
 const PIPE_CAPACITY: usize = 65536;
+/// /proc/sys/fs/pipe-max-size: the largest F_SETPIPE_SZ without
+/// CAP_SYS_RESOURCE.
+pub const PIPE_MAX_SIZE: usize = 1 << 20;
 
-/// One end of a pipe.
+/// One end of a pipe, or both (a FIFO opened O_RDWR).
 pub struct PipeEnd {
     buf: Arc<PipeBuf>,
-    is_writer: bool,
+    reads: bool,
+    writes: bool,
     flags: core::sync::atomic::AtomicU32,
     _census: crate::census::Token,
 }
 
-/// Makes a connected (read end, write end) pair.
-pub fn pipe(flags: u32) -> (Arc<PipeEnd>, Arc<PipeEnd>) {
-    let buf = Arc::new(PipeBuf {
+fn new_pipe_buf(is_packet: bool) -> Arc<PipeBuf> {
+    Arc::new(PipeBuf {
         data: Mutex::new(VecDeque::new()),
         len: AtomicUsize::new(0),
-        readers: AtomicUsize::new(1),
-        writers: AtomicUsize::new(1),
+        capacity: AtomicUsize::new(PIPE_CAPACITY),
+        packets: is_packet.then(|| kbase::sync::SpinLock::new(VecDeque::new())),
+        readers: AtomicUsize::new(0),
+        writers: AtomicUsize::new(0),
+        read_opens: AtomicUsize::new(0),
+        write_opens: AtomicUsize::new(0),
         changed: WaitQueue::new(),
         pollq: Arc::new(PollQueue::new()),
-    });
-    let nb = flags & OpenFlags::NONBLOCK;
-    (
-        Arc::new(PipeEnd {
-            buf: buf.clone(),
-            is_writer: false,
-            flags: core::sync::atomic::AtomicU32::new(OpenFlags::RDONLY | nb),
-            _census: crate::census::Token::new(crate::census::Kind::File),
-        }),
-        Arc::new(PipeEnd {
+    })
+}
+
+impl PipeEnd {
+    /// A new end of `buf`, counted as a reader and/or writer.
+    fn new(buf: Arc<PipeBuf>, flags: u32) -> Self {
+        let acc = flags & OpenFlags::ACCMODE;
+        let (reads, writes) = (acc != OpenFlags::WRONLY, acc != OpenFlags::RDONLY);
+        if reads {
+            buf.readers.fetch_add(1, Ordering::AcqRel);
+            buf.read_opens.fetch_add(1, Ordering::AcqRel);
+        }
+        if writes {
+            buf.writers.fetch_add(1, Ordering::AcqRel);
+            buf.write_opens.fetch_add(1, Ordering::AcqRel);
+        }
+        buf.changed.wake_all();
+        buf.pollq.notify(0);
+        Self {
             buf,
-            is_writer: true,
-            flags: core::sync::atomic::AtomicU32::new(OpenFlags::WRONLY | nb),
+            reads,
+            writes,
+            flags: core::sync::atomic::AtomicU32::new(flags & (OpenFlags::ACCMODE | OpenFlags::NONBLOCK | OpenFlags::DIRECT)),
             _census: crate::census::Token::new(crate::census::Kind::File),
-        }),
-    )
+        }
+    }
+}
+
+/// Makes a connected (read end, write end) pair.
+pub fn pipe(flags: u32) -> (Arc<PipeEnd>, Arc<PipeEnd>) {
+    let buf = new_pipe_buf(flags & OpenFlags::DIRECT != 0);
+    let nb = flags & OpenFlags::NONBLOCK;
+    // Only the write end shows O_DIRECT, as on Linux.
+    let direct = flags & OpenFlags::DIRECT;
+    (Arc::new(PipeEnd::new(buf.clone(), OpenFlags::RDONLY | nb)), Arc::new(PipeEnd::new(buf, OpenFlags::WRONLY | nb | direct)))
+}
+
+/// The pipes behind FIFO inodes that someone has open, by (st_dev, ino):
+/// every open of the same FIFO joins the same buffer, which goes away
+/// with its last end (its data with it, as on Linux).
+static FIFOS: Mutex<alloc::collections::BTreeMap<(u64, u64), alloc::sync::Weak<PipeBuf>>> =
+    Mutex::new(alloc::collections::BTreeMap::new());
+
+/// Opens the FIFO `key` (fifo(7)): O_RDONLY waits for a writer unless
+/// O_NONBLOCK, O_WRONLY waits for a reader (O_NONBLOCK: ENXIO without
+/// one), O_RDWR never waits. A signal ends the wait with EINTR.
+pub fn fifo_open(key: (u64, u64), flags: u32) -> Result<PipeEnd, Errno> {
+    let acc = flags & OpenFlags::ACCMODE;
+    let nonblock = flags & OpenFlags::NONBLOCK != 0;
+    let buf = {
+        let mut m = FIFOS.lock();
+        m.retain(|_, w| w.strong_count() > 0);
+        match m.get(&key).and_then(|w| w.upgrade()) {
+            Some(b) => b,
+            None => {
+                let b = new_pipe_buf(false);
+                m.insert(key, Arc::downgrade(&b));
+                b
+            }
+        }
+    };
+    if acc == OpenFlags::WRONLY && nonblock && buf.readers.load(Ordering::Acquire) == 0 {
+        return Err(crate::errno::ENXIO);
+    }
+    let end = PipeEnd::new(buf, flags);
+    let t = crate::process::current();
+    let (count, opens) = match acc {
+        OpenFlags::RDONLY if !nonblock => (&end.buf.writers, &end.buf.write_opens),
+        OpenFlags::WRONLY => (&end.buf.readers, &end.buf.read_opens),
+        _ => return Ok(end),
+    };
+    let seen = opens.load(Ordering::Acquire);
+    end.buf.changed.wait_until(|| {
+        if count.load(Ordering::Acquire) > 0 || opens.load(Ordering::Acquire) != seen {
+            Some(Ok(()))
+        } else if crate::signal::has_pending(&t) {
+            Some(Err(crate::errno::EINTR))
+        } else {
+            None
+        }
+    })?;
+    Ok(end)
 }
 
 impl Drop for PipeEnd {
     fn drop(&mut self) {
-        if self.is_writer {
+        if self.writes {
             self.buf.writers.fetch_sub(1, Ordering::AcqRel);
-        } else {
+        }
+        if self.reads {
             self.buf.readers.fetch_sub(1, Ordering::AcqRel);
         }
         self.buf.changed.wake_all();
@@ -309,13 +422,38 @@ impl Drop for PipeEnd {
     }
 }
 
+impl PipeEnd {
+    /// F_GETPIPE_SZ.
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity.load(Ordering::Relaxed)
+    }
+
+    /// F_SETPIPE_SZ with `size` already rounded (see `fs::fcntl`): EBUSY
+    /// if the pipe holds more than that.
+    pub fn set_capacity(&self, size: usize) -> Result<(), Errno> {
+        let d = self.buf.data.lock();
+        if d.len() > size {
+            return Err(crate::errno::EBUSY);
+        }
+        self.buf.capacity.store(size, Ordering::Relaxed);
+        drop(d);
+        self.buf.changed.wake_all();
+        self.buf.pollq.notify(POLLOUT.into());
+        Ok(())
+    }
+}
+
 impl File for PipeEnd {
+    fn as_any(&self) -> Option<&dyn Any> {
+        Some(self)
+    }
+
     fn proc_name(&self) -> Vec<u8> {
         alloc::format!("pipe:[{}]", (Arc::as_ptr(&self.buf) as usize >> 4) & 0xffff_ffff).into_bytes()
     }
 
     fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
-        if self.is_writer {
+        if !self.reads {
             return Err(EBADF);
         }
         if buf.is_empty() {
@@ -334,13 +472,17 @@ impl File for PipeEnd {
                 }
                 return nonblock.then_some(Err(EAGAIN));
             }
+            // Packet mode: one packet per read, the rest of it dropped.
+            let packet = self.buf.packets.as_ref().and_then(|p| p.lock().pop_front());
+            let take = packet.unwrap_or(d.len()).min(d.len());
             // Two slice copies (memcpy), not a byte-by-byte drain.
-            let n = buf.len().min(d.len());
+            let n = buf.len().min(take);
             let (front, back) = d.as_slices();
             let k = n.min(front.len());
             buf[..k].copy_from_slice(&front[..k]);
             buf[k..n].copy_from_slice(&back[..n - k]);
-            d.drain(..n);
+            // A byte stream gives up what was read, a packet all of itself.
+            d.drain(..if packet.is_some() { take } else { n });
             self.buf.len.store(d.len(), Ordering::Release);
             Some(Ok(n))
         })?;
@@ -350,7 +492,7 @@ impl File for PipeEnd {
     }
 
     fn write(&self, data: &[u8]) -> Result<usize, Errno> {
-        if !self.is_writer {
+        if !self.writes {
             return Err(EBADF);
         }
         let nonblock = self.flags().0 & OpenFlags::NONBLOCK != 0;
@@ -362,14 +504,19 @@ impl File for PipeEnd {
                     return Some(Err(EPIPE));
                 }
                 let mut d = self.buf.data.try_lock()?;
-                let room = PIPE_CAPACITY - d.len();
+                let room = self.buf.capacity.load(Ordering::Relaxed).saturating_sub(d.len());
                 if room == 0 {
                     if crate::signal::has_pending(&t) {
                         return Some(Err(crate::errno::EINTR));
                     }
                     return nonblock.then_some(Err(EAGAIN));
                 }
-                let n = room.min(data.len() - done);
+                let mut n = room.min(data.len() - done);
+                if let Some(p) = &self.buf.packets {
+                    // Writes are split into packets of at most PIPE_BUF.
+                    n = n.min(PIPE_BUF);
+                    p.lock().push_back(n);
+                }
                 d.extend(&data[done..done + n]);
                 self.buf.len.store(d.len(), Ordering::Release);
                 Some(Ok(n))
@@ -415,7 +562,7 @@ impl File for PipeEnd {
     }
 
     fn readable_bytes(&self) -> Option<usize> {
-        (!self.is_writer).then(|| self.buf.len.load(Ordering::Acquire))
+        self.reads.then(|| self.buf.len.load(Ordering::Acquire))
     }
 
     fn set_status_flags(&self, flags: u32) {
@@ -432,21 +579,22 @@ impl File for PipeEnd {
         // with nobody to wake it, and a spurious "not ready" would drop a
         // level-triggered epoll item whose data is still there.
         let len = self.buf.len.load(Ordering::Acquire);
-        if self.is_writer {
+        let mut m = 0;
+        if self.writes {
             if self.buf.readers.load(Ordering::Acquire) == 0 {
-                POLLERR
-            } else if len < PIPE_CAPACITY {
-                POLLOUT
-            } else {
-                0
+                m |= POLLERR;
+            } else if len < self.buf.capacity.load(Ordering::Relaxed) {
+                m |= POLLOUT;
             }
-        } else if len > 0 {
-            POLLIN
-        } else if self.buf.writers.load(Ordering::Acquire) == 0 {
-            POLLHUP
-        } else {
-            0
         }
+        if self.reads {
+            if len > 0 {
+                m |= POLLIN;
+            } else if self.buf.writers.load(Ordering::Acquire) == 0 {
+                m |= POLLHUP;
+            }
+        }
+        m
     }
 }
 

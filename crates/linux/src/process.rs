@@ -74,6 +74,8 @@ pub struct Process {
     pub vfork_wait: WaitQueue,
     pub files: Mutex<FdTable>,
     pub cwd: Mutex<Node>,
+    /// The root directory set by chroot(2); None: the namespace's `/`.
+    pub root: SpinLock<Option<Node>>,
     /// What execve set up: name, arguments, environment, executable
     /// (/proc/[pid]/comm, cmdline, environ, exe); fork copies it.
     pub exec_info: SpinLock<Arc<ExecInfo>>,
@@ -249,6 +251,7 @@ impl Process {
             vfork_wait: WaitQueue::new(),
             files: Mutex::new(files),
             cwd: Mutex::new(cwd),
+            root: SpinLock::new(None),
             exec_info: SpinLock::new(Arc::new(ExecInfo::default())),
             start_ns: kbase::time::uptime_ns(),
             umask: AtomicU32::new(0o022),
@@ -459,10 +462,13 @@ fn exit_process(p: Arc<Process>, status: i32) -> ! {
     // Descriptors first (pipe ends wake their peers), then the memory.
     let files = core::mem::take(&mut *p.files.lock());
     drop(files);
+    crate::locks::process_exit(p.pid);
     // A zombie keeps no mount busy: its cwd becomes the root, as Linux
     // drops the exiting task's fs_struct.
     let cwd = core::mem::replace(&mut *p.cwd.lock(), crate::fs::root());
     drop(cwd);
+    let root = p.root.lock().take();
+    drop(root);
     kbase::task::set_user_space(None);
     // Drops this process's reference; memory shared with a vfork parent
     // stays with the parent.

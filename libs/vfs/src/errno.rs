@@ -48,6 +48,7 @@ errnos!(
     ENAMETOOLONG,
     ENOTEMPTY,
     ELOOP,
+    EOVERFLOW,
 );
 
 impl fmt::Display for Errno {

@@ -306,6 +306,7 @@ impl RamFs {
             mtime: self.now,
             ctime: self.now,
             open_refs: 0,
+            linkable: false,
             body,
         }
     }

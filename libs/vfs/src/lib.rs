@@ -41,6 +41,8 @@ mod access;
 mod data;
 /// [`Errno`] and [`Result`].
 mod errno;
+/// Advisory lock ranges (fcntl record locks, OFD locks, flock).
+pub mod locks;
 /// [`RamFs`]: the inode table, attributes, open references, listing.
 mod fs;
 /// [`MountTable`]: the mount tree and path resolution across mounts.

@@ -232,7 +232,13 @@ impl<F> MountTable<F> {
     /// `..` of directory `at` across mounts; the namespace root's is
     /// itself.
     pub fn dotdot(&self, fs: &impl Lookup, at: Loc) -> Result<Loc> {
-        if at == self.root() {
+        self.dotdot_at(fs, self.root(), at)
+    }
+
+    /// [`dotdot`](Self::dotdot) for a process whose root (chroot(2)) is
+    /// `root`: `..` there stays there too.
+    pub fn dotdot_at(&self, fs: &impl Lookup, root: Loc, at: Loc) -> Result<Loc> {
+        if at == self.root() || at == root {
             // Checks that it is a directory, as any `..` does.
             fs.parent(at)?;
             return Ok(at);
@@ -255,11 +261,18 @@ impl<F> MountTable<F> {
     /// the last name was found (`None` if the walk ended on `.`, `..` or
     /// the root): what names a file that has no `..` of its own.
     pub fn resolve_in(&self, fs: &impl Lookup, cwd: Loc, path: &[u8], follow_last: bool) -> Result<(Loc, Option<Loc>)> {
+        self.resolve_in_at(fs, self.root(), cwd, path, follow_last)
+    }
+
+    /// [`resolve_in`](Self::resolve_in) for a process whose root is
+    /// `root` (chroot(2)): absolute paths and absolute symlinks start
+    /// there, and `..` does not climb above it.
+    pub fn resolve_in_at(&self, fs: &impl Lookup, root: Loc, cwd: Loc, path: &[u8], follow_last: bool) -> Result<(Loc, Option<Loc>)> {
         check_path(path)?;
         let mut found_in = None;
         let mut cur = if path.first() == Some(&b'/') {
             found_in = None;
-            self.root()
+            root
         } else {
             cwd
         };
@@ -296,7 +309,7 @@ impl<F> MountTable<F> {
                     }
                     (cur, Kind::Dir)
                 }
-                b".." => (self.dotdot(fs, cur)?, Kind::Dir),
+                b".." => (self.dotdot_at(fs, root, cur)?, Kind::Dir),
                 name => {
                     let (ino, kind) = fs.child(cur, name)?;
                     (Loc { mnt: cur.mnt, ino }, kind)
@@ -312,7 +325,7 @@ impl<F> MountTable<F> {
                     return Err(Errno::ENOENT);
                 }
                 if target.first() == Some(&b'/') {
-                    cur = self.root();
+                    cur = root;
                 }
                 pending.push((Cow::Owned(target), 0));
                 continue;
@@ -337,9 +350,15 @@ impl<F> MountTable<F> {
     /// mounts: the directory and the last component (trailing slashes
     /// included; `/` alone comes back as the root and `/`).
     pub fn resolve_parent<'p>(&self, fs: &impl Lookup, cwd: Loc, path: &'p [u8]) -> Result<(Loc, &'p [u8])> {
+        self.resolve_parent_at(fs, self.root(), cwd, path)
+    }
+
+    /// [`resolve_parent`](Self::resolve_parent) with the process root
+    /// `root` (see [`resolve_in_at`](Self::resolve_in_at)).
+    pub fn resolve_parent_at<'p>(&self, fs: &impl Lookup, root: Loc, cwd: Loc, path: &'p [u8]) -> Result<(Loc, &'p [u8])> {
         check_path(path)?;
         let Some(end) = path.iter().rposition(|&b| b != b'/') else {
-            return Ok((self.root(), path));
+            return Ok((root, path));
         };
         let (dir_part, last) = match path.get(..end).and_then(|p| p.iter().rposition(|&b| b == b'/')) {
             Some(slash) => {
@@ -353,7 +372,7 @@ impl<F> MountTable<F> {
             return Err(Errno::ENAMETOOLONG);
         }
         let dir = match dir_part {
-            Some(d) => self.resolve(fs, cwd, d, true)?,
+            Some(d) => self.resolve_in_at(fs, root, cwd, d, true)?.0,
             None => cwd,
         };
         if fs.kind(dir)? != Kind::Dir {
@@ -366,12 +385,28 @@ impl<F> MountTable<F> {
 
     /// The absolute path of `at`, found by climbing `..` across mounts.
     /// `ENOENT` if a directory on the way has no name any more.
-    pub fn path_of(&self, fs: &impl Lookup, mut at: Loc) -> Result<Vec<u8>> {
+    pub fn path_of(&self, fs: &impl Lookup, at: Loc) -> Result<Vec<u8>> {
+        self.path_of_at(fs, self.root(), at)
+    }
+
+    /// [`path_of`](Self::path_of) as seen by a process whose root is
+    /// `root`: relative to it, or prefixed `(unreachable)` for a place
+    /// outside it (as Linux's getcwd).
+    pub fn path_of_at(&self, fs: &impl Lookup, root: Loc, mut at: Loc) -> Result<Vec<u8>> {
         let mut parts: Vec<Vec<u8>> = Vec::new();
+        let mut reached = root == self.root();
         // Bounded like the walks above: a path has fewer than PATH_MAX
         // components, and each step takes one (or crosses a mount).
         for _ in 0..crate::PATH_MAX {
+            if at == root {
+                reached = true;
+                break;
+            }
             let top = self.up(at);
+            if top == root {
+                reached = true;
+                break;
+            }
             // After `up`, a mount root is the namespace root or the root
             // of a detached mount: as far as the path goes.
             if self.is_mount_root(top) {
@@ -385,10 +420,14 @@ impl<F> MountTable<F> {
             parts.push(fs.name_of(dir, top.ino)?);
             at = dir;
         }
-        if parts.is_empty() {
-            return Ok(b"/".to_vec());
-        }
         let mut out = Vec::new();
+        if !reached {
+            out.extend_from_slice(b"(unreachable)");
+        }
+        if parts.is_empty() {
+            out.push(b'/');
+            return Ok(out);
+        }
         for p in parts.iter().rev() {
             out.push(b'/');
             out.extend_from_slice(p);

@@ -96,6 +96,15 @@ impl RamFs {
         Ok(ino)
     }
 
+    /// `open(O_TMPFILE)`: as [`create_unlinked`](Self::create_unlinked),
+    /// but if `linkable` (no `O_EXCL`) [`link`](Self::link) may give it
+    /// a name later.
+    pub fn create_tmpfile(&mut self, mode: u32, uid: u32, gid: u32, linkable: bool) -> Result<Ino> {
+        let ino = self.create_unlinked(mode, uid, gid)?;
+        self.node_mut(ino)?.linkable = linkable;
+        Ok(ino)
+    }
+
     /// `symlink(2)`: creates `name` in `dir` pointing at `target`.
     /// `ENOENT` for an empty target, `ENAMETOOLONG` for one of `PATH_MAX`
     /// bytes or more; otherwise as [`create`](Self::create).
@@ -130,7 +139,7 @@ impl RamFs {
         }
         let name = self.free_name(dir, name, Some(Errno::ENOENT))?;
         let node = self.node(ino)?;
-        if node.nlink == 0 {
+        if node.nlink == 0 && !node.linkable {
             return Err(Errno::ENOENT);
         }
         let nlink = node.nlink.checked_add(1).ok_or(Errno::EMLINK)?;
@@ -138,6 +147,7 @@ impl RamFs {
         let now = self.now;
         let node = self.node_mut(ino)?;
         node.nlink = nlink;
+        node.linkable = false;
         node.ctime = now;
         self.touch(dir);
         Ok(())
@@ -262,6 +272,57 @@ impl RamFs {
         }
         let now = self.now;
         self.node_mut(src)?.ctime = now;
+        self.touch(old_dir);
+        self.touch(new_dir);
+        Ok(())
+    }
+
+    /// `renameat2(RENAME_EXCHANGE)`: swaps the entries `old` of `old_dir`
+    /// and `new` of `new_dir`, which must both exist (`ENOENT`). A
+    /// directory may not end up inside itself (`EINVAL`); a trailing slash
+    /// on a non-directory is `ENOTDIR`; `.`/`..` are `EBUSY`.
+    pub fn exchange(&mut self, old_dir: Ino, old: &[u8], new_dir: Ino, new: &[u8]) -> Result<()> {
+        let (old_last, old_slash) = parse_name(old)?;
+        let (new_last, new_slash) = parse_name(new)?;
+        self.live_dir(old_dir)?;
+        self.live_dir(new_dir)?;
+        let (Last::Normal(old), Last::Normal(new)) = (old_last, new_last) else {
+            return Err(Errno::EBUSY);
+        };
+        let a = self.dir(old_dir)?.get(old).ok_or(Errno::ENOENT)?;
+        let b = self.dir(new_dir)?.get(new).ok_or(Errno::ENOENT)?;
+        let a_is_dir = self.node(a)?.kind == Kind::Dir;
+        let b_is_dir = self.node(b)?.kind == Kind::Dir;
+        if (!a_is_dir && old_slash) || (!b_is_dir && new_slash) {
+            return Err(Errno::ENOTDIR);
+        }
+        if a == b {
+            return Ok(());
+        }
+        if (a_is_dir && self.is_ancestor_or_self(a, new_dir)) || (b_is_dir && self.is_ancestor_or_self(b, old_dir)) {
+            return Err(Errno::EINVAL);
+        }
+        self.dir_mut(new_dir)?.insert(new, a)?;
+        self.dir_mut(old_dir)?.insert(old, b)?;
+        if old_dir != new_dir {
+            // A directory that changes parent takes its `..` link along.
+            if a_is_dir != b_is_dir {
+                let (to, from) = if a_is_dir { (new_dir, old_dir) } else { (old_dir, new_dir) };
+                let n = self.node_mut(to)?;
+                n.nlink = n.nlink.saturating_add(1);
+                let n = self.node_mut(from)?;
+                n.nlink = n.nlink.saturating_sub(1);
+            }
+            if a_is_dir {
+                self.dir_mut(a)?.parent = new_dir;
+            }
+            if b_is_dir {
+                self.dir_mut(b)?.parent = old_dir;
+            }
+        }
+        let now = self.now;
+        self.node_mut(a)?.ctime = now;
+        self.node_mut(b)?.ctime = now;
         self.touch(old_dir);
         self.touch(new_dir);
         Ok(())

@@ -154,6 +154,9 @@ pub(crate) struct Inode {
     /// Open files referring to the inode; it is freed when this and
     /// `nlink` are both 0.
     pub(crate) open_refs: u64,
+    /// An `O_TMPFILE` file not yet given a name: `link` may name it
+    /// although `nlink` is 0 (Linux's I_LINKABLE).
+    pub(crate) linkable: bool,
     pub(crate) body: Body,
 }
 

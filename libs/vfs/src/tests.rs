@@ -1292,6 +1292,23 @@ mod mounts {
         let link = t.get(MountId(1)).unwrap().fs.lookup(Ino(1), b"/a", false).unwrap();
         assert_eq!(t.resolve(&t, t.root(), b"a", false).unwrap().ino, link);
     }
+
+    #[test]
+    fn chroot_root_bounds_walks() {
+        let t = table();
+        let mnt = res(&t, "/mnt").unwrap();
+        let x = res(&t, "/mnt/x").unwrap();
+        let walk = |p: &str| t.resolve_in_at(&t, mnt, mnt, p.as_bytes(), true).map(|(l, _)| l);
+        assert_eq!(walk("/x"), Ok(x));
+        assert_eq!(walk("/.."), Ok(mnt));
+        assert_eq!(walk("../../x"), Ok(x));
+        assert_eq!(walk("/mnt"), Err(Errno::ENOENT));
+        // An absolute symlink starts at the process root: /a -> /mnt is outside.
+        assert_eq!(t.resolve_in_at(&t, t.root(), t.root(), b"/a/x", true).map(|(l, _)| l), Ok(x));
+        assert_eq!(t.resolve_parent_at(&t, mnt, mnt, b"/x").map(|(l, n)| (l, n.to_vec())), Ok((mnt, b"x".to_vec())));
+        assert_eq!(t.path_of_at(&t, mnt, mnt).unwrap(), b"/");
+        assert_eq!(t.path_of_at(&t, mnt, res(&t, "/b").unwrap()).unwrap(), b"(unreachable)/b");
+    }
 }
 
 #[test]
@@ -1312,4 +1329,46 @@ fn unlinked_file_lives_while_referenced() {
     fs.close_ref(ino).unwrap();
     assert_eq!(fs.stat(ino).unwrap_err(), Errno::ENOENT);
     assert_eq!(fs.used_bytes(), 0);
+}
+
+#[test]
+fn tmpfile_can_be_linked_once_memfd_never() {
+    let mut fs = RamFs::new();
+    let root = fs.root();
+    let t = fs.create_tmpfile(0o600, 0, 0, true).unwrap();
+    assert_eq!(fs.stat(t).unwrap().nlink, 0);
+    fs.link(t, root, b"named").unwrap();
+    assert_eq!(fs.stat(t).unwrap().nlink, 1);
+    fs.unlink(root, b"named").unwrap();
+    assert_eq!(fs.link(t, root, b"again"), Err(Errno::ENOENT));
+    let x = fs.create_tmpfile(0o600, 0, 0, false).unwrap();
+    assert_eq!(fs.link(x, root, b"x"), Err(Errno::ENOENT));
+    let m = fs.create_unlinked(0o600, 0, 0).unwrap();
+    assert_eq!(fs.link(m, root, b"m"), Err(Errno::ENOENT));
+}
+
+#[test]
+fn exchange_swaps_names() {
+    let mut fs = RamFs::new();
+    let root = fs.root();
+    let d = fs.create(root, b"d", Kind::Dir, 0o755, 0, 0, 0).unwrap();
+    let e = fs.create(d, b"e", Kind::Dir, 0o755, 0, 0, 0).unwrap();
+    let f = fs.create(root, b"f", Kind::File, 0o644, 0, 0, 0).unwrap();
+    let root_links = fs.stat(root).unwrap().nlink;
+    let d_links = fs.stat(d).unwrap().nlink;
+    // A file and a directory in different parents.
+    fs.exchange(root, b"f", d, b"e").unwrap();
+    assert_eq!(lk(&fs, "/f").unwrap(), e);
+    assert_eq!(lk(&fs, "/d/e").unwrap(), f);
+    assert_eq!(lk(&fs, "/f/..").unwrap(), root);
+    assert_eq!(fs.stat(root).unwrap().nlink, root_links + 1);
+    assert_eq!(fs.stat(d).unwrap().nlink, d_links - 1);
+    // Back again, and the errors.
+    fs.exchange(d, b"e", root, b"f").unwrap();
+    assert_eq!(lk(&fs, "/d/e/..").unwrap(), d);
+    assert_eq!(fs.stat(root).unwrap().nlink, root_links);
+    assert_eq!(fs.exchange(root, b"f", root, b"nope"), Err(Errno::ENOENT));
+    assert_eq!(fs.exchange(root, b"d", d, b"e"), Err(Errno::EINVAL));
+    assert_eq!(fs.exchange(root, b"f/", root, b"d"), Err(Errno::ENOTDIR));
+    assert_eq!(fs.exchange(root, b"f", root, b"f"), Ok(()));
 }

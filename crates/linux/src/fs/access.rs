@@ -118,6 +118,25 @@ pub fn rename(cred: &Cred, od: &Node, on: &[u8], nd: &Node, nn: &[u8]) -> Result
     od.fs().rename(od.ino, on, nd.ino, nn)
 }
 
+/// renameat2(RENAME_EXCHANGE) inside one filesystem: both names must be
+/// deletable by `cred`, and a directory that changes parent writable.
+pub fn exchange(cred: &Cred, od: &Node, on: &[u8], nd: &Node, nn: &[u8]) -> Result<(), Errno> {
+    if let (Some((a, ak)), Some((b, bk))) = (child(od, on), child(nd, nn)) {
+        let (aa, ba) = (attr(&od.at(a))?, attr(&nd.at(b))?);
+        perm::may_delete(&attr(od)?, &aa, cred)?;
+        perm::may_delete(&attr(nd)?, &ba, cred)?;
+        if od.ino != nd.ino {
+            if ak == Kind::Dir {
+                perm::permission(&aa, cred, Access::WRITE)?;
+            }
+            if bk == Kind::Dir {
+                perm::permission(&ba, cred, Access::WRITE)?;
+            }
+        }
+    }
+    od.fs().exchange(od.ino, on, nd.ino, nn)
+}
+
 pub fn chmod(cred: &Cred, node: &Node, mode: u32) -> Result<(), Errno> {
     let mode = perm::chmod_mode(&attr(node)?, cred, mode)?;
     node.fs().chmod(node.ino, mode)

@@ -112,6 +112,10 @@ pub trait FileSystem: Send + Sync {
     fn rename(&self, _od: Ino, _on: &[u8], _nd: Ino, _nn: &[u8]) -> Result<(), Errno> {
         Err(EPERM)
     }
+    /// renameat2(RENAME_EXCHANGE); EINVAL where unsupported, as Linux.
+    fn exchange(&self, _od: Ino, _on: &[u8], _nd: Ino, _nn: &[u8]) -> Result<(), Errno> {
+        Err(EINVAL)
+    }
     fn chmod(&self, _ino: Ino, _mode: u32) -> Result<(), Errno> {
         Err(EPERM)
     }
@@ -129,6 +133,11 @@ pub trait FileSystem: Send + Sync {
     /// A regular file with no name, held by one open reference
     /// (memfd_create(2)); `EOPNOTSUPP` where there are none.
     fn create_unlinked(&self, _mode: u32, _uid: u32, _gid: u32) -> Result<Ino, Errno> {
+        Err(crate::errno::EOPNOTSUPP)
+    }
+    /// `open(O_TMPFILE)`: like [`create_unlinked`](Self::create_unlinked),
+    /// but if `linkable` `link` may name it later.
+    fn create_tmpfile(&self, _mode: u32, _uid: u32, _gid: u32, _linkable: bool) -> Result<Ino, Errno> {
         Err(crate::errno::EOPNOTSUPP)
     }
     /// Whether writing to `ino` may have to clear set-user-ID or
@@ -368,12 +377,19 @@ fn unreachable_root() -> Node {
     panic!("the root mount is missing from the mount table")
 }
 
+/// The calling process's root directory (chroot(2)), or `/`.
+fn process_root(t: &Table) -> Loc {
+    kbase::task::with_current_ext::<crate::process::Thread, _>(|th| th.process.root.lock().as_ref().map(Node::loc))
+        .flatten()
+        .unwrap_or_else(|| t.root())
+}
+
 /// Resolves `path` from directory `start` (`path_resolution(7)`) for
 /// `cred` (search permission on every directory passed).
 pub fn resolve(cred: &Cred, start: &Node, path: &[u8], follow_last: bool) -> Result<Node, Errno> {
     let t = table();
     let w = Walker { table: &t, extra: Some(&start.mnt), cred: search_cred(cred) };
-    let loc = t.resolve(&w, start.loc(), path, follow_last)?;
+    let (loc, _) = t.resolve_in_at(&w, process_root(&t), start.loc(), path, follow_last)?;
     w.node(loc)
 }
 
@@ -382,7 +398,7 @@ pub fn resolve(cred: &Cred, start: &Node, path: &[u8], follow_last: bool) -> Res
 pub fn resolve_in(cred: &Cred, start: &Node, path: &[u8], follow_last: bool) -> Result<(Node, Option<Node>), Errno> {
     let t = table();
     let w = Walker { table: &t, extra: Some(&start.mnt), cred: search_cred(cred) };
-    let (loc, dir) = t.resolve_in(&w, start.loc(), path, follow_last)?;
+    let (loc, dir) = t.resolve_in_at(&w, process_root(&t), start.loc(), path, follow_last)?;
     let dir = match dir {
         Some(d) if d.mnt == start.mnt.id => Some(start.at(d.ino)),
         Some(d) => Some(w.node(d)?),
@@ -407,7 +423,7 @@ pub fn path_in(dir: &Node, node: &Node) -> Result<Vec<u8>, Errno> {
 pub fn resolve_parent(cred: &Cred, start: &Node, path: &[u8]) -> Result<(Node, Vec<u8>), Errno> {
     let t = table();
     let w = Walker { table: &t, extra: Some(&start.mnt), cred: search_cred(cred) };
-    let (loc, last) = t.resolve_parent(&w, start.loc(), path)?;
+    let (loc, last) = t.resolve_parent_at(&w, process_root(&t), start.loc(), path)?;
     Ok((w.node(loc)?, last.to_vec()))
 }
 
@@ -415,7 +431,7 @@ pub fn resolve_parent(cred: &Cred, start: &Node, path: &[u8]) -> Result<(Node, V
 pub fn path_of(node: &Node) -> Result<Vec<u8>, Errno> {
     let t = table();
     let w = Walker { table: &t, extra: Some(&node.mnt), cred: None };
-    t.path_of(&w, node.loc())
+    t.path_of_at(&w, process_root(&t), node.loc())
 }
 
 /// Whether `node` is the root of a mount other than `/`, or has a mount
@@ -618,18 +634,14 @@ impl VfsFile {
 }
 
 impl VfsFile {
-    /// open(2) with O_TMPFILE: a new regular file with no name in `dir`'s
-    /// filesystem, freed with its last open file; EOPNOTSUPP where the
-    /// filesystem has none.
-    pub fn tmpfile_in(cred: &Cred, dir: Node, mode: u32, flags: OpenFlags) -> Result<Arc<Self>, Errno> {
-        dir.mnt.check_writable()?;
-        let (uid, gid, mode) = access::tmpfile_owner(cred, &dir, mode)?;
-        let ino = dir.fs().create_unlinked(mode, uid, gid)?;
-        let node = dir.at(ino);
-        // The creation's reference becomes this file's.
+    /// open(2) with O_TMPFILE in directory `dir`: a new unnamed regular
+    /// file of `dir`'s filesystem, owned as a file created there would be.
+    pub fn tmpfile(cred: &Cred, dir: &Node, mode: u32, flags: OpenFlags, linkable: bool) -> Result<Arc<dyn File>, Errno> {
+        let (uid, gid, mode) = access::tmpfile_owner(cred, dir, mode)?;
+        let ino = dir.fs().create_tmpfile(mode, uid, gid, linkable)?;
         Ok(Arc::new(Self {
-            node,
-            dir: Some(dir),
+            node: dir.at(ino),
+            dir: None,
             kind: Kind::File,
             flags: AtomicU32::new(flags.0),
             pos: Mutex::new(0),
@@ -640,6 +652,7 @@ impl VfsFile {
 
 impl Drop for VfsFile {
     fn drop(&mut self) {
+        crate::locks::file_freed((self.node.mnt.sb.dev, self.node.ino.0), self as *const Self as usize);
         self.node.fs().close_ref(self.node.ino);
     }
 }

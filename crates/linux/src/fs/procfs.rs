@@ -364,7 +364,13 @@ impl FileSystem for ProcFs {
                         let cwd = p.cwd.lock().clone();
                         super::path_of(&cwd)
                     }
-                    "root" => Ok(b"/".to_vec()),
+                    "root" => {
+                        let root = p.root.lock().clone();
+                        match root {
+                            Some(r) => super::path_of(&r),
+                            None => Ok(b"/".to_vec()),
+                        }
+                    }
                     _ => Err(EINVAL),
                 }
             }

@@ -122,6 +122,9 @@ impl FileSystem for TmpFs {
     fn rename(&self, od: Ino, on: &[u8], nd: Ino, nn: &[u8]) -> Result<(), Errno> {
         self.change(|fs| fs.rename(od, on, nd, nn))
     }
+    fn exchange(&self, od: Ino, on: &[u8], nd: Ino, nn: &[u8]) -> Result<(), Errno> {
+        self.change(|fs| fs.exchange(od, on, nd, nn))
+    }
     fn chmod(&self, ino: Ino, mode: u32) -> Result<(), Errno> {
         self.change(|fs| fs.chmod(ino, mode))
     }
@@ -139,6 +142,12 @@ impl FileSystem for TmpFs {
     }
     fn create_unlinked(&self, mode: u32, uid: u32, gid: u32) -> Result<Ino, Errno> {
         self.change(|fs| fs.create_unlinked(mode, uid, gid))
+    }
+    fn create_tmpfile(&self, mode: u32, uid: u32, gid: u32, linkable: bool) -> Result<Ino, Errno> {
+        if self.read_only {
+            return Err(EACCES);
+        }
+        self.change(|fs| fs.create_tmpfile(mode, uid, gid, linkable))
     }
     fn has_privs(&self, ino: Ino) -> bool {
         self.with(|fs| fs.has_privs(ino))

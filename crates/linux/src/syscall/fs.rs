@@ -275,6 +275,99 @@ pub fn writev(fd: i32, iov: u64, cnt: usize) -> SysResult {
     Ok(total)
 }
 
+/// The `RWF_*` flags of preadv2/pwritev2 that are accepted: HIPRI is a
+/// hint, DSYNC and SYNC hold trivially (everything is in memory), APPEND
+/// writes at the end. Others (NOWAIT, ATOMIC, ...) give EOPNOTSUPP.
+fn rwf_check(flags: u32, writing: bool) -> Result<bool, Errno> {
+    use linux_raw_sys::general::{RWF_APPEND, RWF_DSYNC, RWF_HIPRI, RWF_SYNC};
+    let ok = RWF_HIPRI | RWF_DSYNC | RWF_SYNC | if writing { RWF_APPEND } else { 0 };
+    if flags & !ok != 0 {
+        return Err(crate::errno::EOPNOTSUPP);
+    }
+    Ok(flags & RWF_APPEND != 0)
+}
+
+/// preadv2(2) (and preadv with `flags` 0): readv at `off`, or at the file
+/// position when `off` is -1 (preadv2 only; `allow_cur`).
+pub fn preadv2(fd: i32, iov: u64, cnt: usize, off: i64, flags: u32, allow_cur: bool) -> SysResult {
+    rwf_check(flags, false)?;
+    if off == -1 && allow_cur {
+        return readv(fd, iov, cnt);
+    }
+    let f = file(fd)?;
+    if off < 0 {
+        return Err(EINVAL);
+    }
+    if !f.flags().can_read() {
+        return Err(EBADF);
+    }
+    let vecs = iovecs(iov, cnt)?;
+    let mut pos = off as u64;
+    let mut total = 0usize;
+    for (b, l) in vecs {
+        let mut left = l.min(MAX_RW - total);
+        let mut at = b;
+        while left > 0 {
+            let step = left.min(CHUNK);
+            let r = with_buf(step, |tmp| -> Result<usize, Errno> {
+                let n = f.pread(pos, tmp)?;
+                uaccess::write_bytes(at, &tmp[..n])?;
+                Ok(n)
+            });
+            let n = match r {
+                Ok(n) => n,
+                Err(e) if total == 0 => return Err(e),
+                Err(_) => return Ok(total),
+            };
+            total += n;
+            pos += n as u64;
+            at += n as u64;
+            left -= n;
+            if n < step {
+                return Ok(total);
+            }
+        }
+    }
+    Ok(total)
+}
+
+/// pwritev2(2) (and pwritev with `flags` 0): writev at `off`, or at the
+/// file position when `off` is -1 (pwritev2 only), or at the end with
+/// RWF_APPEND.
+pub fn pwritev2(fd: i32, iov: u64, cnt: usize, off: i64, flags: u32, allow_cur: bool) -> SysResult {
+    let append = rwf_check(flags, true)?;
+    if off == -1 && allow_cur && !append {
+        return writev(fd, iov, cnt);
+    }
+    let f = file(fd)?;
+    if off < 0 && !(off == -1 && allow_cur) {
+        return Err(EINVAL);
+    }
+    if !f.flags().can_write() {
+        return Err(EBADF);
+    }
+    let vecs = iovecs(iov, cnt)?;
+    let mut data = Vec::new();
+    for (b, l) in &vecs {
+        let l = (*l).min(MAX_RW - data.len());
+        data.extend_from_slice(&uaccess::read_bytes(*b, l)?);
+    }
+    if data.is_empty() {
+        return Ok(0);
+    }
+    if append {
+        // At the end, whatever `off` says; the file position moves only
+        // when `off` is -1 (as a write to an O_APPEND file would).
+        let end = f.stat()?.size;
+        let n = f.pwrite(end, &data)?;
+        if off == -1 {
+            f.seek((end + n as u64) as i64, 0)?;
+        }
+        return Ok(n);
+    }
+    f.pwrite(off as u64, &data)
+}
+
 /// Opens a node as a file object: device nodes map to their drivers.
 /// `st` is the node's stat, which the caller has at hand.
 fn open_node(node: Node, dir: Option<Node>, st: &Stat, flags: OpenFlags) -> Result<Arc<dyn File>, Errno> {
@@ -284,6 +377,9 @@ fn open_node(node: Node, dir: Option<Node>, st: &Stat, flags: OpenFlags) -> Resu
             return Err(EACCES);
         }
         return crate::dev::open(st.rdev, flags);
+    }
+    if kind == Kind::Fifo && flags.0 & OpenFlags::PATH == 0 {
+        return crate::fifo::open(node, dir, flags);
     }
     VfsFile::open(node, dir, kind, flags)
 }
@@ -360,29 +456,63 @@ pub fn openat(dirfd: i32, path: u64, flags: u32, mode: u32) -> SysResult {
     Ok(fd as usize)
 }
 
-/// open(2) O_TMPFILE: an unnamed regular file in the directory `path`.
-/// EINVAL without O_DIRECTORY, with O_CREAT or without write access
+/// creat(2): open with O_CREAT|O_WRONLY|O_TRUNC.
+pub fn creat(path: u64, mode: u32) -> SysResult {
+    openat(AT_FDCWD, path, OpenFlags::CREAT | OpenFlags::WRONLY | OpenFlags::TRUNC, mode)
+}
+
+/// close_range(2): closes (or with CLOSE_RANGE_CLOEXEC marks
+/// close-on-exec) every descriptor in `first..=last`. The table is
+/// already the process's own, so CLOSE_RANGE_UNSHARE changes nothing.
+pub fn close_range(first: u32, last: u32, flags: u32) -> SysResult {
+    // include/uapi/linux/close_range.h; linux-raw-sys 0.12 lacks them.
+    const CLOSE_RANGE_UNSHARE: u32 = 1 << 1;
+    const CLOSE_RANGE_CLOEXEC: u32 = 1 << 2;
+    if flags & !(CLOSE_RANGE_CLOEXEC | CLOSE_RANGE_UNSHARE) != 0 || first > last {
+        return Err(EINVAL);
+    }
+    let t = current();
+    let closed = t.process.files.lock().close_range(first as usize, last as usize, flags & CLOSE_RANGE_CLOEXEC != 0);
+    for f in &closed {
+        crate::locks::close_posix(&**f, t.process.pid);
+    }
+    drop(closed);
+    Ok(0)
+}
+
+/// open(2) with O_TMPFILE: `path` names the directory (write and search
+/// permission needed) whose filesystem gets a new unnamed file, which
+/// linkat(AT_EMPTY_PATH) may name unless O_EXCL was given. EINVAL
+/// without O_DIRECTORY, with O_CREAT or O_PATH, or without write access
 /// (`build_open_flags`); ENOTDIR if `path` is no directory.
-fn open_tmpfile(cred: &cred::Cred, start: &crate::fs::Node, path: &[u8], flags: OpenFlags, mode: u32) -> SysResult {
-    use linux_raw_sys::general::{__O_TMPFILE, O_TMPFILE};
+fn open_tmpfile(cred: &Cred, start: &Node, path: &[u8], flags: OpenFlags, mode: u32) -> SysResult {
+    use linux_raw_sys::general::{O_TMPFILE, __O_TMPFILE};
     let mask = __O_TMPFILE | OpenFlags::DIRECTORY | OpenFlags::CREAT;
     if flags.0 & mask != O_TMPFILE || !flags.can_write() || flags.0 & OpenFlags::PATH != 0 {
         return Err(EINVAL);
     }
-    let (dir, _) = crate::fs::resolve_in(cred, start, path, true)?;
-    if dir.stat()?.kind() != Some(Kind::Dir) {
+    let dir = crate::fs::resolve(cred, start, path, true)?;
+    if dir.kind()? != Kind::Dir {
         return Err(ENOTDIR);
     }
-    let keep = flags.0 & !(__O_TMPFILE | OpenFlags::DIRECTORY | OpenFlags::EXCL | OpenFlags::TRUNC | OpenFlags::CLOEXEC);
-    let f = crate::fs::VfsFile::tmpfile_in(cred, dir, mode, OpenFlags(keep))?;
+    dir.mnt.check_writable()?;
+    let keep = OpenFlags::ACCMODE | OpenFlags::APPEND | OpenFlags::NONBLOCK | OpenFlags::NOATIME;
+    let f = VfsFile::tmpfile(cred, &dir, mode, OpenFlags(flags.0 & keep), flags.0 & OpenFlags::EXCL == 0)?;
     let fd = current().process.files.lock().insert(f, flags.0 & OpenFlags::CLOEXEC != 0, 0)?;
     Ok(fd as usize)
 }
 
 pub fn close(fd: i32) -> SysResult {
-    let f = current().process.files.lock().remove(fd)?;
+    let t = current();
+    let f = t.process.files.lock().remove(fd)?;
+    crate::locks::close_posix(&*f, t.process.pid);
     drop(f);
     Ok(0)
+}
+
+/// flock(2).
+pub fn flock(fd: i32, op: u32) -> SysResult {
+    crate::locks::flock(&file(fd)?, op)
 }
 
 /// Encodes `struct stat` (x86_64, 144 bytes; offsets per arch/x86 uapi stat.h).
@@ -566,7 +696,13 @@ pub fn dup3(old: i32, new: i32, flags: u32) -> SysResult {
     let t = current();
     let mut files = t.process.files.lock();
     let f = files.get(old)?;
+    let replaced = files.get(new).ok();
     files.insert_at(new, f, flags & OpenFlags::CLOEXEC != 0)?;
+    drop(files);
+    // Closing `new` drops the process's POSIX locks on its file.
+    if let Some(r) = replaced {
+        crate::locks::close_posix(&*r, t.process.pid);
+    }
     Ok(new as usize)
 }
 
@@ -577,6 +713,7 @@ pub fn fcntl(fd: i32, cmd: u32, arg: u64) -> SysResult {
     const F_GETFL: u32 = 3;
     const F_SETFL: u32 = 4;
     const F_DUPFD_CLOEXEC: u32 = 1030;
+    use linux_raw_sys::general as g;
     let t = current();
     let mut files = t.process.files.lock();
     match cmd {
@@ -592,16 +729,112 @@ pub fn fcntl(fd: i32, cmd: u32, arg: u64) -> SysResult {
             files.get(fd)?.set_status_flags(arg as u32);
             Ok(0)
         }
+        g::F_GETLK | g::F_SETLK | g::F_SETLKW | g::F_OFD_GETLK | g::F_OFD_SETLK | g::F_OFD_SETLKW => {
+            let f = files.get(fd)?;
+            drop(files);
+            drop(t);
+            crate::locks::fcntl(&f, cmd, arg)
+        }
+        linux_raw_sys::general::F_GETPIPE_SZ => {
+            let f = files.get(fd)?;
+            Ok(pipe_end(&*f)?.capacity())
+        }
+        linux_raw_sys::general::F_SETPIPE_SZ => {
+            let f = files.get(fd)?;
+            drop(files);
+            let pipe = pipe_end(&*f)?;
+            // round_pipe_size: at least a page, else a power of two.
+            let size = usize::try_from(arg as u32).map_err(|_| EINVAL)?;
+            if size > 1 << 31 {
+                return Err(EINVAL);
+            }
+            let size = size.max(4096).next_power_of_two();
+            if size > pipe.capacity() && size > crate::file::PIPE_MAX_SIZE && !cred().capable(Cap::SysResource) {
+                return Err(EPERM);
+            }
+            pipe.set_capacity(size)?;
+            Ok(size)
+        }
         linux_raw_sys::general::F_GET_SEALS => Ok(files.get(fd)?.seals()? as usize),
         linux_raw_sys::general::F_ADD_SEALS => files.get(fd)?.add_seals(arg as u32).map(|_| 0),
         _ => Err(EINVAL),
     }
 }
 
+/// The pipe end behind a descriptor, for F_GETPIPE_SZ/F_SETPIPE_SZ.
+fn pipe_end(f: &dyn File) -> Result<&crate::file::PipeEnd, Errno> {
+    let any = f.as_any().ok_or(EBADF)?;
+    if let Some(fifo) = any.downcast_ref::<crate::fifo::FifoFile>() {
+        return Ok(&fifo.end);
+    }
+    any.downcast_ref::<crate::file::PipeEnd>().ok_or(EBADF)
+}
+
+/// getdents(2): the old `struct linux_dirent` (d_ino, d_off, d_reclen,
+/// d_name, and d_type in the record's last byte). Its records are as
+/// long as `linux_dirent64`'s, so each is rewritten in place.
+pub fn getdents(fd: i32, buf: u64, len: usize) -> SysResult {
+    let f = file(fd)?;
+    let start = f.seek(0, 1).ok();
+    let mut data = f.getdents(len.min(CHUNK))?;
+    let mut at = 0;
+    while at + 19 <= data.len() {
+        let reclen = usize::from(u16::from_le_bytes([data[at + 16], data[at + 17]]));
+        if reclen < 20 || at + reclen > data.len() {
+            break;
+        }
+        let rec = &mut data[at..at + reclen];
+        let kind = rec[18];
+        rec.copy_within(19..reclen, 18);
+        rec[reclen - 1] = kind;
+        at += reclen;
+    }
+    if let Err(e) = uaccess::write_bytes(buf, &data) {
+        // A bad buffer consumes no entries, as on Linux.
+        if let Some(p) = start {
+            let _ = f.seek(p as i64, 0);
+        }
+        return Err(e);
+    }
+    Ok(data.len())
+}
+
+/// readahead(2): nothing to read ahead in memory; EBADF unless open for
+/// reading, EINVAL for anything but a regular file.
+pub fn readahead(fd: i32) -> SysResult {
+    let f = file(fd)?;
+    if !f.flags().can_read() {
+        return Err(EBADF);
+    }
+    if f.node().is_none() || f.stat()?.kind() != Some(Kind::File) {
+        return Err(EINVAL);
+    }
+    Ok(0)
+}
+
+/// sync_file_range(2): the argument checks; nothing to write back.
+pub fn sync_file_range(fd: i32, off: i64, nbytes: i64, flags: u32) -> SysResult {
+    let f = file(fd)?;
+    if flags & !7 != 0 || off < 0 || nbytes < 0 || off.checked_add(nbytes).is_none() {
+        return Err(EINVAL);
+    }
+    match f.stat()?.kind() {
+        Some(Kind::File | Kind::BlockDev | Kind::Dir | Kind::Symlink) => Ok(0),
+        _ => Err(crate::errno::ESPIPE),
+    }
+}
+
 pub fn getdents64(fd: i32, buf: u64, len: usize) -> SysResult {
     let f = file(fd)?;
+    let start = f.seek(0, 1).ok();
     let data = f.getdents(len.min(CHUNK))?;
-    uaccess::write_bytes(buf, &data)?;
+    if let Err(e) = uaccess::write_bytes(buf, &data) {
+        // A bad buffer consumes no entries, as on Linux.
+        if let Some(p) = start {
+            let _ = f.seek(p as i64, 0);
+        }
+        return Err(e);
+    }
     Ok(data.len())
 }
 
@@ -629,6 +862,36 @@ pub fn chdir(path: u64) -> SysResult {
     access::check(&cred, &node, Access::EXEC)?;
     drop(start);
     let old = core::mem::replace(&mut *t.process.cwd.lock(), node);
+    drop(old);
+    Ok(0)
+}
+
+/// fchdir(2): the directory open at `fd` (O_PATH too) becomes the cwd.
+pub fn fchdir(fd: i32) -> SysResult {
+    let node = file(fd)?.node().cloned().ok_or(ENOTDIR)?;
+    if node.kind()? != Kind::Dir {
+        return Err(ENOTDIR);
+    }
+    access::check(&cred(), &node, Access::EXEC)?;
+    let old = core::mem::replace(&mut *current().process.cwd.lock(), node);
+    drop(old);
+    Ok(0)
+}
+
+/// chroot(2): `path` (a directory the caller may search) becomes the
+/// process's root; the cwd stays. EPERM without CAP_SYS_CHROOT.
+pub fn chroot(path: u64) -> SysResult {
+    let p = path_arg(path)?;
+    let cred = cred();
+    let node = lookup_as(&cred, AT_FDCWD, &p, true)?;
+    if node.kind()? != Kind::Dir {
+        return Err(ENOTDIR);
+    }
+    access::check(&cred, &node, Access::EXEC)?;
+    if !cred.capable(Cap::SysChroot) {
+        return Err(EPERM);
+    }
+    let old = current().process.root.lock().replace(node);
     drop(old);
     Ok(0)
 }
@@ -731,9 +994,11 @@ pub fn sendfile(out_fd: i32, in_fd: i32, offset: u64, count: usize) -> SysResult
 }
 
 pub fn renameat2(olddir: i32, old: u64, newdir: i32, new: u64, flags: u32) -> SysResult {
-    const RENAME_NOREPLACE: u32 = 1;
-    if flags & !RENAME_NOREPLACE != 0 {
-        return Err(EINVAL); // RENAME_EXCHANGE / WHITEOUT: issue 4
+    use linux_raw_sys::general::{RENAME_EXCHANGE, RENAME_NOREPLACE};
+    // RENAME_WHITEOUT (overlayfs) is not supported: EINVAL, as tmpfs
+    // without it would say.
+    if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE) != 0 || flags == RENAME_NOREPLACE | RENAME_EXCHANGE {
+        return Err(EINVAL);
     }
     let (o, n) = (path_arg(old)?, path_arg(new)?);
     let cred = cred();
@@ -750,6 +1015,10 @@ pub fn renameat2(olddir: i32, old: u64, newdir: i32, new: u64, flags: u32) -> Sy
     if flags & RENAME_NOREPLACE != 0 && lookup_as(&cred, newdir, &n, false).is_ok() {
         return Err(EEXIST);
     }
+    if flags & RENAME_EXCHANGE != 0 {
+        access::exchange(&cred, &od, &oname, &nd, &nname)?;
+        return Ok(0);
+    }
     access::rename(&cred, &od, &oname, &nd, &nname)?;
     Ok(0)
 }
@@ -761,7 +1030,19 @@ pub fn linkat(olddir: i32, old: u64, newdir: i32, new: u64, flags: u32) -> SysRe
     }
     let (o, n) = (path_arg(old)?, path_arg(new)?);
     let cred = cred();
-    let node = lookup_as(&cred, olddir, &o, flags & AT_SYMLINK_FOLLOW != 0)?;
+    let node = if o.is_empty() && flags & AT_EMPTY_PATH != 0 {
+        // Linux 6.1: naming an open file needs CAP_DAC_READ_SEARCH.
+        if !cred.capable(Cap::DacReadSearch) {
+            return Err(ENOENT);
+        }
+        let node = fd_node(olddir).map_err(|e| if e == EINVAL { ENOENT } else { e })?;
+        if node.kind()? == Kind::Dir {
+            return Err(EPERM);
+        }
+        node
+    } else {
+        lookup_as(&cred, olddir, &o, flags & AT_SYMLINK_FOLLOW != 0)?
+    };
     let (nd, nname) = lookup_parent_rw(&cred, newdir, &n)?;
     if node.mnt.id != nd.mnt.id {
         return Err(EXDEV);
@@ -872,8 +1153,19 @@ pub fn utimensat(dirfd: i32, path: u64, times: u64, flags: u32) -> SysResult {
         let both_now = get(8) == UTIME_NOW && get(24) == UTIME_NOW;
         (one(get(0), get(8))?, one(get(16), get(24))?, !both_now)
     };
+    apply_times(dirfd, path, flags, a, m, explicit)
+}
+
+/// Sets the times of `path` from `dirfd` (or of `dirfd` itself when
+/// `path` is NULL) for utimensat and its older forms.
+fn apply_times(dirfd: i32, path: u64, flags: u32, a: Option<vfs::Timespec>, m: Option<vfs::Timespec>, explicit: bool) -> SysResult {
     let cred = cred();
     let node = if path == 0 {
+        // do_utimes: a NULL path names `dirfd` itself, unless that is
+        // AT_FDCWD (then it is a bad path).
+        if dirfd == AT_FDCWD {
+            return Err(EFAULT);
+        }
         fd_node(dirfd)?
     } else {
         let p = path_arg(path)?;
@@ -882,6 +1174,43 @@ pub fn utimensat(dirfd: i32, path: u64, times: u64, flags: u32) -> SysResult {
     node.mnt.check_writable()?;
     access::set_times(&cred, &node, a, m, explicit)?;
     Ok(0)
+}
+
+fn now_timespec() -> vfs::Timespec {
+    let now = kbase::time::realtime_ns();
+    vfs::Timespec { sec: (now / 1_000_000_000) as i64, nsec: (now % 1_000_000_000) as u32 }
+}
+
+/// futimesat(2) (and utimes with AT_FDCWD): `struct timeval[2]`, or
+/// NULL for now; microseconds outside 0..1000000 are EINVAL.
+pub fn futimesat(dirfd: i32, path: u64, times: u64) -> SysResult {
+    if times == 0 {
+        let now = now_timespec();
+        return apply_times(dirfd, path, 0, Some(now), Some(now), false);
+    }
+    let b = uaccess::read_bytes(times, 32)?;
+    let get = |o: usize| i64::from_le_bytes(b[o..o + 8].try_into().unwrap_or([0; 8]));
+    let one = |sec: i64, usec: i64| -> Result<vfs::Timespec, Errno> {
+        if !(0..1_000_000).contains(&usec) {
+            return Err(EINVAL);
+        }
+        Ok(vfs::Timespec { sec, nsec: (usec * 1000) as u32 })
+    };
+    let (a, m) = (one(get(0), get(8))?, one(get(16), get(24))?);
+    apply_times(dirfd, path, 0, Some(a), Some(m), true)
+}
+
+/// utime(2): `struct utimbuf { actime, modtime }` in whole seconds, or
+/// NULL for now.
+pub fn utime(path: u64, times: u64) -> SysResult {
+    if times == 0 {
+        let now = now_timespec();
+        return apply_times(AT_FDCWD, path, 0, Some(now), Some(now), false);
+    }
+    let b = uaccess::read_bytes(times, 16)?;
+    let get = |o: usize| i64::from_le_bytes(b[o..o + 8].try_into().unwrap_or([0; 8]));
+    let ts = |sec: i64| vfs::Timespec { sec, nsec: 0 };
+    apply_times(AT_FDCWD, path, 0, Some(ts(get(0))), Some(ts(get(8))), true)
 }
 
 /// mknodat(2): regular files, FIFOs, sockets and (with `CAP_MKNOD`)
@@ -959,6 +1288,129 @@ pub fn fstatfs(fd: i32, buf: u64) -> SysResult {
         // Pipes, the console: report the root's, as before a pipefs.
         None => write_statfs(&crate::fs::root(), buf),
     }
+}
+
+/// fallocate(2) on tmpfs: mode 0 grows the size (ENOSPC past the
+/// `size=` limit), FALLOC_FL_KEEP_SIZE has nothing to reserve in memory,
+/// FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE zeroes the range; other
+/// modes are EOPNOTSUPP, as shmem's.
+pub fn fallocate(fd: i32, mode: u32, off: i64, len: i64) -> SysResult {
+    use linux_raw_sys::general::{FALLOC_FL_KEEP_SIZE as KEEP, FALLOC_FL_PUNCH_HOLE as PUNCH};
+    let f = file(fd)?;
+    if off < 0 || len <= 0 {
+        return Err(EINVAL);
+    }
+    if mode & !(KEEP | PUNCH) != 0 || (mode & PUNCH != 0 && mode & KEEP == 0) {
+        return Err(crate::errno::EOPNOTSUPP);
+    }
+    if !f.flags().can_write() {
+        return Err(EBADF);
+    }
+    match f.stat()?.kind() {
+        Some(Kind::Fifo) => return Err(crate::errno::ESPIPE),
+        Some(Kind::Dir) => return Err(EISDIR),
+        Some(Kind::File) => {}
+        _ => return Err(crate::errno::ENODEV),
+    }
+    let end = off.checked_add(len).filter(|&e| e as u64 <= vfs::MAX_FILE_SIZE).ok_or(crate::errno::EFBIG)? as u64;
+    let node = f.node().ok_or(crate::errno::EOPNOTSUPP)?;
+    if node.fs().statfs().magic != u64::from(linux_raw_sys::general::TMPFS_MAGIC) {
+        return Err(crate::errno::EOPNOTSUPP);
+    }
+    node.mnt.check_writable()?;
+    let size = node.fs().stat(node.ino)?.size;
+    if mode & PUNCH != 0 {
+        let stop = end.min(size);
+        let zeros = alloc::vec![0u8; CHUNK];
+        let mut at = off as u64;
+        while at < stop {
+            let n = ((stop - at) as usize).min(CHUNK);
+            node.fs().write(node.ino, at, &zeros[..n])?;
+            at += n as u64;
+        }
+    } else if mode & KEEP == 0 && end > size {
+        access::remove_privs(node)?;
+        node.fs().truncate(node.ino, end)?;
+    }
+    Ok(0)
+}
+
+/// copy_file_range(2) between regular files (any filesystems, as Linux
+/// 5.19+), at the given offsets or the file positions; EINVAL for
+/// overlapping ranges of one file.
+pub fn copy_file_range(fd_in: i32, off_in: u64, fd_out: i32, off_out: u64, len: usize, flags: u32) -> SysResult {
+    if flags != 0 {
+        return Err(EINVAL);
+    }
+    let (fi, fo) = (file(fd_in)?, file(fd_out)?);
+    if !fi.flags().can_read() || !fo.flags().can_write() || fo.flags().is_append() {
+        return Err(EBADF);
+    }
+    let (si, so) = (fi.stat()?, fo.stat()?);
+    if si.kind() == Some(Kind::Dir) || so.kind() == Some(Kind::Dir) {
+        return Err(EISDIR);
+    }
+    if si.kind() != Some(Kind::File) || so.kind() != Some(Kind::File) {
+        return Err(EINVAL);
+    }
+    let read_off = |p: u64| -> Result<Option<u64>, Errno> {
+        if p == 0 {
+            return Ok(None);
+        }
+        let v = uaccess::read_u64(p)? as i64;
+        if v < 0 {
+            // generic_copy_file_checks: pos + count wraps (as u64).
+            return Err(crate::errno::EOVERFLOW);
+        }
+        Ok(Some(v as u64))
+    };
+    let (oi, oo) = (read_off(off_in)?, read_off(off_out)?);
+    let mut pi = match oi {
+        Some(v) => v,
+        None => fi.seek(0, 1)?,
+    };
+    let mut po = match oo {
+        Some(v) => v,
+        None => fo.seek(0, 1)?,
+    };
+    // Shortened to the end of the input, then checked for overlap.
+    let count = (len.min(MAX_RW) as u64).min(si.size.saturating_sub(pi));
+    if si.dev == so.dev && si.ino == so.ino && po < pi + count && pi < po + count {
+        return Err(EINVAL);
+    }
+    let mut buf = alloc::vec![0u8; (count as usize).min(CHUNK)];
+    let mut done = 0u64;
+    while done < count {
+        let want = ((count - done) as usize).min(buf.len());
+        let n = fi.pread(pi, &mut buf[..want])?;
+        if n == 0 {
+            break;
+        }
+        let w = match fo.pwrite(po, &buf[..n]) {
+            Ok(w) => w,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        done += w as u64;
+        pi += w as u64;
+        po += w as u64;
+        if w < n {
+            break;
+        }
+    }
+    match oi {
+        Some(_) => uaccess::write_u64(off_in, pi)?,
+        None => {
+            fi.seek(pi as i64, 0)?;
+        }
+    }
+    match oo {
+        Some(_) => uaccess::write_u64(off_out, po)?,
+        None => {
+            fo.seek(po as i64, 0)?;
+        }
+    }
+    Ok(done as usize)
 }
 
 /// fsync/fdatasync/syncfs: everything lives in memory, nothing to flush.

@@ -60,6 +60,7 @@ fn fork_with(frame: &TrapFrame, setup: process::ChildSetup) -> SysResult {
     let sig = parent.sigactions.lock().clone();
     let child = Process::new(parent.pid, vm, files, cwd, sig)?;
     child.inherit_from(parent);
+    *child.root.lock() = parent.root.lock().clone();
     *child.exec_info.lock() = parent.exec_info.lock().clone();
     child.pgid.store(parent.pgid.load(Ordering::Relaxed), Ordering::Relaxed);
     child.umask.store(parent.umask.load(Ordering::Relaxed), Ordering::Relaxed);
@@ -250,7 +251,11 @@ fn exec_program(cwd: crate::fs::Node, program: crate::exec::Program<'_>, argv: u
         c.exec();
         Ok::<_, ()>(())
     }).ok();
-    t.process.files.lock().close_on_exec();
+    let closed = t.process.files.lock().close_on_exec();
+    for f in &closed {
+        crate::locks::close_posix(&**f, t.process.pid);
+    }
+    drop(closed);
     t.process.sigactions.lock().reset_for_exec();
     Ok(0)
 }
