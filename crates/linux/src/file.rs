@@ -272,10 +272,14 @@ impl FdTable {
 
 /// The shared buffer of a pipe.
 struct PipeBuf {
-    data: Mutex<VecDeque<u8>>,
+    /// A spin lock, not a sleeping one: the read and write conditions take
+    /// it inside `WaitQueue::wait_until`, where they may not sleep, and a
+    /// `try_lock` there would be wrong: a reader that lost the race to a
+    /// writer finding the pipe full went to sleep with nobody left to wake
+    /// it (both ends asleep; seen as a hang of the pipe benchmark).
+    data: kbase::sync::SpinLock<VecDeque<u8>>,
     /// `data.len()`, kept beside it so that poll and FIONREAD never take
-    /// the lock: a reader or writer whose try_lock failed sleeps on
-    /// `changed`, and only the pipe's own read and write wake it.
+    /// the lock.
     len: AtomicUsize,
     /// Bytes the pipe holds at most (F_SETPIPE_SZ).
     capacity: AtomicUsize,
@@ -315,7 +319,7 @@ pub struct PipeEnd {
 
 fn new_pipe_buf(is_packet: bool) -> Arc<PipeBuf> {
     Arc::new(PipeBuf {
-        data: Mutex::new(VecDeque::new()),
+        data: kbase::sync::SpinLock::new(VecDeque::new()),
         len: AtomicUsize::new(0),
         capacity: AtomicUsize::new(PIPE_CAPACITY),
         packets: is_packet.then(|| kbase::sync::SpinLock::new(VecDeque::new())),
@@ -462,7 +466,7 @@ impl File for PipeEnd {
         let nonblock = self.flags().0 & OpenFlags::NONBLOCK != 0;
         let t = crate::process::current();
         let n = self.buf.changed.wait_until(|| {
-            let mut d = self.buf.data.try_lock()?;
+            let mut d = self.buf.data.lock();
             if d.is_empty() {
                 if self.buf.writers.load(Ordering::Acquire) == 0 {
                     return Some(Ok(0));
@@ -503,7 +507,7 @@ impl File for PipeEnd {
                 if self.buf.readers.load(Ordering::Acquire) == 0 {
                     return Some(Err(EPIPE));
                 }
-                let mut d = self.buf.data.try_lock()?;
+                let mut d = self.buf.data.lock();
                 let room = self.buf.capacity.load(Ordering::Relaxed).saturating_sub(d.len());
                 if room == 0 {
                     if crate::signal::has_pending(&t) {
