@@ -86,7 +86,10 @@ pub struct Process {
     pub personality: AtomicU32,
     pub sigactions: Mutex<SigActions>,
     /// Children not yet reaped.
-    pub children: Mutex<Vec<Arc<Process>>>,
+    /// A spin lock: wait4 looks at it inside its wait condition, which may
+    /// not sleep (and must not give up on a busy lock, or it could sleep
+    /// through the event it waits for).
+    pub children: SpinLock<Vec<Arc<Process>>>,
     /// Wait status once exited (a zombie until reaped).
     pub exit_status: SpinLock<Option<i32>>,
     /// This process's waiters in wait4: woken when a child exits.
@@ -257,7 +260,7 @@ impl Process {
             umask: AtomicU32::new(0o022),
             personality: AtomicU32::new(0),
             sigactions: Mutex::new(sigactions),
-            children: Mutex::new(Vec::new()),
+            children: SpinLock::new(Vec::new()),
             exit_status: SpinLock::new(None),
             child_exited: WaitQueue::new(),
             pending: AtomicU64::new(0),

@@ -48,8 +48,10 @@ fn matches(which: Which, c: &Process) -> bool {
 fn wait_event(which: Which, options: i32) -> Result<Option<Event>, Errno> {
     let t = current();
     let me = t.process.clone();
-    me.child_exited.wait_until(|| {
-        let mut kids = me.children.try_lock()?;
+    // A reaped child is dropped after the wait, not under the spin lock.
+    let mut reaped = None;
+    let r = me.child_exited.wait_until(|| {
+        let mut kids = me.children.lock();
         let interrupted = signal::has_pending(&t);
         if !kids.iter().any(|c| matches(which, c)) {
             return Some(Err(ECHILD));
@@ -61,6 +63,7 @@ fn wait_event(which: Which, options: i32) -> Result<Option<Event>, Errno> {
                 if options & WNOWAIT == 0 {
                     let c = kids.remove(i);
                     process::forget(c.pid);
+                    reaped = Some(c);
                 }
                 return Some(Ok(Some(ev)));
             }
@@ -78,7 +81,9 @@ fn wait_event(which: Which, options: i32) -> Result<Option<Event>, Errno> {
             return Some(Ok(None));
         }
         interrupted.then_some(Err(EINTR))
-    })
+    });
+    drop(reaped);
+    r
 }
 
 /// wait4(2).
