@@ -8,12 +8,12 @@ use core::arch::asm;
 /// Standard C `memcpy` contract: valid, non-overlapping ranges.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
-    // SAFETY: the caller guarantees both ranges are valid for `n` bytes.
     // Eight bytes per step, then the tail: QEMU's TCG runs each iteration
     // of a `rep` string instruction as one pass through its block, so
     // `movsq` moves data ~8 times faster there than `movsb`. A forward
     // copy stays correct for memmove with dst below src (each quadword is
     // read before anything at or above it is written).
+    // SAFETY: the caller guarantees both ranges are valid for `n` bytes.
     unsafe {
         asm!(
             "mov rcx, rdx",

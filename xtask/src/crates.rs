@@ -33,7 +33,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::Duration;
 
 use crate::qemu::{self, Control, Exit};
-use crate::utest::{self, Guest};
+use crate::utest::{self, Guest, Report};
 use crate::util::{self, Args, Result};
 use crate::{build, deps, initramfs, ktest};
 
@@ -159,45 +159,7 @@ pub fn cmd(mut args: Args) -> Result<ExitCode> {
         (Guest::Ferrite, build::kernel(build::Profile::Kernel)?)
     };
     let report = boot(guest, &kernel, timeout, &names, regen);
-    Ok(summary(&report))
-}
-
-/// What one run gave: one count per crate.
-#[derive(Debug, Default)]
-pub struct Report {
-    pub passed: u32,
-    pub failures: Vec<String>,
-    /// `CRATE BIN TEST: reason; result` of pending tests (not counted).
-    pub pending: Vec<String>,
-}
-
-impl Report {
-    fn fail(&mut self, why: String) {
-        println!("FAILED: {why}");
-        self.failures.push(why);
-    }
-}
-
-fn summary(report: &Report) -> ExitCode {
-    println!();
-    if !report.pending.is_empty() {
-        println!("pending (run, not counted):");
-        for p in &report.pending {
-            println!("    {p}");
-        }
-    }
-    if !report.failures.is_empty() {
-        println!("failures:");
-        for f in &report.failures {
-            println!("    {f}");
-        }
-    }
-    println!("{} passed, {} failed", report.passed, report.failures.len());
-    if report.failures.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    Ok(utest::summary(&report))
 }
 
 /// Builds the image and runs the crates (`names`, or all) once; with

@@ -82,7 +82,7 @@ pub fn cmd(mut args: Args) -> Result<ExitCode> {
         // not deterministic fails here.
         util::header(&format!("shell tests on Linux (smp {SMP})"));
         let report = boot(Guest::Linux, &kernel, timeout, &names);
-        return Ok(summary(&report));
+        return Ok(utest::summary(&report));
     }
     let report = if linux {
         let kernel = utest::linux_kernel()?;
@@ -94,29 +94,7 @@ pub fn cmd(mut args: Args) -> Result<ExitCode> {
         util::header(&format!("shell tests (smp {SMP})"));
         boot(Guest::Ferrite, &image, timeout, &names)
     };
-    Ok(summary(&report))
-}
-
-fn summary(report: &Report) -> ExitCode {
-    println!();
-    if !report.pending.is_empty() {
-        println!("pending (run, not counted):");
-        for p in &report.pending {
-            println!("    {p}");
-        }
-    }
-    if !report.failures.is_empty() {
-        println!("failures:");
-        for f in &report.failures {
-            println!("    {f}");
-        }
-    }
-    println!("{} passed, {} failed", report.passed, report.failures.len());
-    if report.failures.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    Ok(utest::summary(&report))
 }
 
 /// The QEMU configuration of one run: `rdinit=/shtest/run [-- ARGS]`.
@@ -153,7 +131,7 @@ pub fn boot(guest: Guest, kernel: &Path, timeout: Duration, names: &[String]) ->
     let cpio = match initramfs::build() {
         Ok(c) => c,
         Err(e) => {
-            fail(&mut report, format!("shell tests: initramfs: {e}"));
+            report.fail(format!("shell tests: initramfs: {e}"));
             return report;
         }
     };
@@ -173,7 +151,7 @@ pub fn boot(guest: Guest, kernel: &Path, timeout: Duration, names: &[String]) ->
     }) {
         Ok(o) => o,
         Err(e) => {
-            fail(&mut report, format!("shell tests ({tag}): {e}"));
+            report.fail(format!("shell tests ({tag}): {e}"));
             return report;
         }
     };
@@ -184,11 +162,6 @@ pub fn boot(guest: Guest, kernel: &Path, timeout: Duration, names: &[String]) ->
     }
     run.finish(tag, &outcome, timeout, &mut report);
     report
-}
-
-fn fail(report: &mut Report, why: String) {
-    println!("FAILED: {why}");
-    report.failures.push(why);
 }
 
 /// State of one run, fed line by line.
@@ -253,17 +226,14 @@ impl Run {
             report.pending.push(format!("{p} ({tag})"));
         }
         for (name, message) in &t.failed {
-            fail(report, format!("shtest {name} ({tag}): {message}"));
+            report.fail(format!("shtest {name} ({tag}): {message}"));
         }
         for note in t.inconsistencies() {
             println!("warning: shell tests ({tag}): {note}");
         }
         if let Some((_, reported)) = t.result {
             for _ in t.failed.len() as u32..reported {
-                fail(
-                    report,
-                    format!("shell tests ({tag}): failure reported without a readable FAILED line"),
-                );
+                report.fail(format!("shell tests ({tag}): failure reported without a readable FAILED line"));
             }
         }
         let place = match &self.last {
@@ -292,7 +262,7 @@ impl Run {
         match problem {
             Some(p) => {
                 print_tail(tag, outcome);
-                fail(report, format!("shell tests ({tag}): {p}"));
+                report.fail(format!("shell tests ({tag}): {p}"));
             }
             None => println!(
                 "shell tests ({tag}): {} passed, {} failed in {:.1?}",

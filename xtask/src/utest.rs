@@ -100,6 +100,12 @@ pub fn cmd(mut args: Args) -> Result<ExitCode> {
         util::header(&format!("user tests (smp {SMP})"));
         boot(Guest::Ferrite, &image, timeout, &names)
     };
+    Ok(summary(&report))
+}
+
+/// Prints the pending tests, the failures and the closing `N passed, M
+/// failed` line of a guest-test command (utest, shtest, crates).
+pub fn summary(report: &Report) -> ExitCode {
     println!();
     if !report.pending.is_empty() {
         println!("pending (run, not counted):");
@@ -114,11 +120,7 @@ pub fn cmd(mut args: Args) -> Result<ExitCode> {
         }
     }
     println!("{} passed, {} failed", report.passed, report.failures.len());
-    Ok(if report.failures.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    if report.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
 /// Builds the initramfs and boots `kernel` with it once, at `-smp 2`.
@@ -194,7 +196,7 @@ fn cpio_display(cfg: &qemu::Config) -> String {
 }
 
 impl Report {
-    fn fail(&mut self, why: String) {
+    pub fn fail(&mut self, why: String) {
         println!("FAILED: {why}");
         self.failures.push(why);
     }

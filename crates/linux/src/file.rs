@@ -545,20 +545,8 @@ impl File for PipeEnd {
     }
 
     fn stat(&self) -> Result<Stat, Errno> {
-        Ok(Stat {
-            dev: ANON_DEV,
-            ino: Ino(0),
-            mode: 0o010600,
-            nlink: 1,
-            uid: 0,
-            gid: 0,
-            rdev: 0,
-            size: 0,
-            blocks: 0,
-            atime: vfs::Timespec::default(),
-            mtime: vfs::Timespec::default(),
-            ctime: vfs::Timespec::default(),
-        })
+        // A FIFO-typed anonymous inode, as pipefs gives.
+        Ok(Stat { mode: 0o010600, ..anon_stat() })
     }
 
     fn flags(&self) -> OpenFlags {

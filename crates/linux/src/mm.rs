@@ -517,10 +517,12 @@ impl Vm {
         Ok(dest)
     }
 
-    /// mincore(2): one byte per page of `[start, start + len)`, bit 0 set
-    /// when the page is resident; ENOMEM if part of the range is unmapped.
-    pub fn mincore(&self, start: u64, len: u64) -> Result<alloc::vec::Vec<u8>, Errno> {
+    /// mincore(2) for at most `max_pages` pages from `start` (the caller
+    /// goes on in steps, so a huge range needs no huge buffer): one byte a
+    /// page, bit 0 set when resident; ENOMEM if a page is not mapped.
+    pub fn mincore(&self, start: u64, len: u64, max_pages: u64) -> Result<alloc::vec::Vec<u8>, Errno> {
         let end = start.checked_add(len).and_then(page_up).filter(|&e| e <= USER_END).ok_or(ENOMEM)?;
+        let end = end.min(start.saturating_add(max_pages * PAGE));
         let mut out = alloc::vec::Vec::new();
         let mut p = start;
         while p < end {

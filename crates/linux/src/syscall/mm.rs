@@ -128,7 +128,16 @@ pub fn mincore(addr: u64, len: u64, vec: u64) -> SysResult {
     if addr % PAGE != 0 {
         return Err(EINVAL);
     }
-    let bytes = with_vm(|vm| vm.mincore(addr, len))?;
-    crate::uaccess::write_bytes(vec, &bytes)?;
-    Ok(0)
+    const STEP: u64 = 4096; // pages per step: a 4 KiB buffer
+    let end = addr.checked_add(len).ok_or(ENOMEM)?;
+    let (mut at, mut out) = (addr, vec);
+    loop {
+        let bytes = with_vm(|vm| vm.mincore(at, end - at, STEP))?;
+        crate::uaccess::write_bytes(out, &bytes)?;
+        if (bytes.len() as u64) < STEP {
+            return Ok(0);
+        }
+        at += STEP * PAGE;
+        out += STEP;
+    }
 }
