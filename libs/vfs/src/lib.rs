@@ -39,6 +39,8 @@ extern crate alloc;
 mod access;
 /// File contents: read, write, truncate.
 mod data;
+/// [`Dcache`]: a bounded cache of one filesystem's names (dentries).
+mod dcache;
 /// [`Errno`] and [`Result`].
 mod errno;
 /// Advisory lock ranges (fcntl record locks, OFD locks, flock).
@@ -69,7 +71,18 @@ mod unpack;
     reason = "tests build trusted input and should fail loudly"
 )]
 mod tests;
+#[cfg(test)]
+#[allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests build trusted input and should fail loudly"
+)]
+mod dcache_tests;
 
+pub use dcache::{DEFAULT_CAPACITY as DCACHE_CAPACITY, Dcache, DcacheStats, Dentry};
 pub use errno::{Errno, Result};
 pub use fs::{MAX_FILE_SIZE, RamFs};
 pub use mount::{Loc, Lookup, Mount, MountId, MountTable};
