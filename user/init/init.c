@@ -59,7 +59,7 @@ static const struct test TESTS[] = {
     {"uname", 0},     {"pid", 0},       {"signals", 0},    {"threads", 0},    {"tgkill", 0},    {"tmpfile", 0},
     {"sigregs", 0},    {"mount", 0},       {"procfs", 0},
     {"thread_race", 0}, {"noleak", 0}, {"oom", 0},
-    {"perm", 0},       {"pty", 0},         {"termios", 0},     {"cow", 0},
+    {"perm", 0},       {"dcache", 0},      {"pty", 0},         {"termios", 0},     {"cow", 0},
     {"mremap", 0},     {"waitid", 0},      {"rlimit", 0},      {"fpstate", 0},
     {"vdso", 0},       {"shmem", 0},       {"aslr", 0},        {"infoleak", 0},
     {"epoll", 0},      {"eventfd", 0},     {"timerfd", 0},     {"signalfd", 0},

@@ -63,6 +63,8 @@ struct Slot {
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
 pub struct DcacheStats {
     pub entries: usize,
+    /// Of which negative.
+    pub negative: usize,
     pub hits: u64,
     pub misses: u64,
     pub evictions: u64,
@@ -75,7 +77,8 @@ pub const DEFAULT_CAPACITY: usize = 4096;
 ///
 /// # Invariants
 ///
-/// `len` is the number of slots in `dirs`, never above `capacity`, and no
+/// `len` is the number of slots in `dirs`, never above `capacity`,
+/// `negative` the number of them holding [`Dentry::Negative`], and no
 /// inner map is empty. Every slot has exactly one clock record with its
 /// `seq`; other records in `clock` are stale.
 #[derive(Debug)]
@@ -83,6 +86,8 @@ pub struct Dcache {
     dirs: BTreeMap<Ino, BTreeMap<Vec<u8>, Slot>>,
     clock: VecDeque<(Ino, Vec<u8>, u64)>,
     len: usize,
+    /// Negative slots among the `len`.
+    negative: usize,
     capacity: usize,
     next_seq: u64,
     generation: u64,
@@ -102,6 +107,7 @@ impl Dcache {
             dirs: BTreeMap::new(),
             clock: VecDeque::new(),
             len: 0,
+            negative: 0,
             capacity: capacity.max(1),
             next_seq: 0,
             generation: 0,
@@ -141,6 +147,12 @@ impl Dcache {
         self.next_seq = self.next_seq.wrapping_add(1);
         if let Some(slot) = self.dirs.get_mut(&dir).and_then(|d| d.get_mut(name)) {
             // Same answer (two walks missed at once): refresh in place.
+            if slot.entry == Dentry::Negative {
+                self.negative = self.negative.saturating_sub(1);
+            }
+            if entry == Dentry::Negative {
+                self.negative = self.negative.saturating_add(1);
+            }
             slot.entry = entry;
             slot.seq = seq;
             slot.referenced = false;
@@ -153,6 +165,9 @@ impl Dcache {
             self.dirs.entry(dir).or_default().insert(name.to_vec(), Slot { entry, seq, referenced: false });
             // INVARIANT: one more slot, and below capacity (evicted above).
             self.len = self.len.saturating_add(1);
+            if entry == Dentry::Negative {
+                self.negative = self.negative.saturating_add(1);
+            }
         }
         self.clock.push_back((dir, name.to_vec(), seq));
         if self.clock.len() > self.capacity.saturating_mul(2) {
@@ -177,6 +192,8 @@ impl Dcache {
         if let Some(names) = self.dirs.remove(&dir) {
             // INVARIANT: those slots are gone; their records are stale now.
             self.len = self.len.saturating_sub(names.len());
+            let negative = names.values().filter(|s| s.entry == Dentry::Negative).count();
+            self.negative = self.negative.saturating_sub(negative);
         }
     }
 
@@ -186,6 +203,7 @@ impl Dcache {
         self.dirs.clear();
         self.clock.clear();
         self.len = 0;
+        self.negative = 0;
     }
 
     pub fn len(&self) -> usize {
@@ -201,7 +219,7 @@ impl Dcache {
     }
 
     pub fn stats(&self) -> DcacheStats {
-        DcacheStats { entries: self.len, ..self.stats }
+        DcacheStats { entries: self.len, negative: self.negative, ..self.stats }
     }
 
     fn remove(&mut self, dir: Ino, name: &[u8]) -> Option<Slot> {
@@ -212,6 +230,9 @@ impl Dcache {
         }
         // INVARIANT: one slot fewer; its record is stale now.
         self.len = self.len.saturating_sub(1);
+        if slot.entry == Dentry::Negative {
+            self.negative = self.negative.saturating_sub(1);
+        }
         Some(slot)
     }
 

@@ -68,7 +68,7 @@ fn hits_misses_and_negative_entries() {
     // Names are per directory.
     assert_eq!(c.get(ino(2), b"a"), None);
     let s = c.stats();
-    assert_eq!((s.entries, s.hits, s.misses), (2, 2, 2));
+    assert_eq!((s.entries, s.negative, s.hits, s.misses), (2, 1, 2, 2));
     // Invalidation forgets one name; a trailing slash names the same one.
     c.invalidate(ino(1), b"a//");
     assert_eq!(c.get(ino(1), b"a"), None);
@@ -119,8 +119,11 @@ fn size_is_bounded_and_referenced_entries_get_a_second_chance() {
         }
         assert!(c.len() <= 4);
     }
+    let s = c.stats();
+    assert_eq!((s.entries, s.negative), (4, 4));
     c.clear();
     assert!(c.is_empty());
+    assert_eq!(c.stats().negative, 0);
 }
 
 /// The directory the kernel would change, resolved through the cache.
@@ -252,7 +255,8 @@ proptest! {
                     prop_assert_eq!(got, fs.lookup(root, p.as_bytes(), follow), "path {} after {:?}", p, op);
                 }
             }
-            prop_assert!(cache.borrow().len() <= cap);
+            let s = cache.borrow().stats();
+            prop_assert!(s.entries <= cap && s.negative <= s.entries);
         }
     }
 }

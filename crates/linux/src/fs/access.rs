@@ -46,7 +46,14 @@ fn child(dir: &Node, name: &[u8]) -> Option<(Ino, Kind)> {
     if name.is_empty() || name == b"." || name == b".." {
         return None;
     }
-    dir.fs().lookup(dir.ino, name).ok()
+    dir.mnt.sb.lookup(dir.ino, name).ok()
+}
+
+/// After a change of `name` in `dir` (whether or not it succeeded: a
+/// failed change leaves the cache merely a little colder).
+fn changed<T>(dir: &Node, name: &[u8], r: Result<T, Errno>) -> Result<T, Errno> {
+    dir.mnt.sb.name_changed(dir.ino, name);
+    r
 }
 
 /// Creates `name` in `dir` for `cred`, owned as [`perm::new_owner`] says.
@@ -57,7 +64,7 @@ pub fn create(cred: &Cred, dir: &Node, name: &[u8], kind: Kind, mode: u32, rdev:
     let dir_attr = attr(dir)?;
     perm::may_create(&dir_attr, cred)?;
     let (uid, gid, mode) = perm::new_owner(&dir_attr, cred, kind, mode);
-    dir.fs().create(dir.ino, name, kind, mode, uid, gid, rdev)
+    changed(dir, name, dir.fs().create(dir.ino, name, kind, mode, uid, gid, rdev))
 }
 
 /// The owner and mode of an O_TMPFILE file in `dir` for `cred`, after the
@@ -75,7 +82,7 @@ pub fn symlink(cred: &Cred, dir: &Node, name: &[u8], target: &[u8]) -> Result<In
     let dir_attr = attr(dir)?;
     perm::may_create(&dir_attr, cred)?;
     let (uid, gid, _) = perm::new_owner(&dir_attr, cred, Kind::Symlink, 0o777);
-    dir.fs().symlink(dir.ino, name, target, uid, gid)
+    changed(dir, name, dir.fs().symlink(dir.ino, name, target, uid, gid))
 }
 
 pub fn link(cred: &Cred, node: &Node, dir: &Node, name: &[u8]) -> Result<(), Errno> {
@@ -83,31 +90,41 @@ pub fn link(cred: &Cred, node: &Node, dir: &Node, name: &[u8]) -> Result<(), Err
         return Err(EEXIST);
     }
     perm::may_create(&attr(dir)?, cred)?;
-    dir.fs().link(node.ino, dir.ino, name)
+    changed(dir, name, dir.fs().link(node.ino, dir.ino, name))
 }
 
 pub fn unlink(cred: &Cred, dir: &Node, name: &[u8]) -> Result<(), Errno> {
     if let Some((ino, _)) = child(dir, name) {
         perm::may_delete(&attr(dir)?, &attr(&dir.at(ino))?, cred)?;
     }
-    dir.fs().unlink(dir.ino, name)
+    changed(dir, name, dir.fs().unlink(dir.ino, name))
 }
 
 pub fn rmdir(cred: &Cred, dir: &Node, name: &[u8]) -> Result<(), Errno> {
-    if let Some((ino, _)) = child(dir, name) {
+    let victim = child(dir, name);
+    if let Some((ino, _)) = victim {
         perm::may_delete(&attr(dir)?, &attr(&dir.at(ino))?, cred)?;
     }
-    dir.fs().rmdir(dir.ino, name)
+    changed(dir, name, dir.fs().rmdir(dir.ino, name))?;
+    if let Some((ino, Kind::Dir)) = victim {
+        dir.mnt.sb.dir_removed(ino);
+    }
+    Ok(())
 }
 
 /// rename(2) inside one filesystem (the caller checked the mounts).
 pub fn rename(cred: &Cred, od: &Node, on: &[u8], nd: &Node, nn: &[u8]) -> Result<(), Errno> {
+    // A directory replaced by the rename: its cached names must go.
+    let mut replaced_dir = None;
     if let Some((src, kind)) = child(od, on) {
         let src_attr = attr(&od.at(src))?;
         perm::may_delete(&attr(od)?, &src_attr, cred)?;
         let nd_attr = attr(nd)?;
         match child(nd, nn) {
-            Some((dst, _)) if dst != src => perm::may_delete(&nd_attr, &attr(&nd.at(dst))?, cred)?,
+            Some((dst, dkind)) if dst != src => {
+                perm::may_delete(&nd_attr, &attr(&nd.at(dst))?, cred)?;
+                replaced_dir = (dkind == Kind::Dir).then_some(dst);
+            }
             Some(_) => {}
             None => perm::may_create(&nd_attr, cred)?,
         }
@@ -115,7 +132,14 @@ pub fn rename(cred: &Cred, od: &Node, on: &[u8], nd: &Node, nn: &[u8]) -> Result
             perm::permission(&src_attr, cred, Access::WRITE)?;
         }
     }
-    od.fs().rename(od.ino, on, nd.ino, nn)
+    let r = od.fs().rename(od.ino, on, nd.ino, nn);
+    od.mnt.sb.name_changed(od.ino, on);
+    nd.mnt.sb.name_changed(nd.ino, nn);
+    r?;
+    if let Some(d) = replaced_dir {
+        nd.mnt.sb.dir_removed(d);
+    }
+    Ok(())
 }
 
 /// renameat2(RENAME_EXCHANGE) inside one filesystem: both names must be
@@ -134,7 +158,10 @@ pub fn exchange(cred: &Cred, od: &Node, on: &[u8], nd: &Node, nn: &[u8]) -> Resu
             }
         }
     }
-    od.fs().exchange(od.ino, on, nd.ino, nn)
+    let r = od.fs().exchange(od.ino, on, nd.ino, nn);
+    od.mnt.sb.name_changed(od.ino, on);
+    nd.mnt.sb.name_changed(nd.ino, nn);
+    r
 }
 
 pub fn chmod(cred: &Cred, node: &Node, mode: u32) -> Result<(), Errno> {

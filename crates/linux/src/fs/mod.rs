@@ -164,16 +164,27 @@ pub trait FileSystem: Send + Sync {
     fn show_options(&self) -> String {
         String::new()
     }
+    /// Whether the VFS may cache this filesystem's names (its super
+    /// block gets a dentry cache). Only for filesystems whose names change
+    /// through the VFS's own calls (`fs/access.rs`), never behind its
+    /// back: not procfs or devpts, which generate theirs.
+    fn caches_names(&self) -> bool {
+        false
+    }
 }
 
 /// One filesystem instance (Linux's super block): what every mount of it
-/// shares.
+/// shares, its dentry cache included.
 pub struct Super {
     pub fs: Arc<dyn FileSystem>,
     /// `st_dev` of its files.
     pub dev: u64,
     /// The type name, as /proc/filesystems lists it.
     pub fstype: &'static str,
+    /// Names of its directories (`vfs::Dcache`), if it
+    /// [caches names](FileSystem::caches_names). Walks go through
+    /// [`Super::lookup`]; the name changes of `fs/access.rs` invalidate.
+    dcache: Option<Mutex<vfs::Dcache>>,
 }
 
 static NEXT_ANON_DEV: AtomicU32 = AtomicU32::new(2);
@@ -182,8 +193,87 @@ impl Super {
     /// A filesystem with a fresh anonymous device number (major 0).
     pub fn new(fs: Arc<dyn FileSystem>, fstype: &'static str) -> Arc<Self> {
         let minor = NEXT_ANON_DEV.fetch_add(1, Ordering::Relaxed);
-        Arc::new(Self { fs, dev: vfs::encode_dev(0, minor), fstype })
+        let dcache = fs.caches_names().then(|| Mutex::new(vfs::Dcache::new(vfs::DCACHE_CAPACITY)));
+        Arc::new(Self { fs, dev: vfs::encode_dev(0, minor), fstype, dcache })
     }
+
+    /// Entry `name` of directory `dir`: from the dentry cache, or asked
+    /// of the filesystem and then cached (`ENOENT` as a negative entry).
+    pub fn lookup(&self, dir: Ino, name: &[u8]) -> Result<(Ino, Kind), Errno> {
+        let Some(cache) = &self.dcache else { return self.fs.lookup(dir, name) };
+        let seen = {
+            let mut c = cache.lock();
+            match c.get(dir, name) {
+                Some(vfs::Dentry::Positive(ino, kind)) => return Ok((ino, kind)),
+                Some(vfs::Dentry::Negative) => return Err(ENOENT),
+                None => c.generation(),
+            }
+        };
+        // Asked without the cache's lock: a change that lands meanwhile
+        // bumps the generation and the insert below is dropped.
+        let r = self.fs.lookup(dir, name);
+        let entry = match r {
+            Ok((ino, kind)) => vfs::Dentry::Positive(ino, kind),
+            Err(e) if e == ENOENT => vfs::Dentry::Negative,
+            Err(_) => return r,
+        };
+        cache.lock().insert(dir, name, entry, seen);
+        r
+    }
+
+    /// A name of `dir` was created, removed or changed: called after the
+    /// filesystem made the change (`name` may end in slashes).
+    pub fn name_changed(&self, dir: Ino, name: &[u8]) {
+        if let Some(c) = &self.dcache {
+            c.lock().invalidate(dir, name);
+        }
+    }
+
+    /// Directory `dir` was removed: its cached names go too.
+    pub fn dir_removed(&self, dir: Ino) {
+        if let Some(c) = &self.dcache {
+            c.lock().forget_dir(dir);
+        }
+    }
+
+    /// Forgets every cached name (drop_caches, a refill behind the VFS).
+    pub fn drop_names(&self) {
+        if let Some(c) = &self.dcache {
+            c.lock().clear();
+        }
+    }
+
+    /// The dentry cache's counters, if it has one.
+    pub fn dcache_stats(&self) -> Option<vfs::DcacheStats> {
+        self.dcache.as_ref().map(|c| c.lock().stats())
+    }
+}
+
+/// drop_caches 2: forgets the cached names of every mounted filesystem.
+pub fn drop_dentries() {
+    let t = table();
+    for (_, m) in t.iter() {
+        m.fs.sb.drop_names();
+    }
+}
+
+/// Cached names of the mounted filesystems, and how many are negative
+/// (`/proc/sys/fs/dentry-state`); a filesystem mounted twice counts once.
+pub fn dentry_counts() -> (usize, usize) {
+    let t = table();
+    let mut seen: Vec<u64> = Vec::new();
+    let (mut all, mut negative) = (0, 0);
+    for (_, m) in t.iter() {
+        if seen.contains(&m.fs.sb.dev) {
+            continue;
+        }
+        seen.push(m.fs.sb.dev);
+        if let Some(s) = m.fs.sb.dcache_stats() {
+            all += s.entries;
+            negative += s.negative;
+        }
+    }
+    (all, negative)
 }
 
 /// Mount flags kept per mount (`mount(2)` MS_* values).
@@ -335,7 +425,7 @@ impl Walker<'_> {
 
 impl Lookup for Walker<'_> {
     fn child(&self, at: Loc, name: &[u8]) -> Result<(Ino, Kind), Errno> {
-        self.fs(at.mnt)?.lookup(at.ino, name)
+        self.mount(at.mnt)?.sb.lookup(at.ino, name)
     }
     fn parent(&self, at: Loc) -> Result<Ino, Errno> {
         self.fs(at.mnt)?.parent(at.ino)
@@ -579,7 +669,10 @@ pub fn umount(target: Node, detach: bool) -> Result<(), Errno> {
 
 /// Fills the root filesystem from the initramfs (and adds /dev nodes).
 pub fn unpack_initramfs(archive: Option<&[u8]>) -> Result<usize, vfs::UnpackError> {
-    tmpfs::unpack_root(archive)
+    let n = tmpfs::unpack_root(archive);
+    // The archive went into the tree behind the VFS's back.
+    root().mnt.sb.drop_names();
+    n
 }
 
 /// An open file of any filesystem: regular file, directory, or a symlink

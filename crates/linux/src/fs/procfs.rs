@@ -51,6 +51,8 @@ const STATIC: &[(u64, u64, &str, Kind)] = &[
     (14, 11, "osrelease", Kind::File),
     (15, 10, "vm", Kind::Dir),
     (16, 15, "drop_caches", Kind::File),
+    (18, 10, "fs", Kind::Dir),
+    (19, 18, "dentry-state", Kind::File),
 ];
 
 /// Entries of /proc/[pid]/: (sub-inode, name, type).
@@ -165,6 +167,11 @@ impl ProcFs {
                 "ostype" => String::from("Linux\n"),
                 "osrelease" => String::from("6.1.0-ferrite\n"),
                 "drop_caches" => String::from("0\n"),
+                "dentry-state" => {
+                    // nr_dentry nr_unused age_limit want_pages nr_negative dummy
+                    let (all, negative) = super::dentry_counts();
+                    format!("{all}\t{all}\t45\t0\t{negative}\t0\n")
+                }
                 _ => return Err(EINVAL),
             },
             Entry::Pid(pid, i) => {
@@ -391,7 +398,7 @@ impl FileSystem for ProcFs {
         match decode(ino).ok_or(ENOENT)? {
             Entry::Static(i) if STATIC[i].2 == "drop_caches" => {
                 // 1: page cache, 2: reclaimable kernel objects (here the
-                // kernel-stack cache), 3: both.
+                // kernel-stack cache and the dentry caches), 3: both.
                 let what = match data.strip_suffix(b"\n").unwrap_or(data) {
                     b"1" => 1,
                     b"2" => 2,
@@ -403,6 +410,7 @@ impl FileSystem for ProcFs {
                 }
                 if what & 2 != 0 {
                     kbase::mm::stack::release_cached();
+                    super::drop_dentries();
                 }
                 Ok(data.len())
             }

@@ -201,6 +201,9 @@ impl FileSystem for TmpFs {
         }
         Ok(())
     }
+    fn caches_names(&self) -> bool {
+        true
+    }
     fn show_options(&self) -> String {
         match self.size.load(Ordering::Relaxed) {
             0 => String::new(),

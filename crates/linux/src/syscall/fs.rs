@@ -98,7 +98,7 @@ fn child_of(dir: &Node, name: &[u8]) -> Option<Node> {
     if name.is_empty() || name == b"." || name == b".." {
         return None;
     }
-    let (ino, _) = dir.fs().lookup(dir.ino, name).ok()?;
+    let (ino, _) = dir.mnt.sb.lookup(dir.ino, name).ok()?;
     Some(dir.at(ino))
 }
 
