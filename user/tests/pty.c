@@ -15,6 +15,8 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <dirent.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
 #include <time.h>
@@ -114,6 +116,24 @@ int main(void)
     struct stat st;
     CHECK(fstat(s, &st) == 0 && S_ISCHR(st.st_mode) && major(st.st_rdev) == 136 && minor(st.st_rdev) == (unsigned)n);
     SAY("opened %s", path);
+
+    /* devpts: the node is a character device owned by the opener, listed
+     * in /dev/pts beside ptmx, on a filesystem of its own. */
+    CHECK(stat(path, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(136, n) && st.st_uid == geteuid());
+    struct statfs sfs;
+    CHECK(statfs("/dev/pts", &sfs) == 0 && sfs.f_type == 0x1cd1 /* DEVPTS_SUPER_MAGIC */);
+    CHECK(stat("/dev/pts/ptmx", &st) == 0 && st.st_rdev == makedev(5, 2));
+    DIR *dir = opendir("/dev/pts");
+    CHECK(dir);
+    int listed = 0, listed_ptmx = 0;
+    for (struct dirent *e; (e = readdir(dir));) {
+        listed += strcmp(e->d_name, path + 9) == 0;
+        listed_ptmx += strcmp(e->d_name, "ptmx") == 0;
+    }
+    closedir(dir);
+    CHECK(listed == 1 && listed_ptmx == 1);
+    CHECK_ERR(stat("/dev/pts/999999", &st), ENOENT);
+    SAY("devpts lists %s and ptmx", path);
 
     /* Default settings: a cooked, echoing terminal. */
     CHECK(tcgetattr(s, &t) == 0);
@@ -286,7 +306,8 @@ int main(void)
     CHECK(read(s2, buf, sizeof buf) == 0);
     CHECK_ERR(write(s2, "x", 1), EIO);
     close(s2);
+    CHECK_ERR(stat(path, &st), ENOENT);
     close(m);
-    SAY("slave after the master closed: EOF and EIO");
+    SAY("slave after the master closed: EOF and EIO; its node is gone");
     return 0;
 }

@@ -377,6 +377,8 @@ mkdir -p /proc /sys /dev\n\
 mount -t proc proc /proc\n\
 mount -t sysfs sysfs /sys\n\
 mount -t devtmpfs devtmpfs /dev\n\
+mkdir -p /dev/pts\n\
+mount -t devpts devpts /dev/pts\n\
 cd /root\n\
 echo\n\
 echo 'Welcome to Ferrite. This is busybox sh; `exit`, `poweroff -f` or Ctrl-A X ends the VM.'\n\

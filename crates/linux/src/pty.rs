@@ -11,8 +11,9 @@
 //! no-op and `ptsname` asks TIOCGPTN. Once every slave descriptor is
 //! closed, master reads fail with EIO (Linux); once the master closes, the
 //! slave is hung up (reads see end of file, writes EIO, SIGHUP to the
-//! session leader) and its node disappears. The nodes live in the root
-//! filesystem under `/dev/pts` until there is a devpts mount.
+//! session leader) and its node disappears. The nodes are devpts's
+//! (`fs/devpts.rs`), generated from this table: [`slave_info`] and
+//! [`indexes`].
 
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, VecDeque};
@@ -22,7 +23,7 @@ use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kbase::sync::SpinLock;
 use kbase::task::WaitQueue;
 use linux_raw_sys::ioctl as io;
-use vfs::{Ino, Kind, Stat};
+use vfs::{Ino, Stat};
 
 use crate::errno::{EAGAIN, EINTR, EIO, ENOSPC, Errno};
 use crate::file::{File, OpenFlags, POLLERR, POLLHUP, POLLIN, POLLOUT, SETFL_MASK};
@@ -81,11 +82,34 @@ struct Pty {
     /// Open slave descriptions, and whether there ever was one.
     slave_opens: AtomicU32,
     slave_was_opened: AtomicBool,
+    /// The slave node's owner: the opener of /dev/ptmx (fsuid, fsgid),
+    /// and when (its times).
+    uid: u32,
+    gid: u32,
+    born: vfs::Timespec,
+}
+
+/// What devpts shows of pty `index`'s slave node.
+pub struct SlaveInfo {
+    pub uid: u32,
+    pub gid: u32,
+    pub born: vfs::Timespec,
+}
+
+/// The slave node of pty `index`, while the pty exists (its master is open).
+pub fn slave_info(index: u32) -> Option<SlaveInfo> {
+    let pty = PTYS.lock().get(&index).and_then(Weak::upgrade)?;
+    Some(SlaveInfo { uid: pty.uid, gid: pty.gid, born: pty.born })
+}
+
+/// The numbers of the ptys that exist, in order.
+pub fn indexes() -> alloc::vec::Vec<u32> {
+    PTYS.lock().iter().filter(|(_, w)| w.strong_count() > 0).map(|(i, _)| *i).collect()
 }
 
 static PTYS: SpinLock<BTreeMap<u32, Weak<Pty>>> = SpinLock::new(BTreeMap::new());
 
-/// Opens /dev/ptmx: a new pair, its slave node created as /dev/pts/N.
+/// Opens /dev/ptmx: a new pair, whose slave devpts shows as /dev/pts/N.
 pub fn open_master(flags: OpenFlags) -> Result<Arc<dyn File>, Errno> {
     let out = Arc::new(ToMaster {
         buf: SpinLock::new(VecDeque::new()),
@@ -93,6 +117,9 @@ pub fn open_master(flags: OpenFlags) -> Result<Arc<dyn File>, Errno> {
         readable: WaitQueue::new(),
         pollq: Arc::new(crate::pollq::PollQueue::new()),
     });
+    let cred = crate::fs::access::caller();
+    let now = kbase::time::realtime_ns();
+    let born = vfs::Timespec { sec: (now / 1_000_000_000) as i64, nsec: (now % 1_000_000_000) as u32 };
     let pty = {
         let mut table = PTYS.lock();
         table.retain(|_, w| w.strong_count() > 0);
@@ -105,11 +132,13 @@ pub fn open_master(flags: OpenFlags) -> Result<Arc<dyn File>, Errno> {
             locked: AtomicBool::new(true),
             slave_opens: AtomicU32::new(0),
             slave_was_opened: AtomicBool::new(false),
+            uid: cred.fsuid,
+            gid: cred.fsgid,
+            born,
         });
         table.insert(index, Arc::downgrade(&pty));
         pty
     };
-    make_node(pty.index);
     Ok(Arc::new(Master { pty, flags: AtomicU32::new(flags.0 & !OpenFlags::CLOEXEC) }))
 }
 
@@ -137,30 +166,6 @@ impl Drop for SlaveOpen {
     }
 }
 
-/// `pts/` of a /dev directory (the root's /dev, or devtmpfs's root).
-fn pts_dir(fs: &vfs::RamFs, dev: Ino) -> Option<Ino> {
-    fs.child(dev, b"pts").ok().map(|(ino, _)| ino)
-}
-
-fn make_node(index: u32) {
-    let name = alloc::format!("{index}");
-    crate::fs::tmpfs::with_dev_dirs(|fs, dev| {
-        if let Some(dir) = pts_dir(fs, dev) {
-            let _ = fs.unlink(dir, name.as_bytes());
-            let _ = fs.create(dir, name.as_bytes(), Kind::CharDev, 0o620, 0, 5, vfs::encode_dev(SLAVE_MAJOR, index));
-        }
-    });
-}
-
-fn remove_node(index: u32) {
-    let name = alloc::format!("{index}");
-    crate::fs::tmpfs::with_dev_dirs(|fs, dev| {
-        if let Some(dir) = pts_dir(fs, dev) {
-            let _ = fs.unlink(dir, name.as_bytes());
-        }
-    });
-}
-
 /// An open /dev/ptmx.
 struct Master {
     pty: Arc<Pty>,
@@ -178,7 +183,6 @@ impl Drop for Master {
         self.pty.out.master_open.store(false, Ordering::Release);
         self.pty.slave.hangup();
         PTYS.lock().remove(&self.pty.index);
-        remove_node(self.pty.index);
     }
 }
 

@@ -19,6 +19,8 @@
 //! time, holding no lock of its own. mount and umount build a new table
 //! under [`WRITER`] and swap it in.
 
+/// devpts: the pseudo-terminal slaves, generated from the pty table.
+pub mod devpts;
 /// procfs: process and system information generated on read.
 pub mod procfs;
 /// Permission checks over any filesystem (`libs/vfs` perm rules).

@@ -156,7 +156,7 @@ impl ProcFs {
                     let last = all.iter().map(|p| p.pid).max().unwrap_or(1);
                     format!("0.00 0.00 0.00 1/{} {}\n", all.len(), last)
                 }
-                "filesystems" => String::from("nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\n"),
+                "filesystems" => String::from("nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tdevpts\n"),
                 "stat" => stat(),
                 "version" => String::from("Linux version 6.1.0-ferrite (ferrite) #1 SMP Ferrite\n"),
                 "hostname" => {

@@ -306,29 +306,9 @@ fn add_dev_nodes(fs: &mut RamFs, dev: Ino) {
     for (name, major, minor, mode) in DEV_NODES {
         let _ = fs.create(dev, name, Kind::CharDev, mode, 0, 0, vfs::encode_dev(major, minor));
     }
-    // Pseudo-terminal slaves appear here while their master is open.
+    // Where devpts is mounted (pseudo-terminal slaves).
     let _ = fs.create(dev, b"pts", Kind::Dir, 0o755, 0, 0, 0);
 }
-
-/// Runs `f` on every /dev directory the kernel fills itself: the root's
-/// `/dev` and devtmpfs's root (once devtmpfs exists), for the pty slaves.
-pub fn with_dev_dirs(mut f: impl FnMut(&mut RamFs, Ino)) {
-    let trees = [ROOT_TMPFS.lock().clone(), DEVTMPFS_FS.lock().clone()];
-    for (i, fs) in trees.into_iter().enumerate() {
-        let Some(fs) = fs else { continue };
-        let mut g = fs.fs.lock();
-        let now = kbase::time::realtime_ns();
-        g.set_now((now / 1_000_000_000) as i64, (now % 1_000_000_000) as u32);
-        let root = g.root();
-        let dev = if i == 0 { g.child(root, b"dev").ok().map(|(d, _)| d) } else { Some(root) };
-        if let Some(dev) = dev {
-            f(&mut g, dev);
-        }
-    }
-}
-
-/// devtmpfs's tmpfs, for [`with_dev_dirs`].
-static DEVTMPFS_FS: Mutex<Option<Arc<TmpFs>>> = Mutex::new(None);
 
 /// The one devtmpfs instance (all mounts of devtmpfs show it).
 static DEVTMPFS: Mutex<Option<Arc<Super>>> = Mutex::new(None);
@@ -344,7 +324,6 @@ pub fn devtmpfs() -> Arc<Super> {
                 g.chmod(root, 0o755).ok();
                 add_dev_nodes(&mut g, root);
             }
-            *DEVTMPFS_FS.lock() = Some(fs.clone());
             Super::new(fs, "devtmpfs")
         })
         .clone()

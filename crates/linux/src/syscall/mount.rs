@@ -32,11 +32,12 @@ fn new_super(fstype: &[u8], options: &[u8]) -> Result<Arc<Super>, Errno> {
         b"proc" => Ok(fs::procfs::new_procfs()),
         b"sysfs" => Ok(fs::tmpfs::new_sysfs()),
         b"devtmpfs" => Ok(fs::tmpfs::devtmpfs()),
+        b"devpts" => fs::devpts::devpts(options),
         _ => Err(ENODEV),
     }
 }
 
-/// mount(2): new tmpfs, proc, sysfs and devtmpfs mounts, `MS_REMOUNT`,
+/// mount(2): new tmpfs, proc, sysfs, devtmpfs and devpts mounts, `MS_REMOUNT`,
 /// `MS_BIND`; propagation changes are accepted.
 pub fn mount(source: u64, target: u64, fstype: u64, flags: u64, data: u64) -> SysResult {
     let flags = if flags & MS_MGC_MSK == MS_MGC_VAL { flags & !MS_MGC_MSK } else { flags };
