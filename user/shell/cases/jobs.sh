@@ -15,11 +15,17 @@ cat j1 j2 j3
 (sleep 0.3; echo second) &
 echo first
 wait
+# The kill comes while `wait` is already waiting: ash prints the status of
+# a job that dies in its `wait`, but reaps a job whose SIGCHLD came earlier
+# silently (after every builtin, such as `kill`), on any kernel.
 sleep 10 &
 p=$!
-kill $p
+(sleep 0.2; kill $p) &
 wait $p; echo "killed status $?"
+wait
 sleep 10 &
-kill -9 $!
-wait $!; echo "killed -9 status $?"
+p=$!
+(sleep 0.2; kill -9 $p) &
+wait $p; echo "killed -9 status $?"
+wait
 kill -0 $$ && echo self-alive
