@@ -8,16 +8,18 @@
 //!                │
 //!   Mount { id, sb: Arc<Super>, flags (MS_RDONLY...), source }
 //!                │
-//!   Super { fs: Box<dyn FileSystem>, dev (st_dev), fstype }
-//!                │
-//!   tmpfs (RamFs behind a mutex) | procfs (generated) | sysfs | devtmpfs
+//!   Super { fs: Arc<dyn FileSystem>, dev (st_dev), fstype, dcache }
+//!                │          Super::lookup: dentry cache hit, or fs.lookup
+//!   tmpfs (RamFs behind a mutex) | sysfs | devtmpfs | procfs, devpts (generated)
 //! ```
 //!
 //! The mount tree itself is `vfs::MountTable` (pure, host-tested): the
 //! kernel keeps one copy-on-write snapshot of it; a walk clones the
 //! snapshot's `Arc` and then calls the filesystems one component at a
 //! time, holding no lock of its own. mount and umount build a new table
-//! under [`WRITER`] and swap it in.
+//! under [`WRITER`] and swap it in. Names are looked up through the super
+//! block's dentry cache (`vfs::Dcache`, see [`Super::lookup`]); the name
+//! changes of `access.rs` invalidate it.
 
 /// devpts: the pseudo-terminal slaves, generated from the pty table.
 pub mod devpts;
