@@ -190,6 +190,30 @@ ktest!(sleep_duration_within_bounds, || -> KResult {
     Ok(())
 });
 
+ktest!(cpu_time_counts_running_not_sleeping, || -> KResult {
+    let t0 = task::current_cpu_times();
+    time::spin_delay_ns(50_000_000);
+    let t1 = task::current_cpu_times();
+    let ran = (t1.runtime_ns - t0.runtime_ns) / 1_000_000;
+    // Other tasks may take some of it (TCG on a shared host).
+    kassert!((10..=1000).contains(&ran), "a 50 ms spin ran {ran} ms");
+    kassert!(t1.sys_ticks > t0.sys_ticks && t1.user_ticks == t0.user_ticks, "kernel spin sampled as {t0:?} -> {t1:?}");
+    task::sleep_ns(50_000_000);
+    let t2 = task::current_cpu_times();
+    let slept = (t2.runtime_ns - t1.runtime_ns) / 1_000_000;
+    kassert!(slept < 20, "a 50 ms sleep ran {slept} ms");
+    kassert!(t2.nvcsw > t1.nvcsw, "a sleep was no voluntary switch: {t1:?} -> {t2:?}");
+    // Read from another task: a finished spinner's time stays put.
+    let h = task::spawn("cpu-spin", || time::spin_delay_ns(30_000_000)).map_err(|e| format!("spawn: {e}"))?;
+    let t = h.task().clone();
+    h.join();
+    // Joined once Dead; its last run ends at the switch right after.
+    task::sleep_ns(20_000_000);
+    let (a, b) = (t.cpu_times(), t.cpu_times());
+    kassert!(a == b && a.runtime_ns >= 5_000_000, "finished spinner: {a:?} then {b:?}");
+    Ok(())
+});
+
 ktest!(thousand_threads_spawn_and_join, || -> KResult {
     let live_before = task::live_tasks();
     let counter = Arc::new(AtomicU64::new(0));

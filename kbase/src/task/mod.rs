@@ -3,7 +3,8 @@
 //! ```text
 //!   per CPU:  RunQueue { current, FIFO of runnable tasks, idle task, slice }
 //!   spawn ──▶ least-loaded CPU's queue ──(RESCHED IPI)──▶ that CPU
-//!   timer tick (100 Hz): slice used up and others waiting → need_resched
+//!   timer tick (100 Hz): slice used up and others waiting → need_resched;
+//!                        the interrupted task's user/system sample (cputime.rs)
 //!   return from interrupt: need_resched → schedule()
 //!   idle CPU: steal from the longest queue, else HLT
 //!   block: state Blocked + on a WaitQueue ── wake: CAS Blocked→Runnable, enqueue
@@ -717,7 +718,8 @@ pub fn exit_current() -> ! {
     unreachable!("a dead task was scheduled again");
 }
 
-/// Timer interrupt: account the slice, wake sleepers, feed the watchdog.
+/// Timer interrupt: account the slice and the CPU-time sample, wake
+/// sleepers, run the tick hook for a watched task, feed the watchdog.
 pub(crate) fn timer_tick(frame: &mut TrapFrame) {
     if !SCHED_READY.load(Ordering::Acquire) {
         return;
