@@ -257,6 +257,11 @@ static void thread_vs_process_clock(void)
     CHECK(pthread_getcpuclockid(th, &tc) == 0);
     spin_ms(100);
     thread_go = 1;
+    /* Sleeping on the process clock: the other thread's spin ends it. */
+    long long p0 = ns_of(CLOCK_PROCESS_CPUTIME_ID);
+    struct timespec cd = {0, 30 * MS};
+    CHECK(clock_nanosleep(CLOCK_PROCESS_CPUTIME_ID, 0, &cd, 0) == 0);
+    CHECK(ns_of(CLOCK_PROCESS_CPUTIME_ID) - p0 >= 30 * MS);
     long long seen = 0;
     struct timespec d = {0, 20 * MS};
     /* The other thread's clock moves while it runs. */

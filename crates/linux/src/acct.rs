@@ -9,9 +9,8 @@
 //!  parent.children += child (self + its own children) when wait reaps it
 //!  utime/stime = cputime::adjust(runtime, ticks, prev)   (as Linux)
 //! ```
-//! As on Linux, an autoreaped child and one never waited for adds
-//! nothing to its parent; WNOWAIT and stop/continue reports add nothing
-//! either.
+//! As on Linux, a child never waited for adds nothing to its parent, and
+//! neither do WNOWAIT and stop/continue reports.
 
 use alloc::sync::Arc;
 use core::sync::atomic::Ordering;
@@ -242,7 +241,9 @@ pub fn arm_itimer(p: &Process, which: usize, value_ns: u64, interval_ns: u64) ->
     let (old, armed) = {
         let mut ts = p.cpu_itimers.lock();
         let old = ts[which];
-        ts[which] = CpuItimer { value_ns, interval_ns: if value_ns == 0 { 0 } else { interval_ns } };
+        // The interval is kept even when the value disarms it, as Linux
+        // does (getitimer reports it).
+        ts[which] = CpuItimer { value_ns, interval_ns };
         (old, ts.iter().any(|t| t.value_ns != 0))
     };
     for t in p.threads() {

@@ -100,7 +100,7 @@ pub fn nanosleep(req: u64, rem: u64) -> SysResult {
 pub fn clock_nanosleep(clock: i32, flags: i32, req: u64, rem: u64) -> SysResult {
     const TIMER_ABSTIME: i32 = 1;
     if let Some(id) = acct::decode_clock(clock) {
-        return cpu_clock_nanosleep(clock, id?, flags & TIMER_ABSTIME != 0, req);
+        return cpu_clock_nanosleep(clock, id?, flags & TIMER_ABSTIME != 0, req, rem);
     }
     let base = now(clock)?;
     let ns = read_timespec(req)?;
@@ -116,9 +116,9 @@ pub fn clock_nanosleep(clock: i32, flags: i32, req: u64, rem: u64) -> SysResult 
 }
 
 /// Sleeps until the CPU clock `id` reaches `req` (absolute) or has
-/// advanced by it; it is looked at every tick. EINTR on a signal (`rem`
-/// is not written: the remaining CPU time is not a sleep time).
-fn cpu_clock_nanosleep(clock: i32, id: cputime::ClockId, abs: bool, req: u64) -> SysResult {
+/// advanced by it; it is looked at every tick. EINTR on a signal, with
+/// the CPU time still to go in `rem` for a relative sleep.
+fn cpu_clock_nanosleep(clock: i32, id: cputime::ClockId, abs: bool, req: u64, rem: u64) -> SysResult {
     if clock == g::CLOCK_THREAD_CPUTIME_ID as i32 {
         return Err(crate::errno::EOPNOTSUPP);
     }
@@ -131,11 +131,15 @@ fn cpu_clock_nanosleep(clock: i32, id: cputime::ClockId, abs: bool, req: u64) ->
     let target = if abs { ns } else { start.saturating_add(ns) };
     loop {
         // A clock whose thread or process went away: EINVAL, as Linux.
-        if acct::clock_ns(id, true)? >= target {
+        let now = acct::clock_ns(id, true)?;
+        if now >= target {
             return Ok(0);
         }
         let tick = kbase::time::uptime_ns().saturating_add(acct::TICK_NS);
         if kbase::task::sleep_until_or(tick, || crate::signal::has_pending(&me)) {
+            if !abs && rem != 0 {
+                write_timespec(rem, target - now)?;
+            }
             return Err(crate::errno::EINTR);
         }
     }
