@@ -13,7 +13,7 @@
 //! saved by the switch; a CPU that picks a task still on another CPU (just
 //! woken, not yet switched out) waits for that flag to clear.
 
-pub mod cputime;
+mod cputime;
 mod fpu;
 mod sleep;
 mod switch;
@@ -620,14 +620,13 @@ fn schedule_inner(preempted: bool) {
         let now = crate::time::uptime_ns();
         prev.acct.switch_out(now, !preempted && !requeue);
         let next_task = next.clone();
-        let next_start = now;
         percpu::this_cpu().current_task.store(Arc::as_ptr(&next) as usize, Ordering::Relaxed);
         rq.current = Some(next);
         // Keep `prev` alive across the switch; the next task drops it.
         let ptrs = (&prev.rsp as *const AtomicU64, &prev.on_cpu as *const AtomicBool);
         save_user(&prev);
         let stale = rq.last_prev.replace(prev);
-        Some((ptrs.0, next_task, ptrs.1, stale, next_start))
+        Some((ptrs.0, next_task, ptrs.1, stale, now))
     };
     let Some((prev_rsp, next, prev_on_cpu, stale, next_start)) = picked else {
         if irq_was_on {
