@@ -71,19 +71,26 @@ pub struct CpuItimer {
 
 /// Raw totals of a process (live threads and dead ones) and its minor faults.
 fn process_raw(p: &Process) -> (CpuTimes, u64) {
-    p.with_thread_list(|list| {
+    // The references taken under the list's spin lock are dropped after
+    // it: the last reference to a task may free its stack (decisions.md).
+    let mut held = alloc::vec::Vec::new();
+    let r = p.with_thread_list(|list| {
         let mut total = CpuTimes::default();
         let mut flt = 0u64;
         for t in list.iter().filter_map(alloc::sync::Weak::upgrade) {
-            if let Some(task) = t.task() {
+            let task = t.task();
+            if let Some(task) = &task {
                 total.add(&task.cpu_times());
             }
             flt = flt.saturating_add(t.min_flt.load(Ordering::Relaxed));
+            held.push((t, task));
         }
         let a = p.acct.lock();
         total.add(&a.dead);
         (total, flt.saturating_add(a.dead_min_flt))
-    })
+    });
+    drop(held);
+    r
 }
 
 fn split(raw: &CpuTimes, prev: &mut Prev) -> (u64, u64) {
