@@ -148,6 +148,11 @@ ktest!(vmspace_map_unmap_protect_round_trip, || -> KResult {
         kassert!(&f.as_slice()[..11] == &msg[6..], "unmapped frame lost its contents");
         kassert!(uaccess::copy_from_user(&mut back[..1], base + 4096).is_err(), "read of unmapped page succeeded");
         kassert!(vm.unmap(base + 4096).is_err(), "double unmap accepted");
+        // The resident count follows maps and unmaps (failed ones too: not
+        // at all); the peak stays.
+        kassert!(vm.resident_pages() == 3 && vm.peak_pages() == 4, "resident {} peak {}", vm.resident_pages(), vm.peak_pages());
+        let n = vm.unmap_range(base, base + 4 * 4096).map_err(|e| format!("unmap_range: {e}"))?;
+        kassert!(n == 3 && vm.resident_pages() == 0 && vm.peak_pages() == 4, "after unmap_range: resident {}", vm.resident_pages());
         kassert!(uaccess::copy_from_user(&mut back[..1], 0xffff_8000_0000_0000).is_err(), "kernel address copied as user");
         Ok(())
     })();

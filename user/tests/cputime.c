@@ -150,6 +150,40 @@ static void faults_and_switches_count(void)
     munmap(m, 64 * 4096);
 }
 
+/* ru_maxrss (KiB): the peak resident set, ours and a reaped child's. */
+static void max_resident_set(void)
+{
+    const long pages = 2048; /* 8 MiB */
+    char *m = mmap(0, pages * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(m != MAP_FAILED);
+    for (long i = 0; i < pages; i++) m[i * 4096] = 1;
+    struct rusage self = usage(RUSAGE_SELF), thread = usage(RUSAGE_THREAD);
+    CHECK(munmap(m, pages * 4096) == 0);
+    /* The peak stays after the memory goes. */
+    struct rusage later = usage(RUSAGE_SELF);
+    struct rusage c0 = usage(RUSAGE_CHILDREN);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        char *c = mmap(0, 2 * pages * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (c == MAP_FAILED) _exit(2);
+        for (long i = 0; i < 2 * pages; i++) c[i * 4096] = 1;
+        _exit(0);
+    }
+    struct rusage ru;
+    int st;
+    CHECK(wait4(pid, &st, 0, &ru) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    struct rusage c1 = usage(RUSAGE_CHILDREN);
+    SAY("ru_maxrss: ours %ld KiB after 8 MiB (thread %ld, after munmap %ld); child after 16 MiB %ld KiB, RUSAGE_CHILDREN %ld -> %ld KiB",
+        self.ru_maxrss, thread.ru_maxrss, later.ru_maxrss, ru.ru_maxrss, c0.ru_maxrss, c1.ru_maxrss);
+    /* Linux's RSS counters lag (per-thread caches): 3/4 is enough. */
+    const long kib = pages * 4 * 3 / 4;
+    CHECK(self.ru_maxrss >= kib && thread.ru_maxrss >= kib);
+    CHECK(later.ru_maxrss >= self.ru_maxrss);
+    CHECK(ru.ru_maxrss >= 2 * kib);
+    CHECK(c1.ru_maxrss >= 2 * kib && c1.ru_maxrss >= c0.ru_maxrss);
+}
+
 static void child_spins(long ms, int grandchild_ms)
 {
     if (grandchild_ms) {
@@ -482,8 +516,13 @@ static void procfs(void)
     CHECK_ERR(open(path, O_RDONLY), ENOENT);
     CHECK_ERR(open("/proc/self/task/999999/stat", O_RDONLY), ENOENT);
 
-    /* /proc/status: the voluntary switch count is there and non-zero. */
+    /* /proc/status: the voluntary switch count is there and non-zero;
+     * the peak resident set is at least the current one and our 8 MiB. */
     slurp("/proc/self/status");
+    char *hwm = strstr(buf, "\nVmHWM:"), *rss = strstr(buf, "\nVmRSS:");
+    CHECK(hwm && rss);
+    long hwm_kb = atol(hwm + 7), rss_kb = atol(rss + 7);
+    CHECK(rss_kb > 0 && hwm_kb >= rss_kb && hwm_kb >= 6144);
     char *v = strstr(buf, "\nvoluntary_ctxt_switches:");
     CHECK(v && atol(v + 26) > 0);
 
@@ -513,6 +552,7 @@ int main(void)
     sleeping_does_not_accrue();
     system_time_accrues();
     faults_and_switches_count();
+    max_resident_set();
     children_after_wait();
     thread_vs_process_clock();
     cpu_itimers();

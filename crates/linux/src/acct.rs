@@ -36,10 +36,13 @@ pub struct Usage {
     pub maj_flt: u64,
     pub nvcsw: u64,
     pub nivcsw: u64,
+    /// Largest resident set in pages (a maximum, not a sum).
+    pub maxrss_pages: u64,
 }
 
 impl Usage {
     fn add(&mut self, o: &Usage) {
+        self.maxrss_pages = self.maxrss_pages.max(o.maxrss_pages);
         self.utime_ns = self.utime_ns.saturating_add(o.utime_ns);
         self.stime_ns = self.stime_ns.saturating_add(o.stime_ns);
         self.min_flt = self.min_flt.saturating_add(o.min_flt);
@@ -59,6 +62,8 @@ pub struct ProcAcct {
     children: Usage,
     /// The split last reported for the whole process.
     prev: Prev,
+    /// Peak resident pages of the address spaces it left (execve, exit).
+    maxrss_pages: u64,
 }
 
 /// A CPU-time interval timer (`Process::cpu_itimers`): ns left before it
@@ -97,19 +102,38 @@ fn split(raw: &CpuTimes, prev: &mut Prev) -> (u64, u64) {
     cputime::adjust(raw.runtime_ns, raw.user_ticks, raw.sys_ticks, prev)
 }
 
-/// RUSAGE_SELF: the whole process.
+/// RUSAGE_SELF without the current address space's peak (which
+/// `getrusage` adds: it needs the address-space lock).
 pub fn process_usage(p: &Process) -> Usage {
     let (raw, min_flt) = process_raw(p);
-    let (utime_ns, stime_ns) = split(&raw, &mut p.acct.lock().prev);
-    Usage { utime_ns, stime_ns, min_flt, maj_flt: 0, nvcsw: raw.nvcsw, nivcsw: raw.nivcsw }
+    let (utime_ns, stime_ns, maxrss_pages) = {
+        let mut a = p.acct.lock();
+        let (u, s) = split(&raw, &mut a.prev);
+        (u, s, a.maxrss_pages)
+    };
+    Usage { utime_ns, stime_ns, min_flt, maj_flt: 0, nvcsw: raw.nvcsw, nivcsw: raw.nivcsw, maxrss_pages }
 }
 
-/// RUSAGE_THREAD: one thread.
+/// `p` leaves an address space (execve, exit) whose resident set peaked
+/// at `pages` (Linux's `setmax_mm_hiwater_rss` into `signal->maxrss`).
+pub fn left_vm(p: &Process, pages: u64) {
+    let mut a = p.acct.lock();
+    a.maxrss_pages = a.maxrss_pages.max(pages);
+}
+
+/// The peak resident set of `p`'s current address space (0 after exit).
+/// Takes the address-space lock: never call it under a spin lock.
+pub fn vm_peak_pages(p: &Process) -> u64 {
+    p.vm().map_or(0, |vm| vm.lock().space().peak_pages())
+}
+
+/// RUSAGE_THREAD: one thread (without ru_maxrss, which `getrusage` takes
+/// from the address space, as Linux does).
 pub fn thread_usage(t: &Thread) -> Usage {
     let raw = t.task().map(|task| task.cpu_times()).unwrap_or_default();
     let (utime_ns, stime_ns) = split(&raw, &mut t.cpu_prev.lock());
     let min_flt = t.min_flt.load(Ordering::Relaxed);
-    Usage { utime_ns, stime_ns, min_flt, maj_flt: 0, nvcsw: raw.nvcsw, nivcsw: raw.nivcsw }
+    Usage { utime_ns, stime_ns, min_flt, maj_flt: 0, nvcsw: raw.nvcsw, nivcsw: raw.nivcsw, maxrss_pages: 0 }
 }
 
 /// RUSAGE_CHILDREN: reaped children and their reaped children.
@@ -118,6 +142,7 @@ pub fn children_usage(p: &Process) -> Usage {
 }
 
 /// RUSAGE_BOTH (what wait4 reports for a child): itself and its children.
+/// For a zombie (its address space gone) this takes no sleeping lock.
 pub fn both_usage(p: &Process) -> Usage {
     let mut u = process_usage(p);
     u.add(&children_usage(p));
@@ -175,6 +200,7 @@ pub fn write_rusage(addr: u64, u: &Usage) -> Result<(), Errno> {
     tv(&mut o, offset_of!(rusage, ru_stime), u.stime_ns);
     o.u64(offset_of!(rusage, ru_minflt), u.min_flt)
         .u64(offset_of!(rusage, ru_majflt), u.maj_flt)
+        .u64(offset_of!(rusage, ru_maxrss), u.maxrss_pages * 4)
         .u64(offset_of!(rusage, ru_nvcsw), u.nvcsw)
         .u64(offset_of!(rusage, ru_nivcsw), u.nivcsw);
     o.write_to(addr)

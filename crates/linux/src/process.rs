@@ -328,9 +328,14 @@ impl Process {
         self.vm.lock().clone()
     }
 
-    /// Replaces the address space, returning the old one (execve, exit).
+    /// Replaces the address space, returning the old one (execve, exit);
+    /// its peak resident set goes into the process's ru_maxrss.
     pub fn set_vm(&self, vm: Option<Arc<VmCell>>) -> Option<Arc<VmCell>> {
-        core::mem::replace(&mut *self.vm.lock(), vm)
+        let old = core::mem::replace(&mut *self.vm.lock(), vm);
+        if let Some(o) = &old {
+            crate::acct::left_vm(self, o.lock().space().peak_pages());
+        }
+        old
     }
 
     /// Ends a vfork parent's wait (the child exec'd or exited).

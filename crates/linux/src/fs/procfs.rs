@@ -212,7 +212,7 @@ impl ProcFs {
                     "stat" => pid_stat(&p, None),
                     "status" => pid_status(&p, None),
                     "statm" => {
-                        let (vsz, rss) = mem_pages(&p);
+                        let (vsz, rss, _) = mem_pages(&p);
                         format!("{vsz} {rss} 0 0 0 0 0\n")
                     }
                     "cmdline" => return Ok(p.exec_info.lock().cmdline.clone()),
@@ -742,12 +742,13 @@ fn state(p: &Process, t: Option<&Thread>) -> (char, &'static str) {
     }
 }
 
-/// (virtual size, resident) in pages.
-fn mem_pages(p: &Process) -> (u64, u64) {
-    let Some(vm) = p.vm() else { return (0, 0) };
-    let Some(g) = vm.try_lock() else { return (0, 0) };
+/// (virtual size, resident, peak resident) in pages; zeros while the
+/// address space is busy (a reader never waits for another process).
+fn mem_pages(p: &Process) -> (u64, u64, u64) {
+    let Some(vm) = p.vm() else { return (0, 0, 0) };
+    let Some(g) = vm.try_lock() else { return (0, 0, 0) };
     let pages: u64 = g.vmas().map(|(s, v)| (v.end - s) / 4096).sum();
-    (pages, pages.min(256))
+    (pages, g.space().resident_pages(), g.space().peak_pages())
 }
 
 /// /proc/[pid]/stat, or /proc/[pid]/task/[tid]/stat with `t`: that
@@ -767,7 +768,7 @@ fn pid_stat(p: &Process, t: Option<&Thread>) -> String {
     };
     let kids = crate::acct::children_usage(p);
     let start = start_ns / 10_000_000;
-    let (vsz, rss) = mem_pages(p);
+    let (vsz, rss, _) = mem_pages(p);
     // No controlling terminals yet (tty_nr 0, tpgid -1).
     let tty = 0;
     // Fields 1-52 of proc(5) /proc/[pid]/stat.
@@ -806,7 +807,7 @@ fn pid_status(p: &Process, t: Option<&Thread>) -> String {
     let umask = p.umask.load(Ordering::Relaxed);
     let all = p.threads();
     let threads = all.len().max(1);
-    let (vsz, rss) = mem_pages(p);
+    let (vsz, rss, hwm) = mem_pages(p);
     let pending = p.pending.load(Ordering::Relaxed);
     let main = all.iter().find(|x| x.tid == p.pid);
     let shown = t.or(main.map(|m| &**m));
@@ -816,7 +817,7 @@ fn pid_status(p: &Process, t: Option<&Thread>) -> String {
     format!(
         "Name:\t{comm}\nUmask:\t{umask:04o}\nState:\t{st}\nTgid:\t{pid}\nNgid:\t0\nPid:\t{id}\nPPid:\t{ppid}\nTracerPid:\t0\n\
          Uid:\t{ruid}\t{euid}\t{suid}\t{fsuid}\nGid:\t{rgid}\t{egid}\t{sgid}\t{fsgid}\nFDSize:\t64\nGroups:\t{groups}\nNStgid:\t{pid}\nNSpid:\t{id}\nNSpgid:\t{pgid}\nNSsid:\t{sid}\n\
-         VmPeak:\t{vm:>8} kB\nVmSize:\t{vm:>8} kB\nVmLck:\t       0 kB\nVmPin:\t       0 kB\nVmHWM:\t{rs:>8} kB\nVmRSS:\t{rs:>8} kB\n\
+         VmPeak:\t{vm:>8} kB\nVmSize:\t{vm:>8} kB\nVmLck:\t       0 kB\nVmPin:\t       0 kB\nVmHWM:\t{hwm:>8} kB\nVmRSS:\t{rs:>8} kB\n\
          RssAnon:\t{rs:>8} kB\nRssFile:\t       0 kB\nRssShmem:\t       0 kB\nVmData:\t{vm:>8} kB\nVmStk:\t     132 kB\n\
          VmExe:\t       0 kB\nVmLib:\t       0 kB\nVmPTE:\t       0 kB\nVmSwap:\t       0 kB\nThreads:\t{threads}\n\
          SigQ:\t0/7823\nSigPnd:\t0000000000000000\nShdPnd:\t{pending:016x}\nSigBlk:\t{blocked:016x}\nSigIgn:\t0000000000000000\n\
@@ -837,6 +838,7 @@ fn pid_status(p: &Process, t: Option<&Thread>) -> String {
         sid = p.sid.load(Ordering::Relaxed),
         vm = vsz * 4,
         rs = rss * 4,
+        hwm = hwm * 4,
         cpus = cpus() - 1,
         nvcsw = switches.nvcsw,
         nivcsw = switches.nivcsw,

@@ -638,15 +638,23 @@ pub fn times(buf: u64) -> SysResult {
 }
 
 /// getrusage(2): RUSAGE_SELF, RUSAGE_CHILDREN or RUSAGE_THREAD; EINVAL
-/// for anything else (RUSAGE_BOTH is kernel-internal). ru_maxrss and the
-/// block and IPC counts stay 0.
+/// for anything else (RUSAGE_BOTH is kernel-internal). The block and IPC
+/// counts stay 0, and ru_majflt too (every fault is served from memory).
 pub fn getrusage(who: i32, buf: u64) -> SysResult {
     use linux_raw_sys::general::{RUSAGE_CHILDREN, RUSAGE_SELF, RUSAGE_THREAD};
     let t = current();
     let u = match who {
-        w if w == RUSAGE_SELF as i32 => acct::process_usage(&t.process),
+        w if w == RUSAGE_SELF as i32 => {
+            let mut u = acct::process_usage(&t.process);
+            u.maxrss_pages = u.maxrss_pages.max(acct::vm_peak_pages(&t.process));
+            u
+        }
         RUSAGE_CHILDREN => acct::children_usage(&t.process),
-        w if w == RUSAGE_THREAD as i32 => acct::thread_usage(&t),
+        w if w == RUSAGE_THREAD as i32 => {
+            let mut u = acct::thread_usage(&t);
+            u.maxrss_pages = acct::vm_peak_pages(&t.process);
+            u
+        }
         _ => return Err(EINVAL),
     };
     acct::write_rusage(buf, &u)?;

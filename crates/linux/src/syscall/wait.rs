@@ -97,7 +97,12 @@ fn wait_event(which: Which, options: i32) -> Result<Option<Event>, Errno> {
 /// child was reported.
 fn write_child_rusage(rusage: u64, ev: Option<&Event>) -> Result<(), Errno> {
     match ev {
-        Some(e) if rusage != 0 => acct::write_rusage(rusage, &acct::both_usage(&e.child)),
+        Some(e) if rusage != 0 => {
+            let mut u = acct::both_usage(&e.child);
+            // A stopped or continued child still has its memory.
+            u.maxrss_pages = u.maxrss_pages.max(acct::vm_peak_pages(&e.child));
+            acct::write_rusage(rusage, &u)
+        }
         _ => Ok(()),
     }
 }
