@@ -148,6 +148,11 @@ ktest!(vmspace_map_unmap_protect_round_trip, || -> KResult {
         kassert!(&f.as_slice()[..11] == &msg[6..], "unmapped frame lost its contents");
         kassert!(uaccess::copy_from_user(&mut back[..1], base + 4096).is_err(), "read of unmapped page succeeded");
         kassert!(vm.unmap(base + 4096).is_err(), "double unmap accepted");
+        // The resident count follows maps and unmaps (failed ones too: not
+        // at all); the peak stays.
+        kassert!(vm.resident_pages() == 3 && vm.peak_pages() == 4, "resident {} peak {}", vm.resident_pages(), vm.peak_pages());
+        let n = vm.unmap_range(base, base + 4 * 4096).map_err(|e| format!("unmap_range: {e}"))?;
+        kassert!(n == 3 && vm.resident_pages() == 0 && vm.peak_pages() == 4, "after unmap_range: resident {}", vm.resident_pages());
         kassert!(uaccess::copy_from_user(&mut back[..1], 0xffff_8000_0000_0000).is_err(), "kernel address copied as user");
         Ok(())
     })();
@@ -187,6 +192,30 @@ ktest!(sleep_duration_within_bounds, || -> KResult {
         // Never early; late by at most a generous margin (TCG on a shared host).
         kassert!(took >= ms && took < ms + 1000, "sleep({ms} ms) took {took} ms");
     }
+    Ok(())
+});
+
+ktest!(cpu_time_counts_running_not_sleeping, || -> KResult {
+    let t0 = task::current_cpu_times();
+    time::spin_delay_ns(50_000_000);
+    let t1 = task::current_cpu_times();
+    let ran = (t1.runtime_ns - t0.runtime_ns) / 1_000_000;
+    // Other tasks may take some of it (TCG on a shared host).
+    kassert!((10..=1000).contains(&ran), "a 50 ms spin ran {ran} ms");
+    kassert!(t1.sys_ticks > t0.sys_ticks && t1.user_ticks == t0.user_ticks, "kernel spin sampled as {t0:?} -> {t1:?}");
+    task::sleep_ns(50_000_000);
+    let t2 = task::current_cpu_times();
+    let slept = (t2.runtime_ns - t1.runtime_ns) / 1_000_000;
+    kassert!(slept < 20, "a 50 ms sleep ran {slept} ms");
+    kassert!(t2.nvcsw > t1.nvcsw, "a sleep was no voluntary switch: {t1:?} -> {t2:?}");
+    // Read from another task: a finished spinner's time stays put.
+    let h = task::spawn("cpu-spin", || time::spin_delay_ns(30_000_000)).map_err(|e| format!("spawn: {e}"))?;
+    let t = h.task().clone();
+    h.join();
+    // Joined once Dead; its last run ends at the switch right after.
+    task::sleep_ns(20_000_000);
+    let (a, b) = (t.cpu_times(), t.cpu_times());
+    kassert!(a == b && a.runtime_ns >= 5_000_000, "finished spinner: {a:?} then {b:?}");
     Ok(())
 });
 

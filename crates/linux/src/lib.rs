@@ -26,6 +26,7 @@
 
 extern crate alloc;
 
+mod acct;
 mod census;
 mod dev;
 mod epoll;
@@ -65,6 +66,7 @@ pub fn set_randomize_va(on: bool) {
 
 pub fn init(initramfs: Option<&[u8]>) {
     user::set_hooks(Hooks { syscall: syscall::dispatch, page_fault, exception, return_to_user });
+    kbase::task::set_tick_hook(acct::on_tick);
     match fs::unpack_initramfs(initramfs) {
         Ok(n) => log::info!("initramfs: {n} entries unpacked ({} KiB)", initramfs.map_or(0, |a| a.len()) / 1024),
         Err(e) => log::error!("initramfs: unpacking stopped: {e:?}"),
@@ -100,7 +102,11 @@ fn page_fault(addr: u64, error_code: u64) -> bool {
     let fault = vm.lock().handle_fault(addr, error_code);
     log::trace!("page fault {addr:#x} error {error_code:#x}: {fault:?}");
     match fault {
-        mm::Fault::Mapped => true,
+        mm::Fault::Mapped => {
+            // Only this thread writes its count: no locked add needed.
+            t.min_flt.store(t.min_flt.load(core::sync::atomic::Ordering::Relaxed) + 1, core::sync::atomic::Ordering::Relaxed);
+            true
+        }
         mm::Fault::Bad => false,
         mm::Fault::NoMemory => {
             drop((vm, t));

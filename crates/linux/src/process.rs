@@ -125,6 +125,10 @@ pub struct Process {
     cred: SpinLock<Arc<Cred>>,
     /// Resource limits (soft, hard) by `RLIMIT_*` number.
     pub rlimits: SpinLock<[(u64, u64); RLIM_NLIMITS]>,
+    /// CPU time of exited threads and reaped children (`acct.rs`).
+    pub acct: SpinLock<crate::acct::ProcAcct>,
+    /// ITIMER_VIRTUAL and ITIMER_PROF (`acct::VIRT`, `acct::PROF`).
+    pub cpu_itimers: SpinLock<[crate::acct::CpuItimer; 2]>,
 }
 
 /// Number of resource limits (`RLIM_NLIMITS`).
@@ -199,6 +203,12 @@ pub struct Thread {
     /// sched_setaffinity's mask (bit n = CPU n; CPUs past 63 always
     /// allowed). Recorded and reported; the scheduler does not pin yet.
     pub affinity: AtomicU64,
+    /// Page faults handled for this thread (ru_minflt); only it writes.
+    pub min_flt: AtomicU64,
+    /// The user/system split last reported for this thread alone.
+    pub cpu_prev: SpinLock<cputime::Prev>,
+    /// `uptime_ns` when the thread was created (/proc/[pid]/task/[tid]/stat).
+    pub start_ns: u64,
     _census: crate::census::Token,
 }
 
@@ -227,9 +237,15 @@ impl Thread {
             saved_mask: SavedMask::new(),
             robust_list: SpinLock::new((0, 0)),
             affinity: AtomicU64::new(u64::MAX),
+            min_flt: AtomicU64::new(0),
+            cpu_prev: SpinLock::new(cputime::Prev::default()),
+            start_ns: kbase::time::uptime_ns(),
             _census: crate::census::Token::new(crate::census::Kind::Thread),
         });
         t.process.threads.lock().push(Arc::downgrade(&t));
+        if crate::acct::itimers_armed(&t.process) {
+            kbase::task::current().set_tick_watch(true);
+        }
         t
     }
 }
@@ -279,6 +295,8 @@ impl Process {
             _census: crate::census::Token::new(crate::census::Kind::Process),
             cred: SpinLock::new(Arc::new(Cred::root())),
             rlimits: SpinLock::new(initial_rlimits()),
+            acct: SpinLock::new(crate::acct::ProcAcct::default()),
+            cpu_itimers: SpinLock::new([crate::acct::CpuItimer::default(); 2]),
         });
         table.insert(pid, Arc::downgrade(&p));
         Ok(p)
@@ -310,9 +328,14 @@ impl Process {
         self.vm.lock().clone()
     }
 
-    /// Replaces the address space, returning the old one (execve, exit).
+    /// Replaces the address space, returning the old one (execve, exit);
+    /// its peak resident set goes into the process's ru_maxrss.
     pub fn set_vm(&self, vm: Option<Arc<VmCell>>) -> Option<Arc<VmCell>> {
-        core::mem::replace(&mut *self.vm.lock(), vm)
+        let old = core::mem::replace(&mut *self.vm.lock(), vm);
+        if let Some(o) = &old {
+            crate::acct::left_vm(self, o.lock().space().peak_pages());
+        }
+        old
     }
 
     /// Ends a vfork parent's wait (the child exec'd or exited).
@@ -324,6 +347,12 @@ impl Process {
 
     pub fn is_zombie(&self) -> bool {
         self.exit_status.lock().is_some()
+    }
+
+    /// Runs `f` on the thread list, locked (accounting: a thread leaves it
+    /// and hands its CPU time to the process in one step).
+    pub fn with_thread_list<R>(&self, f: impl FnOnce(&mut Vec<Weak<Thread>>) -> R) -> R {
+        f(&mut self.threads.lock())
     }
 
     /// The live threads of this process.
@@ -445,7 +474,7 @@ fn exit_thread(own_status: i32) -> ! {
             crate::futex::wake(&me, clear, 1);
         }
     }
-    p.threads.lock().retain(|w| w.upgrade().is_some_and(|t| t.tid != me.tid));
+    let at_retire = crate::acct::retire_current(&p, &me);
     let is_last = p.live_threads.fetch_sub(1, Ordering::AcqRel) == 1;
     drop(me);
     if !is_last {
@@ -457,11 +486,12 @@ fn exit_thread(own_status: i32) -> ! {
         NO_GROUP_EXIT => own_status,
         s => s,
     };
-    exit_process(p, status)
+    exit_process(p, status, &at_retire)
 }
 
-/// Tears a process down once its last thread is gone.
-fn exit_process(p: Arc<Process>, status: i32) -> ! {
+/// Tears a process down once its last thread is gone (which retired with
+/// `at_retire` of CPU time; the teardown is added at the end).
+fn exit_process(p: Arc<Process>, status: i32, at_retire: &kbase::task::CpuTimes) -> ! {
     // Descriptors first (pipe ends wake their peers), then the memory.
     let files = core::mem::take(&mut *p.files.lock());
     drop(files);
@@ -493,6 +523,7 @@ fn exit_process(p: Arc<Process>, status: i32) -> ! {
     if let Some(id) = p.alarm_timer.lock().take() {
         kbase::task::timer::cancel(id);
     }
+    crate::acct::add_teardown(&p, at_retire);
     *p.exit_status.lock() = Some(status);
     if p.pid == 1 {
         kbase::kprintln!("ferrite: init exited with status {status:#x}; powering off");

@@ -32,6 +32,8 @@ pub const SIGSEGV: i32 = 11;
 pub const SIGPIPE: i32 = 13;
 pub const SIGALRM: i32 = 14;
 pub const SIGCHLD: i32 = 17;
+pub const SIGVTALRM: i32 = linux_raw_sys::general::SIGVTALRM as i32;
+pub const SIGPROF: i32 = linux_raw_sys::general::SIGPROF as i32;
 pub const SIGSTOP: i32 = 19;
 pub const SIGCONT: i32 = linux_raw_sys::general::SIGCONT as i32;
 const SIGTSTP: i32 = linux_raw_sys::general::SIGTSTP as i32;
@@ -197,6 +199,19 @@ pub fn send(p: &Process, sig: i32) {
     for t in threads {
         t.kick();
     }
+}
+
+/// `send` for the timer interrupt (ITIMER_VIRTUAL, ITIMER_PROF), which may
+/// take no sleeping lock: only the pending bit is set. The interrupted
+/// thread is running and acts on it on its way back to user mode (an
+/// ignored signal is dropped there), so no thread is woken; signalfd
+/// readers are not told. init takes it only with a handler, read without
+/// waiting for the actions' lock (busy: not posted).
+pub fn post_from_irq(p: &Process, sig: i32) {
+    if p.pid == 1 && !p.sigactions.try_lock().is_some_and(|a| !matches!(a.0[sig as usize - 1].handler, SIG_DFL | SIG_IGN)) {
+        return;
+    }
+    p.pending.fetch_or(bit(sig), Ordering::AcqRel);
 }
 
 /// Runs a wait (epoll_pwait, ppoll, pselect6) with the signal mask read

@@ -383,6 +383,10 @@ pub struct VmSpace {
     /// Frames mapped with `map_shared` (leaves carry the SHARED bit), kept
     /// alive here until unmapped; dropped after the tables are torn down.
     shared: alloc::collections::BTreeMap<u64, alloc::sync::Arc<FrameBlock>>,
+    /// Present user leaves (the resident set, owned and shared), and the
+    /// most there ever were (getrusage's ru_maxrss, VmHWM).
+    resident: u64,
+    peak: u64,
 }
 
 /// A mapped user page as `VmSpace::for_each_page` shows it.
@@ -408,7 +412,24 @@ impl VmSpace {
             root: alloc::sync::Arc::new(SpaceRoot { pml4, cpus: AtomicU64::new(0) }),
             pml4,
             shared: alloc::collections::BTreeMap::new(),
+            resident: 0,
+            peak: 0,
         })
+    }
+
+    /// Pages mapped now (the resident set size).
+    pub fn resident_pages(&self) -> u64 {
+        self.resident
+    }
+
+    /// The most pages that were ever mapped at once.
+    pub fn peak_pages(&self) -> u64 {
+        self.peak
+    }
+
+    fn add_resident(&mut self) {
+        self.resident += 1;
+        self.peak = self.peak.max(self.resident);
     }
 
     /// The shared top-level table, to hand to `task::set_user_space`.
@@ -462,6 +483,7 @@ impl VmSpace {
         }
         e.store(frame.paddr().0 | flags.user().bits() | bits, Ordering::Release);
         self.shared.insert(vaddr, frame);
+        self.add_resident();
         Ok(())
     }
 
@@ -487,6 +509,7 @@ impl VmSpace {
         // rebuilt as a FrameBlock by unmap/drop).
         let pa = frame.into_raw().0;
         e.store(pa | flags.user().bits(), Ordering::Release);
+        self.add_resident();
         Ok(())
     }
 
@@ -499,6 +522,7 @@ impl VmSpace {
         if old & P == 0 {
             return Err(MmError::NotMapped);
         }
+        self.resident = self.resident.saturating_sub(1);
         self.flush(vaddr);
         if old & SHARED != 0 {
             self.shared.remove(&vaddr);
@@ -788,6 +812,7 @@ impl VmSpace {
             self.flush_range(start, (end - start) / PAGE_SIZE);
         }
         let n = frames.len();
+        self.resident = self.resident.saturating_sub(n as u64);
         for e in frames {
             if e & SHARED == 0 {
                 drop(frame_from_entry(e));

@@ -3,7 +3,8 @@
 //! ```text
 //!   per CPU:  RunQueue { current, FIFO of runnable tasks, idle task, slice }
 //!   spawn ──▶ least-loaded CPU's queue ──(RESCHED IPI)──▶ that CPU
-//!   timer tick (100 Hz): slice used up and others waiting → need_resched
+//!   timer tick (100 Hz): slice used up and others waiting → need_resched;
+//!                        the interrupted task's user/system sample (cputime.rs)
 //!   return from interrupt: need_resched → schedule()
 //!   idle CPU: steal from the longest queue, else HLT
 //!   block: state Blocked + on a WaitQueue ── wake: CAS Blocked→Runnable, enqueue
@@ -12,6 +13,7 @@
 //! saved by the switch; a CPU that picks a task still on another CPU (just
 //! woken, not yet switched out) waits for that flag to clear.
 
+mod cputime;
 mod fpu;
 mod sleep;
 mod switch;
@@ -35,6 +37,7 @@ use crate::mm::paging::SpaceRoot;
 use crate::mm::stack::KernelStack;
 use crate::sync::SpinLock;
 
+pub use cputime::{CpuStat, CpuTimes, cpu_stat};
 pub use sleep::{sleep_ns, sleep_until_ns, sleep_until_or};
 pub use wait::{Mutex, MutexGuard, WaitQueue};
 
@@ -79,6 +82,11 @@ pub struct Task {
     blocked_since: AtomicU64,
     /// `blocked_since` of the wait last reported as hung (reported once).
     hung_reported: AtomicU64,
+    /// Run time, tick samples and switch counts (`cputime.rs`).
+    acct: cputime::Acct,
+    /// The Linux layer wants this task's ticks (`set_tick_watch`: its
+    /// process has ITIMER_VIRTUAL or ITIMER_PROF armed).
+    tick_watch: AtomicBool,
 }
 
 /// What a user thread needs restored when it runs again.
@@ -129,6 +137,18 @@ impl Task {
         self.ext.set(ext)
     }
 
+    /// CPU time used so far (a consistent snapshot, the current run
+    /// included, from any CPU).
+    pub fn cpu_times(&self) -> CpuTimes {
+        self.acct.snapshot()
+    }
+
+    /// Whether each timer tick that finds this task running calls the
+    /// tick hook (`set_tick_hook`).
+    pub fn set_tick_watch(&self, on: bool) {
+        self.tick_watch.store(on, Ordering::Relaxed);
+    }
+
     /// The attached object, if it is a `T`.
     pub fn ext<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
         self.ext.get().cloned().and_then(|a| a.downcast::<T>().ok())
@@ -166,6 +186,20 @@ pub fn with_current_ext<T: Any + Send + Sync, R>(f: impl FnOnce(&T) -> R) -> Opt
         Some(f(t))
     })
     .flatten()
+}
+
+/// CPU time of the running task (no reference count touched).
+pub fn current_cpu_times() -> CpuTimes {
+    with_current_task(Task::cpu_times).unwrap_or_default()
+}
+
+/// Called from the timer interrupt (interrupts off, no lock held) for a
+/// task with `set_tick_watch(true)`; `user`: the tick found user mode.
+static TICK_HOOK: crate::sync::Once<fn(user: bool)> = crate::sync::Once::new();
+
+/// Installs the tick hook (once, at boot): ITIMER_VIRTUAL and ITIMER_PROF.
+pub fn set_tick_hook(hook: fn(user: bool)) -> bool {
+    TICK_HOOK.set(hook)
 }
 
 /// A system call or exception just entered the kernel from user mode:
@@ -330,7 +364,10 @@ fn adopt_boot_context(cpu: usize, bottom: u64, top: u64) {
         kticks: AtomicU32::new(0),
         blocked_since: AtomicU64::new(0),
         hung_reported: AtomicU64::new(0),
+        acct: cputime::Acct::new(),
+        tick_watch: AtomicBool::new(false),
     });
+    idle.acct.switch_in(crate::time::uptime_ns());
     let mut rq = RQS[cpu].lock();
     rq.idle = Some(idle.clone());
     percpu::this_cpu().current_task.store(Arc::as_ptr(&idle) as usize, Ordering::Relaxed);
@@ -476,6 +513,8 @@ fn spawn_entry(name: &str, entry: Entry) -> Result<JoinHandle, MmError> {
         kticks: AtomicU32::new(0),
         blocked_since: AtomicU64::new(0),
         hung_reported: AtomicU64::new(0),
+        acct: cputime::Acct::new(),
+        tick_watch: AtomicBool::new(false),
     });
     LIVE_TASKS.fetch_add(1, Ordering::Relaxed);
     {
@@ -576,6 +615,10 @@ fn schedule_inner(preempted: bool) {
         }
         next.last_cpu.store(me, Ordering::Relaxed);
         rq.switches += 1;
+        // Linux's rule: a switch is voluntary when the task blocked (not
+        // preempted, not runnable); a yield or a preemption is not.
+        let now = crate::time::uptime_ns();
+        prev.acct.switch_out(now, !preempted && !requeue);
         let next_task = next.clone();
         percpu::this_cpu().current_task.store(Arc::as_ptr(&next) as usize, Ordering::Relaxed);
         rq.current = Some(next);
@@ -583,9 +626,9 @@ fn schedule_inner(preempted: bool) {
         let ptrs = (&prev.rsp as *const AtomicU64, &prev.on_cpu as *const AtomicBool);
         save_user(&prev);
         let stale = rq.last_prev.replace(prev);
-        Some((ptrs.0, next_task, ptrs.1, stale))
+        Some((ptrs.0, next_task, ptrs.1, stale, now))
     };
-    let Some((prev_rsp, next, prev_on_cpu, stale)) = picked else {
+    let Some((prev_rsp, next, prev_on_cpu, stale, next_start)) = picked else {
         if irq_was_on {
             cpu::enable_interrupts();
         }
@@ -601,6 +644,9 @@ fn schedule_inner(preempted: bool) {
         cpu::pause();
     }
     next.on_cpu.store(true, Ordering::Release);
+    // Only now: until its old CPU cleared `on_cpu`, that CPU may still
+    // have been ending the task's previous run.
+    next.acct.switch_in(next_start);
     if next.is_idle {
         next.set_state(State::Running);
     } else if !next.cas_state(State::Runnable, State::Running) {
@@ -671,7 +717,8 @@ pub fn exit_current() -> ! {
     unreachable!("a dead task was scheduled again");
 }
 
-/// Timer interrupt: account the slice, wake sleepers, feed the watchdog.
+/// Timer interrupt: account the slice and the CPU-time sample, wake
+/// sleepers, run the tick hook for a watched task, feed the watchdog.
 pub(crate) fn timer_tick(frame: &mut TrapFrame) {
     if !SCHED_READY.load(Ordering::Acquire) {
         return;
@@ -687,8 +734,20 @@ pub(crate) fn timer_tick(frame: &mut TrapFrame) {
         if rq.current.as_ref().is_some_and(|c| c.is_idle) && !rq.queue.is_empty() {
             rq.need_resched = true;
         }
+        if let Some(c) = rq.current.as_ref() {
+            let user = frame.is_from_user();
+            cputime::cpu_tick(me, c.is_idle, user);
+            if !c.is_idle {
+                c.acct.tick(user);
+            }
+        }
         rq.current.clone()
     };
+    if current.as_ref().is_some_and(|c| c.tick_watch.load(Ordering::Relaxed)) {
+        if let Some(hook) = TICK_HOOK.get() {
+            hook(frame.is_from_user());
+        }
+    }
     // Outside the run-queue lock (a report prints and may wait for an NMI
     // reply); `current` is not the last reference: the run queue holds it.
     watchdog::on_tick(frame, current.as_ref());

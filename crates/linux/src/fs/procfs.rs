@@ -5,6 +5,8 @@
 //!                  2..=STATIC_END       fixed entries (TOP, then /sys/...)
 //!                  pid << 16 | PidEntry per-process entries
 //!                  pid << 16 | FD_BASE+n  /proc/[pid]/fd/n
+//!      TASK_BIT | tid << 16 | TaskEntry /proc/[pid]/task/[tid]/... (the
+//!                                     process is found from the thread)
 //! ```
 //!
 //! A regular file is generated in full when a read starts at offset 0
@@ -25,7 +27,7 @@ use vfs::{DirEntry, Ino, Kind, Stat, Timespec};
 use super::{FileSystem, Node, StatFs, Super};
 use crate::errno::{EACCES, EINVAL, EISDIR, ENOENT, ENOTDIR, Errno};
 use crate::file::{File, OpenFlags};
-use crate::process::{self, Process};
+use crate::process::{self, Process, Thread};
 
 pub const PROC_SUPER_MAGIC: u64 = linux_raw_sys::general::PROC_SUPER_MAGIC as u64;
 
@@ -70,9 +72,18 @@ const PID_ENTRIES: &[(u64, &str, Kind)] = &[
     (12, "statm", Kind::File),
     (13, "root", Kind::Symlink),
     (14, "mountinfo", Kind::File),
+    (15, "task", Kind::Dir),
 ];
 const PID_DIR: u64 = 1;
 const PID_FD_DIR: u64 = 7;
+const PID_TASK_DIR: u64 = 15;
+
+/// Entries of /proc/[pid]/task/[tid]/: (sub-inode, name, type); their
+/// contents are those of the /proc/[pid] entry of the same name, for the
+/// one thread.
+const TASK_ENTRIES: &[(u64, &str, Kind)] = &[(2, "stat", Kind::File), (3, "status", Kind::File), (10, "comm", Kind::File)];
+/// Inode bit of the per-thread entries (pids and tids fit in 31 bits).
+const TASK_BIT: u64 = 1 << 62;
 
 /// Where an inode number points.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -82,12 +93,23 @@ enum Entry {
     PidDir(u32),
     Pid(u32, usize),
     Fd(u32, i32),
+    /// /proc/[pid]/task/[tid]
+    TidDir(u32),
+    /// /proc/[pid]/task/[tid]/TASK_ENTRIES[n]
+    Tid(u32, usize),
 }
 
 fn decode(ino: Ino) -> Option<Entry> {
     let n = ino.0;
     if n == ROOT {
         return Some(Entry::Root);
+    }
+    if n & TASK_BIT != 0 {
+        let tid = u32::try_from((n & !TASK_BIT) >> PID_SHIFT).ok()?;
+        return match n & ((1 << PID_SHIFT) - 1) {
+            PID_DIR => Some(Entry::TidDir(tid)),
+            s => TASK_ENTRIES.iter().position(|e| e.0 == s).map(|i| Entry::Tid(tid, i)),
+        };
     }
     let pid = u32::try_from(n >> PID_SHIFT).ok()?;
     if pid == 0 {
@@ -105,8 +127,22 @@ fn pid_ino(pid: u32, sub: u64) -> Ino {
     Ino((u64::from(pid) << PID_SHIFT) | sub)
 }
 
+fn tid_ino(tid: u32, sub: u64) -> Ino {
+    Ino(TASK_BIT | (u64::from(tid) << PID_SHIFT) | sub)
+}
+
 fn proc_of(pid: u32) -> Result<Arc<Process>, Errno> {
     process::lookup(pid).ok_or(ENOENT)
+}
+
+/// A live thread and its process, by tid.
+fn thread_of(tid: u32) -> Result<(Arc<Process>, Arc<Thread>), Errno> {
+    let find = |p: Arc<Process>| p.threads().into_iter().find(|t| t.tid == tid).map(|t| (p, t));
+    // The main thread's tid is its pid: one lookup, no scan.
+    process::lookup(tid)
+        .and_then(find)
+        .or_else(|| process::all().into_iter().find_map(find))
+        .ok_or(ENOENT)
 }
 
 /// The procfs instance (one per mount, all showing the same processes).
@@ -124,10 +160,11 @@ fn now() -> Timespec {
 impl ProcFs {
     fn kind(&self, e: Entry) -> Kind {
         match e {
-            Entry::Root | Entry::PidDir(_) => Kind::Dir,
+            Entry::Root | Entry::PidDir(_) | Entry::TidDir(_) => Kind::Dir,
             Entry::Static(i) => STATIC[i].3,
             Entry::Pid(_, i) => PID_ENTRIES[i].2,
             Entry::Fd(..) => Kind::Symlink,
+            Entry::Tid(_, i) => TASK_ENTRIES[i].2,
         }
     }
 
@@ -136,6 +173,7 @@ impl ProcFs {
         match e {
             Entry::PidDir(pid) | Entry::Pid(pid, _) => proc_of(pid).map(|_| ()),
             Entry::Fd(pid, fd) => proc_of(pid)?.files.lock().get(fd).map(|_| ()).map_err(|_| ENOENT),
+            Entry::TidDir(tid) | Entry::Tid(tid, _) => thread_of(tid).map(|_| ()),
             _ => Ok(()),
         }
     }
@@ -148,7 +186,8 @@ impl ProcFs {
                 "cpuinfo" => cpuinfo(),
                 "uptime" => {
                     let up = kbase::time::uptime_ns() / 10_000_000;
-                    let idle = up * kbase::arch::percpu::cpus_online() as u64;
+                    // Idle ticks of every CPU (TICK_HZ is USER_HZ, 100).
+                    let idle: u64 = (0..cpus()).map(|c| kbase::task::cpu_stat(c).idle_ticks).sum();
                     format!("{}.{:02} {}.{:02}\n", up / 100, up % 100, idle / 100, idle % 100)
                 }
                 "loadavg" => {
@@ -177,10 +216,10 @@ impl ProcFs {
             Entry::Pid(pid, i) => {
                 let p = proc_of(pid)?;
                 match PID_ENTRIES[i].1 {
-                    "stat" => pid_stat(&p),
-                    "status" => pid_status(&p),
+                    "stat" => pid_stat(&p, None),
+                    "status" => pid_status(&p, None),
                     "statm" => {
-                        let (vsz, rss) = mem_pages(&p);
+                        let (vsz, rss, _) = mem_pages(&p);
                         format!("{vsz} {rss} 0 0 0 0 0\n")
                     }
                     "cmdline" => return Ok(p.exec_info.lock().cmdline.clone()),
@@ -193,6 +232,19 @@ impl ProcFs {
                     "maps" => maps(&p),
                     "mounts" => mounts(),
                     "mountinfo" => mountinfo(),
+                    _ => return Err(EINVAL),
+                }
+            }
+            Entry::Tid(tid, i) => {
+                let (p, t) = thread_of(tid)?;
+                match TASK_ENTRIES[i].1 {
+                    "stat" => pid_stat(&p, Some(&t)),
+                    "status" => pid_status(&p, Some(&t)),
+                    "comm" => {
+                        let mut c = p.exec_info.lock().comm.clone();
+                        c.push(b'\n');
+                        return Ok(c);
+                    }
                     _ => return Err(EINVAL),
                 }
             }
@@ -223,12 +275,17 @@ impl FileSystem for ProcFs {
             (Entry::Static(i), _) if STATIC[i].2 == "drop_caches" => 0o200,
             (Entry::Pid(_, i), _) if PID_ENTRIES[i].1 == "environ" => 0o400,
             (Entry::Pid(_, i), _) if PID_ENTRIES[i].1 == "comm" => 0o644,
+            (Entry::Tid(_, i), _) if TASK_ENTRIES[i].1 == "comm" => 0o644,
             _ => 0o444,
         };
         let (mut uid, mut gid) = (0, 0);
         let t = match e {
-            Entry::PidDir(pid) | Entry::Pid(pid, _) | Entry::Fd(pid, _) => {
-                let p = proc_of(pid)?;
+            Entry::PidDir(_) | Entry::Pid(..) | Entry::Fd(..) | Entry::TidDir(_) | Entry::Tid(..) => {
+                let p = match e {
+                    Entry::TidDir(tid) | Entry::Tid(tid, _) => thread_of(tid)?.0,
+                    Entry::PidDir(pid) | Entry::Pid(pid, _) | Entry::Fd(pid, _) => proc_of(pid)?,
+                    _ => return Err(ENOENT),
+                };
                 let c = p.cred();
                 (uid, gid) = (c.euid, c.egid);
                 let boot = kbase::time::realtime_ns().saturating_sub(kbase::time::uptime_ns());
@@ -278,6 +335,17 @@ impl FileSystem for ProcFs {
                 let e = PID_ENTRIES.iter().find(|e| e.1.as_bytes() == name).ok_or(ENOENT)?;
                 (pid_ino(pid, e.0), e.2)
             }
+            Entry::Pid(pid, i) if PID_ENTRIES[i].0 == PID_TASK_DIR => {
+                let tid: u32 = core::str::from_utf8(name).ok().and_then(|s| s.parse().ok()).ok_or(ENOENT)?;
+                if name.first() == Some(&b'+') || thread_of(tid)?.0.pid != pid {
+                    return Err(ENOENT);
+                }
+                (tid_ino(tid, PID_DIR), Kind::Dir)
+            }
+            Entry::TidDir(tid) => {
+                let e = TASK_ENTRIES.iter().find(|e| e.1.as_bytes() == name).ok_or(ENOENT)?;
+                (tid_ino(tid, e.0), e.2)
+            }
             Entry::Pid(pid, i) if PID_ENTRIES[i].0 == PID_FD_DIR => {
                 let fd: i32 = core::str::from_utf8(name).ok().and_then(|s| s.parse().ok()).ok_or(ENOENT)?;
                 if !(0..crate::file::MAX_FDS as i32).contains(&fd) || name.first() == Some(&b'+') {
@@ -296,7 +364,8 @@ impl FileSystem for ProcFs {
         match decode(dir).ok_or(ENOENT)? {
             Entry::Root | Entry::PidDir(_) => Ok(Ino(ROOT)),
             Entry::Static(i) if STATIC[i].3 == Kind::Dir => Ok(Ino(STATIC[i].1)),
-            Entry::Pid(pid, i) if PID_ENTRIES[i].0 == PID_FD_DIR => Ok(pid_ino(pid, PID_DIR)),
+            Entry::Pid(pid, i) if PID_ENTRIES[i].2 == Kind::Dir => Ok(pid_ino(pid, PID_DIR)),
+            Entry::TidDir(tid) => Ok(pid_ino(thread_of(tid)?.0.pid, PID_TASK_DIR)),
             _ => Err(ENOTDIR),
         }
     }
@@ -337,6 +406,15 @@ impl FileSystem for ProcFs {
             Entry::PidDir(pid) => {
                 Ok(PID_ENTRIES.get(i).map(|e| (cookie + 1, entry(pid_ino(pid, e.0), e.2, e.1.as_bytes()))))
             }
+            Entry::Pid(pid, e) if PID_ENTRIES[e].0 == PID_TASK_DIR => {
+                // task/: cookie = 2 + tid.
+                let from = u32::try_from(i).unwrap_or(u32::MAX);
+                let next = proc_of(pid)?.threads().iter().map(|t| t.tid).filter(|&t| t >= from).min();
+                Ok(next.map(|tid| (2 + u64::from(tid) + 1, entry(tid_ino(tid, PID_DIR), Kind::Dir, format!("{tid}").as_bytes()))))
+            }
+            Entry::TidDir(tid) => {
+                Ok(TASK_ENTRIES.get(i).map(|e| (cookie + 1, entry(tid_ino(tid, e.0), e.2, e.1.as_bytes()))))
+            }
             Entry::Pid(pid, _) => {
                 // fd/: cookie = 2 + fd.
                 let p = proc_of(pid)?;
@@ -347,7 +425,7 @@ impl FileSystem for ProcFs {
                     (2 + fd as u64 + 1, entry(pid_ino(pid, FD_BASE + fd as u64), Kind::Symlink, format!("{fd}").as_bytes()))
                 }))
             }
-            Entry::Fd(..) => Err(ENOTDIR),
+            Entry::Fd(..) | Entry::Tid(..) => Err(ENOTDIR),
         }
     }
 
@@ -414,15 +492,8 @@ impl FileSystem for ProcFs {
                 }
                 Ok(data.len())
             }
-            Entry::Pid(pid, i) if PID_ENTRIES[i].1 == "comm" => {
-                // The new name, cut to 15 bytes (a newline ends it).
-                let p = proc_of(pid)?;
-                let name = data.strip_suffix(b"\n").unwrap_or(data);
-                let mut info = (**p.exec_info.lock()).clone();
-                info.comm = name[..name.len().min(15)].to_vec();
-                *p.exec_info.lock() = Arc::new(info);
-                Ok(data.len())
-            }
+            Entry::Pid(pid, i) if PID_ENTRIES[i].1 == "comm" => write_comm(&*proc_of(pid)?, data),
+            Entry::Tid(tid, i) if TASK_ENTRIES[i].1 == "comm" => write_comm(&*thread_of(tid)?.0, data),
             Entry::Static(i) if STATIC[i].2 == "hostname" => {
                 // Like sysctl: one write sets the whole name, a newline ends it.
                 let name = data.strip_suffix(b"\n").unwrap_or(data);
@@ -476,6 +547,16 @@ impl FileSystem for ProcFs {
     fn statfs(&self) -> StatFs {
         StatFs { magic: PROC_SUPER_MAGIC, block_size: 4096, ..StatFs::default() }
     }
+}
+
+/// A write to /proc/[pid]/comm (or a thread's: the name is the
+/// process's here): the new name, cut to 15 bytes (a newline ends it).
+fn write_comm(p: &Process, data: &[u8]) -> Result<usize, Errno> {
+    let name = data.strip_suffix(b"\n").unwrap_or(data);
+    let mut info = (**p.exec_info.lock()).clone();
+    info.comm = name[..name.len().min(15)].to_vec();
+    *p.exec_info.lock() = Arc::new(info);
+    Ok(data.len())
 }
 
 fn copy_from(data: &[u8], off: u64, buf: &mut [u8]) -> usize {
@@ -620,68 +701,102 @@ fn cpuinfo() -> String {
     s
 }
 
-/// Clock ticks (USER_HZ, 100) since boot.
-fn ticks() -> u64 {
-    kbase::time::uptime_ns() / 10_000_000
+fn cpus() -> usize {
+    kbase::arch::percpu::cpus_online().max(1)
 }
 
+/// /proc/stat: per-CPU user, system and idle time from the timer-tick
+/// samples (TICK_HZ is USER_HZ, so ticks are the unit); nice, iowait, irq,
+/// softirq, steal and guest stay 0.
 fn stat() -> String {
-    let n = kbase::arch::percpu::cpus_online().max(1) as u64;
-    let t = ticks();
-    let mut s = format!("cpu  0 0 0 {} 0 0 0 0 0 0\n", t * n);
-    for i in 0..n {
-        let _ = writeln!(s, "cpu{i} 0 0 0 {t} 0 0 0 0 0 0");
+    let per: Vec<kbase::task::CpuStat> = (0..cpus()).map(kbase::task::cpu_stat).collect();
+    let line = |name: &str, c: &kbase::task::CpuStat| {
+        format!("{name} {} 0 {} {} 0 0 0 0 0 0\n", c.user_ticks, c.system_ticks, c.idle_ticks)
+    };
+    let mut all = kbase::task::CpuStat::default();
+    for c in &per {
+        all.user_ticks += c.user_ticks;
+        all.system_ticks += c.system_ticks;
+        all.idle_ticks += c.idle_ticks;
     }
+    let mut s = line("cpu ", &all);
+    for (i, c) in per.iter().enumerate() {
+        s.push_str(&line(&format!("cpu{i}"), c));
+    }
+    let ctxt: u64 = (0..cpus()).map(kbase::task::switches).sum();
     let boot = (kbase::time::realtime_ns().saturating_sub(kbase::time::uptime_ns())) / 1_000_000_000;
     let all = process::all();
     let last = all.iter().map(|p| p.pid).max().unwrap_or(1);
     let _ = write!(
         s,
-        "intr 0\nctxt 0\nbtime {boot}\nprocesses {last}\nprocs_running 1\nprocs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n"
+        "intr 0\nctxt {ctxt}\nbtime {boot}\nprocesses {last}\nprocs_running 1\nprocs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n"
     );
     s
 }
 
-/// `R` for the caller's process, `Z` for a zombie, `S` otherwise.
-fn state(p: &Process) -> (char, &'static str) {
+/// `R` for the caller's process (or thread), `Z` for a zombie, `S` otherwise.
+fn state(p: &Process, t: Option<&Thread>) -> (char, &'static str) {
+    let me = process::current();
+    let running = match t {
+        Some(t) => t.tid == me.tid,
+        None => p.pid == me.process.pid,
+    };
     if p.is_zombie() {
         ('Z', "Z (zombie)")
-    } else if p.pid == process::current().process.pid {
+    } else if running {
         ('R', "R (running)")
     } else {
         ('S', "S (sleeping)")
     }
 }
 
-/// (virtual size, resident) in pages.
-fn mem_pages(p: &Process) -> (u64, u64) {
-    let Some(vm) = p.vm() else { return (0, 0) };
-    let Some(g) = vm.try_lock() else { return (0, 0) };
+/// (virtual size, resident, peak resident) in pages; zeros while the
+/// address space is busy (a reader never waits for another process).
+fn mem_pages(p: &Process) -> (u64, u64, u64) {
+    let Some(vm) = p.vm() else { return (0, 0, 0) };
+    let Some(g) = vm.try_lock() else { return (0, 0, 0) };
     let pages: u64 = g.vmas().map(|(s, v)| (v.end - s) / 4096).sum();
-    (pages, pages.min(256))
+    (pages, g.space().resident_pages(), g.space().peak_pages())
 }
 
-fn pid_stat(p: &Process) -> String {
+/// /proc/[pid]/stat, or /proc/[pid]/task/[tid]/stat with `t`: that
+/// thread's id, state, faults and CPU time (the children's and the
+/// thread count stay the process's, as on Linux).
+fn pid_stat(p: &Process, t: Option<&Thread>) -> String {
+    use crate::acct::to_clock_ticks as ticks;
     let comm = String::from_utf8_lossy(&p.exec_info.lock().comm).into_owned();
-    let (st, _) = state(p);
+    let (st, _) = state(p, t);
     let ppid = p.ppid.load(Ordering::Relaxed);
     let pgid = p.pgid.load(Ordering::Relaxed);
     let sid = p.sid.load(Ordering::Relaxed);
     let threads = p.threads().len().max(1);
-    let start = p.start_ns / 10_000_000;
-    let (vsz, rss) = mem_pages(p);
+    let (id, u, start_ns) = match t {
+        Some(t) => (t.tid, crate::acct::thread_usage(t), t.start_ns),
+        None => (p.pid, crate::acct::process_usage(p), p.start_ns),
+    };
+    let kids = crate::acct::children_usage(p);
+    let start = start_ns / 10_000_000;
+    let (vsz, rss, _) = mem_pages(p);
     // No controlling terminals yet (tty_nr 0, tpgid -1).
     let tty = 0;
     // Fields 1-52 of proc(5) /proc/[pid]/stat.
     format!(
-        "{} ({}) {} {} {} {} {} -1 4194304 0 0 0 0 0 0 0 0 20 0 {} 0 {} {} {} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
-        p.pid,
+        "{} ({}) {} {} {} {} {} -1 4194304 {} {} {} {} {} {} {} {} 20 0 {} 0 {} {} {} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+        id,
         comm,
         st,
         ppid,
         pgid,
         sid,
         tty,
+        u.min_flt,
+        kids.min_flt,
+        u.maj_flt,
+        kids.maj_flt,
+        ticks(u.utime_ns),
+        ticks(u.stime_ns),
+        ticks(kids.utime_ns),
+        ticks(kids.stime_ns),
         threads,
         start,
         vsz * 4096,
@@ -689,26 +804,34 @@ fn pid_stat(p: &Process) -> String {
     )
 }
 
-fn pid_status(p: &Process) -> String {
+/// /proc/[pid]/status, or a thread's with `t` (its Pid, state, mask and
+/// context switches). The process's switch counts are its main thread's,
+/// as Linux shows the group leader's.
+fn pid_status(p: &Process, t: Option<&Thread>) -> String {
     let c = p.cred();
     let comm = String::from_utf8_lossy(&p.exec_info.lock().comm).into_owned();
-    let (_, st) = state(p);
+    let (_, st) = state(p, t);
     let ppid = p.ppid.load(Ordering::Relaxed);
     let umask = p.umask.load(Ordering::Relaxed);
-    let threads = p.threads().len().max(1);
-    let (vsz, rss) = mem_pages(p);
+    let all = p.threads();
+    let threads = all.len().max(1);
+    let (vsz, rss, hwm) = mem_pages(p);
     let pending = p.pending.load(Ordering::Relaxed);
-    let blocked = p.threads().first().map_or(0, |t| t.sigmask.load(Ordering::Relaxed));
+    let main = all.iter().find(|x| x.tid == p.pid);
+    let shown = t.or(main.map(|m| &**m));
+    let blocked = shown.or(all.first().map(|x| &**x)).map_or(0, |x| x.sigmask.load(Ordering::Relaxed));
+    let switches = shown.and_then(|x| x.task()).map(|task| task.cpu_times()).unwrap_or_default();
+    let id = t.map_or(p.pid, |t| t.tid);
     format!(
-        "Name:\t{comm}\nUmask:\t{umask:04o}\nState:\t{st}\nTgid:\t{pid}\nNgid:\t0\nPid:\t{pid}\nPPid:\t{ppid}\nTracerPid:\t0\n\
-         Uid:\t{ruid}\t{euid}\t{suid}\t{fsuid}\nGid:\t{rgid}\t{egid}\t{sgid}\t{fsgid}\nFDSize:\t64\nGroups:\t{groups}\nNStgid:\t{pid}\nNSpid:\t{pid}\nNSpgid:\t{pgid}\nNSsid:\t{sid}\n\
-         VmPeak:\t{vm:>8} kB\nVmSize:\t{vm:>8} kB\nVmLck:\t       0 kB\nVmPin:\t       0 kB\nVmHWM:\t{rs:>8} kB\nVmRSS:\t{rs:>8} kB\n\
+        "Name:\t{comm}\nUmask:\t{umask:04o}\nState:\t{st}\nTgid:\t{pid}\nNgid:\t0\nPid:\t{id}\nPPid:\t{ppid}\nTracerPid:\t0\n\
+         Uid:\t{ruid}\t{euid}\t{suid}\t{fsuid}\nGid:\t{rgid}\t{egid}\t{sgid}\t{fsgid}\nFDSize:\t64\nGroups:\t{groups}\nNStgid:\t{pid}\nNSpid:\t{id}\nNSpgid:\t{pgid}\nNSsid:\t{sid}\n\
+         VmPeak:\t{vm:>8} kB\nVmSize:\t{vm:>8} kB\nVmLck:\t       0 kB\nVmPin:\t       0 kB\nVmHWM:\t{hwm:>8} kB\nVmRSS:\t{rs:>8} kB\n\
          RssAnon:\t{rs:>8} kB\nRssFile:\t       0 kB\nRssShmem:\t       0 kB\nVmData:\t{vm:>8} kB\nVmStk:\t     132 kB\n\
          VmExe:\t       0 kB\nVmLib:\t       0 kB\nVmPTE:\t       0 kB\nVmSwap:\t       0 kB\nThreads:\t{threads}\n\
          SigQ:\t0/7823\nSigPnd:\t0000000000000000\nShdPnd:\t{pending:016x}\nSigBlk:\t{blocked:016x}\nSigIgn:\t0000000000000000\n\
          SigCgt:\t0000000000000000\nCapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t000001ffffffffff\n\
          CapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\nNoNewPrivs:\t0\nSeccomp:\t0\nCpus_allowed_list:\t0-{cpus}\n\
-         voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n",
+         voluntary_ctxt_switches:\t{nvcsw}\nnonvoluntary_ctxt_switches:\t{nivcsw}\n",
         pid = p.pid,
         ruid = c.ruid,
         euid = c.euid,
@@ -723,7 +846,10 @@ fn pid_status(p: &Process) -> String {
         sid = p.sid.load(Ordering::Relaxed),
         vm = vsz * 4,
         rs = rss * 4,
-        cpus = kbase::arch::percpu::cpus_online().max(1) - 1,
+        hwm = hwm * 4,
+        cpus = cpus() - 1,
+        nvcsw = switches.nvcsw,
+        nivcsw = switches.nivcsw,
     )
 }
 

@@ -216,7 +216,7 @@ fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
         nr::__NR_sync => Ok(0),
         nr::__NR_sysinfo => proc::sysinfo(a.ptr(0)),
         nr::__NR_times => proc::times(a.ptr(0)),
-        nr::__NR_getrusage => proc::getrusage(a.i32(0), a.ptr(1)),
+        nr::__NR_getrusage => proc::getrusage(a.i32(0), a.ptr(1)), // partial: ru_inblock/ru_oublock and the IPC counts are 0
         nr::__NR_setreuid => cred::setreuid(a.u32(0), a.u32(1)),
         nr::__NR_setregid => cred::setregid(a.u32(0), a.u32(1)),
         nr::__NR_getgroups => cred::getgroups(a.i32(0), a.ptr(1)),

@@ -6,6 +6,7 @@ use core::sync::atomic::Ordering;
 
 use kbase::arch::trap::TrapFrame;
 
+use crate::acct;
 use crate::errno::{EFAULT, EINVAL, ENOSYS, EPERM, ESRCH, Errno, SysResult};
 use crate::process::{self, Process, current};
 use crate::signal::{self, SigAction};
@@ -618,20 +619,45 @@ pub fn sysinfo(buf: u64) -> SysResult {
     Ok(0)
 }
 
+/// times(2): the caller's and its reaped children's CPU time in clock
+/// ticks (`struct tms`: four `clock_t`, not in linux-raw-sys); returns the
+/// ticks since boot.
 pub fn times(buf: u64) -> SysResult {
-    let ticks = kbase::time::uptime_ns() / 10_000_000;
+    let ticks = acct::to_clock_ticks(kbase::time::uptime_ns());
     if buf != 0 {
-        // Per-process CPU accounting is planned; report zero CPU time.
-        uaccess::write_bytes(buf, &[0u8; 32])?;
+        let p = current().process.clone();
+        let (me, kids) = (acct::process_usage(&p), acct::children_usage(&p));
+        let mut o = Out::new(32);
+        o.u64(0, acct::to_clock_ticks(me.utime_ns))
+            .u64(8, acct::to_clock_ticks(me.stime_ns))
+            .u64(16, acct::to_clock_ticks(kids.utime_ns))
+            .u64(24, acct::to_clock_ticks(kids.stime_ns));
+        o.write_to(buf)?;
     }
     Ok(ticks as usize)
 }
 
+/// getrusage(2): RUSAGE_SELF, RUSAGE_CHILDREN or RUSAGE_THREAD; EINVAL
+/// for anything else (RUSAGE_BOTH is kernel-internal). The block and IPC
+/// counts stay 0, and ru_majflt too (every fault is served from memory).
 pub fn getrusage(who: i32, buf: u64) -> SysResult {
-    if !matches!(who, 0 | -1 | 1) {
-        return Err(EINVAL);
-    }
-    uaccess::write_bytes(buf, &[0u8; 144])?;
+    use linux_raw_sys::general::{RUSAGE_CHILDREN, RUSAGE_SELF, RUSAGE_THREAD};
+    let t = current();
+    let u = match who {
+        w if w == RUSAGE_SELF as i32 => {
+            let mut u = acct::process_usage(&t.process);
+            u.maxrss_pages = u.maxrss_pages.max(acct::vm_peak_pages(&t.process));
+            u
+        }
+        RUSAGE_CHILDREN => acct::children_usage(&t.process),
+        w if w == RUSAGE_THREAD as i32 => {
+            let mut u = acct::thread_usage(&t);
+            u.maxrss_pages = acct::vm_peak_pages(&t.process);
+            u
+        }
+        _ => return Err(EINVAL),
+    };
+    acct::write_rusage(buf, &u)?;
     Ok(0)
 }
 
@@ -866,38 +892,51 @@ fn write_itimerval(addr: u64, value_ns: u64, interval_ns: u64) -> Result<(), Err
     o.write_to(addr)
 }
 
+/// setitimer(2): ITIMER_REAL counts wall time (a kernel timer),
+/// ITIMER_VIRTUAL user CPU time and ITIMER_PROF user and system CPU time
+/// (timer ticks, `acct::on_tick`).
 pub fn setitimer(which: i32, new: u64, old: u64) -> SysResult {
+    let (interval, value) = match which {
+        0..=2 if new != 0 => (read_timeval(new)?, read_timeval(new + 16)?),
+        0..=2 => (0, 0),
+        _ => return Err(EINVAL),
+    };
+    let (rem, ival) = match cpu_itimer(which) {
+        None => arm_real_timer(value, interval),
+        Some(w) => {
+            let old = acct::arm_itimer(&current().process, w, value, interval);
+            (old.value_ns, old.interval_ns)
+        }
+    };
+    if old != 0 {
+        write_itimerval(old, rem, ival)?;
+    }
+    Ok(0)
+}
+
+/// ITIMER_VIRTUAL / ITIMER_PROF as an `acct` timer index; None for ITIMER_REAL.
+fn cpu_itimer(which: i32) -> Option<usize> {
+    use linux_raw_sys::general::{ITIMER_PROF, ITIMER_VIRTUAL};
     match which {
-        0 => {
-            let (interval, value) = if new != 0 { (read_timeval(new)?, read_timeval(new + 16)?) } else { (0, 0) };
-            let (rem, ival) = arm_real_timer(value, interval);
-            if old != 0 {
-                write_itimerval(old, rem, ival)?;
-            }
-            Ok(0)
-        }
-        // ITIMER_VIRTUAL / ITIMER_PROF need per-task CPU accounting: accepted,
-        // never fire (planned with CPU-time accounting).
-        1 | 2 => {
-            if old != 0 {
-                write_itimerval(old, 0, 0)?;
-            }
-            Ok(0)
-        }
-        _ => Err(EINVAL),
+        w if w == ITIMER_VIRTUAL as i32 => Some(acct::VIRT),
+        w if w == ITIMER_PROF as i32 => Some(acct::PROF),
+        _ => None,
     }
 }
 
 pub fn getitimer(which: i32, out: u64) -> SysResult {
+    let p = current().process.clone();
     match which {
         0 => {
-            let p = current().process.clone();
             let now = kbase::time::uptime_ns();
             let d = p.alarm_deadline.load(Ordering::Acquire);
             write_itimerval(out, d.saturating_sub(now), p.alarm_interval.load(Ordering::Acquire))?;
             Ok(0)
         }
-        1 | 2 => write_itimerval(out, 0, 0).map(|_| 0),
+        1 | 2 => {
+            let t = acct::itimer(&p, cpu_itimer(which).ok_or(EINVAL)?);
+            write_itimerval(out, t.value_ns, t.interval_ns).map(|_| 0)
+        }
         _ => Err(EINVAL),
     }
 }

@@ -3,23 +3,24 @@
 use crate::errno::{EFAULT, EINVAL, Errno, SysResult};
 use crate::uaccess::{self, Out};
 
-const CLOCK_REALTIME: i32 = 0;
-const CLOCK_MONOTONIC: i32 = 1;
-const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
-const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
-const CLOCK_MONOTONIC_RAW: i32 = 4;
-const CLOCK_REALTIME_COARSE: i32 = 5;
-const CLOCK_MONOTONIC_COARSE: i32 = 6;
-const CLOCK_BOOTTIME: i32 = 7;
+use crate::acct;
+use linux_raw_sys::general as g;
 
+const CLOCK_REALTIME: i32 = g::CLOCK_REALTIME as i32;
+const CLOCK_MONOTONIC: i32 = g::CLOCK_MONOTONIC as i32;
+const CLOCK_MONOTONIC_RAW: i32 = g::CLOCK_MONOTONIC_RAW as i32;
+const CLOCK_REALTIME_COARSE: i32 = g::CLOCK_REALTIME_COARSE as i32;
+const CLOCK_MONOTONIC_COARSE: i32 = g::CLOCK_MONOTONIC_COARSE as i32;
+const CLOCK_BOOTTIME: i32 = g::CLOCK_BOOTTIME as i32;
+
+/// A clock's value in ns: the wall and monotonic clocks, or a CPU-time
+/// clock (CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID and the ids of
+/// clock_getcpuclockid(3), `acct.rs`). EINVAL for any other id.
 fn now(clock: i32) -> Result<u64, Errno> {
     match clock {
         CLOCK_REALTIME | CLOCK_REALTIME_COARSE => Ok(kbase::time::realtime_ns()),
         CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME => Ok(kbase::time::uptime_ns()),
-        // CPU-time clocks: wall time since boot until per-task accounting
-        // exists (never less than the real CPU time, monotonic).
-        CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => Ok(kbase::time::uptime_ns()),
-        _ => Err(EINVAL),
+        _ => acct::clock_ns(acct::decode_clock(clock).ok_or(EINVAL)??, true),
     }
 }
 
@@ -45,10 +46,19 @@ pub fn clock_gettime(clock: i32, ts: u64) -> SysResult {
     Ok(0)
 }
 
+/// clock_getres(2): 1 ns, or a tick for the sampled CPU clocks
+/// (CPUCLOCK_PROF, CPUCLOCK_VIRT).
 pub fn clock_getres(clock: i32, ts: u64) -> SysResult {
-    now(clock)?;
+    let res = match acct::decode_clock(clock) {
+        Some(id) => {
+            let id = id?;
+            acct::clock_ns(id, false)?;
+            acct::clock_res_ns(id)
+        }
+        None => now(clock).map(|_| 1)?,
+    };
     if ts != 0 {
-        write_timespec(ts, 1)?;
+        write_timespec(ts, res)?;
     }
     Ok(0)
 }
@@ -84,8 +94,14 @@ pub fn nanosleep(req: u64, rem: u64) -> SysResult {
     Ok(0)
 }
 
+/// clock_nanosleep(2). A CPU clock of the caller's own thread cannot be
+/// slept on (EINVAL, EOPNOTSUPP for CLOCK_THREAD_CPUTIME_ID, as Linux);
+/// a process CPU clock sleeps until that process has used the time.
 pub fn clock_nanosleep(clock: i32, flags: i32, req: u64, rem: u64) -> SysResult {
     const TIMER_ABSTIME: i32 = 1;
+    if let Some(id) = acct::decode_clock(clock) {
+        return cpu_clock_nanosleep(clock, id?, flags & TIMER_ABSTIME != 0, req, rem);
+    }
     let base = now(clock)?;
     let ns = read_timespec(req)?;
     if flags & TIMER_ABSTIME != 0 {
@@ -99,10 +115,44 @@ pub fn clock_nanosleep(clock: i32, flags: i32, req: u64, rem: u64) -> SysResult 
     nanosleep(req, rem)
 }
 
+/// Sleeps until the CPU clock `id` reaches `req` (absolute) or has
+/// advanced by it; it is looked at every tick. EINTR on a signal, with
+/// the CPU time still to go in `rem` for a relative sleep.
+fn cpu_clock_nanosleep(clock: i32, id: cputime::ClockId, abs: bool, req: u64, rem: u64) -> SysResult {
+    if clock == g::CLOCK_THREAD_CPUTIME_ID as i32 {
+        return Err(crate::errno::EOPNOTSUPP);
+    }
+    let me = crate::process::current();
+    if matches!(id.target, cputime::Target::Thread(t) if t == 0 || t == me.tid) {
+        return Err(EINVAL);
+    }
+    let ns = read_timespec(req)?;
+    let start = acct::clock_ns(id, true)?;
+    let target = if abs { ns } else { start.saturating_add(ns) };
+    loop {
+        // A clock whose thread or process went away: EINVAL, as Linux.
+        let now = acct::clock_ns(id, true)?;
+        if now >= target {
+            return Ok(0);
+        }
+        let tick = kbase::time::uptime_ns().saturating_add(acct::TICK_NS);
+        if kbase::task::sleep_until_or(tick, || crate::signal::has_pending(&me)) {
+            if !abs && rem != 0 {
+                write_timespec(rem, target - now)?;
+            }
+            return Err(crate::errno::EINTR);
+        }
+    }
+}
+
 /// clock_settime(2): only CLOCK_REALTIME can be set (`EINVAL` for the
-/// others, as Linux), by a caller with `CAP_SYS_TIME` (`EPERM`, checked
-/// after the time itself).
+/// others, as Linux; EPERM for a valid CPU clock id), by a caller with
+/// `CAP_SYS_TIME` (`EPERM`, checked after the time itself).
 pub fn clock_settime(clock: i32, ts: u64) -> SysResult {
+    if clock < 0 {
+        acct::clock_ns(acct::decode_clock(clock).ok_or(EINVAL)??, false)?;
+        return Err(crate::errno::EPERM);
+    }
     now(clock)?;
     if clock != CLOCK_REALTIME {
         return Err(EINVAL);

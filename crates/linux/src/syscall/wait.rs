@@ -5,8 +5,10 @@
 //! a continue (WCONTINUED). The search runs under the children lock and
 //! sleeps on `child_exited`, which every exit, stop and continue wakes.
 
+use alloc::sync::Arc;
 use core::sync::atomic::Ordering;
 
+use crate::acct;
 use crate::errno::{ECHILD, EINTR, EINVAL, Errno, SysResult};
 use crate::process::{self, Process, current};
 use crate::signal;
@@ -30,10 +32,13 @@ enum Which {
 }
 
 /// One reported event: the child and its wait status (Linux encoding).
+/// Holds the child (a reaped one is dropped with the event, after the
+/// wait, never under the children lock).
 struct Event {
     pid: u32,
     uid: u32,
     status: i32,
+    child: Arc<Process>,
 }
 
 fn matches(which: Which, c: &Process) -> bool {
@@ -48,9 +53,7 @@ fn matches(which: Which, c: &Process) -> bool {
 fn wait_event(which: Which, options: i32) -> Result<Option<Event>, Errno> {
     let t = current();
     let me = t.process.clone();
-    // A reaped child is dropped after the wait, not under the spin lock.
-    let mut reaped = None;
-    let r = me.child_exited.wait_until(|| {
+    me.child_exited.wait_until(|| {
         let mut kids = me.children.lock();
         let interrupted = signal::has_pending(&t);
         if !kids.iter().any(|c| matches(which, c)) {
@@ -59,13 +62,18 @@ fn wait_event(which: Which, options: i32) -> Result<Option<Event>, Errno> {
         if options & WEXITED != 0 {
             if let Some(i) = kids.iter().position(|c| matches(which, c) && c.is_zombie()) {
                 let c = &kids[i];
-                let ev = Event { pid: c.pid, uid: c.cred().ruid, status: c.exit_status.lock().unwrap_or(0) };
-                if options & WNOWAIT == 0 {
+                let (pid, uid, status) = (c.pid, c.cred().ruid, c.exit_status.lock().unwrap_or(0));
+                let child = if options & WNOWAIT == 0 {
                     let c = kids.remove(i);
                     process::forget(c.pid);
-                    reaped = Some(c);
-                }
-                return Some(Ok(Some(ev)));
+                    // Under the children lock: a concurrent
+                    // getrusage(RUSAGE_CHILDREN) sees the child or its times.
+                    acct::reaped(&me, &c);
+                    c
+                } else {
+                    c.clone()
+                };
+                return Some(Ok(Some(Event { pid, uid, status, child })));
             }
         }
         // A stop or continue not yet reported.
@@ -74,16 +82,29 @@ fn wait_event(which: Which, options: i32) -> Result<Option<Event>, Errno> {
             let wanted = (report & 0xff == 0x7f && options & WUNTRACED != 0)
                 || (report == signal::WAIT_CONTINUED && options & WCONTINUED != 0);
             if wanted && (options & WNOWAIT != 0 || c.wait_report.compare_exchange(report, 0, Ordering::AcqRel, Ordering::Acquire).is_ok()) {
-                return Some(Ok(Some(Event { pid: c.pid, uid: c.cred().ruid, status: report })));
+                return Some(Ok(Some(Event { pid: c.pid, uid: c.cred().ruid, status: report, child: c.clone() })));
             }
         }
         if options & WNOHANG != 0 {
             return Some(Ok(None));
         }
         interrupted.then_some(Err(EINTR))
-    });
-    drop(reaped);
-    r
+    })
+}
+
+/// The rusage argument of wait4 and waitid: the reported child's own
+/// usage and its children's (Linux's RUSAGE_BOTH), written only when a
+/// child was reported.
+fn write_child_rusage(rusage: u64, ev: Option<&Event>) -> Result<(), Errno> {
+    match ev {
+        Some(e) if rusage != 0 => {
+            let mut u = acct::both_usage(&e.child);
+            // A stopped or continued child still has its memory.
+            u.maxrss_pages = u.maxrss_pages.max(acct::vm_peak_pages(&e.child));
+            acct::write_rusage(rusage, &u)
+        }
+        _ => Ok(()),
+    }
 }
 
 /// wait4(2).
@@ -102,9 +123,7 @@ pub fn wait4(pid: i32, status: u64, options: i32, rusage: u64) -> SysResult {
     if let (Some(e), true) = (&ev, status != 0) {
         uaccess::write_u32(status, e.status as u32)?;
     }
-    if rusage != 0 {
-        uaccess::write_bytes(rusage, &[0u8; 144])?;
-    }
+    write_child_rusage(rusage, ev.as_ref())?;
     Ok(cpid as usize)
 }
 
@@ -126,6 +145,7 @@ pub fn waitid(idtype: u32, id: u32, infop: u64, options: i32, rusage: u64) -> Sy
         _ => return Err(EINVAL), // P_PIDFD and bad ids
     };
     let ev = wait_event(which, options)?;
+    write_child_rusage(rusage, ev.as_ref())?;
     if infop != 0 {
         // siginfo_t for SIGCHLD: si_signo, si_errno, si_code, then
         // si_pid (16), si_uid (20), si_status (24). Nothing ready under
@@ -136,9 +156,6 @@ pub fn waitid(idtype: u32, id: u32, infop: u64, options: i32, rusage: u64) -> Sy
             o.u32(0, signal::SIGCHLD as u32).u32(8, code as u32).u32(16, e.pid).u32(20, e.uid).u32(24, st as u32);
         }
         o.write_to(infop)?;
-    }
-    if rusage != 0 {
-        uaccess::write_bytes(rusage, &[0u8; 144])?;
     }
     Ok(0)
 }
