@@ -44,14 +44,29 @@ fn main(info: &'static BootInfo) -> ! {
 
 /// Unpacks the initramfs and starts init as pid 1, as Linux does: `rdinit=`
 /// (default `/init`) from the initramfs, else `init=`, else the usual
-/// fallbacks. Words after `--` on the command line are init's arguments.
+/// fallbacks, with the command line's words and `key=value` params as its
+/// arguments and environment.
 fn start_user_space(info: &'static BootInfo, args: &cmdline::KernelArgs<'_>) -> ! {
     linux::set_randomize_va(!args.norandmaps);
     linux::init(info.initrd_bytes());
-    let init_args: alloc::vec::Vec<&str> = args.init_args.iter().collect();
+    // As Linux does: bare words from the command line, then the words
+    // after `--`, are init's argv[1..]; other `key=value` params join
+    // `HOME=/ TERM=linux` in its environment.
+    let init_args: alloc::vec::Vec<&str> = args.init_words.iter().chain(args.init_args.iter()).collect();
+    let mut init_env: alloc::vec::Vec<alloc::string::String> = alloc::vec!["HOME=/".into(), "TERM=linux".into()];
+    for p in args.init_env.iter() {
+        let var = alloc::format!("{}={}", p.key, p.value.unwrap_or(""));
+        match init_env.iter_mut().find(|e| e.split('=').next() == Some(p.key)) {
+            Some(e) => *e = var,
+            None => init_env.push(var),
+        }
+    }
+    if args.init_env.dropped() + args.init_words.dropped() > 0 {
+        log::warn!("command line: more than {} environment strings or words for init; the rest dropped", cmdline::MAX_INIT_ENV_ARGS);
+    }
     let candidates = [args.rdinit.unwrap_or("/init"), args.init.unwrap_or("/sbin/init"), "/sbin/init", "/etc/init", "/bin/init", "/bin/sh"];
     for path in candidates {
-        match linux::start_init(path, &init_args) {
+        match linux::start_init(path, &init_args, &init_env) {
             Ok(()) => {
                 kprintln!("ferrite: user space: ready (init is {path})");
                 loop {

@@ -77,12 +77,12 @@ pub fn init(initramfs: Option<&[u8]>) {
     }
 }
 
-/// Starts `path` as pid 1 with `args` (argv[0] is `path`).
-pub fn start_init(path: &str, args: &[&str]) -> Result<(), errno::Errno> {
+/// Starts `path` as pid 1 with `args` (argv[0] is `path`) and environment `env`.
+pub fn start_init(path: &str, args: &[&str], env: &[alloc::string::String]) -> Result<(), errno::Errno> {
     let root = fs::root();
     let mut argv: Vec<Vec<u8>> = alloc::vec![path.as_bytes().to_vec()];
     argv.extend(args.iter().map(|a| a.as_bytes().to_vec()));
-    let envp = alloc::vec![b"HOME=/".to_vec(), b"TERM=linux".to_vec(), b"PATH=/sbin:/usr/sbin:/bin:/usr/bin".to_vec()];
+    let envp = env.iter().map(|e| e.as_bytes().to_vec()).collect();
     let img = exec::load(&cred::Cred::root(), &root, path.as_bytes(), argv, envp, 0, mm::STACK_SIZE)?;
     let info = process::ExecInfo::new(&img, path.as_bytes());
     let frame = exec::initial_frame(&img);

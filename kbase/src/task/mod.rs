@@ -73,7 +73,9 @@ pub struct Task {
     user: SpinLock<UserState>,
     has_user: AtomicBool,
     /// Data the Linux layer attaches (its thread object).
-    ext: crate::sync::Once<Arc<dyn Any + Send + Sync>>,
+    /// The Linux layer's object and its concrete type, recorded once at
+    /// `set_ext` so the hot path checks the type without a virtual call.
+    ext: crate::sync::Once<(core::any::TypeId, Arc<dyn Any + Send + Sync>)>,
     /// Consecutive timer ticks that found this task in kernel mode since it
     /// last blocked, yielded or ran in user mode (soft-lockup watchdog).
     kticks: AtomicU32,
@@ -134,7 +136,7 @@ impl Task {
 
     /// Attaches the Linux layer's object to this task (once).
     pub fn set_ext(&self, ext: Arc<dyn Any + Send + Sync>) -> bool {
-        self.ext.set(ext)
+        self.ext.set(((*ext).type_id(), ext))
     }
 
     /// CPU time used so far (a consistent snapshot, the current run
@@ -151,7 +153,7 @@ impl Task {
 
     /// The attached object, if it is a `T`.
     pub fn ext<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
-        self.ext.get().cloned().and_then(|a| a.downcast::<T>().ok())
+        self.ext.get().and_then(|(_, a)| a.clone().downcast::<T>().ok())
     }
 }
 
@@ -182,7 +184,15 @@ pub fn current_ext<T: Any + Send + Sync>() -> Option<Arc<T>> {
 pub fn with_current_ext<T: Any + Send + Sync, R>(f: impl FnOnce(&T) -> R) -> Option<R> {
     with_current_task(|task| {
         // The attached object never changes once set (`Once`).
-        let t: &T = (**task.ext.get()?).downcast_ref::<T>()?;
+        let (type_id, ext) = task.ext.get()?;
+        if *type_id != core::any::TypeId::of::<T>() {
+            return None;
+        }
+        // SAFETY: `type_id` was read from this very object when it was
+        // attached (`set_ext`) and equals `T`'s, so the object is a `T`
+        // (the check `downcast_ref` makes, without its virtual call); the
+        // `Arc` in the `Once` keeps it alive while the task is borrowed.
+        let t: &T = unsafe { &*(Arc::as_ptr(ext) as *const T) };
         Some(f(t))
     })
     .flatten()

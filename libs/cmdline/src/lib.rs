@@ -26,6 +26,23 @@ pub use param::{InitArgs, Param, Params, Warning, params};
 
 /// How many unknown params [`KernelArgs`] remembers.
 pub const MAX_UNKNOWN: usize = 16;
+/// How many environment strings and extra argument words the kernel hands
+/// to init from its command line (Linux's `CONFIG_INIT_ENV_ARG_LIMIT`).
+pub const MAX_INIT_ENV_ARGS: usize = 32;
+
+/// Params that Linux itself consumes (so it never hands them to init) but
+/// that mean nothing to Ferrite: they are ignored, as an unknown param is,
+/// instead of reaching init's environment or argv. A key with a `.` is a
+/// module parameter and is ignored the same way.
+pub const LINUX_ONLY_PARAMS: &[&str] = &[
+    "acpi", "apic", "audit", "clocksource", "console", "consoleblank", "crashkernel", "debug",
+    "earlycon", "earlyprintk", "hpet", "idle", "ignore_loglevel", "init_on_alloc",
+    "init_on_free", "initcall_debug", "initrd", "ip", "isolcpus", "lpj", "mem", "memmap",
+    "mitigations", "noapic", "noefi", "nohz", "nolapic", "nomodeset", "nopti", "noresume",
+    "nox2apic", "panic", "pti", "reboot", "resume", "ro", "root", "rootdelay", "rootflags",
+    "rootfstype", "rootwait", "rw", "selinux", "apparmor", "security", "spectre_v2",
+    "threadirqs", "tsc",
+];
 /// How many warnings [`KernelArgs`] remembers.
 pub const MAX_WARNINGS: usize = 16;
 
@@ -124,6 +141,15 @@ impl<T: Copy, const N: usize> List<T, N> {
         }
     }
 
+    /// Replaces the first item for which `same` holds, else pushes.
+    pub fn replace_or_push(&mut self, item: T, same: impl Fn(&T) -> bool) {
+        let found = self.items[..self.len].iter_mut().flatten().find(|t| same(t));
+        match found {
+            Some(slot) => *slot = item,
+            None => self.push(item),
+        }
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = T> + '_ {
         self.items[..self.len].iter().flatten().copied()
     }
@@ -183,8 +209,16 @@ pub struct KernelArgs<'a> {
     pub hung_task_timeout_secs: Option<u32>,
     /// Words after `--`, passed to init as `argv[1..]`.
     pub init_args: InitArgs<'a>,
-    /// Params with keys not listed above, for the kernel to warn about.
+    /// Params that are neither Ferrite's nor for init (a Linux-only key of
+    /// [`LINUX_ONLY_PARAMS`] or a module parameter `mod.key`), for the
+    /// kernel to warn about.
     pub unknown: List<Param<'a>, MAX_UNKNOWN>,
+    /// Other `key=value` params: init's environment after `HOME=/` and
+    /// `TERM=linux`, as on Linux (a later one replaces an earlier one of
+    /// the same key; `HOME` and `TERM` can be overridden this way).
+    pub init_env: List<Param<'a>, MAX_INIT_ENV_ARGS>,
+    /// Other bare words: init's `argv[1..]`, before the words after `--`.
+    pub init_words: List<&'a str, MAX_INIT_ENV_ARGS>,
     /// Malformed params, in command-line order.
     pub warnings: List<Warning<'a>, MAX_WARNINGS>,
 }
@@ -242,8 +276,15 @@ impl<'a> KernelArgs<'a> {
                 parse_value(key, value, "seconds", |v| v.parse::<u32>().ok())
                     .map(|n| self.hung_task_timeout_secs = Some(n))
             }
-            _ => {
+            _ if key.contains('.') || LINUX_ONLY_PARAMS.contains(&key) => {
                 self.unknown.push(param);
+                Ok(())
+            }
+            _ => {
+                match value {
+                    Some(_) => self.init_env.replace_or_push(param, |p| p.key == key),
+                    None => self.init_words.push(key),
+                }
                 Ok(())
             }
         };

@@ -98,10 +98,10 @@ fn double_dash_splits_init_args() {
         args.init_args.iter().collect::<Vec<_>>(),
         ["-v", "two words", "--x", "--", "last"]
     );
-    // A quoted `--` is an ordinary (unknown) param.
+    // A quoted `--` is an ordinary word, for init's argv.
     let args = KernelArgs::parse(r#""--" nokaslr"#);
     assert!(args.init_args.is_empty() && args.nokaslr);
-    assert_eq!(args.unknown.get(0), Some(p("--", None)));
+    assert_eq!(args.init_words.get(0), Some("--"));
     // `--` at the very end: no init args, and the iterator still stops.
     let mut it = params("a --");
     assert_eq!(it.next(), Some(Ok(p("a", None))));
@@ -280,7 +280,7 @@ fn unknown_keys_are_kept_up_to_capacity() {
 
     let mut line = std::string::String::new();
     for i in 0..MAX_UNKNOWN + 3 {
-        line.push_str(&std::format!("k{i}=v "));
+        line.push_str(&std::format!("m.k{i}=v "));
     }
     let args = KernelArgs::parse(&line);
     assert_eq!(
@@ -289,7 +289,7 @@ fn unknown_keys_are_kept_up_to_capacity() {
     );
     assert_eq!(
         args.unknown.get(MAX_UNKNOWN - 1).map(|p| p.key),
-        Some("k15")
+        Some("m.k15")
     );
     assert_eq!(args.unknown.get(MAX_UNKNOWN), None);
 
@@ -375,4 +375,31 @@ proptest! {
         let expected: Vec<_> = pairs.iter().map(|(k, v)| Ok(p(k, v.as_deref()))).collect();
         prop_assert_eq!(parsed, expected);
     }
+}
+
+#[test]
+fn other_params_go_to_init_as_linux_passes_them() {
+    // Linux's unknown_bootoption(): `key=value` → init's environment,
+    // a bare word → init's argv, a `mod.key` module param or a param the
+    // kernel consumes → neither.
+    let args = KernelArgs::parse(
+        r#"console=ttyS0 OP=read N=10 single foo.bar=1 quiet "MSG=a b" N=20 emergency -- x"#,
+    );
+    let env: Vec<_> = args.init_env.iter().collect();
+    assert_eq!(env, [p("OP", Some("read")), p("N", Some("20")), p("MSG", Some("a b"))]);
+    assert_eq!(args.init_words.iter().collect::<Vec<_>>(), ["single", "emergency"]);
+    assert_eq!(
+        args.unknown.iter().collect::<Vec<_>>(),
+        [p("console", Some("ttyS0")), p("foo.bar", Some("1"))]
+    );
+    assert_eq!(args.init_args.iter().collect::<Vec<_>>(), ["x"]);
+    assert!(args.quiet);
+    // Beyond the limit, the extra ones are counted as dropped.
+    let mut line = std::string::String::new();
+    for i in 0..MAX_INIT_ENV_ARGS + 2 {
+        line.push_str(&std::format!("E{i}=v w{i} "));
+    }
+    let args = KernelArgs::parse(&line);
+    assert_eq!((args.init_env.len(), args.init_env.dropped()), (MAX_INIT_ENV_ARGS, 2));
+    assert_eq!((args.init_words.len(), args.init_words.dropped()), (MAX_INIT_ENV_ARGS, 2));
 }
