@@ -12,6 +12,7 @@
 //!   dev        character devices (terminals, /dev/null, ...)
 //!   tty, pty   terminals on libs/tty's line discipline: the serial console,
 //!              pseudo-terminals, controlling terminals and job control
+//!   net/       sockets: the Socket file, the Proto trait, AF_UNIX
 //!   pollq      readiness notification: PollQueue, Observer, Poller
 //!   epoll      epoll instances (ready-list rules in libs/epoll)
 //!   eventfd, timerfd, signalfd, memfd   the event files and anonymous memory files
@@ -40,6 +41,7 @@ mod futex;
 mod locks;
 mod memfd;
 mod mm;
+mod net;
 mod oom;
 mod pagecache;
 mod pollq;

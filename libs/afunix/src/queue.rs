@@ -49,8 +49,10 @@ impl<K: Copy + PartialEq, A: Clone> StreamQueue<K, A> {
         self.len
     }
 
+    /// Nothing to read: no bytes and no ancillary data (an empty write
+    /// with files is still something to read).
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.segs.is_empty()
     }
 
     /// Appends the bytes of one write. An empty write with ancillary data
@@ -234,8 +236,10 @@ mod tests {
         let mut q = Q::new();
         q.push(Vec::new(), 1, None);
         assert_eq!(q.segs.len(), 0);
+        assert!(q.is_empty());
         q.push(Vec::new(), 1, Some("fds"));
         assert_eq!(q.len(), 0);
+        assert!(!q.is_empty());
         let mut b = [0u8; 1];
         let r = q.read(&mut b, false, false);
         assert_eq!((r.n, r.anc), (0, Some("fds")));

@@ -206,7 +206,7 @@ pub fn pwrite(fd: i32, buf: u64, count: usize, off: i64) -> SysResult {
     with_user_bytes(buf, count.min(CHUNK), |data| f.pwrite(off as u64, data))?
 }
 
-fn iovecs(iov: u64, cnt: usize) -> Result<Vec<(u64, usize)>, Errno> {
+pub(super) fn iovecs(iov: u64, cnt: usize) -> Result<Vec<(u64, usize)>, Errno> {
     if cnt > 1024 {
         return Err(EINVAL);
     }
@@ -377,6 +377,10 @@ fn open_node(node: Node, dir: Option<Node>, st: &Stat, flags: OpenFlags) -> Resu
             return Err(EACCES);
         }
         return crate::dev::open(st.rdev, flags);
+    }
+    if kind == Kind::Socket && flags.0 & OpenFlags::PATH == 0 {
+        // open(2) ERRORS: a UNIX domain socket cannot be opened.
+        return Err(crate::errno::ENXIO);
     }
     if kind == Kind::Fifo && flags.0 & OpenFlags::PATH == 0 {
         return crate::fifo::open(node, dir, flags);
