@@ -501,6 +501,15 @@ impl Proto for Unix {
     fn bind(&self, addr: &[u8]) -> Result<(), Errno> {
         let addr = parse(addr, true)?;
         if !self.st().addr.is_unnamed() {
+            // unix_bind_bsd makes the node before it looks at the socket:
+            // a path that exists is EADDRINUSE even for a bound socket.
+            if let UnixAddr::Path(p) = &addr {
+                let t = crate::process::current();
+                let cwd = t.process.cwd.lock().clone();
+                if crate::fs::resolve(&t.process.cred(), &cwd, p, false).is_ok() {
+                    return Err(EADDRINUSE);
+                }
+            }
             return Err(EINVAL);
         }
         match &addr {

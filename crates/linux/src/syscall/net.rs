@@ -149,10 +149,10 @@ pub fn listen(fd: i32, backlog: i32) -> SysResult {
 
 /// accept(2) and accept4(2).
 pub fn accept4(fd: i32, addr: u64, len_ptr: u64, flags: u32) -> SysResult {
+    let f = socket_file(fd)?;
     if flags & !SOCK_FLAGS != 0 {
         return Err(EINVAL);
     }
-    let f = socket_file(fd)?;
     let s = as_socket(&f)?;
     let (proto, peer) = s.proto().accept(s.is_nonblock(0))?;
     let new = Socket::new(proto, flags & OpenFlags::NONBLOCK != 0);
