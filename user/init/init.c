@@ -69,7 +69,7 @@ static const struct test TESTS[] = {
     {"unix", 0},       {"unix_dgram", 0},
     /* Rust std programs (user/rust), static-pie glibc. */
     {"rstd-hello", 0}, {"rstd-fs", 0}, {"rstd-time", 0}, {"rstd-collections", 0},
-    {"rstd-process", 0}, {"rstd-threads", 0}, {"rstd-panic", 101},
+    {"rstd-process", 0}, {"rstd-threads", 0}, {"rstd-panic", 101}, {"rstd-unix", 0},
 };
 #define NTESTS (int)(sizeof TESTS / sizeof TESTS[0])
 

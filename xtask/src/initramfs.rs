@@ -65,6 +65,7 @@ pub const RUST_PROGRAMS: &[&str] = &[
     "rstd-time",
     "rstd-collections",
     "rstd-panic",
+    "rstd-unix",
     "rstd-threads",
 ];
 /// The target of the Rust programs: glibc, linked static-pie by
