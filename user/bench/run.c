@@ -22,7 +22,7 @@
 
 static const char *const PROGRAMS[] = {
     "meminfo", /* first: memory in use right after boot */
-    "sys", "pipe", "proc", "mem", "file", "poll", "signal", "thread",
+    "sys", "pipe", "unix", "proc", "mem", "file", "poll", "signal", "thread",
 };
 
 int main(int argc, char **argv)
