@@ -73,12 +73,18 @@ fn read_addr(addr: u64, len: i32) -> Result<Vec<u8>, Errno> {
     uaccess::read_bytes(addr, len as usize)
 }
 
-/// move_addr_to_user: copies what fits of `bytes` to `addr` and stores
-/// their full length at `len_ptr`. Nothing when `addr` is NULL.
+/// move_addr_to_user for calls whose address is optional (accept,
+/// recvfrom): nothing when `addr` is NULL.
 fn write_addr(addr: u64, len_ptr: u64, bytes: &[u8]) -> Result<(), Errno> {
     if addr == 0 {
         return Ok(());
     }
+    copy_addr_out(addr, len_ptr, bytes)
+}
+
+/// move_addr_to_user: copies what fits of `bytes` to `addr` and stores
+/// their full length at `len_ptr`.
+fn copy_addr_out(addr: u64, len_ptr: u64, bytes: &[u8]) -> Result<(), Errno> {
     let len = uaccess::read_u32(len_ptr)? as i32;
     if len < 0 {
         return Err(EINVAL);
@@ -163,14 +169,14 @@ pub fn accept4(fd: i32, addr: u64, len_ptr: u64, flags: u32) -> SysResult {
 pub fn getsockname(fd: i32, addr: u64, len_ptr: u64) -> SysResult {
     let f = socket_file(fd)?;
     let a = as_socket(&f)?.proto().local_addr();
-    write_addr(addr.max(1), len_ptr, &a).map_err(|e| if addr == 0 { EFAULT } else { e })?;
+    copy_addr_out(addr, len_ptr, &a)?;
     Ok(0)
 }
 
 pub fn getpeername(fd: i32, addr: u64, len_ptr: u64) -> SysResult {
     let f = socket_file(fd)?;
     let a = as_socket(&f)?.proto().peer_addr()?;
-    write_addr(addr.max(1), len_ptr, &a).map_err(|e| if addr == 0 { EFAULT } else { e })?;
+    copy_addr_out(addr, len_ptr, &a)?;
     Ok(0)
 }
 
@@ -287,7 +293,7 @@ fn gather(iov: &[(u64, usize)], mut skip: usize, len: usize) -> Result<Vec<u8>, 
         let k = (l - skip).min(len - v.len());
         let at = v.len();
         v.resize(at + k, 0);
-        uaccess::read_into(base + skip as u64, &mut v[at..])?;
+        uaccess::read_into(base.checked_add(skip as u64).ok_or(EFAULT)?, &mut v[at..])?;
         skip = 0;
     }
     Ok(v)
@@ -304,7 +310,7 @@ fn scatter(iov: &[(u64, usize)], mut skip: usize, mut data: &[u8]) -> Result<(),
             continue;
         }
         let k = (l - skip).min(data.len());
-        uaccess::write_bytes(base + skip as u64, &data[..k])?;
+        uaccess::write_bytes(base.checked_add(skip as u64).ok_or(EFAULT)?, &data[..k])?;
         data = &data[k..];
         skip = 0;
     }
