@@ -1,7 +1,7 @@
 //! Open files and the per-process descriptor table.
 //!
 //! Everything a descriptor can name (a file of the root fs, a terminal, a
-//! pipe end, devices, later sockets) implements [`File`]. Descriptors
+//! pipe end, devices, sockets) implements [`File`]. Descriptors
 //! hold `Arc<dyn File>`, so `dup` and `fork` share the open file (and its
 //! offset), as on Linux.
 
