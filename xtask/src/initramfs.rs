@@ -66,6 +66,7 @@ pub const RUST_PROGRAMS: &[&str] = &[
     "rstd-collections",
     "rstd-panic",
     "rstd-threads",
+    "rstd-setuid",
 ];
 /// The target of the Rust programs: glibc, linked static-pie by
 /// [`RUST_FLAGS`] (what issue 3 calls unmodified Rust std programs).

@@ -127,8 +127,11 @@ fn page_fault(addr: u64, error_code: u64) -> bool {
 /// next step of the signal work).
 fn exception(frame: &mut TrapFrame, cr2: u64) {
     // si_code as Linux's traps.c and fault.c: FPE_INTDIV, TRAP_BRKPT,
-    // ILL_ILLOPN, BUS_ADRALN, SEGV_MAPERR / SEGV_ACCERR (page present);
-    // int3 and #GP report SI_KERNEL and no address.
+    // ILL_ILLOPN, BUS_ADRALN, SEGV_ACCERR (a mapping is there but does
+    // not allow the access) or SEGV_MAPERR; int3 and #GP report SI_KERNEL
+    // and no address.
+    let t = process::current();
+    let is_mapped = frame.vector == 14 && t.process.vm().is_some_and(|vm| vm.lock().is_mapped(cr2));
     let (sig, code, addr) = match frame.vector {
         0 => (signal::SIGFPE, 1, frame.rip),
         16 | 19 => (signal::SIGFPE, 0, frame.rip),
@@ -136,10 +139,9 @@ fn exception(frame: &mut TrapFrame, cr2: u64) {
         3 => (signal::SIGTRAP, signal::SI_KERNEL, 0),
         6 => (signal::SIGILL, 2, frame.rip),
         17 => (signal::SIGBUS, 1, cr2),
-        14 => (signal::SIGSEGV, if frame.error_code & 1 != 0 { 2 } else { 1 }, cr2),
+        14 => (signal::SIGSEGV, if is_mapped { 2 } else { 1 }, cr2),
         _ => (signal::SIGSEGV, signal::SI_KERNEL, 0),
     };
-    let t = process::current();
     log::debug!(
         "pid {}: {} at rip {:#x} (fault address {cr2:#x}, error {:#x})",
         t.process.pid,

@@ -174,6 +174,12 @@ impl Vm {
         self.vmas.range(..=addr).next_back().filter(|(_, v)| addr < v.end).map(|(s, v)| (*s, v))
     }
 
+    /// Whether a mapping covers `addr` (a bad access there is SEGV_ACCERR,
+    /// elsewhere SEGV_MAPERR).
+    pub fn is_mapped(&self, addr: u64) -> bool {
+        self.find(addr).is_some()
+    }
+
     fn overlaps(&self, start: u64, end: u64) -> bool {
         self.vmas.range(..end).next_back().is_some_and(|(_, v)| v.end > start)
     }

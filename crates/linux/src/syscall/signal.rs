@@ -46,20 +46,17 @@ pub fn rt_sigtimedwait(set: u64, info: u64, timeout: u64, size: usize) -> SysRes
     Ok(got.signo as usize)
 }
 
-/// Reads and checks the caller's siginfo for `sig` towards `target`: as
-/// on Linux, a process may not pretend to be the kernel or kill(2)
-/// (si_code >= 0, or SI_TKILL) towards another process (EPERM).
-fn queued_info(target: &process::Process, sig: i32, uinfo: u64) -> Result<SigInfo, crate::errno::Errno> {
-    if sig != 0 {
-        signal::check(sig)?;
-    }
+/// Reads the caller's siginfo for `sig` towards `id` (the pid or tid
+/// argument): as Linux's do_rt_sigqueueinfo, a thread may not pretend to
+/// be the kernel or kill(2) (si_code >= 0, or SI_TKILL) towards anyone
+/// but itself (EPERM, checked before the target is looked up).
+fn queued_info(id: i32, sig: i32, uinfo: u64) -> Result<SigInfo, crate::errno::Errno> {
     let raw = uaccess::read_bytes(uinfo, 128)?;
-    let info = SigInfo::from_user(sig, &raw);
-    let me = current().process.clone();
-    if (info.code >= 0 || info.code == signal::SI_TKILL) && target.pid != me.pid {
-        return Err(EPERM);
-    }
-    if !super::proc::may_signal(&me, target, sig) {
+    check_code(id, SigInfo::from_user(sig, &raw))
+}
+
+fn check_code(id: i32, info: SigInfo) -> Result<SigInfo, crate::errno::Errno> {
+    if (info.code >= 0 || info.code == signal::SI_TKILL) && u32::try_from(id).ok() != Some(current().tid) {
         return Err(EPERM);
     }
     Ok(info)
@@ -68,8 +65,14 @@ fn queued_info(target: &process::Process, sig: i32, uinfo: u64) -> Result<SigInf
 /// rt_sigqueueinfo(2): `sig` to process `tgid` with the caller's siginfo.
 /// EAGAIN when the real-time queue is full.
 pub fn rt_sigqueueinfo(tgid: i32, sig: i32, uinfo: u64) -> SysResult {
+    let info = queued_info(tgid, sig, uinfo)?;
+    if sig != 0 {
+        signal::check(sig)?;
+    }
     let target = u32::try_from(tgid).ok().filter(|&p| p > 0).and_then(process::lookup).filter(|p| !p.is_zombie()).ok_or(ESRCH)?;
-    let info = queued_info(&target, sig, uinfo)?;
+    if !super::proc::may_signal(&current().process, &target, sig) {
+        return Err(EPERM);
+    }
     if sig != 0 && !signal::send_info(&target, info) && sig >= signal::SIGRTMIN {
         return Err(EAGAIN);
     }
@@ -78,12 +81,19 @@ pub fn rt_sigqueueinfo(tgid: i32, sig: i32, uinfo: u64) -> SysResult {
 
 /// rt_tgsigqueueinfo(2): the same towards thread `tid` of group `tgid`.
 pub fn rt_tgsigqueueinfo(tgid: i32, tid: i32, sig: i32, uinfo: u64) -> SysResult {
+    let raw = uaccess::read_bytes(uinfo, 128)?;
     if tgid <= 0 || tid <= 0 {
         return Err(EINVAL);
     }
+    let info = check_code(tid, SigInfo::from_user(sig, &raw))?;
+    if sig != 0 {
+        signal::check(sig)?;
+    }
     let target = process::lookup(tgid as u32).filter(|p| !p.is_zombie()).ok_or(ESRCH)?;
     let t = target.threads().into_iter().find(|t| t.tid == tid as u32).ok_or(ESRCH)?;
-    let info = queued_info(&target, sig, uinfo)?;
+    if !super::proc::may_signal(&current().process, &target, sig) {
+        return Err(EPERM);
+    }
     if sig != 0 && !signal::send_thread(&t, info) && sig >= signal::SIGRTMIN {
         return Err(EAGAIN);
     }
