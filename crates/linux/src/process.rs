@@ -7,7 +7,10 @@
 //!
 //! Credentials (`cred::Cred`) belong to the process here, not to each
 //! thread as on Linux: musl and glibc apply every set*id call to all
-//! threads anyway, so the result is the same for programs that use libc.
+//! threads anyway (a signal sent to each thread with tkill), so the
+//! result is the same for programs that use libc (docs/decisions.md).
+//! Pending signals and the signal mask are per thread, plus the process's
+//! shared pending set (`signal::SigPending`).
 //! Readers take a snapshot (`Process::cred`, one reference count);
 //! writers replace it whole (`Process::update_cred`).
 

@@ -3,8 +3,10 @@
 //! SA_RESTART.
 //!
 //! ```text
-//!  send(process, sig) ─▶ pending bit ─▶ wake the process's threads (EINTR)
-//!  return to user ─▶ deliver(): lowest pending unblocked signal
+//!  send_info(process, info) ─▶ process.pending ─▶ wake every thread (EINTR)
+//!  send_thread(thread, info) ─▶ thread.pending ─▶ wake that thread
+//!  return to user ─▶ deliver(): lowest pending unblocked signal, the
+//!      thread's own set first, then the process's (`dequeue`)
 //!      SIG_IGN / default-ignore → dropped;  default-fatal → exit(sig)
 //!      handler → rt_sigframe on the user stack (or sigaltstack), rip = handler
 //!  rt_sigreturn ─▶ registers, FPU state and mask from the frame

@@ -617,8 +617,12 @@ pub fn wake(task: &Arc<Task>) -> bool {
     if !task.cas_state(State::Blocked, State::Runnable) {
         return false;
     }
+    // Always its last CPU, even one its mask no longer allows: it may
+    // still be switching out there, and a task queued elsewhere meanwhile
+    // could make two CPUs wait for each other. That CPU's next schedule
+    // hands it on (or an idle CPU of its mask steals it).
     let target = task.last_cpu();
-    let target = if percpu::cpu(target).is_some() && task.may_run_on(target) { target } else { pick_cpu(task.affinity()) };
+    let target = if percpu::cpu(target).is_some() { target } else { 0 };
     enqueue(target, task.clone());
     true
 }
