@@ -203,7 +203,8 @@ int main(void)
     raw_thread(dier, a);
     while (!a->ready) sched_yield();
     uint32_t seen = a->e[1].word;
-    long r = futex(&a->e[1].word, FUTEX_WAIT, seen, NULL, NULL, 0);
+    struct timespec limit = {10, 0}; /* fail rather than hang without the wake */
+    long r = futex(&a->e[1].word, FUTEX_WAIT, seen, &limit, NULL, 0);
     CHECK(r == 0 || (r == -1 && errno == EAGAIN)); /* woken, or it was already done */
     raw_join();
     check_cleaned(a, a->tid);

@@ -325,6 +325,10 @@ static LIVE_TASKS: AtomicUsize = AtomicUsize::new(0);
 /// reference goes): the leak checks compare it with what should be alive.
 static TASK_OBJECTS: AtomicUsize = AtomicUsize::new(0);
 static SCHED_READY: AtomicBool = AtomicBool::new(false);
+/// Set once any task's mask leaves out an online CPU: until then no
+/// schedule needs to look for tasks to hand on (the common case costs
+/// one load).
+static ANY_PINNED: AtomicBool = AtomicBool::new(false);
 
 fn new_id() -> u64 {
     NEXT_ID.fetch_add(1, Ordering::Relaxed)
@@ -476,6 +480,9 @@ pub fn set_affinity(task: &Arc<Task>, mask: u64) -> Result<(), ()> {
     let mask = mask & online_mask();
     if mask == 0 {
         return Err(());
+    }
+    if mask != online_mask() {
+        ANY_PINNED.store(true, Ordering::Release);
     }
     task.allowed.store(mask, Ordering::Release);
     let here = percpu::cpu_index();
@@ -685,12 +692,16 @@ fn schedule_inner(preempted: bool) {
             migrants[0] = Some(prev.clone());
             n = 1;
         }
-        while n < migrants.len() {
-            let Some(i) = rq.queue.iter().position(|t| !t.may_run_on(me)) else { break };
-            migrants[n] = rq.queue.remove(i);
-            n += 1;
-        }
-        let next = rq.queue.iter().position(|t| t.may_run_on(me)).and_then(|i| rq.queue.remove(i));
+        let next = if ANY_PINNED.load(Ordering::Acquire) {
+            while n < migrants.len() {
+                let Some(i) = rq.queue.iter().position(|t| !t.may_run_on(me)) else { break };
+                migrants[n] = rq.queue.remove(i);
+                n += 1;
+            }
+            rq.queue.iter().position(|t| t.may_run_on(me)).and_then(|i| rq.queue.remove(i))
+        } else {
+            rq.queue.pop_front()
+        };
         let next = next.unwrap_or_else(|| rq.idle.clone().expect("idle task"));
         QLEN[me].store(rq.queue.len(), Ordering::Release);
         rq.need_resched = false;
