@@ -520,3 +520,58 @@ ktest!(watchdog_reports_a_cpu_without_timer_ticks, || -> KResult {
     kassert!(watchdog::reports().1 > before, "a CPU spun 8 s with interrupts off, no hard lockup report");
     Ok(())
 });
+
+ktest!(affinity_pins_a_task_and_rejects_offline_masks, || -> KResult {
+    let last = percpu::cpus_online() - 1;
+    let bad = Arc::new(AtomicUsize::new(usize::MAX));
+    let b = bad.clone();
+    let h = task::spawn("pinned", move || {
+        let me = task::current();
+        if task::set_affinity(&me, 1 << last).is_err() {
+            b.store(1000, Ordering::Relaxed);
+            return;
+        }
+        let mut wrong = 0;
+        for _ in 0..200 {
+            if percpu::cpu_index() != last {
+                wrong += 1;
+            }
+            task::yield_now();
+        }
+        b.store(wrong, Ordering::Relaxed);
+    })
+    .map_err(|e| format!("spawn: {e}"))?;
+    let task = h.task().clone();
+    h.join();
+    kassert!(bad.load(Ordering::Relaxed) == 0, "ran off CPU {last} {} times", bad.load(Ordering::Relaxed));
+    kassert!(task.affinity() == 1 << last, "mask {:#x}", task.affinity());
+    kassert!(task::set_affinity(&task, 0).is_err(), "an empty mask was taken");
+    if percpu::cpus_online() < 64 {
+        kassert!(task::set_affinity(&task, 1 << 63).is_err(), "a mask of an offline CPU was taken");
+    }
+    kassert!(task.affinity() == 1 << last, "a refused mask changed it: {:#x}", task.affinity());
+    Ok(())
+});
+
+ktest!(cmpxchg_user_u32_swaps_compares_and_faults, || -> KResult {
+    const PAGE: u64 = 0x5100_0000;
+    let mut vm = VmSpace::new().map_err(|e| format!("{e}"))?;
+    let frame = FrameBlock::alloc(0).map_err(|e| format!("{e}"))?;
+    let rw = PageFlags { writable: true, executable: false, user: true };
+    vm.map(PAGE, frame, rw).map_err(|e| format!("map: {e}"))?;
+    vm.write_bytes(PAGE, &7u32.to_le_bytes()).map_err(|e| format!("write: {e}"))?;
+    task::set_user_space(Some(vm.root()));
+    let r = (|| -> KResult {
+        kassert!(uaccess::cmpxchg_user_u32(PAGE, 7, 9) == Ok(7), "swap of a matching word");
+        kassert!(uaccess::cmpxchg_user_u32(PAGE, 7, 11) == Ok(9), "a mismatch must report the value and not store");
+        let mut b = [0u8; 4];
+        uaccess::copy_from_user(&mut b, PAGE).map_err(|_| "read back")?;
+        kassert!(u32::from_le_bytes(b) == 9, "word is {}", u32::from_le_bytes(b));
+        kassert!(uaccess::cmpxchg_user_u32(PAGE + 2, 0, 1).is_err(), "a misaligned word was accepted");
+        kassert!(uaccess::cmpxchg_user_u32(PAGE + 4096, 0, 1).is_err(), "an unmapped word did not fault");
+        kassert!(uaccess::cmpxchg_user_u32(u64::MAX - 3, 0, 1).is_err(), "a kernel address was accepted");
+        Ok(())
+    })();
+    task::set_user_space(None);
+    r
+});

@@ -67,9 +67,12 @@ static const struct test TESTS[] = {
     {"sendfile", 0},   {"fsmisc", 0},      {"fifo", 0},        {"flock", 0},
     {"cputime", 0},
     {"unix", 0},       {"unix_dgram", 0},
+    {"sigthread", 0},  {"setxid", 0},      {"futex", 0},       {"affinity", 0},
+    {"growsdown", 0},
     /* Rust std programs (user/rust), static-pie glibc. */
     {"rstd-hello", 0}, {"rstd-fs", 0}, {"rstd-time", 0}, {"rstd-collections", 0},
     {"rstd-process", 0}, {"rstd-threads", 0}, {"rstd-panic", 101}, {"rstd-unix", 0},
+    {"rstd-setuid", 0},
 };
 #define NTESTS (int)(sizeof TESTS / sizeof TESTS[0])
 

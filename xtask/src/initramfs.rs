@@ -67,6 +67,7 @@ pub const RUST_PROGRAMS: &[&str] = &[
     "rstd-panic",
     "rstd-unix",
     "rstd-threads",
+    "rstd-setuid",
 ];
 /// The target of the Rust programs: glibc, linked static-pie by
 /// [`RUST_FLAGS`] (what issue 3 calls unmodified Rust std programs).

@@ -151,14 +151,14 @@ pub fn load_program(cred: &Cred, cwd: &Node, program: Program<'_>, mut argv: Vec
         }
         let prot = Prot { read: seg.prot.read, write: seg.prot.write, exec: seg.prot.exec };
         let backing = Backing::File { data: data.clone(), offset: seg.file_offset, len: seg.file_len, name: Some(name.clone()) };
-        vm.insert(seg.vaddr, Vma { end: seg.vaddr + seg.mem_len, prot, backing, shared: false }).map_err(|_| ENOEXEC)?;
+        vm.insert(seg.vaddr, Vma { end: seg.vaddr + seg.mem_len, prot, backing, shared: false, grows_down: false }).map_err(|_| ENOEXEC)?;
     }
     let brk_start = plan.brk_start.checked_add(layout.brk_offset).ok_or(ENOEXEC)?;
     vm.brk_start = brk_start;
     vm.brk = brk_start;
     let stack_prot = Prot { read: true, write: true, exec: plan.is_stack_executable };
     let stack_size = if stack_limit == u64::MAX { STACK_SIZE } else { stack_limit.clamp(128 << 10, 1 << 30) & !0xfff };
-    vm.insert(stack_top - stack_size, Vma { end: stack_top, prot: stack_prot, backing: Backing::Anon, shared: false })?;
+    vm.insert(stack_top - stack_size, Vma { end: stack_top, prot: stack_prot, backing: Backing::Anon, shared: false, grows_down: true })?;
     vm.stack_top = stack_top;
 
     let vdso = crate::vdso::map(&mut vm)?;
@@ -192,6 +192,8 @@ pub fn load_program(cred: &Cred, cwd: &Node, program: Program<'_>, mut argv: Vec
         .map_err(|e| crate::errno::Errno(e.errno() as i32))?;
     vm.populate(img.sp, stack_top)?;
     vm.space_mut().write_bytes(img.sp, &img.bytes).map_err(mm)?;
+    // From here the stack grows on demand, up to RLIMIT_STACK.
+    vm.trim_stack(img.sp);
     Ok(Image { vm, entry: plan.entry, sp: img.sp, exe: name.path.clone(), argv, envp })
 }
 

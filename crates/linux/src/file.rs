@@ -529,8 +529,11 @@ impl File for PipeEnd {
                 Ok(n) => done += n,
                 Err(e) => {
                     if e == EPIPE {
-                        // Writing to a pipe nobody reads raises SIGPIPE.
-                        crate::signal::send(&t.process, crate::signal::SIGPIPE);
+                        // Writing to a pipe nobody reads raises SIGPIPE in
+                        // the writing thread (Linux's send_sig: SI_USER,
+                        // from the writer itself).
+                        let info = crate::signal::SigInfo::from_process(crate::signal::SIGPIPE, crate::signal::SI_USER, t.process.pid, t.process.cred().ruid);
+                        crate::signal::send_thread(&t, info);
                     }
                     if done == 0 {
                         return Err(e);

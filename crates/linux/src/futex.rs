@@ -1,4 +1,5 @@
-//! futex(2): wait queues keyed by user addresses.
+//! futex(2): wait queues keyed by user addresses, FUTEX_WAKE_OP, and the
+//! robust-futex clean-up of a dying thread (`exit_robust_list`).
 //!
 //! Keys are (address space, address): private and shared futexes are the
 //! same thing until memory can be shared between processes (MAP_SHARED
@@ -24,6 +25,8 @@ const FUTEX_CMP_REQUEUE: u32 = 4;
 const FUTEX_WAKE_OP: u32 = 5;
 const FUTEX_WAIT_BITSET: u32 = 9;
 const FUTEX_WAKE_BITSET: u32 = 10;
+const FUTEX_WAIT_REQUEUE_PI: u32 = 11;
+const FUTEX_LOCK_PI2: u32 = 13;
 const FUTEX_PRIVATE_FLAG: u32 = 128;
 const FUTEX_CLOCK_REALTIME: u32 = 256;
 const ETIMEDOUT: Errno = Errno(linux_raw_sys::errno::ETIMEDOUT as i32);
@@ -129,11 +132,17 @@ fn wait(t: &Thread, uaddr: u64, expected: u32, deadline: u64, bitset: u32) -> Sy
     if interrupted { Err(EINTR) } else { Err(ETIMEDOUT) }
 }
 
-/// futex(2).
+/// futex(2). The priority-inheritance operations (LOCK_PI, UNLOCK_PI,
+/// TRYLOCK_PI, the REQUEUE_PI pair, LOCK_PI2) return ENOSYS: glibc and
+/// musl probe for them and then refuse PTHREAD_PRIO_INHERIT mutexes with
+/// ENOTSUP; nothing else in libc or Rust's std uses them.
 pub fn futex(uaddr: u64, op: u32, val: u32, timeout: u64, uaddr2: u64, val3: u32) -> SysResult {
     let t = current();
     let cmd = op & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
     let realtime = op & FUTEX_CLOCK_REALTIME != 0;
+    if realtime && !matches!(cmd, FUTEX_WAIT_BITSET | FUTEX_WAIT_REQUEUE_PI | FUTEX_LOCK_PI2) {
+        return Err(ENOSYS);
+    }
     match cmd {
         FUTEX_WAIT => wait(&t, uaddr, val, timeout_deadline(timeout, false, false)?, u32::MAX),
         FUTEX_WAIT_BITSET => wait(&t, uaddr, val, timeout_deadline(timeout, true, realtime)?, val3),
@@ -146,7 +155,10 @@ pub fn futex(uaddr: u64, op: u32, val: u32, timeout: u64, uaddr2: u64, val3: u32
         }
         FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
             // `timeout` carries val2 (how many to requeue) for these ops.
-            let requeue = usize::try_from(timeout as u32).unwrap_or(usize::MAX);
+            if (val as i32) < 0 || (timeout as i32) < 0 {
+                return Err(EINVAL);
+            }
+            let requeue = timeout as u32 as usize;
             let (k1, k2) = (key(&t, uaddr)?, key(&t, uaddr2)?);
             let mut table = TABLE.lock();
             if cmd == FUTEX_CMP_REQUEUE && uaccess::read_u32(uaddr)? != val3 {
@@ -170,7 +182,129 @@ pub fn futex(uaddr: u64, op: u32, val: u32, timeout: u64, uaddr2: u64, val3: u32
             }
             Ok(woken + moved_n)
         }
-        FUTEX_WAKE_OP => Err(ENOSYS),
+        FUTEX_WAKE_OP => wake_op(&t, uaddr, val, timeout as u32, uaddr2, val3),
         _ => Err(ENOSYS),
+    }
+}
+
+/// FUTEX_WAKE_OP: atomically `*uaddr2 = op(*uaddr2, oparg)`, wake up to
+/// `n` waiters at `uaddr`, and up to `n2` at `uaddr2` if the old value
+/// passes the comparison (Linux's futex_wake_op and futex_atomic_op_inuser).
+fn wake_op(t: &Thread, uaddr: u64, n: u32, n2: u32, uaddr2: u64, encoded: u32) -> SysResult {
+    let (k1, k2) = (key(t, uaddr)?, key(t, uaddr2)?);
+    let op = (encoded >> 28) & 7;
+    let cmp = (encoded >> 24) & 15;
+    // 12-bit signed fields.
+    let mut oparg = (((encoded >> 12) & 0xfff) << 20) as i32 >> 20;
+    let cmparg = ((encoded & 0xfff) << 20) as i32 >> 20;
+    if encoded & (8 << 28) != 0 {
+        // FUTEX_OP_OPARG_SHIFT; Linux masks a shift out of range.
+        oparg = 1i32.wrapping_shl((oparg & 31) as u32);
+    }
+    let apply = |old: u32| -> Option<u32> {
+        let a = oparg as u32;
+        Some(match op {
+            0 => a,                  // FUTEX_OP_SET
+            1 => old.wrapping_add(a), // FUTEX_OP_ADD
+            2 => old | a,             // FUTEX_OP_OR
+            3 => old & !a,            // FUTEX_OP_ANDN
+            4 => old ^ a,             // FUTEX_OP_XOR
+            _ => return None,
+        })
+    };
+    let mut table = TABLE.lock();
+    let mut old = uaccess::read_u32(uaddr2)?;
+    loop {
+        let new = apply(old).ok_or(ENOSYS)?;
+        let found = uaccess::cmpxchg_u32(uaddr2, old, new)?;
+        if found == old {
+            break;
+        }
+        old = found;
+    }
+    let old = old as i32;
+    let passes = match cmp {
+        0 => old == cmparg,
+        1 => old != cmparg,
+        2 => old < cmparg,
+        3 => old <= cmparg,
+        4 => old > cmparg,
+        5 => old >= cmparg,
+        _ => return Err(ENOSYS),
+    };
+    let mut woken = wake_key(&mut table, k1, n as usize, u32::MAX);
+    if passes {
+        woken += wake_key(&mut table, k2, n2 as usize, u32::MAX);
+    }
+    Ok(woken)
+}
+
+/// Robust-list entries looked at before the walk gives up (a cycle in the
+/// list must not hang the exit), as Linux's ROBUST_LIST_LIMIT.
+const ROBUST_LIST_LIMIT: u32 = 2048;
+const FUTEX_WAITERS: u32 = 0x8000_0000;
+const FUTEX_OWNER_DIED: u32 = 0x4000_0000;
+const FUTEX_TID_MASK: u32 = 0x3fff_ffff;
+
+/// A dying thread (exit, a fatal signal, execve) releases the robust
+/// futexes it still holds, as Linux's exit_robust_list: each lock word
+/// on its list (`set_robust_list`) that names its tid gets FUTEX_OWNER_DIED
+/// and one waiter is woken; so does the `list_op_pending` entry, which
+/// may be on the list or not yet. The list lives in user memory: a
+/// fault ends the walk, and it stops after ROBUST_LIST_LIMIT entries.
+pub fn exit_robust_list(t: &Thread) {
+    let (head, _) = core::mem::take(&mut *t.robust_list.lock());
+    if head == 0 {
+        return;
+    }
+    // struct robust_list_head { next; long futex_offset; list_op_pending }
+    // Pointers carry a PI flag in bit 0.
+    let read_ptr = |addr: u64| uaccess::read_u64(addr).ok().map(|v| (v & !1, v & 1 != 0));
+    let Some((mut entry, mut is_pi)) = read_ptr(head) else { return };
+    let Ok(offset) = uaccess::read_u64(head + 8) else { return };
+    let Some((pending, pending_pi)) = read_ptr(head + 16) else { return };
+    let mut limit = ROBUST_LIST_LIMIT;
+    while entry != head {
+        let next = read_ptr(entry);
+        if entry != pending {
+            futex_death(t, entry.wrapping_add(offset), is_pi, false);
+        }
+        let Some((n, pi)) = next else { return };
+        (entry, is_pi) = (n, pi);
+        limit -= 1;
+        if limit == 0 {
+            break;
+        }
+    }
+    if pending != 0 {
+        futex_death(t, pending.wrapping_add(offset), pending_pi, true);
+    }
+}
+
+/// Linux's handle_futex_death for one lock word.
+fn futex_death(t: &Thread, uaddr: u64, is_pi: bool, is_pending_op: bool) {
+    if uaddr % 4 != 0 {
+        return;
+    }
+    let Ok(mut val) = uaccess::read_u32(uaddr) else { return };
+    loop {
+        // The owner died between taking the lock (word still 0) and
+        // adding it to the list: wake a waiter that may be waiting on it.
+        if is_pending_op && !is_pi && val == 0 {
+            wake(t, uaddr, 1);
+            return;
+        }
+        if val & FUTEX_TID_MASK != t.tid {
+            return;
+        }
+        let new = (val & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
+        match uaccess::cmpxchg_u32(uaddr, val, new) {
+            Ok(found) if found == val => break,
+            Ok(found) => val = found,
+            Err(_) => return,
+        }
+    }
+    if !is_pi && val & FUTEX_WAITERS != 0 {
+        wake(t, uaddr, 1);
     }
 }

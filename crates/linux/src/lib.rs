@@ -101,7 +101,15 @@ pub fn start_init(path: &str, args: &[&str], env: &[alloc::string::String]) -> R
 fn page_fault(addr: u64, error_code: u64) -> bool {
     let Some(t) = kbase::task::current_ext::<process::Thread>() else { return false };
     let Some(vm) = t.process.vm() else { return false };
-    let fault = vm.lock().handle_fault(addr, error_code);
+    let rlimit_stack = t.process.rlimits.lock()[linux_raw_sys::general::RLIMIT_STACK as usize].0;
+    let fault = {
+        let mut g = vm.lock();
+        match g.handle_fault(addr, error_code) {
+            // Below a mapping that grows down (a stack): grow it and retry.
+            mm::Fault::Bad if g.grow_down(addr, rlimit_stack) => g.handle_fault(addr, error_code),
+            f => f,
+        }
+    };
     log::trace!("page fault {addr:#x} error {error_code:#x}: {fault:?}");
     match fault {
         mm::Fault::Mapped => {
@@ -120,14 +128,22 @@ fn page_fault(addr: u64, error_code: u64) -> bool {
 /// An exception in user mode: the matching fatal signal (handlers are the
 /// next step of the signal work).
 fn exception(frame: &mut TrapFrame, cr2: u64) {
-    let sig = match frame.vector {
-        0 | 16 | 19 => signal::SIGFPE,
-        1 | 3 => signal::SIGTRAP,
-        6 => signal::SIGILL,
-        17 => signal::SIGBUS,
-        _ => signal::SIGSEGV,
-    };
+    // si_code as Linux's traps.c and fault.c: FPE_INTDIV, TRAP_BRKPT,
+    // ILL_ILLOPN, BUS_ADRALN, SEGV_ACCERR (a mapping is there but does
+    // not allow the access) or SEGV_MAPERR; int3 and #GP report SI_KERNEL
+    // and no address.
     let t = process::current();
+    let is_mapped = frame.vector == 14 && t.process.vm().is_some_and(|vm| vm.lock().is_mapped(cr2));
+    let (sig, code, addr) = match frame.vector {
+        0 => (signal::SIGFPE, 1, frame.rip),
+        16 | 19 => (signal::SIGFPE, 0, frame.rip),
+        1 => (signal::SIGTRAP, 1, frame.rip),
+        3 => (signal::SIGTRAP, signal::SI_KERNEL, 0),
+        6 => (signal::SIGILL, 2, frame.rip),
+        17 => (signal::SIGBUS, 1, cr2),
+        14 => (signal::SIGSEGV, if is_mapped { 2 } else { 1 }, cr2),
+        _ => (signal::SIGSEGV, signal::SI_KERNEL, 0),
+    };
     log::debug!(
         "pid {}: {} at rip {:#x} (fault address {cr2:#x}, error {:#x})",
         t.process.pid,
@@ -135,7 +151,7 @@ fn exception(frame: &mut TrapFrame, cr2: u64) {
         frame.rip,
         frame.error_code
     );
-    signal::force_fault(&t, sig, cr2);
+    signal::force_fault(&t, sig, code, addr);
 }
 
 fn signal_name(sig: i32) -> &'static str {

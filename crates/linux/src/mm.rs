@@ -76,7 +76,18 @@ pub struct Vma {
     /// MAP_SHARED (anonymous ones have `Backing::Shared`; writable shared
     /// file mappings wait for write-back, see `syscall::mm::mmap`).
     pub shared: bool,
+    /// MAP_GROWSDOWN (and the main stack): a fault below it moves its
+    /// start down (`Vm::grow_down`).
+    pub grows_down: bool,
 }
+
+/// Pages kept free below a MAP_GROWSDOWN mapping (Linux's
+/// stack_guard_gap, 256 pages): mmap places nothing there, and the
+/// mapping does not grow to within it of the mapping below.
+pub const STACK_GUARD_GAP: u64 = 256 * PAGE;
+/// The main stack's mapping at exec: what the arguments take plus this
+/// much (Linux's setup_arg_pages `stack_expand`); it grows from there.
+const STACK_EXPAND: u64 = 128 << 10;
 
 /// The pages of a MAP_SHARED anonymous mapping, by page index: created
 /// zeroed on first touch, shared by every mapping of it, freed with the
@@ -163,6 +174,12 @@ impl Vm {
         self.vmas.range(..=addr).next_back().filter(|(_, v)| addr < v.end).map(|(s, v)| (*s, v))
     }
 
+    /// Whether a mapping covers `addr` (a bad access there is SEGV_ACCERR,
+    /// elsewhere SEGV_MAPERR).
+    pub fn is_mapped(&self, addr: u64) -> bool {
+        self.find(addr).is_some()
+    }
+
     fn overlaps(&self, start: u64, end: u64) -> bool {
         self.vmas.range(..end).next_back().is_some_and(|(_, v)| v.end > start)
     }
@@ -206,7 +223,7 @@ impl Vm {
         if let Some(head) = self.vmas.get_mut(&start) {
             head.end = addr;
         }
-        self.vmas.insert(addr, Vma { end: vma.end, prot: vma.prot, backing: tail_backing, shared: vma.shared });
+        self.vmas.insert(addr, Vma { end: vma.end, prot: vma.prot, backing: tail_backing, shared: vma.shared, grows_down: vma.grows_down });
     }
 
     /// Handles a fault at `addr`; true when the page is now mapped.
@@ -311,6 +328,44 @@ impl Vm {
         }
     }
 
+    /// A fault at `addr` found no mapping: if the mapping above it grows
+    /// down, its start moves to `addr`'s page, as Linux's expand_downwards
+    /// and acct_stack_growth: not below MIN_ADDR, not within
+    /// STACK_GUARD_GAP of an accessible mapping below (one that grows down
+    /// itself does not count), the whole mapping at most `rlimit_stack`
+    /// bytes (RLIMIT_STACK), and within RLIMIT_AS. True when it grew.
+    pub fn grow_down(&mut self, addr: u64, rlimit_stack: u64) -> bool {
+        let new_start = page_down(addr);
+        let Some((&start, vma)) = self.vmas.range(addr..).next() else { return false };
+        if !vma.grows_down || !matches!(vma.backing, Backing::Anon) || new_start < MIN_ADDR || new_start >= start {
+            return false;
+        }
+        if vma.end - new_start > rlimit_stack || !self.may_grow(start - new_start) {
+            return false;
+        }
+        if let Some((_, below)) = self.vmas.range(..start).next_back() {
+            let is_accessible = below.prot.read || below.prot.write || below.prot.exec;
+            if below.end > new_start || (!below.grows_down && is_accessible && new_start - below.end < STACK_GUARD_GAP) {
+                return false;
+            }
+        }
+        let Some(v) = self.vmas.remove(&start) else { return false };
+        self.vmas.insert(new_start, v);
+        true
+    }
+
+    /// After exec built the initial stack at `sp`: the stack mapping keeps
+    /// only the pages from STACK_EXPAND below `sp` up; it grows on demand.
+    pub fn trim_stack(&mut self, sp: u64) {
+        let Some((start, vma)) = self.find(self.stack_top - 1).map(|(s, v)| (s, v.clone())) else { return };
+        let new_start = page_down(sp).saturating_sub(STACK_EXPAND).max(start);
+        if new_start > start {
+            self.vmas.remove(&start);
+            self.vmas.insert(new_start, vma);
+            self.unmap_pages(start, new_start);
+        }
+    }
+
     /// Maps every page of `[start, end)` now (used for the initial stack).
     pub fn populate(&mut self, start: u64, end: u64) -> Result<(), Errno> {
         let mut p = page_down(start);
@@ -340,7 +395,8 @@ impl Vm {
     }
 
     /// mmap: returns the address used.
-    pub fn mmap(&mut self, addr: u64, len: u64, prot: Prot, fixed: bool, no_replace: bool, backing: Backing, shared: bool) -> Result<u64, Errno> {
+    #[allow(clippy::too_many_arguments, reason = "mmap(2)'s own arguments, decoded")]
+    pub fn mmap(&mut self, addr: u64, len: u64, prot: Prot, fixed: bool, no_replace: bool, backing: Backing, shared: bool, grows_down: bool) -> Result<u64, Errno> {
         let len = page_up(len).filter(|&l| l > 0).ok_or(EINVAL)?;
         if !self.may_grow(len) {
             return Err(ENOMEM);
@@ -360,22 +416,37 @@ impl Vm {
         } else {
             let hint = page_down(addr);
             match hint.checked_add(len) {
-                Some(end) if hint >= MIN_ADDR && end <= self.mmap_top && !self.overlaps(hint, end) => hint,
+                Some(end) if hint >= MIN_ADDR && end <= self.mmap_top && self.is_free(hint, end) => hint,
                 _ => self.find_free(len)?,
             }
         };
-        self.insert(start, Vma { end: start + len, prot, backing, shared })?;
+        self.insert(start, Vma { end: start + len, prot, backing, shared, grows_down })?;
         Ok(start)
     }
 
-    /// Highest free range of `len` bytes below `mmap_top`.
+    /// Where a mapping may be placed up to: its start, less the guard gap
+    /// if it grows down (Linux's vm_start_gap).
+    fn start_gap(start: u64, v: &Vma) -> u64 {
+        if v.grows_down { start.saturating_sub(STACK_GUARD_GAP) } else { start }
+    }
+
+    /// Whether `[start, end)` overlaps no mapping nor a guard gap.
+    fn is_free(&self, start: u64, end: u64) -> bool {
+        !self.overlaps(start, end) && self.vmas.range(end..).next().is_none_or(|(s, v)| Self::start_gap(*s, v) >= end)
+    }
+
+    /// Highest free range of `len` bytes below `mmap_top` (guard gaps
+    /// kept).
     fn find_free(&self, len: u64) -> Result<u64, Errno> {
         let mut top = self.mmap_top;
+        if let Some((s, v)) = self.vmas.range(self.mmap_top..).next() {
+            top = top.min(Self::start_gap(*s, v));
+        }
         for (s, v) in self.vmas.range(..self.mmap_top).rev() {
             if v.end <= top && top - v.end >= len {
                 return Ok(top - len);
             }
-            top = top.min(*s);
+            top = top.min(Self::start_gap(*s, v));
         }
         if top >= len + MIN_ADDR { Ok(top - len) } else { Err(ENOMEM) }
     }
@@ -419,7 +490,7 @@ impl Vm {
             match self.vmas.range_mut(..old_end).next_back() {
                 Some((_, v)) if v.end == old_end && v.prot == rw && matches!(v.backing, Backing::Anon) && old_end > self.brk_start => v.end = new_end,
                 _ => {
-                    if self.insert(old_end, Vma { end: new_end, prot: rw, backing: Backing::Anon, shared: false }).is_err() {
+                    if self.insert(old_end, Vma { end: new_end, prot: rw, backing: Backing::Anon, shared: false, grows_down: false }).is_err() {
                         return self.brk;
                     }
                 }

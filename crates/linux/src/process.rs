@@ -7,7 +7,10 @@
 //!
 //! Credentials (`cred::Cred`) belong to the process here, not to each
 //! thread as on Linux: musl and glibc apply every set*id call to all
-//! threads anyway, so the result is the same for programs that use libc.
+//! threads anyway (a signal sent to each thread with tkill), so the
+//! result is the same for programs that use libc (docs/decisions.md).
+//! Pending signals and the signal mask are per thread, plus the process's
+//! shared pending set (`signal::SigPending`).
 //! Readers take a snapshot (`Process::cred`, one reference count);
 //! writers replace it whole (`Process::update_cred`).
 
@@ -94,8 +97,9 @@ pub struct Process {
     pub exit_status: SpinLock<Option<i32>>,
     /// This process's waiters in wait4: woken when a child exits.
     pub child_exited: WaitQueue,
-    /// Process-directed pending signals (bit n-1 for signal n).
-    pub pending: AtomicU64,
+    /// Process-directed pending signals (kill(2)), taken by any thread
+    /// that does not block them.
+    pub pending: crate::signal::SigPending,
     /// Told when a signal becomes pending (signalfd readiness).
     pub signal_pollq: Arc<crate::pollq::PollQueue>,
     /// The threads running this process.
@@ -190,6 +194,9 @@ pub struct Thread {
     task: Weak<kbase::task::Task>,
     pub clear_child_tid: AtomicU64,
     pub sigmask: AtomicU64,
+    /// Signals sent to this thread (tgkill, faults); a new thread starts
+    /// with none.
+    pub pending: crate::signal::SigPending,
     /// sigaltstack: (sp, size, flags); size 0 = none.
     pub altstack: SpinLock<(u64, u64, u32)>,
     /// Address of the last fault, for siginfo and sigcontext.
@@ -200,9 +207,6 @@ pub struct Thread {
     pub saved_mask: SavedMask,
     /// set_robust_list: (head, len), reported back by get_robust_list.
     pub robust_list: SpinLock<(u64, u64)>,
-    /// sched_setaffinity's mask (bit n = CPU n; CPUs past 63 always
-    /// allowed). Recorded and reported; the scheduler does not pin yet.
-    pub affinity: AtomicU64,
     /// Page faults handled for this thread (ru_minflt); only it writes.
     pub min_flt: AtomicU64,
     /// The user/system split last reported for this thread alone.
@@ -231,12 +235,12 @@ impl Thread {
             task: Arc::downgrade(&kbase::task::current()),
             clear_child_tid: AtomicU64::new(clear_child_tid),
             sigmask: AtomicU64::new(sigmask),
+            pending: crate::signal::SigPending::new(),
             altstack: SpinLock::new((0, 0, 0)),
             fault_addr: AtomicU64::new(0),
             restart_nr: AtomicU64::new(u64::MAX),
             saved_mask: SavedMask::new(),
             robust_list: SpinLock::new((0, 0)),
-            affinity: AtomicU64::new(u64::MAX),
             min_flt: AtomicU64::new(0),
             cpu_prev: SpinLock::new(cputime::Prev::default()),
             start_ns: kbase::time::uptime_ns(),
@@ -279,7 +283,7 @@ impl Process {
             children: SpinLock::new(Vec::new()),
             exit_status: SpinLock::new(None),
             child_exited: WaitQueue::new(),
-            pending: AtomicU64::new(0),
+            pending: crate::signal::SigPending::new(),
             signal_pollq: Arc::new(crate::pollq::PollQueue::new()),
             threads: SpinLock::new(Vec::new()),
             pgid: AtomicU32::new(pid),
@@ -466,6 +470,8 @@ pub fn exit_thread_with(status: i32) -> ! {
 fn exit_thread(own_status: i32) -> ! {
     let me = current();
     let p = me.process.clone();
+    // Robust futexes first, then the tid word, as Linux's mm_release.
+    crate::futex::exit_robust_list(&me);
     let clear = me.clear_child_tid.swap(0, Ordering::Relaxed);
     if clear != 0 {
         // CLONE_CHILD_CLEARTID / set_tid_address: zero the word and wake
@@ -530,7 +536,13 @@ fn exit_process(p: Arc<Process>, status: i32, at_retire: &kbase::task::CpuTimes)
         kbase::arch::qemu::exit(kbase::arch::qemu::ExitCode::Failure);
     }
     if let Some(parent) = lookup(p.ppid.load(Ordering::Relaxed)) {
-        crate::signal::send(&parent, crate::signal::SIGCHLD);
+        // siginfo as Linux's do_notify_parent: exit code or signal number.
+        let (code, what) = if status & 0x7f == 0 {
+            (crate::signal::CLD_EXITED, (status >> 8) & 0xff)
+        } else {
+            (crate::signal::CLD_KILLED, status & 0x7f)
+        };
+        crate::signal::send_info(&parent, crate::signal::SigInfo::child(code, p.pid, p.cred().ruid, what));
         parent.child_exited.wake_all();
     }
     drop(p);

@@ -3,8 +3,10 @@
 //! SA_RESTART.
 //!
 //! ```text
-//!  send(process, sig) ─▶ pending bit ─▶ wake the process's threads (EINTR)
-//!  return to user ─▶ deliver(): lowest pending unblocked signal
+//!  send_info(process, info) ─▶ process.pending ─▶ wake every thread (EINTR)
+//!  send_thread(thread, info) ─▶ thread.pending ─▶ wake that thread
+//!  return to user ─▶ deliver(): lowest pending unblocked signal, the
+//!      thread's own set first, then the process's (`dequeue`)
 //!      SIG_IGN / default-ignore → dropped;  default-fatal → exit(sig)
 //!      handler → rt_sigframe on the user stack (or sigaltstack), rip = handler
 //!  rt_sigreturn ─▶ registers, FPU state and mask from the frame
@@ -15,9 +17,11 @@
 //! wait4 reports it with WUNTRACED, and the continue with WCONTINUED.
 //! SIGTSTP/SIGTTIN/SIGTTOU are discarded for an orphaned process group.
 
-use core::sync::atomic::Ordering;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use kbase::arch::trap::TrapFrame;
+use kbase::sync::SpinLock;
 
 use crate::errno::{EFAULT, EINVAL, Errno, SysResult};
 use crate::process::{Process, Thread};
@@ -44,6 +48,8 @@ const SA_NOCLDSTOP: u64 = linux_raw_sys::general::SA_NOCLDSTOP as u64;
 /// wait status of a continued child (WIFCONTINUED).
 pub const WAIT_CONTINUED: i32 = 0xffff;
 pub const NSIG: usize = 64;
+/// The first real-time signal (glibc reserves 32 and 33 for itself).
+pub const SIGRTMIN: i32 = 32;
 
 const SA_NODEFER: u64 = 0x4000_0000;
 const SA_RESETHAND: u64 = 0x8000_0000;
@@ -87,6 +93,165 @@ fn bit(sig: i32) -> u64 {
     1u64 << (sig - 1)
 }
 
+/// `si_code` values (siginfo.h).
+pub const SI_USER: i32 = 0;
+pub const SI_KERNEL: i32 = 0x80;
+pub const SI_TKILL: i32 = -6;
+/// SIGCHLD codes.
+pub const CLD_EXITED: i32 = 1;
+pub const CLD_KILLED: i32 = 2;
+const CLD_STOPPED: i32 = 5;
+const CLD_CONTINUED: i32 = 6;
+
+/// What a pending signal carries: the fields of `siginfo_t` that mean
+/// something here.
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct SigInfo {
+    pub signo: i32,
+    pub code: i32,
+    /// Bytes 16..48 of `siginfo_t` (the union): pid and uid (kill, tkill,
+    /// sigqueue, SIGCHLD), then sigval or the child's status; or the fault
+    /// address.
+    pub fields: [u64; 4],
+}
+
+impl SigInfo {
+    /// Sent by the kernel itself (SI_KERNEL).
+    pub fn kernel(sig: i32) -> Self {
+        Self { signo: sig, code: SI_KERNEL, fields: [0; 4] }
+    }
+
+    /// Sent by a process (kill: SI_USER; tkill/tgkill: SI_TKILL).
+    pub fn from_process(sig: i32, code: i32, pid: u32, uid: u32) -> Self {
+        Self { signo: sig, code, fields: [u64::from(pid) | (u64::from(uid) << 32), 0, 0, 0] }
+    }
+
+    /// A synchronous fault at `addr`.
+    pub fn fault(sig: i32, code: i32, addr: u64) -> Self {
+        Self { signo: sig, code, fields: [addr, 0, 0, 0] }
+    }
+
+    /// SIGCHLD about child `pid` (code CLD_*, `status` its exit code or signal).
+    pub fn child(code: i32, pid: u32, uid: u32, status: i32) -> Self {
+        Self { signo: SIGCHLD, code, fields: [u64::from(pid) | (u64::from(uid) << 32), u64::from(status as u32), 0, 0] }
+    }
+
+    /// From a user `siginfo_t` (rt_sigqueueinfo): its code and union.
+    pub fn from_user(sig: i32, raw: &[u8]) -> Self {
+        let w = |o: usize| raw.get(o..o + 8).and_then(|b| b.try_into().ok()).map_or(0, u64::from_le_bytes);
+        let code = raw.get(8..12).and_then(|b| b.try_into().ok()).map_or(0, i32::from_le_bytes);
+        Self { signo: sig, code, fields: [w(16), w(24), w(32), w(40)] }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.fields[0] as u32
+    }
+
+    pub fn uid(&self) -> u32 {
+        (self.fields[0] >> 32) as u32
+    }
+
+    /// Whether the union holds a fault address (Linux's SIL_FAULT layout).
+    pub fn is_fault(&self) -> bool {
+        self.code > 0 && self.code != SI_KERNEL && matches!(self.signo, SIGSEGV | SIGBUS | SIGILL | SIGFPE | SIGTRAP)
+    }
+
+    /// The 128-byte `siginfo_t`.
+    pub fn to_bytes(&self) -> [u8; 128] {
+        let mut b = [0u8; 128];
+        b[0..4].copy_from_slice(&self.signo.to_le_bytes());
+        b[8..12].copy_from_slice(&self.code.to_le_bytes());
+        for (i, f) in self.fields.iter().enumerate() {
+            b[16 + i * 8..24 + i * 8].copy_from_slice(&f.to_le_bytes());
+        }
+        b
+    }
+}
+
+/// Real-time signals queued in one pending set at most (a standard signal
+/// is pending once or not at all).
+const MAX_QUEUED: usize = 1024;
+
+/// A set of pending signals with their siginfo: one per thread (sent to
+/// that thread: tgkill, faults) and one per process (kill). The bits are
+/// read without a lock on every return to user mode; the records change
+/// under the lock, with the bits.
+pub struct SigPending {
+    bits: AtomicU64,
+    queue: SpinLock<Vec<SigInfo>>,
+}
+
+impl SigPending {
+    pub const fn new() -> Self {
+        Self { bits: AtomicU64::new(0), queue: SpinLock::new(Vec::new()) }
+    }
+
+    /// The pending signals (bit n-1 for signal n).
+    pub fn bits(&self) -> u64 {
+        self.bits.load(Ordering::Acquire)
+    }
+
+    /// Adds a signal: a standard one already pending is not added again
+    /// (Linux's legacy_queue); a real-time one queues. False if dropped.
+    pub fn post(&self, info: SigInfo) -> bool {
+        let b = bit(info.signo);
+        let mut q = self.queue.lock();
+        let is_rt = info.signo >= SIGRTMIN;
+        if self.bits.load(Ordering::Relaxed) & b != 0 && (!is_rt || q.len() >= MAX_QUEUED) {
+            return false;
+        }
+        q.push(info);
+        self.bits.fetch_or(b, Ordering::AcqRel);
+        true
+    }
+
+    /// `post` from an interrupt handler: gives up (false) rather than
+    /// wait when another CPU holds the records.
+    pub fn try_post(&self, info: SigInfo) -> bool {
+        let b = bit(info.signo);
+        let Some(mut q) = self.queue.try_lock() else { return false };
+        if self.bits.load(Ordering::Relaxed) & b != 0 && (info.signo < SIGRTMIN || q.len() >= MAX_QUEUED) {
+            return false;
+        }
+        q.push(info);
+        self.bits.fetch_or(b, Ordering::AcqRel);
+        true
+    }
+
+    /// Takes the lowest pending signal of `mask` (the oldest record of it).
+    pub fn take(&self, mask: u64) -> Option<SigInfo> {
+        if self.bits() & mask == 0 {
+            return None;
+        }
+        let mut q = self.queue.lock();
+        let pending = self.bits.load(Ordering::Relaxed) & mask;
+        if pending == 0 {
+            return None;
+        }
+        let sig = pending.trailing_zeros() as i32 + 1;
+        let i = q.iter().position(|r| r.signo == sig)?;
+        let info = q.remove(i);
+        if !q.iter().any(|r| r.signo == sig) {
+            self.bits.fetch_and(!bit(sig), Ordering::AcqRel);
+        }
+        if q.is_empty() {
+            // Give the memory back: most sets are empty most of the time.
+            *q = Vec::new();
+        }
+        Some(info)
+    }
+
+    /// Drops every pending signal of `mask`.
+    pub fn discard(&self, mask: u64) {
+        if self.bits() & mask == 0 {
+            return;
+        }
+        let mut q = self.queue.lock();
+        q.retain(|r| bit(r.signo) & mask == 0);
+        self.bits.fetch_and(!mask, Ordering::AcqRel);
+    }
+}
+
 /// Signals that can be neither caught, blocked nor ignored.
 const UNBLOCKABLE: u64 = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
 
@@ -124,22 +289,30 @@ pub fn is_ignored_or_blocked(t: &Thread, sig: i32) -> bool {
 /// SIGCONT: a stopped process runs again (whatever SIGCONT's action) and
 /// pending stop signals are dropped.
 fn continue_process(p: &Process) {
-    p.pending.fetch_and(!STOP_MASK, Ordering::AcqRel);
+    discard_everywhere(p, STOP_MASK);
     if p.stopped.swap(false, Ordering::AcqRel) {
         p.wait_report.store(WAIT_CONTINUED, Ordering::Release);
-        notify_parent(p);
+        notify_parent(p, CLD_CONTINUED, SIGCONT);
         for t in p.threads() {
             t.kick();
         }
     }
 }
 
+/// Drops the signals of `mask` from the process's and every thread's set.
+fn discard_everywhere(p: &Process, mask: u64) {
+    p.pending.discard(mask);
+    for t in p.threads() {
+        t.pending.discard(mask);
+    }
+}
+
 /// Tells the parent a child stopped or continued.
-fn notify_parent(p: &Process) {
+fn notify_parent(p: &Process, code: i32, sig: i32) {
     if let Some(parent) = crate::process::lookup(p.ppid.load(Ordering::Relaxed)) {
         let flags = parent.sigactions.lock().0[SIGCHLD as usize - 1].flags;
         if flags & SA_NOCLDSTOP == 0 {
-            send(&parent, SIGCHLD);
+            send_info(&parent, SigInfo::child(code, p.pid, p.cred().ruid, sig));
         }
         parent.child_exited.wake_all();
     }
@@ -156,7 +329,7 @@ fn stop(t: &Thread, sig: i32) {
                 other.kick();
             }
         }
-        notify_parent(p);
+        notify_parent(p, CLD_STOPPED, sig);
     }
     wait_while_stopped(t);
 }
@@ -165,7 +338,7 @@ fn wait_while_stopped(t: &Thread) {
     let p = &t.process;
     kbase::task::sleep_until_or(u64::MAX, || {
         !p.stopped.load(Ordering::Acquire)
-            || p.pending.load(Ordering::Acquire) & bit(SIGKILL) != 0
+            || (p.pending.bits() | t.pending.bits()) & bit(SIGKILL) != 0
             || p.group_exit.load(Ordering::Acquire) != crate::process::NO_GROUP_EXIT
     });
 }
@@ -175,30 +348,58 @@ pub fn default_is_fatal(sig: i32) -> bool {
     matches!(default_action(sig), Default_::Terminate)
 }
 
-/// Posts `sig` to `p`, as kill(2) does (after permission checks).
+/// Posts `sig` to `p` from the kernel (SI_KERNEL).
 pub fn send(p: &Process, sig: i32) {
+    send_info(p, SigInfo::kernel(sig));
+}
+
+/// Whether posting `sig` would be pointless: ignored and not blocked by
+/// `blocked` (a blocked signal is never ignored: its action may change
+/// before it is unblocked, or signalfd may read it, as in Linux's
+/// sig_ignored()); init gets only the signals it has handlers for
+/// (SIGNAL_UNKILLABLE).
+fn is_dropped(p: &Process, sig: i32, is_blocked: bool) -> bool {
     if sig == SIGCONT {
         continue_process(p);
     } else if bit(sig) & STOP_MASK != 0 {
-        p.pending.fetch_and(!bit(SIGCONT), Ordering::AcqRel);
+        discard_everywhere(p, bit(SIGCONT));
     }
     let act = p.sigactions.lock().0[sig as usize - 1];
     let default = default_action(sig);
     let is_ignored =
         act.handler == SIG_IGN || (act.handler == SIG_DFL && matches!(default, Default_::Ignore | Default_::Continue));
+    (sig != SIGKILL && is_ignored && !is_blocked) || (p.pid == 1 && act.handler == SIG_DFL && !is_blocked)
+}
+
+/// Posts a process-directed signal (kill(2), after permission checks) to
+/// the shared set: any thread that does not block it takes it, so all
+/// are woken and the first to return to user mode wins.
+pub fn send_info(p: &Process, info: SigInfo) -> bool {
+    let sig = info.signo;
     let threads = p.threads();
-    // A blocked signal is never ignored (its action may change before it
-    // is unblocked, or signalfd may read it), as in Linux's sig_ignored().
     let is_blocked = threads.iter().any(|t| t.sigmask.load(Ordering::Relaxed) & bit(sig) != 0);
-    // init gets only the signals it has handlers for (SIGNAL_UNKILLABLE).
-    if (sig != SIGKILL && is_ignored && !is_blocked) || (p.pid == 1 && act.handler == SIG_DFL && !is_blocked) {
-        return;
+    if is_dropped(p, sig, is_blocked) {
+        return true;
     }
-    p.pending.fetch_or(bit(sig), Ordering::AcqRel);
+    let queued = p.pending.post(info);
     p.signal_pollq.notify(0);
     for t in threads {
         t.kick();
     }
+    queued
+}
+
+/// Posts a thread-directed signal (tgkill, tkill, rt_tgsigqueueinfo):
+/// only `t` takes it. A fatal one still ends the whole process.
+pub fn send_thread(t: &Thread, info: SigInfo) -> bool {
+    let sig = info.signo;
+    if is_dropped(&t.process, sig, t.sigmask.load(Ordering::Relaxed) & bit(sig) != 0) {
+        return true;
+    }
+    let queued = t.pending.post(info);
+    t.process.signal_pollq.notify(0);
+    t.kick();
+    queued
 }
 
 /// `send` for the timer interrupt (ITIMER_VIRTUAL, ITIMER_PROF), which may
@@ -211,7 +412,7 @@ pub fn post_from_irq(p: &Process, sig: i32) {
     if p.pid == 1 && !p.sigactions.try_lock().is_some_and(|a| !matches!(a.0[sig as usize - 1].handler, SIG_DFL | SIG_IGN)) {
         return;
     }
-    p.pending.fetch_or(bit(sig), Ordering::AcqRel);
+    p.pending.try_post(SigInfo::kernel(sig));
 }
 
 /// Runs a wait (epoll_pwait, ppoll, pselect6) with the signal mask read
@@ -237,23 +438,20 @@ pub fn with_wait_mask(sigmask: u64, size: usize, f: impl FnOnce() -> SysResult) 
     r
 }
 
-/// Takes the first signal of `mask` pending for `t`'s process (signalfd).
-pub fn dequeue(t: &Thread, mask: u64) -> Option<i32> {
-    loop {
-        let pending = t.process.pending.load(Ordering::Acquire) & mask;
-        if pending == 0 {
-            return None;
-        }
-        let sig = pending.trailing_zeros() as i32 + 1;
-        if t.process.pending.fetch_and(!bit(sig), Ordering::AcqRel) & bit(sig) != 0 {
-            return Some(sig);
-        }
-    }
+/// Takes the first signal of `mask` pending for `t`: its own set first,
+/// then its process's (Linux's dequeue_signal; signalfd, sigtimedwait).
+pub fn dequeue(t: &Thread, mask: u64) -> Option<SigInfo> {
+    t.pending.take(mask).or_else(|| t.process.pending.take(mask))
+}
+
+/// The signals pending for `t`, its own and its process's.
+pub fn pending_for(t: &Thread) -> u64 {
+    t.pending.bits() | t.process.pending.bits()
 }
 
 /// Raises a synchronous fault signal in the current thread: blocked or
 /// ignored, it still ends the process (Linux's force_sig_fault).
-pub fn force_fault(t: &Thread, sig: i32, addr: u64) {
+pub fn force_fault(t: &Thread, sig: i32, code: i32, addr: u64) {
     {
         let mut acts = t.process.sigactions.lock();
         let a = &mut acts.0[sig as usize - 1];
@@ -263,18 +461,18 @@ pub fn force_fault(t: &Thread, sig: i32, addr: u64) {
     }
     t.sigmask.fetch_and(!bit(sig), Ordering::AcqRel);
     t.fault_addr.store(addr, Ordering::Relaxed);
-    t.process.pending.fetch_or(bit(sig), Ordering::AcqRel);
+    t.pending.post(SigInfo::fault(sig, code, addr));
 }
 
 /// Whether `sig` is pending for the process.
 pub fn is_pending(p: &Process, sig: i32) -> bool {
-    p.pending.load(Ordering::Acquire) & bit(sig) != 0
+    p.pending.bits() & bit(sig) != 0
 }
 
 /// A signal is waiting that the current thread does not block: blocking
 /// system calls return EINTR.
 pub fn has_pending(t: &Thread) -> bool {
-    t.process.pending.load(Ordering::Acquire) & !(t.sigmask.load(Ordering::Relaxed) & !UNBLOCKABLE) != 0
+    pending_for(t) & !(t.sigmask.load(Ordering::Relaxed) & !UNBLOCKABLE) != 0
         || t.process.group_exit.load(Ordering::Acquire) != crate::process::NO_GROUP_EXIT
         || crate::process::must_exit_for_exec(t)
 }
@@ -335,15 +533,13 @@ pub fn deliver(t: &Thread, frame: &mut TrapFrame) -> Delivery {
 
 fn deliver_one(t: &Thread, frame: &mut TrapFrame, restart_nr: u64) -> Delivery {
     let mask = t.sigmask.load(Ordering::Relaxed) & !UNBLOCKABLE;
-    let pending = t.process.pending.load(Ordering::Acquire) & !mask;
-    if pending == 0 {
+    let Some(info) = (if pending_for(t) & !mask == 0 { None } else { dequeue(t, !mask) }) else {
         if restart_nr != u64::MAX {
             restart(frame, restart_nr);
         }
         return Delivery::Continue;
-    }
-    let sig = pending.trailing_zeros() as i32 + 1;
-    t.process.pending.fetch_and(!bit(sig), Ordering::AcqRel);
+    };
+    let sig = info.signo;
     let act = t.process.sigactions.lock().0[sig as usize - 1];
     if sig == SIGKILL || act.handler == SIG_DFL {
         if default_is_fatal(sig) {
@@ -370,7 +566,7 @@ fn deliver_one(t: &Thread, frame: &mut TrapFrame, restart_nr: u64) -> Delivery {
     if restart_nr != u64::MAX && act.flags & SA_RESTART != 0 {
         restart(frame, restart_nr);
     }
-    if setup_frame(t, frame, sig, &act).is_err() {
+    if setup_frame(t, frame, &info, &act).is_err() {
         // No room for the frame: the process dies with SIGSEGV, as on Linux.
         return Delivery::ExitGroup(SIGSEGV);
     }
@@ -395,7 +591,8 @@ const UC_SIGMASK: u64 = UC + 296;
 const INFO: u64 = UC + 304;
 const FRAME_SIZE: u64 = INFO + 128;
 
-fn setup_frame(t: &Thread, frame: &mut TrapFrame, sig: i32, act: &SigAction) -> Result<(), Errno> {
+fn setup_frame(t: &Thread, frame: &mut TrapFrame, info: &SigInfo, act: &SigAction) -> Result<(), Errno> {
+    let sig = info.signo;
     let (ss_sp, ss_size, ss_flags) = *t.altstack.lock();
     let on_alt = ss_size != 0 && frame.rsp > ss_sp && frame.rsp <= ss_sp + ss_size;
     let mut sp = if act.flags & SA_ONSTACK != 0 && ss_size != 0 && !on_alt { ss_sp + ss_size } else { frame.rsp - 128 };
@@ -425,11 +622,9 @@ fn setup_frame(t: &Thread, frame: &mut TrapFrame, sig: i32, act: &SigAction) -> 
     o.u64(UC_SIGMASK as usize, old_mask);
     // siginfo: signo, errno, code, then the union (fault address or pid).
     let i = INFO as usize;
-    o.u32(i, sig as u32);
-    if matches!(sig, SIGSEGV | SIGBUS | SIGILL | SIGFPE | SIGTRAP) && frame.vector < 32 {
-        o.u32(i + 8, 1).u64(i + 16, t.fault_addr.load(Ordering::Relaxed)); // SEGV_MAPERR-like code
-    } else {
-        o.u32(i + 8, 0).u32(i + 16, 0); // SI_USER; sender pid unknown here
+    o.u32(i, sig as u32).u32(i + 8, info.code as u32);
+    for (k, f) in info.fields.iter().enumerate() {
+        o.u64(i + 16 + k * 8, *f);
     }
     uaccess::write_bytes(fpstate, &frame.fx_state()).map_err(|_| EFAULT)?;
     o.write_to(sp)?;

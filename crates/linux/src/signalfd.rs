@@ -2,15 +2,14 @@
 //! `struct signalfd_siginfo` records (128 bytes each).
 //!
 //! ```text
-//!  signal::send ─▶ process.pending |= bit ─▶ process.signal_pollq.notify
+//!  signal::send ─▶ thread or process pending set ─▶ process.signal_pollq.notify
 //!  read(signalfd) ─▶ signal::dequeue(mask): takes the lowest pending signal
 //!                    of the mask, so it is not delivered as well
 //! ```
-//! As on Linux, a signalfd reads the signals of the process that reads it
-//! (not of its creator). Ferrite keeps one pending bit per signal and no
-//! sender details, so `ssi_pid`, `ssi_uid` and `ssi_code` are 0 (SI_USER)
-//! and a signal sent twice before a read is read once (as for standard
-//! signals on Linux; real-time signals would queue there).
+//! As on Linux, a signalfd reads the signals of the thread that reads it
+//! (its own, then its process's; not its creator's), with their sender
+//! details; a standard signal sent twice before a read is read once,
+//! real-time signals queue.
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -51,11 +50,11 @@ impl File for SignalFd {
         let poller = Poller::new();
         let observer = poller.observer();
         t.process.signal_pollq.subscribe(observer.clone());
-        let mut got: Vec<i32> = Vec::new();
+        let mut got: Vec<crate::signal::SigInfo> = Vec::new();
         let r = loop {
             while got.len() < room {
                 match crate::signal::dequeue(&t, self.mask()) {
-                    Some(sig) => got.push(sig),
+                    Some(info) => got.push(info),
                     None => break,
                 }
             }
@@ -72,19 +71,15 @@ impl File for SignalFd {
         };
         t.process.signal_pollq.unsubscribe(&observer);
         r?;
-        for (i, &sig) in got.iter().enumerate() {
-            // ssi_signo, ssi_errno, ssi_code; the rest (sender, fault
-            // details) is zero here.
-            let rec = &mut buf[i * SIGINFO_SIZE..(i + 1) * SIGINFO_SIZE];
-            rec.fill(0);
-            rec[0..4].copy_from_slice(&(sig as u32).to_le_bytes());
+        for (i, info) in got.iter().enumerate() {
+            buf[i * SIGINFO_SIZE..(i + 1) * SIGINFO_SIZE].copy_from_slice(&record(info));
         }
         Ok(got.len() * SIGINFO_SIZE)
     }
 
     fn poll(&self) -> u16 {
         let t = crate::process::current();
-        if t.process.pending.load(Ordering::Acquire) & self.mask() != 0 { POLLIN } else { 0 }
+        if crate::signal::pending_for(&t) & self.mask() != 0 { POLLIN } else { 0 }
     }
 
     fn poll_queue(&self) -> Option<Arc<PollQueue>> {
@@ -106,6 +101,28 @@ impl File for SignalFd {
     fn as_any(&self) -> Option<&dyn Any> {
         Some(self)
     }
+}
+
+/// `struct signalfd_siginfo` for `info`, as Linux's signalfd_copyinfo
+/// lays out each kind of siginfo.
+fn record(info: &crate::signal::SigInfo) -> [u8; SIGINFO_SIZE] {
+    let mut r = [0u8; SIGINFO_SIZE];
+    let mut put = |off: usize, b: &[u8]| r[off..off + b.len()].copy_from_slice(b);
+    put(0, &info.signo.to_le_bytes());
+    put(8, &info.code.to_le_bytes());
+    if info.is_fault() {
+        put(72, &info.fields[0].to_le_bytes()); // ssi_addr
+    } else {
+        put(12, &info.pid().to_le_bytes());
+        put(16, &info.uid().to_le_bytes());
+        if info.signo == crate::signal::SIGCHLD && info.code > 0 {
+            put(40, &(info.fields[1] as u32).to_le_bytes()); // ssi_status
+        } else {
+            put(44, &(info.fields[1] as u32).to_le_bytes()); // ssi_int
+            put(48, &info.fields[1].to_le_bytes()); // ssi_ptr
+        }
+    }
+    r
 }
 
 /// signalfd4(2): `fd` -1 makes a new signalfd, otherwise replaces the mask

@@ -41,6 +41,12 @@ pub fn write_u32(addr: u64, v: u32) -> Result<(), Errno> {
     write_bytes(addr, &v.to_le_bytes())
 }
 
+/// Atomically stores `new` at the aligned user word `addr` if it holds
+/// `old`; returns the value found there (futexes).
+pub fn cmpxchg_u32(addr: u64, old: u32, new: u32) -> Result<u32, Errno> {
+    uaccess::cmpxchg_user_u32(addr, old, new).map_err(fault)
+}
+
 pub fn read_u32(addr: u64) -> Result<u32, Errno> {
     let mut b = [0u8; 4];
     read_into(addr, &mut b)?;

@@ -68,7 +68,7 @@ pub fn clock_was_set() {
 pub fn map(vm: &mut Vm) -> Result<Option<u64>, Errno> {
     let Some(p) = PAGES.get() else { return Ok(None) };
     let read = Prot { read: true, write: false, exec: false };
-    vm.insert(VVAR_ADDR, Vma { end: VVAR_ADDR + PAGE, prot: read, backing: Backing::Anon, shared: false })?;
+    vm.insert(VVAR_ADDR, Vma { end: VVAR_ADDR + PAGE, prot: read, backing: Backing::Anon, shared: false, grows_down: false })?;
     let flags = PageFlags { writable: false, executable: false, user: true };
     vm.space_mut().map_shared(VVAR_ADDR, p.vvar.clone(), flags).map_err(mm)?;
     let len = p.image.len() as u64;
@@ -77,6 +77,6 @@ pub fn map(vm: &mut Vm) -> Result<Option<u64>, Errno> {
     // /proc/[pid]/maps shows it as `[vdso]` (no device, no inode).
     let name = Some(alloc::sync::Arc::new(crate::mm::FileName { path: b"[vdso]".to_vec(), dev: 0, ino: 0 }));
     let backing = Backing::File { data: p.image.clone(), offset: 0, len, name };
-    vm.insert(VDSO_ADDR, Vma { end, prot: rx, backing, shared: false })?;
+    vm.insert(VDSO_ADDR, Vma { end, prot: rx, backing, shared: false, grows_down: false })?;
     Ok(Some(VDSO_ADDR))
 }

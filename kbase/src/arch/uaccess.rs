@@ -70,3 +70,47 @@ pub fn copy_to_user(dst: u64, src: &[u8]) -> Result<(), Fault> {
     let left = unsafe { kbase_copy_user(dst as *mut u8, src.as_ptr(), src.len()) };
     if left == 0 { Ok(()) } else { Err(Fault) }
 }
+
+global_asm!(
+    r#"
+    .section .text
+    /* u64 kbase_cmpxchg_user_u32(addr: rdi, old: esi, new: edx, found: rcx)
+       -> rax = 0 (done, *found = the value that was there) or 1 (fault) */
+    .global kbase_cmpxchg_user_u32
+kbase_cmpxchg_user_u32:
+    mov eax, esi
+    stac
+1:  lock cmpxchg [rdi], edx
+    clac
+    mov [rcx], eax
+    xor eax, eax
+    ret
+2:  clac
+    mov eax, 1
+    ret
+    .pushsection .ex_table, "a"
+    .quad 1b, 2b
+    .popsection
+"#
+);
+
+unsafe extern "C" {
+    fn kbase_cmpxchg_user_u32(addr: *mut u32, old: u32, new: u32, found: *mut u32) -> u64;
+}
+
+/// Atomically replaces the user word at `addr` by `new` if it holds `old`
+/// (futexes: robust-list clean-up, FUTEX_WAKE_OP). Returns the value that
+/// was there (equal to `old` when the store happened). `addr` must be
+/// 4-byte aligned.
+pub fn cmpxchg_user_u32(addr: u64, old: u32, new: u32) -> Result<u32, Fault> {
+    if addr % 4 != 0 {
+        return Err(Fault);
+    }
+    check_user_range(addr, 4)?;
+    let mut found = 0u32;
+    // SAFETY: the aligned word lies in the user half (checked), which holds
+    // no kernel objects; a fault there resumes at the fixup; `found` is a
+    // valid kernel location.
+    let r = unsafe { kbase_cmpxchg_user_u32(addr as *mut u32, old, new, &mut found) };
+    if r == 0 { Ok(found) } else { Err(Fault) }
+}

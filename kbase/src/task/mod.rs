@@ -9,6 +9,10 @@
 //!   idle CPU: steal from the longest queue, else HLT
 //!   block: state Blocked + on a WaitQueue ── wake: CAS Blocked→Runnable, enqueue
 //! ```
+//! Each task has a CPU mask (`set_affinity`): placement, wake-ups and
+//! stealing only put it on a CPU of its mask, and a task found running on
+//! a CPU outside it (its mask just changed) is moved at the next schedule.
+//!
 //! A task is "on CPU" from the moment a CPU picks it until its context is
 //! saved by the switch; a CPU that picks a task still on another CPU (just
 //! woken, not yet switched out) waits for that flag to clear.
@@ -63,6 +67,8 @@ pub struct Task {
     on_cpu: AtomicBool,
     is_idle: bool,
     last_cpu: AtomicUsize,
+    /// CPUs this task may run on (bit n: CPU n; MAX_CPUS is 64).
+    allowed: AtomicU64,
     /// Owned only to be freed with the task (the idle tasks run on boot stacks).
     #[allow(dead_code, reason = "held for its Drop: the stack lives as long as the task")]
     stack: Option<KernelStack>,
@@ -132,6 +138,15 @@ impl Task {
     /// CPU the task last ran on.
     pub fn last_cpu(&self) -> usize {
         self.last_cpu.load(Ordering::Relaxed)
+    }
+
+    /// The CPUs this task may run on (bit n: CPU n).
+    pub fn affinity(&self) -> u64 {
+        self.allowed.load(Ordering::Acquire)
+    }
+
+    fn may_run_on(&self, cpu: usize) -> bool {
+        self.allowed.load(Ordering::Acquire) & (1 << cpu) != 0
     }
 
     /// Attaches the Linux layer's object to this task (once).
@@ -310,6 +325,10 @@ static LIVE_TASKS: AtomicUsize = AtomicUsize::new(0);
 /// reference goes): the leak checks compare it with what should be alive.
 static TASK_OBJECTS: AtomicUsize = AtomicUsize::new(0);
 static SCHED_READY: AtomicBool = AtomicBool::new(false);
+/// Set once any task's mask leaves out an online CPU: until then no
+/// schedule needs to look for tasks to hand on (the common case costs
+/// one load).
+static ANY_PINNED: AtomicBool = AtomicBool::new(false);
 
 fn new_id() -> u64 {
     NEXT_ID.fetch_add(1, Ordering::Relaxed)
@@ -365,6 +384,7 @@ fn adopt_boot_context(cpu: usize, bottom: u64, top: u64) {
         on_cpu: AtomicBool::new(true),
         is_idle: true,
         last_cpu: AtomicUsize::new(cpu),
+        allowed: AtomicU64::new(1 << cpu),
         stack: None,
         stack_range: (bottom, top),
         exited: WaitQueue::new(),
@@ -438,6 +458,48 @@ fn idle_loop() -> ! {
     }
 }
 
+/// The bit mask of the CPUs online now.
+fn online_mask() -> u64 {
+    (0..MAX_CPUS).filter(|&c| percpu::cpu(c).is_some()).fold(0, |m, c| m | (1 << c))
+}
+
+/// The least-loaded online CPU of `mask` (CPU 0 if none: callers keep
+/// masks non-empty).
+fn pick_cpu(mask: u64) -> usize {
+    (0..MAX_CPUS)
+        .filter(|&c| mask & (1 << c) != 0 && percpu::cpu(c).is_some())
+        .min_by_key(|&c| QLEN[c].load(Ordering::Relaxed))
+        .unwrap_or(0)
+}
+
+/// Restricts `task` to the CPUs of `mask` (sched_setaffinity). Fails (and
+/// changes nothing) when `mask` names no online CPU. The calling task
+/// moves at once if it left its CPU's mask; another task moves when its
+/// CPU next schedules, which a RESCHED IPI asks for now.
+pub fn set_affinity(task: &Arc<Task>, mask: u64) -> Result<(), ()> {
+    let mask = mask & online_mask();
+    if mask == 0 {
+        return Err(());
+    }
+    if mask != online_mask() {
+        ANY_PINNED.store(true, Ordering::Release);
+    }
+    task.allowed.store(mask, Ordering::Release);
+    let here = percpu::cpu_index();
+    let is_current = with_current_task(|t| core::ptr::eq(t, Arc::as_ptr(task))).unwrap_or(false);
+    if is_current {
+        if !task.may_run_on(here) {
+            schedule();
+        }
+    } else if task.on_cpu.load(Ordering::Acquire) {
+        let cpu = task.last_cpu();
+        if !task.may_run_on(cpu) && cpu != here && apic::is_ready() {
+            apic::send_ipi(cpu, apic::VECTOR_RESCHED);
+        }
+    }
+    Ok(())
+}
+
 /// Moves one runnable task from the longest other queue to `me`'s.
 fn steal_into(me: usize) {
     let victim = (0..MAX_CPUS)
@@ -447,7 +509,8 @@ fn steal_into(me: usize) {
     let Some(victim) = victim else { return };
     let stolen = {
         let Some(mut vq) = RQS[victim].try_lock() else { return };
-        let t = vq.queue.pop_back();
+        // The newest task that may run here.
+        let t = vq.queue.iter().rposition(|t| t.may_run_on(me)).and_then(|i| vq.queue.remove(i));
         QLEN[victim].store(vq.queue.len(), Ordering::Release);
         t
     };
@@ -490,16 +553,19 @@ pub fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<JoinHandle
             f();
             None
         }),
+        u64::MAX,
     )
 }
 
 /// Starts a thread that runs `setup` in the kernel, then enters user mode
-/// with the frame it returns (see `arch::user::enter_user`).
+/// with the frame it returns (see `arch::user::enter_user`). It may run on
+/// the CPUs its creator may (fork and clone keep the affinity mask).
 pub fn spawn_user(name: &str, setup: impl FnOnce() -> TrapFrame + Send + 'static) -> Result<JoinHandle, MmError> {
-    spawn_entry(name, Box::new(move || Some(setup())))
+    let mask = with_current_task(|t| if t.is_idle { u64::MAX } else { t.affinity() }).unwrap_or(u64::MAX);
+    spawn_entry(name, Box::new(move || Some(setup())), mask)
 }
 
-fn spawn_entry(name: &str, entry: Entry) -> Result<JoinHandle, MmError> {
+fn spawn_entry(name: &str, entry: Entry, mask: u64) -> Result<JoinHandle, MmError> {
     let mut stack = KernelStack::new()?;
     let entry: Box<Entry> = Box::new(entry);
     let arg = Box::into_raw(entry) as u64;
@@ -514,6 +580,7 @@ fn spawn_entry(name: &str, entry: Entry) -> Result<JoinHandle, MmError> {
         on_cpu: AtomicBool::new(false),
         is_idle: false,
         last_cpu: AtomicUsize::new(0),
+        allowed: AtomicU64::new(mask),
         stack: Some(stack),
         stack_range: range,
         exited: WaitQueue::new(),
@@ -534,10 +601,7 @@ fn spawn_entry(name: &str, entry: Entry) -> Result<JoinHandle, MmError> {
         }
         all.push(Arc::downgrade(&task));
     }
-    let target = (0..MAX_CPUS)
-        .filter(|&c| percpu::cpu(c).is_some())
-        .min_by_key(|&c| QLEN[c].load(Ordering::Relaxed))
-        .unwrap_or(0);
+    let target = pick_cpu(mask);
     task.last_cpu.store(target, Ordering::Relaxed);
     enqueue(target, task.clone());
     Ok(JoinHandle { task })
@@ -560,6 +624,10 @@ pub fn wake(task: &Arc<Task>) -> bool {
     if !task.cas_state(State::Blocked, State::Runnable) {
         return false;
     }
+    // Always its last CPU, even one its mask no longer allows: it may
+    // still be switching out there, and a task queued elsewhere meanwhile
+    // could make two CPUs wait for each other. That CPU's next schedule
+    // hands it on (or an idle CPU of its mask steals it).
     let target = task.last_cpu();
     let target = if percpu::cpu(target).is_some() { target } else { 0 };
     enqueue(target, task.clone());
@@ -599,6 +667,11 @@ fn schedule_inner(preempted: bool) {
     // The early returns below leave the block first, so the run-queue
     // guard is gone before interrupts come back on (an interrupt taking the
     // same lock on this CPU would deadlock).
+    // Runnable tasks no longer allowed on this CPU (their mask changed),
+    // queued on a CPU of their mask once this CPU's lock is dropped. This
+    // CPU has picked its next task by then, so two CPUs handing tasks to
+    // each other cannot both wait for the other's switch.
+    let mut migrants: [Option<Arc<Task>>; 4] = Default::default();
     let picked = 'pick: {
         let mut guard = RQS[me].lock();
         let rq = &mut *guard;
@@ -611,10 +684,25 @@ fn schedule_inner(preempted: bool) {
         let requeue = !prev.is_idle
             && (prev.cas_state(State::Running, State::Runnable)
                 || (preempted && prev.cas_state(State::Blocked, State::Runnable)));
-        if requeue {
+        let mut n = 0;
+        if requeue && prev.may_run_on(me) {
             rq.queue.push_back(prev.clone());
+        } else if requeue {
+            // It runs elsewhere once our switch clears its on_cpu flag.
+            migrants[0] = Some(prev.clone());
+            n = 1;
         }
-        let next = rq.queue.pop_front().unwrap_or_else(|| rq.idle.clone().expect("idle task"));
+        let next = if ANY_PINNED.load(Ordering::Acquire) {
+            while n < migrants.len() {
+                let Some(i) = rq.queue.iter().position(|t| !t.may_run_on(me)) else { break };
+                migrants[n] = rq.queue.remove(i);
+                n += 1;
+            }
+            rq.queue.iter().position(|t| t.may_run_on(me)).and_then(|i| rq.queue.remove(i))
+        } else {
+            rq.queue.pop_front()
+        };
+        let next = next.unwrap_or_else(|| rq.idle.clone().expect("idle task"));
         QLEN[me].store(rq.queue.len(), Ordering::Release);
         rq.need_resched = false;
         rq.slice = SLICE_TICKS;
@@ -638,6 +726,10 @@ fn schedule_inner(preempted: bool) {
         let stale = rq.last_prev.replace(prev);
         Some((ptrs.0, next_task, ptrs.1, stale, now))
     };
+    for m in migrants.iter_mut().filter_map(Option::take) {
+        let target = pick_cpu(m.affinity());
+        enqueue(target, m);
+    }
     let Some((prev_rsp, next, prev_on_cpu, stale, next_start)) = picked else {
         if irq_was_on {
             cpu::enable_interrupts();
@@ -744,6 +836,9 @@ pub(crate) fn timer_tick(frame: &mut TrapFrame) {
         if rq.current.as_ref().is_some_and(|c| c.is_idle) && !rq.queue.is_empty() {
             rq.need_resched = true;
         }
+        if rq.current.as_ref().is_some_and(|c| !c.may_run_on(me)) {
+            rq.need_resched = true;
+        }
         if let Some(c) = rq.current.as_ref() {
             let user = frame.is_from_user();
             cputime::cpu_tick(me, c.is_idle, user);
@@ -767,7 +862,8 @@ pub(crate) fn timer_tick(frame: &mut TrapFrame) {
 pub(crate) fn resched_ipi() {
     let me = percpu::cpu_index();
     let mut rq = RQS[me].lock();
-    if !rq.queue.is_empty() {
+    // Something was queued, or the running task's mask left this CPU.
+    if !rq.queue.is_empty() || rq.current.as_ref().is_some_and(|c| !c.may_run_on(me)) {
         rq.need_resched = true;
     }
 }

@@ -816,7 +816,7 @@ fn pid_status(p: &Process, t: Option<&Thread>) -> String {
     let all = p.threads();
     let threads = all.len().max(1);
     let (vsz, rss, hwm) = mem_pages(p);
-    let pending = p.pending.load(Ordering::Relaxed);
+    let pending = p.pending.bits();
     let main = all.iter().find(|x| x.tid == p.pid);
     let shown = t.or(main.map(|m| &**m));
     let blocked = shown.or(all.first().map(|x| &**x)).map_or(0, |x| x.sigmask.load(Ordering::Relaxed));

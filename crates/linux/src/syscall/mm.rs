@@ -11,6 +11,7 @@ const MAP_SHARED_VALIDATE: u32 = 0x03;
 const MAP_FIXED: u32 = 0x10;
 const MAP_ANONYMOUS: u32 = 0x20;
 const MAP_FIXED_NOREPLACE: u32 = 0x100000;
+const MAP_GROWSDOWN: u32 = 0x0100;
 const KNOWN: u32 = 0x3 | MAP_FIXED | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE
     | 0x0100 /* GROWSDOWN */ | 0x0800 /* DENYWRITE */ | 0x1000 /* EXECUTABLE */ | 0x2000 /* LOCKED */
     | 0x4000 /* NORESERVE */ | 0x8000 /* POPULATE */ | 0x10000 /* NONBLOCK */ | 0x20000 /* STACK */ | 0x40000 /* HUGETLB */;
@@ -30,6 +31,11 @@ pub fn mmap(addr: u64, len: u64, prot: u32, flags: u32, fd: i32, off: u64) -> Sy
         return Err(EINVAL);
     }
     let shared = kind == MAP_SHARED || kind == MAP_SHARED_VALIDATE;
+    let grows_down = flags & MAP_GROWSDOWN != 0;
+    if grows_down && shared && flags & MAP_ANONYMOUS != 0 {
+        // Shared anonymous memory cannot grow (Linux's do_mmap).
+        return Err(EINVAL);
+    }
     let backing = if flags & MAP_ANONYMOUS != 0 && shared {
         Backing::Shared { mem: alloc::sync::Arc::new(crate::mm::SharedMem::new()), offset_pages: 0 }
     } else if flags & MAP_ANONYMOUS != 0 {
@@ -57,7 +63,7 @@ pub fn mmap(addr: u64, len: u64, prot: u32, flags: u32, fd: i32, off: u64) -> Sy
     let noreplace = flags & MAP_FIXED_NOREPLACE != 0;
     let populate = flags & 0x8000 != 0;
     with_vm(|vm| {
-        let a = vm.mmap(addr, len, Prot::from_bits(prot), fixed, noreplace, backing, shared)?;
+        let a = vm.mmap(addr, len, Prot::from_bits(prot), fixed, noreplace, backing, shared, grows_down)?;
         if populate {
             let _ = vm.populate(a, a + len);
         }

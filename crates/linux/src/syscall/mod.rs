@@ -128,6 +128,7 @@ fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
         nr::__NR_clone3 => proc::clone3(a.ptr(0), a.usize(1), frame),
         nr::__NR_rt_sigtimedwait => signal::rt_sigtimedwait(a.ptr(0), a.ptr(1), a.ptr(2), a.usize(3)),
         nr::__NR_rt_sigqueueinfo => signal::rt_sigqueueinfo(a.i32(0), a.i32(1), a.ptr(2)),
+        nr::__NR_rt_tgsigqueueinfo => signal::rt_tgsigqueueinfo(a.i32(0), a.i32(1), a.i32(2), a.ptr(3)),
         nr::__NR_kill => proc::kill(a.i32(0), a.i32(1)),
         nr::__NR_uname => proc::uname(a.ptr(0)),
         nr::__NR_flock => fs::flock(a.fd(0), a.u32(1)),

@@ -242,6 +242,9 @@ fn exec_program(cwd: crate::fs::Node, program: crate::exec::Program<'_>, argv: u
     *t.process.exec_info.lock() = alloc::sync::Arc::new(info);
     // Point of no return: the other threads go, then the image is replaced.
     process::end_other_threads();
+    // The old image's robust futexes are released (Linux's
+    // futex_exec_release) while its memory is still there.
+    crate::futex::exit_robust_list(&t);
     *frame = crate::exec::initial_frame(&img);
     kbase::task::set_user_space(Some(img.vm.space().root()));
     let old = t.process.set_vm(Some(alloc::sync::Arc::new(kbase::task::Mutex::new(img.vm))));
@@ -289,11 +292,12 @@ pub fn kill(pid: i32, sig: i32) -> SysResult {
     // signal went out, kill(-1) also when every target refused (EPERM),
     // as Linux's __kill_pgrp_info and kill_something_info.
     let mut sent = false;
+    let info = signal::SigInfo::from_process(sig, signal::SI_USER, me.pid, me.cred().ruid);
     for p in &targets {
         if may_signal(&me, p, sig) {
             sent = true;
             if sig != 0 {
-                signal::send(p, sig);
+                signal::send_info(p, info);
             }
         }
     }
@@ -661,19 +665,16 @@ pub fn getrusage(who: i32, buf: u64) -> SysResult {
     Ok(0)
 }
 
-/// tgkill(2): `sig` to thread `tid` of thread group `tgid`. ESRCH unless
-/// `tid` is a live thread of that group (a non-main thread's tid is no
-/// process id, so this is not kill(tid)).
-///
-/// Partial: signals are pending per process, so the signal goes to the
-/// group and any thread that does not block it may take it. The caller
-/// itself (raise(3) in any thread) takes it before it returns to user mode.
+/// tgkill(2): `sig` to thread `tid` of thread group `tgid` (its own
+/// pending set: only that thread takes it). ESRCH unless `tid` is a live
+/// thread of that group.
 pub fn tgkill(tgid: i32, tid: i32, sig: i32) -> SysResult {
     if tgid <= 0 || tid <= 0 {
         return Err(EINVAL);
     }
     let p = process::lookup(tgid as u32).filter(|p| !p.is_zombie()).ok_or(ESRCH)?;
-    signal_thread(&p, tid, sig)
+    let t = p.threads().into_iter().find(|t| t.tid == tid as u32).ok_or(ESRCH)?;
+    signal_thread(&t, sig)
 }
 
 /// tkill(2): like tgkill without the group check.
@@ -682,27 +683,33 @@ pub fn tkill(tid: i32, sig: i32) -> SysResult {
         return Err(EINVAL);
     }
     let me = current();
-    let p = if me.tid == tid as u32 { me.process.clone() } else { group_of_thread(tid as u32).ok_or(ESRCH)? };
-    signal_thread(&p, tid, sig)
+    let t = if me.tid == tid as u32 { me } else { thread_by_tid(tid as u32).ok_or(ESRCH)? };
+    signal_thread(&t, sig)
 }
 
 /// The live process that has a thread `tid`.
 fn group_of_thread(tid: u32) -> Option<alloc::sync::Arc<Process>> {
-    process::all().into_iter().filter(|p| !p.is_zombie()).find(|p| p.threads().iter().any(|t| t.tid == tid))
+    thread_by_tid(tid).map(|t| t.process.clone())
 }
 
-fn signal_thread(p: &Process, tid: i32, sig: i32) -> SysResult {
+/// The live thread `tid` of any process.
+fn thread_by_tid(tid: u32) -> Option<alloc::sync::Arc<process::Thread>> {
+    if let Some(t) = process::lookup(tid).filter(|p| !p.is_zombie()).and_then(|p| p.threads().into_iter().find(|t| t.tid == tid)) {
+        return Some(t);
+    }
+    process::all().into_iter().filter(|p| !p.is_zombie()).find_map(|p| p.threads().into_iter().find(|t| t.tid == tid))
+}
+
+fn signal_thread(t: &process::Thread, sig: i32) -> SysResult {
     if sig != 0 {
         signal::check(sig)?;
     }
-    if !p.threads().iter().any(|t| t.tid == tid as u32) {
-        return Err(ESRCH);
-    }
-    if !may_signal(&current().process, p, sig) {
+    let me = current().process.clone();
+    if !may_signal(&me, &t.process, sig) {
         return Err(EPERM);
     }
     if sig != 0 {
-        signal::send(p, sig);
+        signal::send_thread(t, signal::SigInfo::from_process(sig, signal::SI_TKILL, me.pid, me.cred().ruid));
     }
     Ok(0)
 }
@@ -714,9 +721,8 @@ fn target_thread(pid: i32) -> Result<alloc::sync::Arc<process::Thread>, Errno> {
     if pid == 0 || pid as u32 == me.tid {
         return Ok(me);
     }
-    let p = u32::try_from(pid).ok().and_then(process::lookup).ok_or(ESRCH)?;
-    let t = p.threads().into_iter().next().ok_or(ESRCH)?;
-    let (mine, theirs) = (me.process.cred(), p.cred());
+    let t = u32::try_from(pid).ok().and_then(thread_by_tid).ok_or(ESRCH)?;
+    let (mine, theirs) = (me.process.cred(), t.process.cred());
     if !mine.capable(cred::Cap::SysNice) && mine.euid != theirs.ruid && mine.euid != theirs.euid {
         return Err(EPERM);
     }
@@ -730,7 +736,7 @@ pub fn sched_getaffinity(pid: i32, size: usize, mask: u64) -> SysResult {
     if size < bytes || size % 8 != 0 {
         return Err(EINVAL);
     }
-    let allowed = t.affinity.load(Ordering::Relaxed);
+    let allowed = t.task().map_or(u64::MAX, |k| k.affinity());
     let mut v = alloc::vec![0u8; bytes];
     for c in (0..cpus).filter(|&c| c >= 64 || allowed & (1 << c) != 0) {
         v[c / 8] |= 1 << (c % 8);
@@ -739,8 +745,10 @@ pub fn sched_getaffinity(pid: i32, size: usize, mask: u64) -> SysResult {
     Ok(bytes)
 }
 
-/// sched_setaffinity(2): the mask must name an online CPU (EINVAL). It is
-/// recorded (sched_getaffinity reports it) but not enforced yet.
+/// sched_setaffinity(2): thread `pid` (0: the caller) runs only on the
+/// CPUs of `mask` from now on; the mask must name an online CPU (EINVAL).
+/// A mask shorter than the kernel's is zero-extended, a longer one cut,
+/// as Linux's get_user_cpu_mask.
 pub fn sched_setaffinity(pid: i32, size: usize, mask: u64) -> SysResult {
     let t = target_thread(pid)?;
     let n = size.min(8);
@@ -749,17 +757,14 @@ pub fn sched_setaffinity(pid: i32, size: usize, mask: u64) -> SysResult {
     for (i, b) in bytes.iter().enumerate() {
         m |= u64::from(*b) << (8 * i);
     }
-    let cpus = kbase::arch::percpu::cpus_online().min(64);
-    let online = if cpus == 64 { u64::MAX } else { (1u64 << cpus) - 1 };
-    if m & online == 0 {
-        return Err(EINVAL);
-    }
-    t.affinity.store(m, Ordering::Relaxed);
+    let task = t.task().ok_or(ESRCH)?;
+    drop(t);
+    kbase::task::set_affinity(&task, m).map_err(|()| EINVAL)?;
     Ok(0)
 }
 
-/// set_robust_list(2): the kernel only records the list (robust futexes
-/// of a dying thread are not released yet).
+/// set_robust_list(2): records the list that `futex::exit_robust_list`
+/// walks when the thread dies or execs.
 pub fn set_robust_list(head: u64, len: usize) -> SysResult {
     const ROBUST_LIST_HEAD_SIZE: usize = 24;
     if len != ROBUST_LIST_HEAD_SIZE {
@@ -792,7 +797,9 @@ pub fn rt_sigpending(set: u64, size: usize) -> SysResult {
         return Err(EINVAL);
     }
     let t = current();
-    let p = t.process.pending.load(Ordering::Acquire) & t.sigmask.load(Ordering::Relaxed);
+    // The union of the thread's and the process's sets, as Linux's
+    // do_sigpending, limited to the blocked ones.
+    let p = signal::pending_for(&t) & t.sigmask.load(Ordering::Relaxed);
     uaccess::write_u64(set, p)?;
     Ok(0)
 }

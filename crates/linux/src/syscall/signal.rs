@@ -1,19 +1,18 @@
-//! Signal waits and queued signals: rt_sigtimedwait(2), rt_sigqueueinfo(2).
+//! Signal waits and queued signals: rt_sigtimedwait(2), rt_sigqueueinfo(2),
+//! rt_tgsigqueueinfo(2).
 //!
-//! Pending signals are one bit each per process (no queue of siginfo
-//! records yet), so a dequeued signal reports `si_code` SI_USER and no
-//! sender; TODO(#3): per-signal siginfo queues for real-time signals.
-
-use core::sync::atomic::Ordering;
+//! Each pending signal keeps its siginfo (`signal::SigInfo`); real-time
+//! signals queue, a standard one is pending once (as on Linux).
 
 use crate::errno::{EAGAIN, EINTR, EINVAL, EPERM, ESRCH, SysResult};
 use crate::process::{self, current};
-use crate::signal;
-use crate::uaccess::{self, Out};
+use crate::signal::{self, SigInfo};
+use crate::uaccess;
 
 /// rt_sigtimedwait(2): takes the lowest pending signal of `set` (waiting
 /// for one until `timeout`, forever if NULL) and returns its number;
 /// EAGAIN when the timeout passes, EINTR when another signal is handled.
+/// The calling thread's own signals come first, then its process's.
 pub fn rt_sigtimedwait(set: u64, info: u64, timeout: u64, size: usize) -> SysResult {
     if size != 8 {
         return Err(EINVAL);
@@ -26,20 +25,7 @@ pub fn rt_sigtimedwait(set: u64, info: u64, timeout: u64, size: usize) -> SysRes
         kbase::time::uptime_ns().saturating_add(super::time::read_timespec(timeout)?)
     };
     let t = current();
-    let take = || -> Option<i32> {
-        loop {
-            let pending = t.process.pending.load(Ordering::Acquire) & wanted;
-            if pending == 0 {
-                return None;
-            }
-            let sig = pending.trailing_zeros() as i32 + 1;
-            let bit = 1u64 << (sig - 1);
-            if t.process.pending.fetch_and(!bit, Ordering::AcqRel) & bit != 0 {
-                return Some(sig);
-            }
-        }
-    };
-    let mut got = take();
+    let mut got = signal::dequeue(&t, wanted);
     while got.is_none() {
         let now = kbase::time::uptime_ns();
         if now >= deadline {
@@ -50,38 +36,66 @@ pub fn rt_sigtimedwait(set: u64, info: u64, timeout: u64, size: usize) -> SysRes
         if signal::has_pending(&t) {
             return Err(EINTR);
         }
-        kbase::task::sleep_until_or(deadline, || t.process.pending.load(Ordering::Acquire) & wanted != 0 || signal::has_pending(&t));
-        got = take();
+        kbase::task::sleep_until_or(deadline, || signal::pending_for(&t) & wanted != 0 || signal::has_pending(&t));
+        got = signal::dequeue(&t, wanted);
     }
-    let sig = got.unwrap_or(0);
+    let got = got.unwrap_or_default();
     if info != 0 {
-        let mut o = Out::new(128);
-        o.u32(0, sig as u32);
-        o.write_to(info)?;
+        uaccess::write_bytes(info, &got.to_bytes())?;
     }
-    Ok(sig as usize)
+    Ok(got.signo as usize)
+}
+
+/// Reads the caller's siginfo for `sig` towards `id` (the pid or tid
+/// argument): as Linux's do_rt_sigqueueinfo, a thread may not pretend to
+/// be the kernel or kill(2) (si_code >= 0, or SI_TKILL) towards anyone
+/// but itself (EPERM, checked before the target is looked up).
+fn queued_info(id: i32, sig: i32, uinfo: u64) -> Result<SigInfo, crate::errno::Errno> {
+    let raw = uaccess::read_bytes(uinfo, 128)?;
+    check_code(id, SigInfo::from_user(sig, &raw))
+}
+
+fn check_code(id: i32, info: SigInfo) -> Result<SigInfo, crate::errno::Errno> {
+    if (info.code >= 0 || info.code == signal::SI_TKILL) && u32::try_from(id).ok() != Some(current().tid) {
+        return Err(EPERM);
+    }
+    Ok(info)
 }
 
 /// rt_sigqueueinfo(2): `sig` to process `tgid` with the caller's siginfo.
-/// As on Linux, a process may not pretend to be the kernel or kill(2)
-/// (si_code >= 0, or SI_TKILL) towards another process (EPERM).
+/// EAGAIN when the real-time queue is full.
 pub fn rt_sigqueueinfo(tgid: i32, sig: i32, uinfo: u64) -> SysResult {
-    const SI_TKILL: i32 = -6;
+    let info = queued_info(tgid, sig, uinfo)?;
     if sig != 0 {
         signal::check(sig)?;
     }
-    let info = uaccess::read_bytes(uinfo, 128)?;
-    let code = i32::from_le_bytes([info[8], info[9], info[10], info[11]]);
-    let me = current().process.clone();
     let target = u32::try_from(tgid).ok().filter(|&p| p > 0).and_then(process::lookup).filter(|p| !p.is_zombie()).ok_or(ESRCH)?;
-    if (code >= 0 || code == SI_TKILL) && target.pid != me.pid {
+    if !super::proc::may_signal(&current().process, &target, sig) {
         return Err(EPERM);
     }
-    if !super::proc::may_signal(&me, &target, sig) {
-        return Err(EPERM);
+    if sig != 0 && !signal::send_info(&target, info) && sig >= signal::SIGRTMIN {
+        return Err(EAGAIN);
     }
+    Ok(0)
+}
+
+/// rt_tgsigqueueinfo(2): the same towards thread `tid` of group `tgid`.
+pub fn rt_tgsigqueueinfo(tgid: i32, tid: i32, sig: i32, uinfo: u64) -> SysResult {
+    let raw = uaccess::read_bytes(uinfo, 128)?;
+    if tgid <= 0 || tid <= 0 {
+        return Err(EINVAL);
+    }
+    let info = check_code(tid, SigInfo::from_user(sig, &raw))?;
     if sig != 0 {
-        signal::send(&target, sig);
+        signal::check(sig)?;
+    }
+    let target = process::lookup(tgid as u32).filter(|p| !p.is_zombie()).ok_or(ESRCH)?;
+    let t = target.threads().into_iter().find(|t| t.tid == tid as u32).ok_or(ESRCH)?;
+    if !super::proc::may_signal(&current().process, &target, sig) {
+        return Err(EPERM);
+    }
+    if sig != 0 && !signal::send_thread(&t, info) && sig >= signal::SIGRTMIN {
+        return Err(EAGAIN);
     }
     Ok(0)
 }
