@@ -794,6 +794,23 @@ static void one_call(void)
     }
 }
 
+/* Drops clean caches where the kernel has them (dentries, inodes, page
+ * cache, empty slabs), through a /proc mounted just for this, so that
+ * cached objects are not counted as lost. Called before the workers start
+ * and after they are gone; /proc is never mounted while they run. */
+static void drop_caches(void)
+{
+    if (mount("proc", "/proc", "proc", 0, 0) != 0)
+        return;
+    int dc = open("/proc/sys/vm/drop_caches", O_WRONLY);
+    if (dc >= 0) {
+        sync();
+        printf("fuzz: drop_caches %s\n", write(dc, "3\n", 2) == 2 ? "ok" : "failed");
+        close(dc);
+    }
+    umount("/proc");
+}
+
 /* As root, before setuid(1000): /tmp/fuzz<i> belongs to uid 1000, so the
  * worker can create and remove entries there once permissions apply. A
  * restarted worker finds its predecessor's directory and gets it back in
@@ -1236,9 +1253,13 @@ int main(int argc, char **argv)
     out_fd = console_fd;
 
     printf("fuzz: seed %lu workers %d seconds %ld%s\n", base_seed, nworkers, seconds, pid1 ? " (pid 1)" : "");
+    mkdir("/proc", 0555);
     snapshot_top();
     int rootfd = open("/", O_RDONLY | O_DIRECTORY);
     long fs_before = fs_kib(rootfd, 0);
+    /* The same state at both measurements: caches dropped, /proc not
+     * mounted (Ferrite then prints its object census for the verdict). */
+    drop_caches();
     long before = free_kib();
     printf("fuzz: mem_before_kib %ld\n", before);
 
@@ -1354,17 +1375,7 @@ int main(int argc, char **argv)
     long fs_left = fs_kib(rootfd, 0);
     cleanup();
     long fs_after = fs_kib(rootfd, 0);
-    /* Where the kernel has them (Linux), drop clean caches (dentries,
-     * inodes, page cache) so that cached objects are not counted as lost.
-     * /proc is mounted only now, after the workers are gone. */
-    mkdir("/proc", 0555);
-    mount("proc", "/proc", "proc", 0, 0);
-    int dc = open("/proc/sys/vm/drop_caches", O_WRONLY);
-    if (dc >= 0) {
-        sync();
-        printf("fuzz: drop_caches %s\n", write(dc, "3\n", 2) == 2 ? "ok" : "failed");
-        close(dc);
-    }
+    drop_caches();
     sync();
     /* Let deferred frees settle; take the best of a few samples. */
     long after = -1;

@@ -28,6 +28,14 @@ const TAIL_LINES: usize = 60;
 /// Free memory may end this much below where it started (KiB): allocator
 /// caches, per-CPU lists and lazily freed page tables are not leaks.
 pub const LEAK_SLACK_KIB: i64 = 1024;
+/// The kernel heap may end this much fuller than it started (bytes, after
+/// drop_caches both times): one-time setup such as the first timerfd's
+/// timer task. A leak of one small object per worker restart (thousands in
+/// a long run) is far above it.
+pub const HEAP_SLACK_BYTES: i64 = 256 * 1024;
+/// Ferrite's census lines, printed by every write to drop_caches (the
+/// fuzzer drops caches before the workers start and after they are gone).
+const CENSUS_MARK: &str = "ferrite: objects after drop_caches: ";
 /// QEMU time beyond the fuzzing time: boot, reaping, clean-up, power-off.
 const EXTRA_SECS: u64 = 120;
 
@@ -54,6 +62,8 @@ pub struct Report {
     pub stalls: Option<u64>,
     pub mem_before: Option<i64>,
     pub mem_after: Option<i64>,
+    /// Ferrite's census after drop_caches, before and after the run.
+    pub census: Option<(Census, Census)>,
     pub seconds: Option<f64>,
     pub errnos: Option<String>,
     pub done: bool,
@@ -263,6 +273,7 @@ pub fn judge(outcome: &Outcome, opts: &Options, timeout: Duration) -> Report {
         stalls: num(lines, "stalls"),
         mem_before: num(lines, "mem_before_kib"),
         mem_after: num(lines, "mem_after_kib"),
+        census: censuses(lines),
         seconds: num(lines, "seconds"),
         errnos: value(lines, "errors_by_errno").map(str::to_string),
         done: lines.iter().any(|l| l.contains("fuzz: done")),
@@ -301,11 +312,31 @@ pub fn judge(outcome: &Outcome, opts: &Options, timeout: Duration) -> Report {
             l.trim()
         ));
     }
+    // Ferrite: bytes that wait in partly used slabs for new objects are
+    // free for the heap though not for the frame allocator; drop_caches
+    // returned every wholly free slab. They are shown and set apart, and
+    // the heap's live bytes are judged on their own.
+    let in_slab = r.census.as_ref().map_or(0, |(b, a)| (a.slab_free_kib - b.slab_free_kib).max(0));
+    if let Some((b, a)) = &r.census {
+        if a.heap_bytes - b.heap_bytes > HEAP_SLACK_BYTES {
+            r.problems.push(format!(
+                "heap leak: {} bytes allocated after the run, {} before (+{}; slack {HEAP_SLACK_BYTES}); \
+                 live objects per size class 16..2048 before {}, after {}",
+                a.heap_bytes,
+                b.heap_bytes,
+                a.heap_bytes - b.heap_bytes,
+                b.classes,
+                a.classes
+            ));
+        }
+    }
     if let (Some(b), Some(a)) = (r.mem_before, r.mem_after) {
         let lost = format!(
-            "memory leak: free memory {a} KiB after the run, {b} KiB before ({} KiB lost; slack {LEAK_SLACK_KIB} KiB)",
+            "memory leak: free memory {a} KiB after the run, {b} KiB before ({} KiB lost, {in_slab} KiB of it \
+             free in partly used slabs; slack {LEAK_SLACK_KIB} KiB)",
             b - a
         );
+        let a = a + in_slab;
         // Linux keeps slab and page-table caches that even drop_caches
         // does not return: there the figure is shown, not judged (the
         // --linux run checks the fuzzer, not Linux).
@@ -349,6 +380,43 @@ pub(crate) fn objects_problem(lines: &[String]) -> Option<String> {
     }
 }
 
+/// Figures of one `objects after drop_caches` line.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Census {
+    pub heap_bytes: i64,
+    pub free_frames: i64,
+    pub slab_frames: i64,
+    pub slab_free_kib: i64,
+    pub page_cache_pages: i64,
+    /// Live objects per size class, as printed (`a/b/c/...`).
+    pub classes: String,
+}
+
+/// A census line: `name value` pairs split by `, `.
+fn parse_census(line: &str) -> Option<Census> {
+    let field = |name: &str| -> Option<&str> {
+        line.split(", ").find_map(|part| part.strip_prefix(name)?.strip_prefix(' '))
+    };
+    let n = |name: &str| -> Option<i64> { field(name)?.trim().parse().ok() };
+    Some(Census {
+        heap_bytes: n("heap bytes")?,
+        free_frames: n("free frames")?,
+        slab_frames: n("slab frames")?,
+        slab_free_kib: n("slab free KiB")?,
+        page_cache_pages: n("page cache pages")?,
+        classes: field("heap objects by class").unwrap_or("?").trim().to_string(),
+    })
+}
+
+/// The first and the last census after drop_caches (before and after the
+/// workers), when the kernel printed both.
+fn censuses(lines: &[String]) -> Option<(Census, Census)> {
+    let mut all = lines.iter().filter_map(|l| parse_census(l.split_once(CENSUS_MARK)?.1.trim()));
+    let first = all.next()?;
+    let last = all.last()?;
+    Some((first, last))
+}
+
 fn show<T: std::fmt::Display>(v: &Option<T>) -> String {
     v.as_ref().map_or("?".into(), |v| v.to_string())
 }
@@ -374,6 +442,23 @@ fn print_summary(r: &Report, opts: &Options, outcome: &Outcome) {
         show(&r.mem_before),
         show(&r.mem_after)
     );
+    if let Some((b, a)) = &r.census {
+        println!(
+            "    kernel (after drop_caches): heap bytes {} -> {}, free frames {} -> {}, slab frames {} -> {} \
+             ({} -> {} KiB free in them), page cache pages {} -> {}",
+            b.heap_bytes,
+            a.heap_bytes,
+            b.free_frames,
+            a.free_frames,
+            b.slab_frames,
+            a.slab_frames,
+            b.slab_free_kib,
+            a.slab_free_kib,
+            b.page_cache_pages,
+            a.page_cache_pages
+        );
+        println!("    heap objects per size class 16..2048: {} -> {}", b.classes, a.classes);
+    }
     println!(
         "    fuzzing {} s of {} s asked; QEMU ran {:.1?}",
         r.seconds.map_or("?".into(), |s| format!("{s:.1}")),
@@ -596,6 +681,40 @@ mod tests {
         let lines = ["[ 3.1] watchdog: CPU 1 stuck for 10 s", "fuzz: done"];
         let r = judge(&outcome(33, &lines), &test_options(), Duration::ZERO);
         assert!(r.problems[0].contains("watchdog"));
+    }
+
+    const BEFORE: &str = "ferrite: objects after drop_caches: tasks 4, processes 1, threads 1, files 2, \
+        heap bytes 16753479, free frames 251239, slab frames 74, slab free KiB 23, large frames 5475, \
+        page cache pages 16, heap objects by class 1109/26/145/17/27/155/21/69";
+
+    fn with_census(after: &str, mem_after: &str) -> Vec<String> {
+        let mut lines: Vec<String> = GOOD.iter().map(|s| s.to_string()).collect();
+        lines.insert(1, BEFORE.into());
+        lines.insert(12, format!("ferrite: objects after drop_caches: {after}"));
+        for l in lines.iter_mut().filter(|l| l.starts_with("fuzz: mem_after_kib")) {
+            *l = format!("fuzz: mem_after_kib {mem_after}");
+        }
+        lines
+    }
+
+    #[test]
+    fn the_census_sets_slab_space_apart_and_judges_heap_bytes() {
+        let o = |lines: Vec<String>| Outcome { lines, ..outcome(33, &[]) };
+        // 2 MiB fewer free frames, all of it free space in partly used slabs: a pass.
+        let after = "tasks 4, processes 1, threads 1, files 2, heap bytes 16800000, free frames 250727, \
+            slab frames 586, slab free KiB 2071, large frames 5475, page cache pages 16, heap objects by class 1/2/3/4/5/6/7/8";
+        let r = judge(&o(with_census(after, "897952")), &test_options(), Duration::ZERO);
+        assert!(r.problems.is_empty(), "{:?}", r.problems);
+        assert_eq!(r.census.as_ref().map(|c| c.1.slab_free_kib), Some(2071));
+        // The same loss with no free slab space is a leak.
+        let after = after.replace("slab free KiB 2071", "slab free KiB 23");
+        let r = judge(&o(with_census(&after, "897952")), &test_options(), Duration::ZERO);
+        assert!(r.problems.len() == 1 && r.problems[0].contains("memory leak"), "{:?}", r.problems);
+        // 1 MB more live heap bytes is a leak whatever the free memory says.
+        let after = "tasks 4, processes 1, threads 1, files 2, heap bytes 17800000, free frames 251239, \
+            slab frames 74, slab free KiB 23, large frames 5475, page cache pages 16, heap objects by class 1/2/3/4/5/6/7/8";
+        let r = judge(&o(with_census(after, "900000")), &test_options(), Duration::ZERO);
+        assert!(r.problems.len() == 1 && r.problems[0].contains("heap leak"), "{:?}", r.problems);
     }
 
     #[test]

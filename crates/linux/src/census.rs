@@ -37,14 +37,37 @@ pub fn count(kind: Kind) -> usize {
     COUNTS[kind as usize].load(Ordering::Relaxed)
 }
 
-/// The line the kernel prints at power-off (parsed by `cargo xtask fuzz`).
+/// The line the kernel prints at power-off and after drop_caches (parsed
+/// by `cargo xtask fuzz`: `name value` pairs split by `, `; the first five
+/// keep their places).
+///
+/// - `heap bytes`: bytes allocated and not freed (as requested);
+/// - `free frames`: the frame allocator's free count;
+/// - `slab frames` / `slab free KiB`: frames carved into the heap's size
+///   classes and the part of them no object uses;
+/// - `large frames`: frames of heap allocations above 2048 bytes;
+/// - `page cache pages`: frames of the shared file-page cache;
+/// - `heap objects by class`: live objects per size class, 16..2048 bytes.
 pub fn summary() -> alloc::string::String {
-    alloc::format!(
-        "tasks {}, processes {}, threads {}, files {}, heap bytes {}",
+    use core::fmt::Write;
+    let heap = kbase::mm::heap::usage();
+    let (_, cached_pages) = crate::pagecache::stats();
+    let mut s = alloc::format!(
+        "tasks {}, processes {}, threads {}, files {}, heap bytes {}, free frames {}, slab frames {}, \
+         slab free KiB {}, large frames {}, page cache pages {}, heap objects by class",
         kbase::task::task_objects(),
         count(Kind::Process),
         count(Kind::Thread),
         count(Kind::File),
-        kbase::mm::heap::stats().0
-    )
+        kbase::mm::heap::stats().0,
+        kbase::mm::frame::stats().free,
+        heap.slab_frames,
+        heap.slab_free_bytes() / 1024,
+        heap.large_frames,
+        cached_pages,
+    );
+    for (i, n) in heap.class_objects.iter().enumerate() {
+        let _ = write!(s, "{}{n}", if i == 0 { " " } else { "/" });
+    }
+    s
 }

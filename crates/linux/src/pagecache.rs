@@ -60,3 +60,9 @@ fn trim(cache: &mut BTreeMap<usize, Entry>) {
 pub fn drop_unused() {
     trim(&mut CACHE.lock());
 }
+
+/// (entries, pages) cached now, for the census.
+pub fn stats() -> (usize, usize) {
+    let cache = CACHE.lock();
+    (cache.len(), cache.values().map(|e| e.pages.len()).sum())
+}

@@ -67,9 +67,15 @@ pub struct TimerFd {
     flags: AnonFlags,
     readers: WaitQueue,
     pollq: Arc<PollQueue>,
+    /// The deadline of this timer's entry in TIMERS, if it has one
+    /// (changed only with TIMERS locked).
+    queued: SpinLock<Option<u64>>,
 }
 
-/// Armed timers by (deadline, id); stale entries are harmless.
+/// Armed timers by (deadline, id). Each timer has at most one entry:
+/// re-arming replaces it, and disarming or closing the timer removes it.
+/// (A left-over entry would keep the closed timer's memory until its
+/// deadline, which may be centuries away.)
 static TIMERS: SpinLock<BTreeMap<(u64, u64), Weak<TimerFd>>> = SpinLock::new(BTreeMap::new());
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// The timer task, started with the first timerfd (None: it could not be).
@@ -102,12 +108,32 @@ fn due_again() -> bool {
     TIMERS.lock().keys().next().is_some_and(|k| k.0 <= now)
 }
 
-/// Queues `tfd`'s deadline for the timer task.
+/// Queues `tfd`'s deadline for the timer task, in place of its old one.
 fn schedule(tfd: &TimerFd, deadline: u64) {
-    TIMERS.lock().insert((deadline, tfd.id), tfd.me.clone());
+    {
+        let mut t = TIMERS.lock();
+        if let Some(old) = tfd.queued.lock().replace(deadline) {
+            t.remove(&(old, tfd.id));
+        }
+        t.insert((deadline, tfd.id), tfd.me.clone());
+    }
     KICKED.store(true, Ordering::Release);
     if let Some(Some(t)) = TASK.get() {
         kbase::task::wake(t);
+    }
+}
+
+/// Takes `tfd`'s entry out of the timer table (disarm, close).
+fn unqueue(tfd: &TimerFd) {
+    let mut t = TIMERS.lock();
+    if let Some(old) = tfd.queued.lock().take() {
+        t.remove(&(old, tfd.id));
+    }
+}
+
+impl Drop for TimerFd {
+    fn drop(&mut self) {
+        unqueue(self);
     }
 }
 
@@ -207,6 +233,7 @@ pub fn timerfd_create(clock: i32, flags: u32) -> SysResult {
         flags: AnonFlags::new(flags & TFD_NONBLOCK != 0),
         readers: WaitQueue::new(),
         pollq: Arc::new(PollQueue::new()),
+        queued: SpinLock::new(None),
     });
     crate::file::install(f, flags & TFD_CLOEXEC != 0)
 }
@@ -267,8 +294,9 @@ pub fn timerfd_settime(fd: i32, flags: u32, new: u64, old: u64) -> SysResult {
     if old != 0 {
         write_itimerspec(old, previous)?;
     }
-    if let Some(d) = deadline {
-        schedule(tfd, d);
+    match deadline {
+        Some(d) => schedule(tfd, d),
+        None => unqueue(tfd),
     }
     Ok(0)
 }

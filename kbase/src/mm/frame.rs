@@ -223,6 +223,11 @@ pub fn stats() -> Stats {
     Stats { managed: MANAGED_FRAMES.load(Ordering::Relaxed), free: free + cached }
 }
 
+/// Frame numbers the allocator covers (the highest RAM address / 4096).
+pub fn total_frames() -> u64 {
+    TOTAL_FRAMES.load(Ordering::Relaxed)
+}
+
 /// Checks the buddy allocator's internal invariants (ktests).
 pub fn check_consistency() -> bool {
     BUDDY.lock().as_ref().is_some_and(|b| b.check_consistency().is_ok())
