@@ -47,6 +47,7 @@ pub fn count(kind: Kind) -> usize {
 ///   classes and the part of them no object uses;
 /// - `large frames`: frames of heap allocations above 2048 bytes;
 /// - `page cache pages`: frames of the shared file-page cache;
+/// - `lock entries`: files with advisory locks (flock, fcntl);
 /// - `heap objects by class`: live objects per size class, 16..2048 bytes.
 pub fn summary() -> alloc::string::String {
     use core::fmt::Write;
@@ -54,7 +55,7 @@ pub fn summary() -> alloc::string::String {
     let (_, cached_pages) = crate::pagecache::stats();
     let mut s = alloc::format!(
         "tasks {}, processes {}, threads {}, files {}, heap bytes {}, free frames {}, slab frames {}, \
-         slab free KiB {}, large frames {}, page cache pages {}, heap objects by class",
+         slab free KiB {}, large frames {}, page cache pages {}, lock entries {}, heap objects by class",
         kbase::task::task_objects(),
         count(Kind::Process),
         count(Kind::Thread),
@@ -65,6 +66,7 @@ pub fn summary() -> alloc::string::String {
         heap.slab_free_bytes() / 1024,
         heap.large_frames,
         cached_pages,
+        crate::locks::entries(),
     );
     for (i, n) in heap.class_objects.iter().enumerate() {
         let _ = write!(s, "{}{n}", if i == 0 { " " } else { "/" });

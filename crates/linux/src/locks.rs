@@ -14,10 +14,17 @@
 //! POSIX locks go when their process closes any descriptor of the file
 //! ([`close_posix`]: close, close_range, dup2 over it, close-on-exec)
 //! or exits ([`process_exit`]); OFD and flock locks when their open file
-//! is freed ([`file_freed`]).
+//! is freed ([`file_freed`], from the drop of regular files and FIFOs).
+//! Other files (pipes, eventfds, procfs and device files ...) have no
+//! such hook, and a file outside any filesystem is keyed by its address.
+//! So each entry also holds every open file that owns an OFD or flock lock
+//! in it, weakly: that keeps the address (the owner id) from being reused
+//! by a new file, and [`prune`] drops the locks of files that are gone (at
+//! every lock request and process exit, and at drop_caches).
 
 use alloc::collections::BTreeMap;
-use alloc::sync::Arc;
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use kbase::sync::SpinLock;
@@ -35,6 +42,25 @@ type Key = (u64, u64);
 struct InodeLocks {
     record: Locks,
     flock: Locks,
+    /// The open files whose OFD or flock locks are here.
+    files: Vec<Weak<dyn File>>,
+}
+
+impl InodeLocks {
+    /// Drops the locks of open files that are gone; whether any lock is left.
+    fn prune(&mut self) -> bool {
+        let (record, flock) = (&mut self.record, &mut self.flock);
+        self.files.retain(|w| {
+            if w.strong_count() > 0 {
+                return true;
+            }
+            let owner = w.as_ptr() as *const u8 as usize as u64 | OFD_BIT;
+            record.remove_owner(owner);
+            flock.remove_owner(owner);
+            false
+        });
+        !(self.record.is_empty() && self.flock.is_empty())
+    }
 }
 
 static LOCKS: SpinLock<BTreeMap<Key, InodeLocks>> = SpinLock::new(BTreeMap::new());
@@ -88,8 +114,10 @@ fn would_deadlock(owner: Owner, mut blocker: Owner) -> bool {
 /// record table (`is_flock`: the flock table), waiting while another
 /// owner conflicts if `wait`.
 #[allow(clippy::too_many_arguments, reason = "one lock request, spelled out")]
-fn acquire(key: Key, is_flock: bool, owner: Owner, kind: Option<LockKind>, start: u64, end: u64, pid: i32, wait: bool) -> Result<(), Errno> {
+fn acquire(f: &Arc<dyn File>, is_flock: bool, owner: Owner, kind: Option<LockKind>, start: u64, end: u64, pid: i32, wait: bool) -> Result<(), Errno> {
     USED.store(true, Ordering::Relaxed);
+    let key = key_of(&**f);
+    prune();
     let detect = !is_flock && owner & OFD_BIT == 0;
     let t = crate::process::current();
     loop {
@@ -102,6 +130,9 @@ fn acquire(key: Key, is_flock: bool, owner: Owner, kind: Option<LockKind>, start
                 Some(b) => b,
                 None => {
                     table.set(owner, kind, start, end, pid);
+                    if owner & OFD_BIT != 0 && kind.is_some() && !e.files.iter().any(|w| w.as_ptr() as *const u8 == Arc::as_ptr(f) as *const u8) {
+                        e.files.push(Arc::downgrade(f));
+                    }
                     if e.record.is_empty() && e.flock.is_empty() {
                         m.remove(&key);
                     }
@@ -170,7 +201,7 @@ pub fn flock(f: &Arc<dyn File>, op: u32) -> SysResult {
     if kind.is_none() {
         return Ok(0);
     }
-    acquire(key, true, owner, kind, 0, TO_EOF, 0, !nb)?;
+    acquire(f, true, owner, kind, 0, TO_EOF, 0, !nb)?;
     Ok(0)
 }
 
@@ -235,7 +266,7 @@ pub fn fcntl(f: &Arc<dyn File>, cmd: u32, arg: u64) -> SysResult {
         _ => {}
     }
     let wait = matches!(cmd, g::F_SETLKW | g::F_OFD_SETLKW);
-    acquire(key, false, owner, kind, start, end, if is_ofd { -1 } else { pid }, wait)?;
+    acquire(f, false, owner, kind, start, end, if is_ofd { -1 } else { pid }, wait)?;
     Ok(0)
 }
 
@@ -267,12 +298,23 @@ pub fn process_exit(pid: u32) {
     for e in m.values_mut() {
         had |= e.record.remove_owner(u64::from(pid));
     }
-    m.retain(|_, e| !(e.record.is_empty() && e.flock.is_empty()));
+    m.retain(|_, e| e.prune());
     drop(m);
     WAITS.lock().remove(&u64::from(pid));
     if had {
         changed();
     }
+}
+
+/// Drops the entries of files outside any filesystem that are gone (and
+/// any empty entry).
+pub fn prune() {
+    LOCKS.lock().retain(|_, e| e.prune());
+}
+
+/// Entries in the lock table, for the census.
+pub fn entries() -> usize {
+    LOCKS.lock().len()
 }
 
 /// An open file description is freed: its OFD and flock locks go.

@@ -359,6 +359,15 @@ pub fn for_each_task(mut f: impl FnMut(&str, State, usize)) {
     }
 }
 
+/// Drops the entries of freed tasks from the list of all tasks: each one
+/// still pins its task's allocation (drop_caches; spawning prunes too,
+/// once the list is twice the live count).
+pub fn prune_dead() {
+    let mut all = ALL.lock();
+    all.retain(|w| w.strong_count() > 0);
+    all.shrink_to_fit();
+}
+
 /// Number of `Task` objects in memory, dead ones not yet freed included.
 pub fn task_objects() -> usize {
     TASK_OBJECTS.load(Ordering::Relaxed)

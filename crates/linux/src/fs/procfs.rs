@@ -489,6 +489,8 @@ impl FileSystem for ProcFs {
                 if what & 2 != 0 {
                     kbase::mm::stack::release_cached();
                     super::drop_dentries();
+                    kbase::task::prune_dead();
+                    crate::locks::prune();
                     kbase::mm::heap::shrink();
                 }
                 // For the leak checks (`cargo xtask fuzz`): what is left
