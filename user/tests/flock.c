@@ -10,6 +10,8 @@
 #include "t.h"
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -277,6 +279,33 @@ static void test_ofd(void)
     SAY("OFD locks ok");
 }
 
+/* The last close releases a flock on any file, not only a regular one:
+ * a /proc file (no inode of a disk or tmpfs behind it) and a pipe. */
+static void test_flock_other_files(void)
+{
+    int mounted = 0;
+    if (access("/proc/self/stat", R_OK) != 0) {
+        mkdir("/proc", 0555);
+        CHECK(mount("proc", "/proc", "proc", 0, 0) == 0);
+        mounted = 1;
+    }
+    int a = open("/proc/self/stat", O_RDONLY), b = open("/proc/self/stat", O_RDONLY);
+    CHECK(a >= 0 && b >= 0);
+    CHECK(flock(a, LOCK_EX | LOCK_NB) == 0);
+    CHECK_ERR(flock(b, LOCK_EX | LOCK_NB), EWOULDBLOCK);
+    CHECK(close(a) == 0);
+    CHECK(flock(b, LOCK_EX | LOCK_NB) == 0);
+    close(b);
+    if (mounted)
+        umount("/proc");
+    int p[2];
+    CHECK(pipe(p) == 0);
+    CHECK(flock(p[0], LOCK_EX | LOCK_NB) == 0);
+    close(p[0]);
+    close(p[1]);
+    SAY("flock on /proc files and pipes ok");
+}
+
 int main(void)
 {
     F = P("/tmp/flock-test");
@@ -287,6 +316,7 @@ int main(void)
     test_posix();
     test_posix_wait();
     test_ofd();
+    test_flock_other_files();
     CHECK(unlink(F) == 0);
     SAY("ok");
     return 0;

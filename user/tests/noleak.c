@@ -11,6 +11,7 @@
 #include "t.h"
 
 #include <pthread.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/sysinfo.h>
 
@@ -113,6 +114,19 @@ static void killed_threaded(int n)
     }
 }
 
+/* An advisory lock on a file that has no inode hook (a pipe), dropped by
+ * closing it: the kernel's lock table must not keep an entry per file. */
+static void flock_pipe(int n)
+{
+    for (int i = 0; i < n; i++) {
+        int p[2];
+        CHECK(pipe(p) == 0);
+        CHECK(flock(p[0], LOCK_EX | LOCK_NB) == 0);
+        close(p[0]);
+        close(p[1]);
+    }
+}
+
 static void check(const char *what, void (*fn)(int), int n)
 {
     fn(4); /* warm-up: caches reach their working size */
@@ -132,6 +146,7 @@ int main(void)
     check("fork+exec+wait", fork_exec, 500); /* 1000 cycles in all */
     check("3 threads create+join", threads, 100);
     check("threaded child killed", killed_threaded, 40);
+    check("flock on a pipe, closed", flock_pipe, 8000);
     printf("noleak: ok\n");
     return 0;
 }

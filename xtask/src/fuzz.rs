@@ -32,7 +32,12 @@ pub const LEAK_SLACK_KIB: i64 = 1024;
 /// drop_caches both times): one-time setup such as the first timerfd's
 /// timer task. A leak of one small object per worker restart (thousands in
 /// a long run) is far above it.
-pub const HEAP_SLACK_BYTES: i64 = 256 * 1024;
+pub const HEAP_SLACK_BYTES: i64 = 64 * 1024;
+/// No heap size class may end with more live objects than this above
+/// where it started: one-time setup adds a handful per class, while a
+/// leak of one small object per process grows one class by hundreds,
+/// too few bytes for the byte slack to see.
+pub const HEAP_SLACK_OBJECTS: i64 = 32;
 /// Ferrite's census lines, printed by every write to drop_caches (the
 /// fuzzer drops caches before the workers start and after they are gone).
 const CENSUS_MARK: &str = "ferrite: objects after drop_caches: ";
@@ -327,6 +332,21 @@ pub fn judge(outcome: &Outcome, opts: &Options, timeout: Duration) -> Report {
                 a.heap_bytes - b.heap_bytes,
                 b.classes,
                 a.classes
+            ));
+        }
+        let counts = |c: &str| -> Vec<i64> { c.split('/').filter_map(|n| n.parse().ok()).collect() };
+        let (cb, ca) = (counts(&b.classes), counts(&a.classes));
+        let grown: Vec<String> = cb
+            .iter()
+            .zip(&ca)
+            .enumerate()
+            .filter(|&(_, (b, a))| a - b > HEAP_SLACK_OBJECTS)
+            .map(|(i, (b, a))| format!("{}-byte class {b} -> {a}", 16 << i))
+            .collect();
+        if !grown.is_empty() {
+            r.problems.push(format!(
+                "heap leak: live heap objects grew by more than {HEAP_SLACK_OBJECTS} in a size class: {}",
+                grown.join(", ")
             ));
         }
     }
@@ -715,6 +735,11 @@ mod tests {
             slab frames 74, slab free KiB 23, large frames 5475, page cache pages 16, heap objects by class 1/2/3/4/5/6/7/8";
         let r = judge(&o(with_census(after, "900000")), &test_options(), Duration::ZERO);
         assert!(r.problems.len() == 1 && r.problems[0].contains("heap leak"), "{:?}", r.problems);
+        // 40 more 32-byte objects: a leak, though only 1280 bytes.
+        let after = BEFORE.replace("objects after drop_caches: ", "").replace("1109/26/145", "1109/66/145");
+        let after = after.split_once(": ").map_or(after.as_str(), |(_, a)| a).to_string();
+        let r = judge(&o(with_census(&after, "900000")), &test_options(), Duration::ZERO);
+        assert!(r.problems.len() == 1 && r.problems[0].contains("32-byte class 26 -> 66"), "{:?}", r.problems);
     }
 
     #[test]

@@ -515,15 +515,20 @@ fn exit_process(p: Arc<Process>, status: i32, at_retire: &kbase::task::CpuTimes)
     drop(vm);
     p.release_vfork_parent();
     crate::tty::session_leader_exited(&p);
-    // Orphans go to init, which reaps them.
-    let orphans = core::mem::take(&mut *p.children.lock());
-    if !orphans.is_empty() {
-        if let Some(init) = lookup(1).filter(|i| i.pid != p.pid) {
-            for c in &orphans {
-                c.ppid.store(1, Ordering::Relaxed);
+    // Orphans go to init, which reaps them. In a block: this function
+    // never returns, so a local still alive at its end is never dropped
+    // (the emptied list's buffer leaked with every process that had
+    // children).
+    {
+        let orphans = core::mem::take(&mut *p.children.lock());
+        if !orphans.is_empty() {
+            if let Some(init) = lookup(1).filter(|i| i.pid != p.pid) {
+                for c in &orphans {
+                    c.ppid.store(1, Ordering::Relaxed);
+                }
+                init.children.lock().extend(orphans);
+                init.child_exited.wake_all();
             }
-            init.children.lock().extend(orphans);
-            init.child_exited.wake_all();
         }
     }
     if let Some(id) = p.alarm_timer.lock().take() {
