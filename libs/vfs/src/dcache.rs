@@ -197,11 +197,12 @@ impl Dcache {
         }
     }
 
-    /// Forgets everything (drop_caches).
+    /// Forgets everything (drop_caches), the clock queue's buffer included
+    /// (`clear` would keep its capacity: up to the cache's size in entries).
     pub fn clear(&mut self) {
         self.generation = self.generation.wrapping_add(1);
         self.dirs.clear();
-        self.clock.clear();
+        self.clock = VecDeque::new();
         self.len = 0;
         self.negative = 0;
     }
