@@ -306,8 +306,8 @@ pub fn process_exit(pid: u32) {
     }
 }
 
-/// Drops the entries of files outside any filesystem that are gone (and
-/// any empty entry).
+/// Drops the OFD and flock locks of open files that are gone, and every
+/// entry left empty.
 pub fn prune() {
     LOCKS.lock().retain(|_, e| e.prune());
 }
