@@ -443,9 +443,11 @@ fn markdown(results: &Results, notes: &str) -> String {
     for row in ROWS {
         let _ = writeln!(o, "- `{}`: {}.", row.name, row.what);
     }
-    o.push_str("\n## Not measured yet\n\n");
-    for (name, needs) in NOT_YET {
-        let _ = writeln!(o, "- `{name}`: not yet, needs {needs}.");
+    if !NOT_YET.is_empty() {
+        o.push_str("\n## Not measured yet\n\n");
+        for (name, needs) in NOT_YET {
+            let _ = writeln!(o, "- `{name}`: not yet, needs {needs}.");
+        }
     }
     o.push_str(
         "\n`cargo xtask bench --quick` (shorter repetitions, no `mitigations=off` \
