@@ -203,7 +203,28 @@ pub fn pwrite(fd: i32, buf: u64, count: usize, off: i64) -> SysResult {
     if !f.flags().can_write() {
         return Err(EBADF);
     }
-    with_user_bytes(buf, count.min(CHUNK), |data| f.pwrite(off as u64, data))?
+    pwrite_from_user(&*f, buf, count.min(MAX_RW), off as u64)
+}
+
+/// Writes `count` bytes of user memory at `buf` to `f` at `off`, a chunk
+/// at a time, so a regular file takes all of it as on Linux (not only the
+/// first chunk) and no kernel buffer is sized by the caller. A fault or an
+/// error after some bytes ends the write short.
+fn pwrite_from_user(f: &dyn File, buf: u64, count: usize, off: u64) -> SysResult {
+    let mut done = 0;
+    loop {
+        let n = (count - done).min(CHUNK);
+        let w = match with_user_bytes(buf + done as u64, n, |data| f.pwrite(off + done as u64, data)) {
+            Ok(Ok(w)) => w,
+            Ok(Err(e)) | Err(e) if done == 0 => return Err(e),
+            _ => break,
+        };
+        done += w;
+        if w < n || done == count {
+            break;
+        }
+    }
+    Ok(done)
 }
 
 pub(super) fn iovecs(iov: u64, cnt: usize) -> Result<Vec<(u64, usize)>, Errno> {
@@ -347,25 +368,42 @@ pub fn pwritev2(fd: i32, iov: u64, cnt: usize, off: i64, flags: u32, allow_cur: 
         return Err(EBADF);
     }
     let vecs = iovecs(iov, cnt)?;
-    let mut data = Vec::new();
-    for (b, l) in &vecs {
-        let l = (*l).min(MAX_RW - data.len());
-        data.extend_from_slice(&uaccess::read_bytes(*b, l)?);
-    }
-    if data.is_empty() {
-        return Ok(0);
-    }
-    if append {
-        // At the end, whatever `off` says; the file position moves only
-        // when `off` is -1 (as a write to an O_APPEND file would).
-        let end = f.stat()?.size;
-        let n = f.pwrite(end, &data)?;
-        if off == -1 {
-            f.seek((end + n as u64) as i64, 0)?;
+    // At the end with RWF_APPEND, whatever `off` says; the file position
+    // then moves only when `off` is -1 (as a write to an O_APPEND file
+    // would).
+    let start = if append { f.stat()?.size } else { off as u64 };
+    let total_len = vecs.iter().fold(0usize, |a, v| a.saturating_add(v.1)).min(MAX_RW);
+    let n = if total_len <= CHUNK {
+        // Small: gathered into one buffer, written as one unit.
+        let mut data = Vec::with_capacity(total_len);
+        for (b, l) in &vecs {
+            data.extend_from_slice(&uaccess::read_bytes(*b, *l)?);
         }
-        return Ok(n);
+        if data.is_empty() {
+            return Ok(0);
+        }
+        f.pwrite(start, &data)?
+    } else {
+        // Large: each buffer streamed a chunk at a time.
+        let mut total = 0;
+        for (b, l) in vecs {
+            let l = l.min(MAX_RW - total);
+            let n = match pwrite_from_user(&*f, b, l, start + total as u64) {
+                Ok(n) => n,
+                Err(e) if total == 0 => return Err(e),
+                Err(_) => break,
+            };
+            total += n;
+            if n < l || total == MAX_RW {
+                break;
+            }
+        }
+        total
+    };
+    if append && off == -1 {
+        f.seek((start + n as u64) as i64, 0)?;
     }
-    f.pwrite(off as u64, &data)
+    Ok(n)
 }
 
 /// Opens a node as a file object: device nodes map to their drivers.
