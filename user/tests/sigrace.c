@@ -2,18 +2,20 @@
  * sigrace: signals and exits that race with thread creation. A thread
  * exists from the moment clone returns its tid: tgkill to it right away
  * succeeds and the signal acts on that thread (a fatal one ends the
- * process, even before the thread first ran); an exit_group or a fatal
- * signal right after clone ends threads that have not run yet. Each case
- * runs many times in a fresh child (the sigthread hang: tgkill found no
- * thread yet, and the child paused forever).
+ * process, even before the thread first ran; a handled one runs in that
+ * thread); an exit_group or a fatal signal right after clone ends
+ * threads that have not run yet. Each case runs many times in a fresh
+ * child (the sigthread hang: tgkill found no thread yet, and the child
+ * paused forever).
  */
 #define T_NAME "sigrace"
 #include "t.h"
 
 #include <sched.h>
 #include <sys/syscall.h>
+#include <time.h>
 
-#define ROUNDS 150
+#define ROUNDS 100
 #define NTHREADS 3
 
 static char stacks[NTHREADS][16384] __attribute__((aligned(16)));
@@ -62,6 +64,33 @@ static void probe_then_kill(void *arg)
     if (syscall(SYS_tgkill, getpid(), tid, 0) != 0) _exit(92);
     if (syscall(SYS_tgkill, getpid(), tid, SIGTERM) != 0) _exit(93);
     pause_forever();
+}
+
+static volatile long handled_tid;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    long r;
+    __asm__ volatile("syscall" : "=a"(r) : "a"((long)SYS_gettid) : "rcx", "r11", "memory");
+    handled_tid = r;
+}
+
+/* A handled signal tgkill'd at once runs its handler in that thread
+ * (before the thread's own first instruction, if it had not run yet). */
+static void handler_in_new(void *arg)
+{
+    int n = (int)(long)arg;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1;
+    CHECK(sigaction(SIGUSR1, &sa, NULL) == 0);
+    start_threads();
+    pid_t tid = tids[n % NTHREADS];
+    if (syscall(SYS_tgkill, getpid(), tid, SIGUSR1) != 0) _exit(95);
+    struct timespec ms = {0, 1000000};
+    for (int i = 0; i < 5000 && handled_tid == 0; i++) nanosleep(&ms, NULL);
+    _exit(handled_tid == tid ? 0 : 96);
 }
 
 /* exit_group before the threads ran. */
@@ -124,6 +153,15 @@ int main(void)
 
     for (int n = 0; n < ROUNDS; n++) expect_signal("probe", n, run(probe_then_kill, (void *)(long)n), SIGTERM);
     SAY("tgkill signal 0 finds a thread right after clone");
+
+    for (int n = 0; n < ROUNDS; n++) {
+        int st = run(handler_in_new, (void *)(long)n);
+        if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+            fprintf(stderr, "sigrace: handler round %d: wait status %#x\n", n, st);
+            exit(1);
+        }
+    }
+    SAY("a handled signal tgkill'd right after clone runs in that thread");
 
     for (int n = 0; n < ROUNDS; n++) {
         int st = run(exit_at_once, NULL);
