@@ -190,8 +190,12 @@ pub struct Thread {
     pub process: Arc<Process>,
     /// The kbase task running this thread (to wake it for signals). Weak:
     /// the task owns this Thread through `Task::ext`, so a strong reference
-    /// back would keep both alive forever.
-    task: Weak<kbase::task::Task>,
+    /// back would keep both alive forever. Unset between clone, which
+    /// lists the thread, and the task's start (`attach`): a signal or exit
+    /// posted then needs no wake-up, since the task acts on it before its
+    /// first user instruction (`arch::user::enter_user` runs the
+    /// return-to-user hook).
+    task: kbase::sync::Once<Weak<kbase::task::Task>>,
     pub clear_child_tid: AtomicU64,
     pub sigmask: AtomicU64,
     /// Signals sent to this thread (tgkill, faults); a new thread starts
@@ -220,19 +224,22 @@ impl Thread {
     /// Wakes the thread if it sleeps (for signals and exits); false if it
     /// was not asleep or is gone.
     pub fn kick(&self) -> bool {
-        self.task.upgrade().is_some_and(|t| kbase::task::wake(&t))
+        self.task().is_some_and(|t| kbase::task::wake(&t))
     }
 
     /// The task running this thread, while it exists.
     pub fn task(&self) -> Option<Arc<kbase::task::Task>> {
-        self.task.upgrade()
+        self.task.get().and_then(Weak::upgrade)
     }
 
+    /// A new thread of `process`, listed in it at once: it exists (tgkill
+    /// finds it, exit_group and kill count it) from the moment fork or
+    /// clone returns its tid, before its task first runs, as on Linux.
     fn new(tid: u32, process: Arc<Process>, clear_child_tid: u64, sigmask: u64) -> Arc<Self> {
         let t = Arc::new(Self {
             tid,
             process,
-            task: Arc::downgrade(&kbase::task::current()),
+            task: kbase::sync::Once::new(),
             clear_child_tid: AtomicU64::new(clear_child_tid),
             sigmask: AtomicU64::new(sigmask),
             pending: crate::signal::SigPending::new(),
@@ -247,10 +254,23 @@ impl Thread {
             _census: crate::census::Token::new(crate::census::Kind::Thread),
         });
         t.process.threads.lock().push(Arc::downgrade(&t));
-        if crate::acct::itimers_armed(&t.process) {
-            kbase::task::current().set_tick_watch(true);
-        }
         t
+    }
+
+    /// Binds the thread to the task that runs it; called by that task
+    /// first thing, or by its creator once spawned (whichever comes first).
+    fn bind(&self, task: &Arc<kbase::task::Task>) {
+        self.task.set(Arc::downgrade(task));
+    }
+
+    /// In the new task, before it enters user mode: this task runs `self`.
+    fn attach(self: Arc<Self>) {
+        let me = kbase::task::current();
+        self.bind(&me);
+        if crate::acct::itimers_armed(&self.process) {
+            me.set_tick_watch(true);
+        }
+        me.set_ext(self);
     }
 }
 
@@ -419,11 +439,11 @@ pub struct ChildSetup {
 pub fn spawn_user(process: Arc<Process>, frame: TrapFrame, fs_base: u64, setup: ChildSetup) -> Result<(), Errno> {
     let Some(root) = process.vm().map(|v| v.lock().space().root()) else { return Err(EAGAIN) };
     let name = alloc::format!("pid{}", process.pid);
-    kbase::task::spawn_user(&name, move || {
-        let tid = process.pid; // the first thread's tid is the pid
-        let clear = setup.clear_child_tid.unwrap_or(0);
-        let t = Thread::new(tid, process, clear, setup.sigmask);
-        kbase::task::current().set_ext(t);
+    let tid = process.pid; // the first thread's tid is the pid
+    let t = Thread::new(tid, process, setup.clear_child_tid.unwrap_or(0), setup.sigmask);
+    let t2 = t.clone();
+    let h = kbase::task::spawn_user(&name, move || {
+        t2.attach();
         kbase::task::set_user_space(Some(root));
         kbase::task::set_user_fs_base(fs_base);
         if let Some(addr) = setup.set_child_tid {
@@ -433,6 +453,7 @@ pub fn spawn_user(process: Arc<Process>, frame: TrapFrame, fs_base: u64, setup: 
         frame
     })
     .map_err(crate::errno::mm)?;
+    t.bind(h.task());
     Ok(())
 }
 
@@ -618,11 +639,10 @@ pub fn spawn_thread(frame: TrapFrame, fs_base: u64, setup: ChildSetup, parent_se
     }
     process.live_threads.fetch_add(1, Ordering::AcqRel);
     let name = alloc::format!("tid{tid}");
-    let p2 = process.clone();
+    let t = Thread::new(tid, process.clone(), setup.clear_child_tid.unwrap_or(0), setup.sigmask);
+    let t2 = t.clone();
     let r = kbase::task::spawn_user(&name, move || {
-        let clear = setup.clear_child_tid.unwrap_or(0);
-        let t = Thread::new(tid, p2, clear, setup.sigmask);
-        kbase::task::current().set_ext(t);
+        t2.attach();
         kbase::task::set_user_space(Some(root));
         kbase::task::set_user_fs_base(fs_base);
         if let Some(addr) = setup.set_child_tid {
@@ -630,9 +650,13 @@ pub fn spawn_thread(frame: TrapFrame, fs_base: u64, setup: ChildSetup, parent_se
         }
         frame
     });
-    if let Err(e) = r {
-        process.live_threads.fetch_sub(1, Ordering::AcqRel);
-        return Err(crate::errno::mm(e));
+    match r {
+        Ok(h) => t.bind(h.task()),
+        Err(e) => {
+            // Dropping `t` (the closure's copy is gone) unlists it.
+            process.live_threads.fetch_sub(1, Ordering::AcqRel);
+            return Err(crate::errno::mm(e));
+        }
     }
     Ok(tid)
 }

@@ -246,13 +246,21 @@ extern "C" fn syscall_dispatch(frame: *mut TrapFrame) {
 
 /// Starts user mode on the current kernel thread with `frame` (which must
 /// describe a user context: CS/SS user selectors, interrupts enabled).
+///
+/// The `return_to_user` hook runs first, as on every other way into user
+/// mode: a signal or an exit posted before the thread first ran (it was
+/// visible from the moment clone returned) acts before any user code.
 pub fn enter_user(frame: &TrapFrame) -> ! {
     let mut f = frame.clone();
+    crate::task::mark_current_user();
+    if let Some(h) = HOOKS.get() {
+        cpu::enable_interrupts();
+        (h.return_to_user)(&mut f);
+    }
     f.cs = u64::from(super::gdt::USER_CS);
     f.ss = u64::from(super::gdt::USER_DS);
     // Only the status flags, DF and IF=1 may come from user state.
     f.rflags = (f.rflags & 0xcd5) | 0x202;
-    crate::task::mark_current_user();
     // SAFETY: the frame has user selectors and sanitised flags, so IRETQ
     // can only land in user mode; the copy goes to this thread's stack top,
     // which tasks keep free of live frames; `f` is read before being
