@@ -1042,24 +1042,36 @@ static long free_kib(void)
     return (long)((unsigned long long)si.freeram * si.mem_unit / 1024);
 }
 
-static void rm_tree(int dfd, const char *name)
+static int rm_reports;
+
+/* Removes `name` in `dfd` and everything under it; `path` names it in the
+ * report of what could not be removed (a worker's leftovers hold kernel
+ * memory the heap check would count as leaked). */
+static void rm_tree(int dfd, const char *name, const char *path)
 {
     if (unlinkat(dfd, name, 0) == 0)
         return;
     int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-    if (fd < 0)
+    if (fd < 0) {
+        if (rm_reports++ < 20)
+            printf("fuzz: clean-up: cannot remove %s: %s\n", path, strerror(errno));
         return;
+    }
     DIR *d = fdopendir(fd);
     if (!d) {
         close(fd);
         return;
     }
     struct dirent *e;
+    char sub[512];
     while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-            rm_tree(dirfd(d), e->d_name);
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            snprintf(sub, sizeof sub, "%.250s/%.255s", path, e->d_name);
+            rm_tree(dirfd(d), e->d_name, sub);
+        }
     closedir(d);
-    unlinkat(dfd, name, AT_REMOVEDIR);
+    if (unlinkat(dfd, name, AT_REMOVEDIR) != 0 && rm_reports++ < 20)
+        printf("fuzz: clean-up: cannot remove directory %s: %s\n", path, strerror(errno));
 }
 
 /* KiB of file data under the directory fd (tmpfs memory the workers'
@@ -1098,7 +1110,7 @@ static long fs_kib(int dfd, int depth)
     return kib;
 }
 
-static char top_names[128][64];
+static char top_names[128][256];
 static int ntop;
 
 static void snapshot_top(void)
@@ -1108,8 +1120,7 @@ static void snapshot_top(void)
         return;
     struct dirent *e;
     while ((e = readdir(d)) && ntop < 128)
-        if (strlen(e->d_name) < 64)
-            strcpy(top_names[ntop++], e->d_name);
+        snprintf(top_names[ntop++], sizeof top_names[0], "%s", e->d_name);
     closedir(d);
 }
 
@@ -1124,18 +1135,20 @@ static void cleanup(void)
         DIR *d = fdopendir(r);
         if (d) {
             struct dirent *e;
-            char names[256][64];
+            static char names[256][256];
             int n = 0;
             while ((e = readdir(d)) && n < 256) {
-                int known = strlen(e->d_name) >= 64;
+                int known = 0;
                 for (int i = 0; i < ntop && !known; i++)
                     known = !strcmp(top_names[i], e->d_name);
                 if (!known && strcmp(e->d_name, "tmp"))
-                    strcpy(names[n++], e->d_name);
+                    snprintf(names[n++], sizeof names[0], "%s", e->d_name);
             }
             for (int i = 0; i < n; i++) {
                 printf("fuzz: removing /%s left by a worker\n", names[i]);
-                rm_tree(dirfd(d), names[i]);
+                char path[300];
+                snprintf(path, sizeof path, "/%.255s", names[i]);
+                rm_tree(dirfd(d), names[i], path);
             }
             closedir(d);
         }
@@ -1146,14 +1159,30 @@ static void cleanup(void)
     if (t >= 0) {
         DIR *d = fdopendir(t);
         if (d) {
+            /* Every entry, whatever its name (random bytes from the
+             * workers' buffers name files too), pass after pass: removing
+             * entries while reading the directory may skip some. */
             struct dirent *e;
-            char names[256][64];
-            int n = 0;
-            while ((e = readdir(d)) && n < 256)
-                if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strlen(e->d_name) < 64)
-                    strcpy(names[n++], e->d_name);
-            for (int i = 0; i < n; i++)
-                rm_tree(dirfd(d), names[i]);
+            int left = 0;
+            for (int pass = 0; pass < 8; pass++) {
+                rewinddir(d);
+                left = 0;
+                while ((e = readdir(d))) {
+                    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                        continue;
+                    char path[300];
+                    snprintf(path, sizeof path, "/tmp/%.255s", e->d_name);
+                    rm_tree(dirfd(d), e->d_name, path);
+                    left++;
+                }
+                if (!left)
+                    break;
+            }
+            rewinddir(d);
+            left = 0;
+            while ((e = readdir(d)))
+                left += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+            printf("fuzz: clean-up: %d entries left in /tmp\n", left);
             closedir(d);
         }
     }
