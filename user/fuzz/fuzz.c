@@ -6,7 +6,7 @@
  *
  * Supervisor: measures free memory (sysinfo), forks W workers, each with a
  * report pipe, restarts killed workers, stops after N seconds, kills and
- * reaps everything, removes what the workers left behind (/tmp/fuzz*, SysV
+ * reaps everything, removes what the workers left behind (all of /tmp, SysV
  * IPC objects), measures free memory again and prints machine-readable
  * `fuzz: <key> <value>` lines, then `fuzz: done`. As pid 1 it powers off.
  *
