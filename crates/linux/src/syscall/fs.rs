@@ -203,8 +203,15 @@ pub fn pwrite(fd: i32, buf: u64, count: usize, off: i64) -> SysResult {
     if !f.flags().can_write() {
         return Err(EBADF);
     }
-    pwrite_from_user(&*f, buf, count.min(MAX_RW), off as u64)
+    pwrite_from_user(&*f, buf, count.min(PWRITE_MAX), off as u64)
 }
+
+/// The most one pwrite/pwritev call moves; more comes back as a short
+/// write (which POSIX allows). Bounds the time a call stays in the kernel
+/// and the user pages it faults in: a 2 GiB pwrite from untouched memory
+/// kept a CPU in the kernel for 10 s under memory pressure (soft lockup
+/// in a 10-minute fuzz run).
+const PWRITE_MAX: usize = 16 << 20;
 
 /// Writes `count` bytes of user memory at `buf` to `f` at `off`, a chunk
 /// at a time, so a regular file takes all of it as on Linux (not only the
@@ -372,7 +379,7 @@ pub fn pwritev2(fd: i32, iov: u64, cnt: usize, off: i64, flags: u32, allow_cur: 
     // then moves only when `off` is -1 (as a write to an O_APPEND file
     // would).
     let start = if append { f.stat()?.size } else { off as u64 };
-    let total_len = vecs.iter().fold(0usize, |a, v| a.saturating_add(v.1)).min(MAX_RW);
+    let total_len = vecs.iter().fold(0usize, |a, v| a.saturating_add(v.1)).min(PWRITE_MAX);
     let n = if total_len <= CHUNK {
         // Small: gathered into one buffer, written as one unit.
         let mut data = Vec::with_capacity(total_len);
@@ -387,14 +394,14 @@ pub fn pwritev2(fd: i32, iov: u64, cnt: usize, off: i64, flags: u32, allow_cur: 
         // Large: each buffer streamed a chunk at a time.
         let mut total = 0;
         for (b, l) in vecs {
-            let l = l.min(MAX_RW - total);
+            let l = l.min(PWRITE_MAX - total);
             let n = match pwrite_from_user(&*f, b, l, start + total as u64) {
                 Ok(n) => n,
                 Err(e) if total == 0 => return Err(e),
                 Err(_) => break,
             };
             total += n;
-            if n < l || total == MAX_RW {
+            if n < l || total == PWRITE_MAX {
                 break;
             }
         }
