@@ -214,8 +214,9 @@ pub fn pwrite(fd: i32, buf: u64, count: usize, off: i64) -> SysResult {
 const PWRITE_MAX: usize = 16 << 20;
 
 /// Writes `count` bytes of user memory at `buf` to `f` at `off`, a chunk
-/// at a time, so a regular file takes all of it as on Linux (not only the
-/// first chunk) and no kernel buffer is sized by the caller. A fault or an
+/// at a time, so a regular file takes all of it (callers cap `count` at
+/// PWRITE_MAX), not only the first chunk, and no kernel buffer is sized
+/// by the caller. A fault or an
 /// error after some bytes ends the write short.
 fn pwrite_from_user(f: &dyn File, buf: u64, count: usize, off: u64) -> SysResult {
     let mut done = 0;
