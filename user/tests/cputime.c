@@ -433,15 +433,7 @@ static char buf[65536];
 
 static long slurp(const char *path)
 {
-    int fd = open(path, O_RDONLY);
-    CHECK(fd >= 0);
-    long len = 0;
-    ssize_t n;
-    while ((n = read(fd, buf + len, sizeof buf - 1 - len)) > 0) len += n;
-    CHECK(n == 0);
-    close(fd);
-    buf[len] = 0;
-    return len;
+    return t_slurp(path, buf, sizeof buf);
 }
 
 /* Fields 14-17 and 22 of a /proc stat line (utime stime cutime cstime, starttime). */

@@ -19,15 +19,7 @@ static char buf[65536];
 /* The whole file, NUL-terminated, in buf; its length. */
 static long slurp(const char *path)
 {
-    int fd = open(path, O_RDONLY);
-    CHECK(fd >= 0);
-    long len = 0;
-    ssize_t n;
-    while ((n = read(fd, buf + len, sizeof buf - 1 - len)) > 0) len += n;
-    CHECK(n == 0);
-    close(fd);
-    buf[len] = 0;
-    return len;
+    return t_slurp(path, buf, sizeof buf);
 }
 
 int main(int argc, char **argv)

@@ -16,6 +16,7 @@
 
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,5 +118,20 @@ static inline int t_in_child(void (*fn)(void *), void *arg)
             _exit(1);                                                         \
         }                                                                     \
     } while (0)
+
+/* The whole file at `path`, NUL-terminated, in `buf` (`size` bytes, the
+ * last kept for the NUL); its length. CHECK fails on open/read errors. */
+static inline long t_slurp(const char *path, char *buf, size_t size)
+{
+    int fd = open(path, O_RDONLY);
+    CHECK(fd >= 0);
+    long len = 0;
+    ssize_t n;
+    while ((n = read(fd, buf + len, size - 1 - len)) > 0) len += n;
+    CHECK(n == 0);
+    close(fd);
+    buf[len] = 0;
+    return len;
+}
 
 #endif
