@@ -270,6 +270,14 @@ impl FdTable {
     }
 }
 
+impl Drop for FdTable {
+    /// A process's last table goes (exit, or exec unsharing it): sockets
+    /// among its files may now be reachable only from in-flight messages.
+    fn drop(&mut self) {
+        crate::net::drop_closed(self.slots.drain(..).flatten().map(|s| s.file));
+    }
+}
+
 /// The shared buffer of a pipe.
 struct PipeBuf {
     /// A spin lock, not a sleeping one: the read and write conditions take

@@ -59,16 +59,27 @@ pub fn sleep_until_or(deadline: u64, interrupted: impl Fn() -> bool) -> bool {
         drop(me);
     };
     if is_listed {
-        // Our entry would otherwise stay until the deadline (for a long
-        // timeout, far beyond this sleep), holding a reference to the task.
-        let me = current();
-        let entry = {
-            let mut s = SLEEPERS.lock();
-            s.iter().position(|(d, t)| *d == deadline && Arc::ptr_eq(t, &me)).map(|i| s.swap_remove(i))
-        };
-        drop(entry); // not the last reference: `me` holds one
+        disarm(deadline);
     }
     woken_early
+}
+
+/// Puts the calling task on the timer list: it is woken at `deadline`
+/// (for waits that block elsewhere, such as a wait queue with a timeout).
+pub(super) fn arm(deadline: u64) {
+    SLEEPERS.lock().push((deadline, current()));
+}
+
+/// Takes the calling task's entry for `deadline` off the timer list, if
+/// the timer has not: it would otherwise stay until the deadline (for a
+/// long timeout, far beyond this sleep), holding a reference to the task.
+pub(super) fn disarm(deadline: u64) {
+    let me = current();
+    let entry = {
+        let mut s = SLEEPERS.lock();
+        s.iter().position(|(d, t)| *d == deadline && Arc::ptr_eq(t, &me)).map(|i| s.swap_remove(i))
+    };
+    drop(entry); // not the last reference: `me` holds one
 }
 
 /// Wakes every sleeper whose deadline passed (from the timer interrupt).

@@ -78,6 +78,32 @@ impl WaitQueue {
         }
     }
 
+    /// Like [`WaitQueue::wait_until`], but gives up when the monotonic
+    /// clock reaches `deadline` (ns): `None` then. The task is also on the
+    /// timer list, which wakes it at the deadline (tick granularity).
+    pub fn wait_until_deadline<R>(&self, deadline: u64, mut cond: impl FnMut() -> Option<R>) -> Option<R> {
+        let mut is_armed = false;
+        let r = self.wait_until(|| {
+            if let Some(r) = cond() {
+                return Some(Some(r));
+            }
+            if crate::time::uptime_ns() >= deadline {
+                return Some(None);
+            }
+            // Armed before the task blocks; a timer that fires before it
+            // does is seen by the next check of the clock.
+            if !is_armed {
+                super::sleep::arm(deadline);
+                is_armed = true;
+            }
+            None
+        });
+        if is_armed {
+            super::sleep::disarm(deadline);
+        }
+        r
+    }
+
     /// Like [`WaitQueue::wait_until`], but the wait counts as
     /// uninterruptible: the hung-task detector reports it when it lasts
     /// longer than the timeout. For waits that must end soon whatever

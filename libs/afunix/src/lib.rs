@@ -11,6 +11,10 @@
 //!   backlog  Backlog:     pending connections of a listening socket,
 //!                         listen(2)'s clamp and "full" rule
 //!   bufsize  SO_SNDBUF / SO_RCVBUF arithmetic
+//!   Timeout  SO_RCVTIMEO / SO_SNDTIMEO's struct timeval rules
+//!   gc       Graph:       sockets in flight and the queues that hold
+//!                         them; finds the ones only in-flight messages
+//!                         reach (SCM_RIGHTS cycles), as unix_gc does
 //! ```
 //! The ancillary data and the pending-connection type are the caller's
 //! (the kernel stores open files and sockets there), so nothing here
@@ -23,11 +27,13 @@ extern crate alloc;
 
 pub mod addr;
 pub mod backlog;
+pub mod gc;
 pub mod queue;
 
 pub use addr::{AddrError, UnixAddr};
 pub use backlog::Backlog;
 pub use queue::{MsgQueue, StreamQueue, StreamRead};
+
 
 /// net.core.somaxconn's default (Linux 5.4 and later): the largest backlog.
 pub const SOMAXCONN: u32 = 4096;
@@ -51,9 +57,79 @@ pub fn buf_size(val: i32, min: u32) -> u32 {
     (v * 2).max(min)
 }
 
+/// How long a blocking call waits (SO_RCVTIMEO / SO_SNDTIMEO).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Timeout {
+    /// The default, and what a zero timeval sets.
+    #[default]
+    Forever,
+    /// Microseconds; 0 (a negative tv_sec) fails at once, as a
+    /// non-blocking call does.
+    Usec(u64),
+}
+
+/// Why a timeval was refused: EINVAL (too short) or EDOM (tv_usec
+/// outside 0..1000000).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeoutError {
+    Inval,
+    Dom,
+}
+
+impl Timeout {
+    /// sock_set_timeout: a 16-byte `struct timeval` (both the old and the
+    /// y2038 option names take it on x86_64).
+    pub fn parse(val: &[u8]) -> Result<Self, TimeoutError> {
+        let b: &[u8; 16] = val.get(..16).and_then(|b| b.try_into().ok()).ok_or(TimeoutError::Inval)?;
+        let sec = i64::from_le_bytes(b[..8].try_into().unwrap_or([0; 8]));
+        let usec = i64::from_le_bytes(b[8..].try_into().unwrap_or([0; 8]));
+        if !(0..1_000_000).contains(&usec) {
+            return Err(TimeoutError::Dom);
+        }
+        if sec < 0 {
+            return Ok(Self::Usec(0));
+        }
+        if sec == 0 && usec == 0 {
+            return Ok(Self::Forever);
+        }
+        Ok(Self::Usec((sec as u64).saturating_mul(1_000_000).saturating_add(usec as u64)))
+    }
+
+    /// The timeval getsockopt gives back (zero for Forever).
+    pub fn encode(self) -> [u8; 16] {
+        let us = match self {
+            Self::Forever => 0,
+            Self::Usec(us) => us,
+        };
+        let mut out = [0u8; 16];
+        out[..8].copy_from_slice(&(us / 1_000_000).to_le_bytes());
+        out[8..].copy_from_slice(&(us % 1_000_000).to_le_bytes());
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tv(sec: i64, usec: i64) -> [u8; 16] {
+        let mut b = [0u8; 16];
+        b[..8].copy_from_slice(&sec.to_le_bytes());
+        b[8..].copy_from_slice(&usec.to_le_bytes());
+        b
+    }
+
+    #[test]
+    fn timeouts_follow_sock_set_timeout() {
+        assert_eq!(Timeout::parse(&tv(0, 0)), Ok(Timeout::Forever));
+        assert_eq!(Timeout::parse(&tv(1, 500_000)), Ok(Timeout::Usec(1_500_000)));
+        assert_eq!(Timeout::parse(&tv(-5, 0)), Ok(Timeout::Usec(0)));
+        assert_eq!(Timeout::parse(&tv(0, 1_000_000)), Err(TimeoutError::Dom));
+        assert_eq!(Timeout::parse(&tv(0, -1)), Err(TimeoutError::Dom));
+        assert_eq!(Timeout::parse(&tv(1, 0)[..15]), Err(TimeoutError::Inval));
+        assert_eq!(Timeout::Usec(1_500_000).encode(), tv(1, 500_000));
+        assert_eq!(Timeout::Forever.encode(), tv(0, 0));
+    }
 
     #[test]
     fn buf_size_doubles_caps_and_floors() {

@@ -111,6 +111,9 @@ pub trait Proto: Send + Sync {
     fn readable_bytes(&self) -> usize;
     /// The last descriptor closed.
     fn release(&self);
+    /// The family's own type (the AF_UNIX collector finds its sockets
+    /// among in-flight files through it).
+    fn as_any(&self) -> &dyn Any;
 }
 
 /// socket(2)'s family switch: one line per family.
@@ -235,6 +238,25 @@ impl File for Socket {
 
     fn as_any(&self) -> Option<&dyn Any> {
         Some(self)
+    }
+}
+
+pub fn is_socket(f: &dyn File) -> bool {
+    f.as_any().is_some_and(|a| a.is::<Socket>())
+}
+
+/// Drops files whose descriptors were closed (close, dup2 over them,
+/// close_range, exec, exit). A socket's last user reference may go while
+/// copies of it are in flight (an SCM_RIGHTS cycle), so then the AF_UNIX
+/// collector runs if anything is in flight.
+pub fn drop_closed(files: impl IntoIterator<Item = Arc<dyn File>>) {
+    let mut had_socket = false;
+    for f in files {
+        had_socket |= is_socket(&*f);
+        drop(f);
+    }
+    if had_socket {
+        unix::gc::maybe_collect();
     }
 }
 

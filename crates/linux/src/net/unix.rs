@@ -18,21 +18,26 @@
 //! ```
 //! Lock order: at most one `St` lock at a time; a peer's `Arc` is cloned
 //! out before its lock is taken. `release` (last close) takes what the
-//! socket holds out of its lock and drops it afterwards. Sockets in flight
-//! inside their own queue (an SCM_RIGHTS cycle) are not collected.
+//! socket holds out of its lock and drops it afterwards. Sockets that
+//! only in-flight messages reach (SCM_RIGHTS cycles) are collected by
+//! [`gc`].
+
+pub mod gc;
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
+use core::any::Any;
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use afunix::{Backlog, MsgQueue, StreamQueue, UnixAddr};
+use afunix::{Backlog, MsgQueue, StreamQueue, Timeout, TimeoutError, UnixAddr};
 use kbase::sync::SpinLock;
 use kbase::task::{Mutex, WaitQueue};
 use linux_raw_sys::net as n;
 use vfs::{Access, Kind};
 
+use gc::InFlight;
 use super::{Proto, Received, Rights, SendArgs, Ucred, int_opt, no_such_level};
 use crate::errno::*;
 use crate::file::{POLLERR, POLLHUP, POLLIN, POLLOUT};
@@ -50,7 +55,7 @@ const DGRAM_OVERHEAD: usize = 32;
 struct Meta {
     from: UnixAddr,
     cred: Ucred,
-    rights: Option<Rights>,
+    rights: Option<InFlight>,
 }
 
 enum Conn {
@@ -62,7 +67,7 @@ enum Conn {
 struct St {
     addr: UnixAddr,
     conn: Conn,
-    stream: StreamQueue<Ucred, Rights>,
+    stream: StreamQueue<Ucred, InFlight>,
     msgs: MsgQueue<Meta>,
     /// RCV_SHUTDOWN / SEND_SHUTDOWN of this socket.
     shut: u8,
@@ -75,6 +80,9 @@ struct St {
     /// SO_PEERCRED: the peer's at connect (or socketpair); for a
     /// listener, its own from listen(2), which connecting clients copy.
     peercred: Option<Ucred>,
+    /// SO_RCVTIMEO (recv, accept) and SO_SNDTIMEO (send, connect).
+    rcvtimeo: Timeout,
+    sndtimeo: Timeout,
     closed: bool,
 }
 
@@ -104,6 +112,8 @@ impl Core {
                 sndbuf: afunix::BUF_MAX,
                 rcvbuf: afunix::BUF_MAX,
                 peercred: None,
+                rcvtimeo: Timeout::Forever,
+                sndtimeo: Timeout::Forever,
                 closed: false,
             }),
             wq: WaitQueue::new(),
@@ -120,6 +130,27 @@ impl Core {
             Conn::Connected(p) => Some(p.clone()),
             _ => None,
         }
+    }
+
+    /// Empties the receive queue (the socket closes, or the collector
+    /// found it garbage): the files that were in flight in it, or None
+    /// when nothing was queued at all.
+    fn take_queues(&self, s: &mut St) -> Option<Vec<Rights>> {
+        if s.stream.is_empty() && s.msgs.is_empty() {
+            return None;
+        }
+        let anc = s.stream.clear().into_iter().chain(s.msgs.clear().into_iter().filter_map(|m| m.rights));
+        Some(anc.map(|f| gc::unqueue(self, f)).collect())
+    }
+
+    /// unix_gc's purge of a garbage socket's queue.
+    fn purge(&self) -> Vec<Rights> {
+        let freed = {
+            let mut s = self.st.lock();
+            self.take_queues(&mut s).unwrap_or_default()
+        };
+        self.kick(0);
+        freed
     }
 
     /// Wakes this socket's waiters and pollers.
@@ -276,9 +307,9 @@ impl Unix {
             e.conn = Conn::Connected(self.core.clone());
             e.peercred = Some(Ucred::current(true));
         }
-        let t = crate::process::current();
         let mut pending = Some(embryo.clone());
-        let listener_cred = target.wq.wait_until(|| {
+        let timeo = self.st().sndtimeo;
+        let listener_cred = Self::wait_on(&target, nonblock, timeo, || {
             let mut l = target.st.lock();
             let cred = l.peercred;
             if l.closed {
@@ -286,12 +317,11 @@ impl Unix {
             }
             let Conn::Listening(b) = &mut l.conn else { return Some(Err(ECONNREFUSED)) };
             if b.is_full() {
-                if nonblock {
-                    return Some(Err(EAGAIN));
-                }
-                return crate::signal::has_pending(&t).then_some(Err(EINTR));
+                return None;
             }
-            let _ = b.push(pending.take()?);
+            let e = pending.take()?;
+            gc::set_parent(&e, Some(&target));
+            let _ = b.push(e);
             Some(Ok(cred))
         })?;
         {
@@ -304,14 +334,27 @@ impl Unix {
         Ok(())
     }
 
-    /// Waits until `step` returns a result, on `core`'s queue.
+    /// A send that carries files: the user it charges them to, once the
+    /// in-flight limit allows more (unix_attach_fds).
+    fn rights_sender(rights: &Option<Rights>) -> Result<u32, Errno> {
+        if rights.is_some() {
+            gc::check_limit()?;
+        }
+        Ok(crate::process::current().process.cred().ruid)
+    }
+
+    /// Waits until `step` returns a result, on `core`'s queue: EAGAIN
+    /// at once when `nonblock`, or when `timeo` (SO_RCVTIMEO/SNDTIMEO)
+    /// passes; EINTR for a signal.
     fn wait_on<R>(
         core: &Core,
         nonblock: bool,
+        timeo: Timeout,
         mut step: impl FnMut() -> Option<Result<R, Errno>>,
     ) -> Result<R, Errno> {
         let t = crate::process::current();
-        core.wq.wait_until(|| {
+        let nonblock = nonblock || timeo == Timeout::Usec(0);
+        let mut cond = || {
             if let Some(r) = step() {
                 return Some(r);
             }
@@ -319,24 +362,32 @@ impl Unix {
                 return Some(Err(EAGAIN));
             }
             crate::signal::has_pending(&t).then_some(Err(EINTR))
-        })
+        };
+        match timeo {
+            Timeout::Usec(us) if !nonblock => {
+                let deadline = kbase::time::uptime_ns().saturating_add(us.saturating_mul(1000));
+                core.wq.wait_until_deadline(deadline, cond).unwrap_or(Err(EAGAIN))
+            }
+            _ => core.wq.wait_until(&mut cond),
+        }
     }
 
     fn send_stream(&self, a: &mut SendArgs<'_>, cred: Ucred) -> Result<usize, Errno> {
-        let (peer, sndbuf) = {
+        let (peer, sndbuf, timeo) = {
             let s = self.st();
             if s.shut & SEND_SHUTDOWN != 0 {
                 return Err(EPIPE);
             }
             match &s.conn {
-                Conn::Connected(p) => (p.clone(), s.sndbuf as usize),
+                Conn::Connected(p) => (p.clone(), s.sndbuf as usize, s.sndtimeo),
                 _ => return Err(ENOTCONN),
             }
         };
         let mut done = 0;
         let mut rights = a.rights.take();
+        let uid = Self::rights_sender(&rights)?;
         loop {
-            let r = Self::wait_on(&peer, a.nonblock, || {
+            let r = Self::wait_on(&peer, a.nonblock, timeo, || {
                 let mut p = peer.st.lock();
                 if p.closed || p.shut & RCV_SHUTDOWN != 0 {
                     return Some(Err(EPIPE));
@@ -346,7 +397,8 @@ impl Unix {
                     return None;
                 }
                 let k = room.min(a.data.len() - done);
-                p.stream.push(a.data[done..done + k].to_vec(), cred, rights.take());
+                let anc = rights.take().map(|r| gc::queue(&peer, r, uid));
+                p.stream.push(a.data[done..done + k].to_vec(), cred, anc);
                 Some(Ok(k))
             });
             match r {
@@ -368,7 +420,7 @@ impl Unix {
             Some(addr) if self.core.ty == n::SOCK_DGRAM => Some(parse(addr, false)?),
             _ => None,
         };
-        let (from, sndbuf, own_peer) = {
+        let (from, sndbuf, own_peer, timeo) = {
             let s = self.st();
             if s.shut & SEND_SHUTDOWN != 0 {
                 return Err(EPIPE);
@@ -377,7 +429,7 @@ impl Unix {
                 Conn::Connected(p) => Some(p.clone()),
                 _ => None,
             };
-            (s.addr.clone(), s.sndbuf as usize, peer)
+            (s.addr.clone(), s.sndbuf as usize, peer, s.sndtimeo)
         };
         if a.data.len() > sndbuf.saturating_sub(DGRAM_OVERHEAD) {
             return Err(EMSGSIZE);
@@ -389,8 +441,9 @@ impl Unix {
         let is_stream_like = self.core.is_connection();
         let me = &self.core;
         let mut rights = a.rights.take();
+        let uid = Self::rights_sender(&rights)?;
         let len = a.data.len();
-        Self::wait_on(&target, a.nonblock, || {
+        Self::wait_on(&target, a.nonblock, timeo, || {
             let mut p = target.st.lock();
             if p.closed {
                 return Some(Err(if is_stream_like { EPIPE } else { ECONNREFUSED }));
@@ -408,7 +461,8 @@ impl Unix {
             if full {
                 return None;
             }
-            p.msgs.push(a.data.to_vec(), Meta { from: from.clone(), cred, rights: rights.take() });
+            let rights = rights.take().map(|r| gc::queue(&target, r, uid));
+            p.msgs.push(a.data.to_vec(), Meta { from: from.clone(), cred, rights });
             Some(Ok(len))
         })
         .inspect(|_| target.kick(POLLIN))
@@ -417,7 +471,8 @@ impl Unix {
     fn recv_stream(&self, buf: &mut [u8], flags: u32, nonblock: bool) -> Result<Received, Errno> {
         let peek = flags & n::MSG_PEEK != 0;
         let mut peer = None;
-        let r = Self::wait_on(&self.core, nonblock, || {
+        let timeo = self.st().rcvtimeo;
+        let r = Self::wait_on(&self.core, nonblock, timeo, || {
             let mut s = self.core.st.lock();
             let Conn::Connected(p) = &s.conn else { return Some(Err(EINVAL)) };
             peer = Some(p.clone());
@@ -427,7 +482,8 @@ impl Unix {
             }
             if !s.stream.is_empty() {
                 let r = s.stream.read(buf, peek, split);
-                return Some(Ok((r, split)));
+                let anc = r.anc.map(|f| if peek { f.into_peeked() } else { gc::unqueue(&self.core, f) });
+                return Some(Ok((afunix::StreamRead { n: r.n, key: r.key, anc }, split)));
             }
             if let Some(e) = s.err.take() {
                 return Some(Err(e));
@@ -458,21 +514,23 @@ impl Unix {
     fn recv_msg(&self, buf: &mut [u8], flags: u32, nonblock: bool) -> Result<Received, Errno> {
         let peek = flags & n::MSG_PEEK != 0;
         let ty = self.core.ty;
-        let r = Self::wait_on(&self.core, nonblock, || {
+        let timeo = self.st().rcvtimeo;
+        let r = Self::wait_on(&self.core, nonblock, timeo, || {
             let mut s = self.core.st.lock();
             if ty == n::SOCK_SEQPACKET && !matches!(s.conn, Conn::Connected(_)) {
                 return Some(Err(ENOTCONN));
             }
             let passcred = s.passcred;
             if let Some((k, full, meta)) = s.msgs.recv(buf, peek) {
-                return Some(Ok(Some((k, full, meta, passcred))));
+                let rights = meta.rights.map(|f| if peek { f.into_peeked() } else { gc::unqueue(&self.core, f) });
+                return Some(Ok(Some((k, full, meta.from, meta.cred, rights, passcred))));
             }
             if let Some(e) = s.err.take() {
                 return Some(Err(e));
             }
             (s.shut & RCV_SHUTDOWN != 0).then_some(Ok(None))
         })?;
-        let Some((k, full, meta, passcred)) = r else { return Ok(Received::default()) };
+        let Some((k, full, from, cred, rights, passcred)) = r else { return Ok(Received::default()) };
         if !peek {
             self.core.wq.wake_all();
             if let Some(p) = self.core.peer() {
@@ -482,9 +540,9 @@ impl Unix {
         Ok(Received {
             n: k,
             full,
-            from: if meta.from.is_unnamed() { Vec::new() } else { meta.from.encode() },
-            rights: meta.rights,
-            creds: passcred.then_some(meta.cred),
+            from: if from.is_unnamed() { Vec::new() } else { from.encode() },
+            rights,
+            creds: passcred.then_some(cred),
         })
     }
 }
@@ -587,11 +645,13 @@ impl Proto for Unix {
         if self.core.ty == n::SOCK_DGRAM {
             return Err(EOPNOTSUPP);
         }
-        let s = Self::wait_on(&self.core, nonblock, || {
+        let timeo = self.st().rcvtimeo;
+        let s = Self::wait_on(&self.core, nonblock, timeo, || {
             let mut s = self.core.st.lock();
             let Conn::Listening(b) = &mut s.conn else { return Some(Err(EINVAL)) };
             b.pop().map(Ok)
         })?;
+        gc::set_parent(&s, None);
         self.core.kick(0);
         let peer_addr = s.peer().map(|p| p.st.lock().addr.clone()).unwrap_or(UnixAddr::Unnamed);
         Ok((Box::new(Unix { core: s }), peer_addr.encode()))
@@ -671,6 +731,8 @@ impl Proto for Unix {
             n::SO_RCVBUF => int(s.rcvbuf),
             n::SO_PASSCRED => int(s.passcred.into()),
             n::SO_REUSEADDR => int(s.reuseaddr.into()),
+            n::SO_RCVTIMEO_OLD | n::SO_RCVTIMEO_NEW => Ok(s.rcvtimeo.encode().to_vec()),
+            n::SO_SNDTIMEO_OLD | n::SO_SNDTIMEO_NEW => Ok(s.sndtimeo.encode().to_vec()),
             n::SO_PEERCRED => {
                 // No peer: pid 0 and the overflow ids, as Linux.
                 let c = s.peercred.unwrap_or(Ucred { pid: 0, uid: 65534, gid: 65534 });
@@ -687,6 +749,12 @@ impl Proto for Unix {
     fn setsockopt(&self, level: u32, name: u32, val: &[u8]) -> Result<(), Errno> {
         if level != n::SOL_SOCKET {
             return Err(no_such_level(level));
+        }
+        if let n::SO_RCVTIMEO_OLD | n::SO_RCVTIMEO_NEW | n::SO_SNDTIMEO_OLD | n::SO_SNDTIMEO_NEW = name {
+            let t = Timeout::parse(val).map_err(|e| if e == TimeoutError::Dom { EDOM } else { EINVAL })?;
+            let mut s = self.st();
+            if matches!(name, n::SO_RCVTIMEO_OLD | n::SO_RCVTIMEO_NEW) { s.rcvtimeo = t } else { s.sndtimeo = t }
+            return Ok(());
         }
         let v = int_opt(val)?;
         let mut s = self.st();
@@ -756,20 +824,24 @@ impl Proto for Unix {
         self.core.pollq.clone()
     }
 
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
     fn readable_bytes(&self) -> usize {
         let s = self.st();
         if self.core.ty == n::SOCK_STREAM { s.stream.len() } else { s.msgs.front_len().unwrap_or(0) }
     }
 
     fn release(&self) {
-        let (conn, rights, msgs) = {
+        let (conn, unread) = {
             let mut s = self.st();
             s.closed = true;
             s.shut = SHUTDOWN_MASK;
             let conn = core::mem::replace(&mut s.conn, Conn::Idle);
-            (conn, s.stream.clear(), s.msgs.clear())
+            (conn, self.core.take_queues(&mut s))
         };
-        let had_unread = !rights.is_empty() || !msgs.is_empty();
+        let had_unread = unread.is_some();
         self.core.kick(0);
         match conn {
             Conn::Listening(mut b) => {
@@ -790,7 +862,9 @@ impl Proto for Unix {
             }
             _ => {}
         }
-        drop((rights, msgs));
+        drop(unread);
+        gc::set_parent(&self.core, None);
+        gc::maybe_collect();
     }
 }
 

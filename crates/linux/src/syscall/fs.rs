@@ -526,7 +526,7 @@ pub fn close_range(first: u32, last: u32, flags: u32) -> SysResult {
     for f in &closed {
         crate::locks::close_posix(&**f, t.process.pid);
     }
-    drop(closed);
+    crate::net::drop_closed(closed);
     Ok(0)
 }
 
@@ -556,7 +556,7 @@ pub fn close(fd: i32) -> SysResult {
     let t = current();
     let f = t.process.files.lock().remove(fd)?;
     crate::locks::close_posix(&*f, t.process.pid);
-    drop(f);
+    crate::net::drop_closed([f]);
     Ok(0)
 }
 
@@ -752,6 +752,7 @@ pub fn dup3(old: i32, new: i32, flags: u32) -> SysResult {
     // Closing `new` drops the process's POSIX locks on its file.
     if let Some(r) = replaced {
         crate::locks::close_posix(&*r, t.process.pid);
+        crate::net::drop_closed([r]);
     }
     Ok(new as usize)
 }

@@ -263,6 +263,8 @@ fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
         nr::__NR_recvfrom => net::recvfrom(a.fd(0), a.ptr(1), a.usize(2), a.u32(3), a.ptr(4), a.ptr(5)),
         nr::__NR_sendmsg => net::sendmsg(a.fd(0), a.ptr(1), a.u32(2)),
         nr::__NR_recvmsg => net::recvmsg(a.fd(0), a.ptr(1), a.u32(2)),
+        nr::__NR_sendmmsg => net::sendmmsg(a.fd(0), a.ptr(1), a.u32(2), a.u32(3)),
+        nr::__NR_recvmmsg => net::recvmmsg(a.fd(0), a.ptr(1), a.u32(2), a.u32(3), a.ptr(4)),
         nr::__NR_shutdown => net::shutdown(a.fd(0), a.i32(1)),
         nr::__NR_setsockopt => net::setsockopt(a.fd(0), a.i32(1), a.i32(2), a.ptr(3), a.i32(4)), // partial: SOL_SOCKET only; no SO_RCVTIMEO/SO_SNDTIMEO
         nr::__NR_getsockopt => net::getsockopt(a.fd(0), a.i32(1), a.i32(2), a.ptr(3), a.ptr(4)),

@@ -250,16 +250,97 @@ fn read_msghdr(msg: u64) -> Result<MsgHdr, Errno> {
 
 pub fn sendmsg(fd: i32, msg: u64, flags: u32) -> SysResult {
     let f = socket_file(fd)?;
+    send_msghdr(as_socket(&f)?, msg, flags)
+}
+
+pub fn recvmsg(fd: i32, msg: u64, flags: u32) -> SysResult {
+    let f = socket_file(fd)?;
+    recv_msghdr(as_socket(&f)?, msg, flags)
+}
+
+/// recvmmsg's MSG_WAITFORONE (include/linux/socket.h; linux-raw-sys
+/// lacks it).
+const MSG_WAITFORONE: u32 = 0x10000;
+/// sizeof(struct mmsghdr): a msghdr and the `msg_len` the call fills in.
+const MMSGHDR: u64 = size_of::<msghdr>() as u64 + 8;
+
+/// sendmmsg(2): sendmsg for each of up to UIO_MAXIOV messages; stops at
+/// the first error, which is returned only if nothing was sent.
+pub fn sendmmsg(fd: i32, vec: u64, vlen: u32, flags: u32) -> SysResult {
+    let f = socket_file(fd)?;
     let s = as_socket(&f)?;
+    let mut sent = 0;
+    for i in 0..(vlen as usize).min(IOV_MAX) {
+        let m = vec.checked_add(i as u64 * MMSGHDR).ok_or(EFAULT)?;
+        let r = send_msghdr(s, m, flags)
+            .and_then(|k| uaccess::write_u32(m + size_of::<msghdr>() as u64, k as u32).map(|()| k));
+        match r {
+            Ok(_) => sent += 1,
+            Err(e) if sent == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(sent)
+}
+
+/// recvmmsg(2): recvmsg for each of up to UIO_MAXIOV messages. The
+/// timeout (a timespec, its remainder written back on success) is looked
+/// at only between messages, as on Linux; MSG_WAITFORONE makes every
+/// receive after the first non-blocking. An error after the first
+/// message ends the batch and is not reported.
+pub fn recvmmsg(fd: i32, vec: u64, vlen: u32, flags: u32, timeout: u64) -> SysResult {
+    let deadline = if timeout == 0 {
+        None
+    } else {
+        let b = uaccess::read_bytes(timeout, 16)?;
+        let sec = i64::from_le_bytes(b[..8].try_into().unwrap_or([0; 8]));
+        let nsec = i64::from_le_bytes(b[8..].try_into().unwrap_or([0; 8]));
+        if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
+            return Err(EINVAL);
+        }
+        let ns = (sec as u64).saturating_mul(1_000_000_000).saturating_add(nsec as u64);
+        Some(kbase::time::uptime_ns().saturating_add(ns))
+    };
+    let f = socket_file(fd)?;
+    let s = as_socket(&f)?;
+    let mut flags = flags;
+    let mut got = 0;
+    for i in 0..(vlen as usize).min(IOV_MAX) {
+        let m = vec.checked_add(i as u64 * MMSGHDR).ok_or(EFAULT)?;
+        let r = recv_msghdr(s, m, flags & !MSG_WAITFORONE)
+            .and_then(|k| uaccess::write_u32(m + size_of::<msghdr>() as u64, k as u32));
+        match r {
+            Ok(()) => got += 1,
+            Err(e) if got == 0 => return Err(e),
+            Err(_) => break,
+        }
+        if flags & MSG_WAITFORONE != 0 {
+            flags |= n::MSG_DONTWAIT;
+        }
+        if deadline.is_some_and(|d| kbase::time::uptime_ns() >= d) {
+            break;
+        }
+    }
+    if let Some(d) = deadline {
+        let left = d.saturating_sub(kbase::time::uptime_ns());
+        let mut out = [0u8; 16];
+        out[..8].copy_from_slice(&(left / 1_000_000_000).to_le_bytes());
+        out[8..].copy_from_slice(&(left % 1_000_000_000).to_le_bytes());
+        uaccess::write_bytes(timeout, &out)?;
+    }
+    Ok(got)
+}
+
+/// sendmsg on `s` with the user msghdr at `msg`.
+fn send_msghdr(s: &Socket, msg: u64, flags: u32) -> SysResult {
     let m = read_msghdr(msg)?;
     let to = if m.name != 0 { read_addr(m.name, m.namelen)? } else { Vec::new() };
     let (rights, creds) = read_control(m.control, m.controllen)?;
     send(s, &m.iov, &to, rights, creds, flags)
 }
 
-pub fn recvmsg(fd: i32, msg: u64, flags: u32) -> SysResult {
-    let f = socket_file(fd)?;
-    let s = as_socket(&f)?;
+/// recvmsg on `s` into the user msghdr at `msg`.
+fn recv_msghdr(s: &Socket, msg: u64, flags: u32) -> SysResult {
     let m = read_msghdr(msg)?;
     let r = recv(s, &m.iov, flags)?;
     let mut out_flags = r.flags;

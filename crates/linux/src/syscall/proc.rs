@@ -259,7 +259,7 @@ fn exec_program(cwd: crate::fs::Node, program: crate::exec::Program<'_>, argv: u
     for f in &closed {
         crate::locks::close_posix(&**f, t.process.pid);
     }
-    drop(closed);
+    crate::net::drop_closed(closed);
     t.process.sigactions.lock().reset_for_exec();
     Ok(0)
 }
