@@ -698,6 +698,8 @@ static void reap(void)
 
 static void one_call(void);
 
+#include "net.h"
+
 static void child_run(void)
 {
     /* A forked child of a worker: a few calls, then exit. */
@@ -720,7 +722,9 @@ static void one_call(void)
     long nr;
     /* Mostly calls with typed arguments; the rest fully random. */
     do {
-        if (chance(75) && !only_mode) {
+        if (chance(12) && !only_mode) {
+            nr = net_pick();
+        } else if (chance(75) && !only_mode) {
             const struct sig_ *s = &sigs[below(sizeof sigs / sizeof sigs[0])];
             nr = s->nr;
         } else {
@@ -731,6 +735,7 @@ static void one_call(void)
     const unsigned char *t = types[nr];
     for (int i = 0; i < 6; i++)
         a[i] = t ? gen(t[i]) : gen(A_ANY);
+    net_args(nr, a);
     if (!sanitize(nr, a))
         return;
     if (trace)
@@ -792,6 +797,7 @@ static void one_call(void)
             arm_alarm();
         break;
     }
+    net_after(nr, a, ret);
 }
 
 /* Drops clean caches where the kernel has them (dentries, inodes, page
