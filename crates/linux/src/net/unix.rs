@@ -834,13 +834,14 @@ impl Proto for Unix {
     }
 
     fn release(&self) {
-        let (conn, unread) = {
+        let (conn, unread, addr) = {
             let mut s = self.st();
             s.closed = true;
             s.shut = SHUTDOWN_MASK;
             let conn = core::mem::replace(&mut s.conn, Conn::Idle);
-            (conn, self.core.take_queues(&mut s))
+            (conn, self.core.take_queues(&mut s), s.addr.clone())
         };
+        self.unbind(&addr);
         let had_unread = unread.is_some();
         self.core.kick(0);
         match conn {
@@ -869,6 +870,23 @@ impl Proto for Unix {
 }
 
 impl Unix {
+    /// A closed socket's name goes from the tables at once: their `Weak`
+    /// would otherwise keep the socket's memory until the next bind prunes.
+    fn unbind(&self, addr: &UnixAddr) {
+        let me = Arc::as_ptr(&self.core);
+        match addr {
+            UnixAddr::Unnamed => {}
+            UnixAddr::Abstract(name) => {
+                let mut t = ABSTRACT.lock();
+                let key = (self.core.ty, name.clone());
+                if t.get(&key).is_some_and(|w| Weak::as_ptr(w) == me) {
+                    t.remove(&key);
+                }
+            }
+            UnixAddr::Path(_) => BOUND.lock().retain(|_, w| Weak::as_ptr(w) != me),
+        }
+    }
+
     /// A connection that was never accepted: its client sees ECONNRESET.
     fn release_embryo(self) {
         if let Some(p) = self.core.peer() {

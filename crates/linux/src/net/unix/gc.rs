@@ -141,7 +141,9 @@ pub(super) fn unqueue(owner: &Core, f: InFlight) -> Rights {
     let o = id(owner);
     for v in socks {
         g.graph.remove(o, v);
+        g.forget(v);
     }
+    g.forget(o);
     TOTAL.store(g.graph.total(), Ordering::Relaxed);
     f.files
 }
@@ -151,9 +153,21 @@ pub(super) fn set_parent(embryo: &Arc<Core>, listener: Option<&Arc<Core>>) {
     let mut g = GC.lock();
     let e = id(embryo);
     g.graph.set_parent(e, listener.map(|l| id(l)));
-    if let Some(l) = listener {
-        g.cores.entry(e).or_insert_with(|| Arc::downgrade(embryo));
-        g.cores.entry(id(l)).or_insert_with(|| Arc::downgrade(l));
+    // The embryo's own entry comes with what is queued on it.
+    if listener.is_none() {
+        g.forget(e);
+    }
+}
+
+impl State {
+    /// Drops the `Weak`s of an id the graph no longer mentions: a `Weak`
+    /// keeps its allocation (and so the id, an address) from being
+    /// reused, so entries go exactly when the graph lets go of the id.
+    fn forget(&mut self, id: Id) {
+        if !self.graph.contains(id) {
+            self.cores.remove(&id);
+            self.files.remove(&id);
+        }
     }
 }
 
@@ -184,10 +198,8 @@ pub fn collect() {
 
 fn collect_once() {
     let garbage: Vec<Arc<Core>> = {
-        let mut g = GC.lock();
-        let State { graph, cores, files, .. } = &mut *g;
-        cores.retain(|id, w| w.strong_count() > 0 && graph.contains(*id));
-        files.retain(|id, w| w.strong_count() > 0 && graph.contains(*id));
+        let g = GC.lock();
+        let State { graph, cores, files, .. } = &*g;
         let dead = graph.garbage(|v| files.get(&v).map_or(usize::MAX, Weak::strong_count));
         dead.iter().filter_map(|v| cores.get(v).and_then(Weak::upgrade)).collect()
     };
