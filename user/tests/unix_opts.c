@@ -3,7 +3,8 @@
  * tv_sec fails at once; EDOM for tv_usec outside 0..999999, EINVAL for a
  * short option; getsockopt gives the timeval back) and sendmmsg/recvmmsg
  * (counts and msg_len, MSG_WAITFORONE, the timeout looked at between
- * messages and its remainder written back, EINVAL for a bad timespec). */
+ * messages and its remainder written back, EINVAL for a bad timespec);
+ * SO_ERROR after a peer closed with data unread. */
 #define T_NAME "unix_opts"
 #include "t.h"
 #include <stddef.h>
@@ -148,8 +149,39 @@ static void mmsg(void)
     SAY("sendmmsg/recvmmsg: counts, msg_len, MSG_WAITFORONE, timeout, EINVAL");
 }
 
+static int getint(int s, int opt)
+{
+    int v = -1;
+    socklen_t l = sizeof v;
+    CHECK(getsockopt(s, SOL_SOCKET, opt, &v, &l) == 0 && l == sizeof v);
+    return v;
+}
+
+/* SO_ERROR: a peer that closes with data unread leaves ECONNRESET, read
+ * once; the default buffer sizes are net.core.[wr]mem_default. */
+static void errors(void)
+{
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    CHECK(getint(sv[0], SO_SNDBUF) == 212992 && getint(sv[0], SO_RCVBUF) == 212992);
+    CHECK(write(sv[0], "x", 1) == 1);
+    close(sv[1]);
+    CHECK(getint(sv[0], SO_ERROR) == ECONNRESET);
+    CHECK(getint(sv[0], SO_ERROR) == 0);
+    char b;
+    CHECK(read(sv[0], &b, 1) == 0);
+    close(sv[0]);
+    /* Closed with everything read: no error. */
+    CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0);
+    close(sv[1]);
+    CHECK(getint(sv[0], SO_ERROR) == 0);
+    close(sv[0]);
+    SAY("SO_ERROR: ECONNRESET when the peer closed with data unread; default buffers");
+}
+
 int main(void)
 {
+    errors();
     timeouts();
     mmsg();
     SAY("ok");
