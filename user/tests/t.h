@@ -21,7 +21,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -132,6 +135,24 @@ static inline long t_slurp(const char *path, char *buf, size_t size)
     close(fd);
     buf[len] = 0;
     return len;
+}
+
+/* sendmsg(s) of `len` bytes at `data` with `n` (at most 300) descriptors
+ * as SCM_RIGHTS; returns sendmsg's result. The raw call: musl's sendmsg
+ * refuses more than 1024 control bytes (ENOMEM). */
+static inline ssize_t t_send_fds(int s, const void *data, size_t len, const int *fds, int n)
+{
+    static char ctl[CMSG_SPACE(300 * sizeof(int))];
+    memset(ctl, 0, sizeof ctl);
+    struct iovec iov = {(void *)data, len};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+                       .msg_controllen = CMSG_SPACE(n * sizeof(int))};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(n * sizeof(int));
+    memcpy(CMSG_DATA(c), fds, n * sizeof(int));
+    return syscall(SYS_sendmsg, s, &m, 0);
 }
 
 #endif

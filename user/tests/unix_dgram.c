@@ -177,21 +177,6 @@ static void seqpackets(void)
 }
 
 /* Sends `data` with the descriptors fds[0..n). */
-static ssize_t send_fds(int s, const char *data, size_t len, const int *fds, int n)
-{
-    char ctl[CMSG_SPACE(8 * sizeof(int))];
-    memset(ctl, 0, sizeof ctl);
-    struct iovec iov = {(void *)data, len};
-    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
-                       .msg_controllen = CMSG_SPACE(n * sizeof(int))};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(n * sizeof(int));
-    memcpy(CMSG_DATA(c), fds, n * sizeof(int));
-    return sendmsg(s, &m, 0);
-}
-
 /* Receives into buf and returns the descriptors that came (up to max). */
 static int recv_fds(int s, char *buf, size_t len, int *fds, int max, size_t ctl_len, int flags, int *msg_flags, ssize_t *got)
 {
@@ -216,7 +201,7 @@ static void passing_files(void)
     int sv[2], p[2];
     CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
     CHECK(pipe(p) == 0);
-    CHECK(send_fds(sv[0], "F", 1, &p[0], 1) == 1);
+    CHECK(t_send_fds(sv[0], "F", 1, &p[0], 1) == 1);
     close(p[0]);
     CHECK(write(sv[0], "after", 5) == 5);
     char buf[16];
@@ -233,25 +218,25 @@ static void passing_files(void)
 
     /* Two files, room for one: MSG_CTRUNC and the other is closed. */
     int two[2] = {p[1], p[1]};
-    CHECK(send_fds(sv[0], "2", 1, two, 2) == 1);
+    CHECK(t_send_fds(sv[0], "2", 1, two, 2) == 1);
     CHECK(recv_fds(sv[1], buf, sizeof buf, fds, 8, CMSG_LEN(sizeof(int)), 0, &fl, &got) == 1);
     CHECK(fl & MSG_CTRUNC);
     close(fds[0]);
     /* No control buffer at all. */
-    CHECK(send_fds(sv[0], "0", 1, &p[1], 1) == 1);
+    CHECK(t_send_fds(sv[0], "0", 1, &p[1], 1) == 1);
     CHECK(recv_fds(sv[1], buf, sizeof buf, fds, 8, 0, 0, &fl, &got) == 0);
     CHECK(got == 1 && (fl & MSG_CTRUNC));
     /* MSG_CMSG_CLOEXEC. */
-    CHECK(send_fds(sv[0], "c", 1, &p[1], 1) == 1);
+    CHECK(t_send_fds(sv[0], "c", 1, &p[1], 1) == 1);
     CHECK(recv_fds(sv[1], buf, sizeof buf, fds, 8, 512, MSG_CMSG_CLOEXEC, &fl, &got) == 1);
     CHECK(fcntl(fds[0], F_GETFD) & FD_CLOEXEC);
     close(fds[0]);
     /* A bad descriptor sends nothing. */
     int bad = 999;
-    CHECK_ERR(send_fds(sv[0], "b", 1, &bad, 1), EBADF);
+    CHECK_ERR(t_send_fds(sv[0], "b", 1, &bad, 1), EBADF);
     CHECK_ERR(recv(sv[1], buf, 1, MSG_DONTWAIT), EAGAIN);
     /* Files in a queue that closes are closed with it. */
-    CHECK(send_fds(sv[0], "q", 1, &p[1], 1) == 1);
+    CHECK(t_send_fds(sv[0], "q", 1, &p[1], 1) == 1);
     close(sv[0]);
     close(sv[1]);
     close(p[1]);
@@ -270,7 +255,7 @@ static void passing_files(void)
         if (write(f[0], "child", 5) != 5) _exit(3);
         _exit(0);
     }
-    CHECK(send_fds(sv[0], "w", 1, &p[1], 1) == 1);
+    CHECK(t_send_fds(sv[0], "w", 1, &p[1], 1) == 1);
     close(p[1]);
     int status;
     CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);

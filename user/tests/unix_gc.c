@@ -14,7 +14,6 @@
 #include <poll.h>
 #include <stddef.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -22,18 +21,7 @@
 /* Sends one byte with `n` descriptors (SCM_RIGHTS); returns sendmsg's. */
 static ssize_t pass(int s, const int *fds, int n)
 {
-    static char ctl[CMSG_SPACE(300 * sizeof(int))];
-    memset(ctl, 0, sizeof ctl);
-    struct iovec iov = {"x", 1};
-    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
-                       .msg_controllen = CMSG_SPACE(n * sizeof(int))};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(n * sizeof(int));
-    memcpy(CMSG_DATA(c), fds, n * sizeof(int));
-    /* musl's sendmsg refuses more than 1024 control bytes (ENOMEM). */
-    return syscall(SYS_sendmsg, s, &m, 0);
+    return t_send_fds(s, "x", 1, fds, n);
 }
 
 /* Receives one message; returns how many descriptors came (at most
