@@ -48,7 +48,9 @@ fn main(info: &'static BootInfo) -> ! {
 /// arguments and environment.
 fn start_user_space(info: &'static BootInfo, args: &cmdline::KernelArgs<'_>) -> ! {
     linux::set_randomize_va(!args.norandmaps);
+    kbase::time::mark_boot_phase("banner");
     linux::init(info.initrd_bytes());
+    kbase::time::mark_boot_phase("initramfs");
     // As Linux does: bare words from the command line, then the words
     // after `--`, are init's argv[1..]; other `key=value` params join
     // `HOME=/ TERM=linux` in its environment.
@@ -68,7 +70,9 @@ fn start_user_space(info: &'static BootInfo, args: &cmdline::KernelArgs<'_>) -> 
     for path in candidates {
         match linux::start_init(path, &init_args, &init_env) {
             Ok(()) => {
+                kbase::time::mark_boot_phase("init");
                 kprintln!("ferrite: user space: ready (init is {path})");
+                print_boot_phases();
                 loop {
                     kbase::task::sleep_ns(1_000_000_000);
                 }
@@ -78,4 +82,12 @@ fn start_user_space(info: &'static BootInfo, args: &cmdline::KernelArgs<'_>) -> 
     }
     kprintln!("ferrite: no working init found (tried /init, init=, /sbin/init, /etc/init, /bin/init, /bin/sh); powering off");
     qemu::exit(ExitCode::Failure)
+}
+
+/// One line: where boot time went, phase by phase (see
+/// `kbase::time::mark_boot_phase`); `cargo xtask bench boot` reads it.
+fn print_boot_phases() {
+    let mut line = alloc::string::String::from("ferrite: boot phases (us):");
+    kbase::time::boot_phases(|name, us| line.push_str(&alloc::format!(" {name}={us}")));
+    log::info!("{line}");
 }

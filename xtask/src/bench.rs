@@ -24,6 +24,8 @@ use crate::util::{self, Args, Result};
 use crate::{bench_report, build, deps, initramfs, utest};
 
 const BANNER: &str = "ferrite: banner";
+/// The kernel's line with the time of each boot phase.
+const PHASES: &str = "ferrite: boot phases";
 /// The guest protocol marker.
 const MARK: &str = "bench: ";
 /// Ferrite's and Linux's panic lines.
@@ -470,9 +472,13 @@ fn boot() -> Result<ExitCode> {
     cfg.smp = 2;
     let start = Instant::now();
     let mut found: Option<(Duration, String)> = None;
+    let mut phases = None;
     let outcome = qemu::run_captured(&cfg, Duration::from_secs(120), |line| {
         if line.contains(BANNER) {
             found = Some((start.elapsed(), line.to_string()));
+        }
+        if let Some(i) = line.find(PHASES) {
+            phases = Some(line[i..].to_string());
             return Control::Stop;
         }
         Control::Continue
@@ -495,6 +501,10 @@ fn boot() -> Result<ExitCode> {
     match boot_ms(&line) {
         Some(ms) => println!("boot: kernel-reported boot-ms={ms}"),
         None => println!("boot: (no boot-ms= in the banner line)"),
+    }
+    match phases {
+        Some(p) => println!("boot: {p}"),
+        None => println!("boot: (no `{PHASES}` line)"),
     }
     Ok(ExitCode::SUCCESS)
 }
