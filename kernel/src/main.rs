@@ -16,6 +16,25 @@ kbase::entry!(main);
 
 fn main(info: &'static BootInfo) -> ! {
     let args = cmdline::KernelArgs::parse(info.cmdline());
+    // `quiet` (or a `loglevel=` below info) silences the banner and the
+    // user-space line as it silences Linux's boot messages (under TCG each
+    // serial byte costs a VM exit and a host write).
+    if log::log_enabled!(log::Level::Info) {
+        print_banner(info);
+    }
+    if let Some(filter) = args.ktest {
+        match filter {
+            "panic_selftest" => panic!("panic self-test requested with ktest=panic_selftest"),
+            "stack_overflow_selftest" => tests::overflow_the_stack(),
+            _ => {}
+        }
+        let (_, failed) = kbase::ktest::run_all(filter);
+        qemu::exit(if failed == 0 { ExitCode::Success } else { ExitCode::Failure });
+    }
+    start_user_space(info, &args)
+}
+
+fn print_banner(info: &BootInfo) {
     let frames = kbase::mm::frame::stats();
     let (smep, smap) = kbase::mm::paging::protection_status();
     kprintln!(
@@ -30,16 +49,6 @@ fn main(info: &'static BootInfo) -> ! {
         if smap { "on" } else { "off" },
         kbase::time::uptime_ns() / 1_000_000,
     );
-    if let Some(filter) = args.ktest {
-        match filter {
-            "panic_selftest" => panic!("panic self-test requested with ktest=panic_selftest"),
-            "stack_overflow_selftest" => tests::overflow_the_stack(),
-            _ => {}
-        }
-        let (_, failed) = kbase::ktest::run_all(filter);
-        qemu::exit(if failed == 0 { ExitCode::Success } else { ExitCode::Failure });
-    }
-    start_user_space(info, &args)
 }
 
 /// Unpacks the initramfs and starts init as pid 1, as Linux does: `rdinit=`
@@ -71,8 +80,10 @@ fn start_user_space(info: &'static BootInfo, args: &cmdline::KernelArgs<'_>) -> 
         match linux::start_init(path, &init_args, &init_env) {
             Ok(()) => {
                 kbase::time::mark_boot_phase("init");
-                kprintln!("ferrite: user space: ready (init is {path})");
-                print_boot_phases();
+                if log::log_enabled!(log::Level::Info) {
+                    kprintln!("ferrite: user space: ready (init is {path})");
+                    print_boot_phases();
+                }
                 loop {
                     kbase::task::sleep_ns(1_000_000_000);
                 }
