@@ -199,12 +199,12 @@ pub fn set_realtime_ns(ns: u64) {
 
 /// Boot phases: the raw TSC when each ends, for the `boot phases` line that
 /// shows where boot time goes (`cargo xtask bench boot`).
-const MAX_PHASES: usize = 16;
+const MAX_PHASES: usize = 24;
 static PHASES: crate::sync::SpinLock<([(&str, u64); MAX_PHASES], usize)> =
     crate::sync::SpinLock::new(([("", 0); MAX_PHASES], 0));
 
 /// Records that the boot phase `name` ends now (the first call marks the
-/// kernel's entry). Calls beyond the 16th are dropped.
+/// kernel's entry). Calls beyond the 24th are dropped.
 pub fn mark_boot_phase(name: &'static str) {
     let t = cpu::rdtsc();
     let mut p = PHASES.lock();
