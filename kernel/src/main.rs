@@ -59,7 +59,7 @@ fn start_user_space(info: &'static BootInfo, args: &cmdline::KernelArgs<'_>) -> 
     linux::set_randomize_va(!args.norandmaps);
     kbase::time::mark_boot_phase("banner");
     linux::init(info.initrd_bytes());
-    kbase::time::mark_boot_phase("initramfs");
+    kbase::time::mark_boot_phase("linux-init");
     // As Linux does: bare words from the command line, then the words
     // after `--`, are init's argv[1..]; other `key=value` params join
     // `HOME=/ TERM=linux` in its environment.

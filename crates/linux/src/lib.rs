@@ -70,14 +70,12 @@ pub fn init(initramfs: Option<&[u8]>) {
     user::set_hooks(Hooks { syscall: syscall::dispatch, page_fault, exception, return_to_user });
     kbase::task::set_tick_hook(acct::on_tick);
     let r = fs::unpack_initramfs(initramfs);
-    kbase::time::mark_boot_phase("T-unpack");
+    kbase::time::mark_boot_phase("unpack");
     match r {
         Ok(n) => log::info!("initramfs: {n} entries unpacked ({} KiB)", initramfs.map_or(0, |a| a.len()) / 1024),
         Err(e) => log::error!("initramfs: unpacking stopped: {e:?}"),
     }
-    kbase::time::mark_boot_phase("T-log");
     tty::init();
-    kbase::time::mark_boot_phase("T-tty");
     if let Err(e) = vdso::init() {
         log::warn!("vdso: not mapped into processes ({e:?}); time calls use the syscall");
     }
@@ -89,9 +87,8 @@ pub fn start_init(path: &str, args: &[&str], env: &[alloc::string::String]) -> R
     let mut argv: Vec<Vec<u8>> = alloc::vec![path.as_bytes().to_vec()];
     argv.extend(args.iter().map(|a| a.as_bytes().to_vec()));
     let envp = env.iter().map(|e| e.as_bytes().to_vec()).collect();
-    kbase::time::mark_boot_phase("T-vdso");
     let img = exec::load(&cred::Cred::root(), &root, path.as_bytes(), argv, envp, 0, mm::STACK_SIZE)?;
-    kbase::time::mark_boot_phase("T-load");
+    kbase::time::mark_boot_phase("exec");
     let info = process::ExecInfo::new(&img, path.as_bytes());
     let frame = exec::initial_frame(&img);
     let mut files = file::FdTable::default();
