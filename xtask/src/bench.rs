@@ -1,12 +1,13 @@
 //! `cargo xtask bench ...`: measurements taken through the QEMU runner.
 //!
 //! `bench [--quick]`: the benchmark suite. The programs of `user/bench/`
-//! (in the initramfs under `/bench/`) run on Ferrite and on Debian's cloud
-//! kernel, booted with the same QEMU flags and the same initramfs with
-//! `rdinit=/bench/run`; full mode also boots Linux with `mitigations=off`.
-//! The guest prints `bench: <name> <value> <unit>` (or `bench: <name> error
-//! <errno>`) lines; the host adds the boot time (QEMU start to the runner's
-//! first line, `bench: start`). Results: a table on the terminal,
+//! (under `/bench/` in the benchmark initramfs, `initramfs::build_bench`)
+//! run on Ferrite and on Debian's cloud kernel, booted with the same QEMU
+//! flags and the same initramfs with `rdinit=/bench/run quiet`; full mode
+//! also boots Linux with `mitigations=off`. The guest prints `bench: <name>
+//! <median> <unit> best <fastest>` (or `bench: <name> error <errno>`)
+//! lines; the host adds the boot time (QEMU start to the runner's first
+//! line, `bench: start`; the fastest of a few boots). Results: a table on the terminal,
 //! `target/bench/results.json` (`results-quick.json` for `--quick`), and in
 //! full mode docs/benchmarks.md and docs/benchmarks.png (see
 //! [`crate::bench_report`]).

@@ -16,6 +16,9 @@
 //!          find . | sort | cpio -o -H newc ──► target/ferrite/initramfs.cpio
 //! ```
 //!
+//! `cargo xtask bench` boots a smaller image built here too, the benchmark
+//! initramfs (`target/ferrite/bench.cpio`, see [`build_bench`]).
+//!
 //! A program is recompiled only when its output is older than its source,
 //! a header next to it, or this file (which holds the compiler flags). The
 //! staging tree is rebuilt on every call with fixed owners, modes and
