@@ -71,10 +71,13 @@ unsafe extern "C" {
 /// First Rust code, on the boot CPU, on the boot stack, from `arch::boot`.
 #[unsafe(no_mangle)]
 extern "C" fn kbase_boot_entry(start_info: u64) -> ! {
+    time::mark_boot_phase("entry");
     arch::init_bsp_early();
     console::init();
     time::calibrate();
+    time::mark_boot_phase("tsc");
     time::read_rtc();
+    time::mark_boot_phase("rtc");
 
     let mut info = BootInfo::empty();
     if let Err(e) = boot_info::parse(start_info, &mut info) {
@@ -106,13 +109,17 @@ extern "C" fn kbase_boot_entry(start_info: u64) -> ! {
     if let Some(m) = info.initrd {
         reserved[2] = (m.paddr, m.paddr + m.size);
     }
+    time::mark_boot_phase("cmdline");
     mm::frame::init(info, &reserved);
+    time::mark_boot_phase("frames");
     if let Err(e) = mm::paging::init(info) {
         panic!("cannot build kernel page tables: {e}");
     }
+    time::mark_boot_phase("paging");
     task::watchdog::configure(&args);
     arch::late_init(&args);
     task::init();
+    time::mark_boot_phase("tasks");
 
     let main = KERNEL_MAIN.first().expect("the kernel binary registers a main with kbase::entry!");
     task::run_main(*main, info)

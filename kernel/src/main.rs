@@ -16,6 +16,25 @@ kbase::entry!(main);
 
 fn main(info: &'static BootInfo) -> ! {
     let args = cmdline::KernelArgs::parse(info.cmdline());
+    // `quiet` (or a `loglevel=` below info) silences the banner and the
+    // user-space line as it silences Linux's boot messages (under TCG each
+    // serial byte costs a VM exit and a host write).
+    if log::log_enabled!(log::Level::Info) {
+        print_banner(info);
+    }
+    if let Some(filter) = args.ktest {
+        match filter {
+            "panic_selftest" => panic!("panic self-test requested with ktest=panic_selftest"),
+            "stack_overflow_selftest" => tests::overflow_the_stack(),
+            _ => {}
+        }
+        let (_, failed) = kbase::ktest::run_all(filter);
+        qemu::exit(if failed == 0 { ExitCode::Success } else { ExitCode::Failure });
+    }
+    start_user_space(info, &args)
+}
+
+fn print_banner(info: &BootInfo) {
     let frames = kbase::mm::frame::stats();
     let (smep, smap) = kbase::mm::paging::protection_status();
     kprintln!(
@@ -30,16 +49,6 @@ fn main(info: &'static BootInfo) -> ! {
         if smap { "on" } else { "off" },
         kbase::time::uptime_ns() / 1_000_000,
     );
-    if let Some(filter) = args.ktest {
-        match filter {
-            "panic_selftest" => panic!("panic self-test requested with ktest=panic_selftest"),
-            "stack_overflow_selftest" => tests::overflow_the_stack(),
-            _ => {}
-        }
-        let (_, failed) = kbase::ktest::run_all(filter);
-        qemu::exit(if failed == 0 { ExitCode::Success } else { ExitCode::Failure });
-    }
-    start_user_space(info, &args)
 }
 
 /// Unpacks the initramfs and starts init as pid 1, as Linux does: `rdinit=`
@@ -48,7 +57,9 @@ fn main(info: &'static BootInfo) -> ! {
 /// arguments and environment.
 fn start_user_space(info: &'static BootInfo, args: &cmdline::KernelArgs<'_>) -> ! {
     linux::set_randomize_va(!args.norandmaps);
+    kbase::time::mark_boot_phase("banner");
     linux::init(info.initrd_bytes());
+    kbase::time::mark_boot_phase("linux-init");
     // As Linux does: bare words from the command line, then the words
     // after `--`, are init's argv[1..]; other `key=value` params join
     // `HOME=/ TERM=linux` in its environment.
@@ -68,7 +79,11 @@ fn start_user_space(info: &'static BootInfo, args: &cmdline::KernelArgs<'_>) -> 
     for path in candidates {
         match linux::start_init(path, &init_args, &init_env) {
             Ok(()) => {
-                kprintln!("ferrite: user space: ready (init is {path})");
+                kbase::time::mark_boot_phase("init");
+                if log::log_enabled!(log::Level::Info) {
+                    kprintln!("ferrite: user space: ready (init is {path})");
+                    print_boot_phases();
+                }
                 loop {
                     kbase::task::sleep_ns(1_000_000_000);
                 }
@@ -78,4 +93,12 @@ fn start_user_space(info: &'static BootInfo, args: &cmdline::KernelArgs<'_>) -> 
     }
     kprintln!("ferrite: no working init found (tried /init, init=, /sbin/init, /etc/init, /bin/init, /bin/sh); powering off");
     qemu::exit(ExitCode::Failure)
+}
+
+/// One line: where boot time went, phase by phase (see
+/// `kbase::time::mark_boot_phase`); `cargo xtask bench boot` reads it.
+fn print_boot_phases() {
+    let mut line = alloc::string::String::from("ferrite: boot phases (us):");
+    kbase::time::boot_phases(|name, us| line.push_str(&alloc::format!(" {name}={us}")));
+    log::info!("{line}");
 }

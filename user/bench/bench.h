@@ -3,11 +3,12 @@
  *
  * Each benchmark is a function `op(ctx, n)` that performs n operations.
  * measure() calibrates n so one repetition lasts about `target` ms of wall
- * time (CLOCK_MONOTONIC), runs REPS repetitions and prints the median:
+ * time (CLOCK_MONOTONIC), runs REPS repetitions and prints the median and,
+ * after `best`, the fastest repetition:
  *
- *     bench: <name> <value> ns        (time per operation)
- *     bench: <name> <value> MB/s      (bytes per operation / time)
- *     bench: <name> error <errno>     (setup or an operation failed)
+ *     bench: <name> <value> ns best <value>     (time per operation)
+ *     bench: <name> <value> MB/s best <value>   (bytes per operation / time)
+ *     bench: <name> error <errno>               (setup or an operation failed)
  *
  * `--quick` (argv[1], passed through by /bench/run) shortens every
  * repetition and runs fewer of them: CI checks that every row runs, never
@@ -56,8 +57,9 @@ static inline int b_cmp(const void *a, const void *b)
 
 typedef void (*b_op)(void *ctx, long n);
 
-/* Nanoseconds per operation, median of the repetitions; < 0 on error. */
-static inline double b_run(b_op op, void *ctx, long max_n)
+/* Nanoseconds per operation, median of the repetitions (the fastest in
+ * *best); < 0 on error. */
+static inline double b_run(b_op op, void *ctx, long max_n, double *best)
 {
     double target = b_quick ? 40e6 : 300e6;
     int reps = b_quick ? 3 : 5;
@@ -88,28 +90,31 @@ static inline double b_run(b_op op, void *ctx, long max_n)
         per[r] = t / (double)n;
     }
     qsort(per, reps, sizeof per[0], b_cmp);
+    *best = per[0];
     return per[reps / 2];
 }
 
 /* Runs op and prints its time per operation. */
 static inline void bench_ns(const char *name, b_op op, void *ctx, long max_n)
 {
-    double ns = b_run(op, ctx, max_n);
+    double best;
+    double ns = b_run(op, ctx, max_n, &best);
     if (ns < 0)
         b_error(name, b_err);
     else
-        printf("bench: %s %.1f ns\n", name, ns);
+        printf("bench: %s %.1f ns best %.1f\n", name, ns, best);
     fflush(stdout);
 }
 
 /* Runs op (each operation moves `bytes` bytes) and prints MB/s (10^6). */
 static inline void bench_mbs(const char *name, b_op op, void *ctx, long max_n, double bytes)
 {
-    double ns = b_run(op, ctx, max_n);
+    double best;
+    double ns = b_run(op, ctx, max_n, &best);
     if (ns < 0)
         b_error(name, b_err);
     else
-        printf("bench: %s %.1f MB/s\n", name, bytes / ns * 1e3);
+        printf("bench: %s %.1f MB/s best %.1f\n", name, bytes / ns * 1e3, bytes / best * 1e3);
     fflush(stdout);
 }
 

@@ -5,8 +5,9 @@
  * that line), runs every benchmark program in PROGRAMS with fork + execve +
  * wait (passing `--quick` on when it is among its own arguments, i.e. after
  * `--` on the kernel command line; other arguments name the only programs
- * to run, e.g. `-- --quick sys pipe`), prints `bench: done`, then powers off
- * when it is pid 1. A program that fails is reported as
+ * to run, e.g. `-- --quick sys pipe`; `--boot` runs none, for the host's
+ * extra boot-time samples), prints `bench: done`, then powers off when it
+ * is pid 1. A program that fails is reported as
  *     bench-run: <program> exit <status> | signal <n> | cannot run (errno N)
  * and the runner goes on with the next one.
  */
@@ -33,7 +34,7 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0)
             quick = 1;
-        else if (argv[i][0] != '-')
+        else if (strcmp(argv[i], "--boot") == 0 || argv[i][0] != '-')
             only = 1;
     }
 

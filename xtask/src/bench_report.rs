@@ -215,7 +215,10 @@ fn machine() -> Machine {
 
 fn qemu_flags() -> String {
     let accel = std::env::var("FERRITE_ACCEL").unwrap_or_else(|_| "tcg".into());
-    format!("-machine q35 -cpu max -accel {accel} -smp 2 -m 1G")
+    format!(
+        "-machine q35 -cpu max -accel {accel} -smp 2 -m 1G {}",
+        crate::bench::EXTRA_QEMU_FLAGS.join(" ")
+    )
 }
 
 fn command(results: &Results) -> &'static str {
@@ -282,11 +285,28 @@ pub fn json(results: &Results) -> String {
             .iter()
             .map(|(name, f)| {
                 let body = match f {
-                    crate::bench::Figure::Value { value, unit } => format!(
-                        "{{\"value\": {}, \"unit\": {}}}",
-                        json_num(Some(*value)),
-                        json_str(unit)
-                    ),
+                    crate::bench::Figure::Value {
+                        value,
+                        unit,
+                        best,
+                        samples,
+                    } => {
+                        let mut body = format!(
+                            "{{\"value\": {}, \"unit\": {}",
+                            json_num(Some(*value)),
+                            json_str(unit)
+                        );
+                        if best.is_some() {
+                            let _ = write!(body, ", \"best\": {}", json_num(*best));
+                        }
+                        if !samples.is_empty() {
+                            let s: Vec<String> =
+                                samples.iter().map(|v| json_num(Some(*v))).collect();
+                            let _ = write!(body, ", \"samples\": [{}]", s.join(", "));
+                        }
+                        body.push('}');
+                        body
+                    }
                     crate::bench::Figure::Error(e) => format!("{{\"error\": {e}}}"),
                 };
                 format!("\n        {}: {body}", json_str(name))
@@ -387,8 +407,11 @@ fn markdown(results: &Results, notes: &str) -> String {
          the notes section (it is kept when the page is regenerated). The same \
          benchmark programs (`user/bench/`, static musl C) run on Ferrite and on \
          Debian's cloud kernel, booted by the same QEMU command with the same \
-         initramfs (`rdinit=/bench/run`), in one run. Each figure is the median \
-         of 5 repetitions, each calibrated to about 300 ms (40 ms with `--quick`, 3 repetitions).\n\n",
+         benchmark initramfs (`target/ferrite/bench.cpio`: `/bench/*` and busybox; \
+         `rdinit=/bench/run quiet`), in one run. Each figure is the median \
+         of 5 repetitions, each calibrated to about 300 ms (40 ms with `--quick`, 3 repetitions); \
+         `target/bench/results.json` also has the fastest repetition (`best`). \
+         `boot_to_init` is the fastest of 3 boots of each kernel (2 with `--quick`).\n\n",
     );
     let _ = writeln!(o, "Command: `{}`\n", command(results));
     let _ = writeln!(

@@ -16,6 +16,9 @@
 //!          find . | sort | cpio -o -H newc ──► target/ferrite/initramfs.cpio
 //! ```
 //!
+//! `cargo xtask bench` boots a smaller image built here too, the benchmark
+//! initramfs (`target/ferrite/bench.cpio`, see [`build_bench`]).
+//!
 //! A program is recompiled only when its output is older than its source,
 //! a header next to it, or this file (which holds the compiler flags). The
 //! staging tree is rebuilt on every call with fixed owners, modes and
@@ -218,6 +221,61 @@ pub fn build() -> Result<PathBuf> {
     Ok(cpio)
 }
 
+/// The benchmark initramfs, `target/ferrite/bench.cpio`, which both kernels
+/// boot in `cargo xtask bench`: only what `/bench/run` and its programs
+/// use, so that boot time measures the kernels rather than unpacking the
+/// ~20 MiB test image:
+///
+/// ```text
+/// /bench/<name>   every user/bench/*.c (the runner is /bench/run)
+/// /bin/busybox    for `sh -c true`; /bin/sh links to it
+/// /dev, /tmp      mount point and scratch directory
+/// ```
+pub fn build_bench() -> Result<PathBuf> {
+    let programs: Vec<Program> = programs()?
+        .into_iter()
+        .filter(|p| p.guest.starts_with("bench/"))
+        .collect();
+    compile(&programs)?;
+    let rootfs = user_dir().join("bench-rootfs");
+    if rootfs.exists() {
+        fs::remove_dir_all(&rootfs)?;
+    }
+    for dir in ["", "bin", "bench", "dev", "tmp"] {
+        fs::create_dir_all(rootfs.join(dir))?;
+    }
+    for p in &programs {
+        install(&p.output, &rootfs.join(&p.guest), 0o755)?;
+    }
+    install(&busybox()?, &rootfs.join("bin").join("busybox"), 0o755)?;
+    std::os::unix::fs::symlink("/bin/busybox", rootfs.join("bin").join("sh"))?;
+    for dir in ["bin", "bench", "dev", ""] {
+        set_attrs(&rootfs.join(dir), 0o755)?;
+    }
+    set_attrs(&rootfs.join("tmp"), 0o1777)?;
+    let cpio = util::out_dir().join("bench.cpio");
+    pack(&rootfs, &cpio)?;
+    println!(
+        "initramfs: {} ({} KiB, {} benchmark programs + busybox)",
+        rel(&cpio),
+        fs::metadata(&cpio)?.len().div_ceil(1024),
+        programs.len()
+    );
+    Ok(cpio)
+}
+
+/// The host's static busybox, copied into both images.
+fn busybox() -> Result<PathBuf> {
+    let busybox = Path::new("/bin/busybox");
+    if !busybox.is_file() {
+        return Err(
+            "/bin/busybox is missing (Debian package busybox-static; see `cargo xtask deps`)"
+                .into(),
+        );
+    }
+    Ok(busybox.to_path_buf())
+}
+
 fn compile(programs: &[Program]) -> Result {
     for dir in PROGRAM_DIRS {
         fs::create_dir_all(user_dir().join(dir))?;
@@ -320,15 +378,9 @@ fn stage(programs: &[Program], rust: &[(PathBuf, String)], rootfs: &Path) -> Res
     for (bin, guest) in rust {
         install(bin, &rootfs.join(guest), 0o755)?;
     }
-    let busybox = Path::new("/bin/busybox");
-    if !busybox.is_file() {
-        return Err(
-            "/bin/busybox is missing (Debian package busybox-static; see `cargo xtask deps`)"
-                .into(),
-        );
-    }
-    install(busybox, &rootfs.join("bin").join("busybox"), 0o755)?;
-    busybox_links(busybox, rootfs)?;
+    let busybox = busybox()?;
+    install(&busybox, &rootfs.join("bin").join("busybox"), 0o755)?;
+    busybox_links(&busybox, rootfs)?;
     let init = rootfs.join("init");
     fs::write(&init, INIT_SCRIPT)?;
     set_attrs(&init, 0o755)?;

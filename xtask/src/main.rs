@@ -106,7 +106,7 @@ commands:
   bench [--quick]            benchmarks on Ferrite and on Debian's Linux: table,
                              target/bench/results.json, docs/benchmarks.md/.png
                              (--quick: short runs, no docs; CI's variant)
-  bench boot                 time from QEMU start to the kernel banner
+  bench boot                 boot time of Ferrite, phase by phase
   sym ADDR...                symbolise kernel addresses (hex)
   syscalls [--check]         regenerate docs/syscalls.md from the syscall
                              table; --check fails if it is out of date

@@ -69,7 +69,9 @@ pub fn set_randomize_va(on: bool) {
 pub fn init(initramfs: Option<&[u8]>) {
     user::set_hooks(Hooks { syscall: syscall::dispatch, page_fault, exception, return_to_user });
     kbase::task::set_tick_hook(acct::on_tick);
-    match fs::unpack_initramfs(initramfs) {
+    let r = fs::unpack_initramfs(initramfs);
+    kbase::time::mark_boot_phase("unpack");
+    match r {
         Ok(n) => log::info!("initramfs: {n} entries unpacked ({} KiB)", initramfs.map_or(0, |a| a.len()) / 1024),
         Err(e) => log::error!("initramfs: unpacking stopped: {e:?}"),
     }
@@ -86,6 +88,7 @@ pub fn start_init(path: &str, args: &[&str], env: &[alloc::string::String]) -> R
     argv.extend(args.iter().map(|a| a.as_bytes().to_vec()));
     let envp = env.iter().map(|e| e.as_bytes().to_vec()).collect();
     let img = exec::load(&cred::Cred::root(), &root, path.as_bytes(), argv, envp, 0, mm::STACK_SIZE)?;
+    kbase::time::mark_boot_phase("exec");
     let info = process::ExecInfo::new(&img, path.as_bytes());
     let frame = exec::initial_frame(&img);
     let mut files = file::FdTable::default();

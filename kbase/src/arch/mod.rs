@@ -61,8 +61,11 @@ pub(crate) fn stop_other_cpus() {
 /// Platform bring-up after memory: ACPI, APICs, timer, other CPUs.
 pub(crate) fn late_init(args: &cmdline::KernelArgs<'_>) {
     acpi::init(crate::boot_info().rsdp);
+    crate::time::mark_boot_phase("acpi");
     apic::init_bsp();
+    crate::time::mark_boot_phase("apic");
     ioapic::init();
     percpu::mark_online(0);
     smp::start_aps(args);
+    crate::time::mark_boot_phase("smp");
 }

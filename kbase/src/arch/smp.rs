@@ -284,26 +284,43 @@ fn start_one(index: usize, apic_id: u32) -> Result<(), &'static str> {
     set_slot(core::ptr::addr_of!(ap_tramp_kcr3), crate::mm::paging::kernel_pml4());
     core::sync::atomic::fence(Ordering::SeqCst);
 
-    // Intel SDM vol. 3A §8.4.4.1 (universal start-up algorithm).
+    // Intel SDM vol. 3A §8.4.4.1 (universal start-up algorithm): INIT,
+    // 10 ms, SIPI, 200 µs, a second SIPI if the CPU has not started. A
+    // virtual CPU needs no settling time after INIT, so under a hypervisor
+    // (CPUID.1:ECX[31]) the wait is skipped, as Linux does
+    // (`smp_quirk_init_udelay` in arch/x86/kernel/smpboot.c), and each
+    // SIPI wait ends as soon as the CPU is up.
     let sipi_page = (TRAMP_PHYS >> 12) as u8;
+    let init_wait_ns = if under_hypervisor() { 0 } else { 10_000_000 };
     apic::send_init(apic_id);
-    crate::time::spin_delay_ns(10_000_000);
+    crate::time::spin_delay_ns(init_wait_ns);
     apic::send_startup(apic_id, sipi_page);
-    crate::time::spin_delay_ns(200_000);
-    if percpu::cpu(index).is_none() {
+    if !wait_online(index, 200_000) {
         apic::send_startup(apic_id, sipi_page);
-        crate::time::spin_delay_ns(200_000);
     }
-    let deadline = crate::time::uptime_ns() + AP_TIMEOUT_NS;
+    if !wait_online(index, AP_TIMEOUT_NS) {
+        // Park it so it cannot wake up later on another CPU's slots.
+        apic::send_init(apic_id);
+        return Err("timed out");
+    }
+    Ok(())
+}
+
+/// Whether CPUID says we run under a hypervisor (leaf 1, ECX bit 31).
+fn under_hypervisor() -> bool {
+    cpu::cpuid(1, 0).ecx & (1 << 31) != 0
+}
+
+/// Waits up to `ns` for CPU `index` to come online; whether it did.
+fn wait_online(index: usize, ns: u64) -> bool {
+    let deadline = crate::time::uptime_ns() + ns;
     while percpu::cpu(index).is_none() {
         if crate::time::uptime_ns() > deadline {
-            // Park it so it cannot wake up later on another CPU's slots.
-            apic::send_init(apic_id);
-            return Err("timed out");
+            return false;
         }
         cpu::pause();
     }
-    Ok(())
+    true
 }
 
 /// First Rust code on an AP: on its own kernel stack, kernel page tables,

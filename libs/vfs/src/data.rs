@@ -45,13 +45,23 @@ impl RamFs {
         let count = len_u64(data.len()).min(room);
         let end = offset.saturating_add(count);
         let data = data.get(..to_usize(count)?).ok_or(Errno::EINVAL)?;
-        self.resize_file(ino, old_len.max(end))?;
+        // The bytes past the old end are appended as they are (one pass,
+        // not zeros then a copy: unpacking the initramfs and appending
+        // writes are this case); after a gap, the file grows by zeros and
+        // all of `data` is copied in.
+        let (inside, past) = if offset <= old_len {
+            data.split_at(to_usize(old_len - offset)?.min(data.len()))
+        } else {
+            (data, &[][..])
+        };
+        self.resize_file_with(ino, old_len.max(end), past)?;
         let now = self.now;
         let node = self.node_mut(ino)?;
         if let Body::File(contents) = &mut node.body
-            && let Some(dst) = alloc::sync::Arc::make_mut(contents).get_mut(to_usize(offset)?..to_usize(end)?)
+            && let Some(dst) =
+                alloc::sync::Arc::make_mut(contents).get_mut(to_usize(offset)?..to_usize(offset)? + inside.len())
         {
-            dst.copy_from_slice(data);
+            dst.copy_from_slice(inside);
         }
         node.mtime = now;
         node.ctime = now;
@@ -105,6 +115,12 @@ impl RamFs {
     /// Sets the length of file `ino` to `len` (at most [`MAX_FILE_SIZE`]),
     /// checking the capacity and memory first so a failure changes nothing.
     fn resize_file(&mut self, ino: Ino, len: u64) -> Result<()> {
+        self.resize_file_with(ino, len, &[])
+    }
+
+    /// [`resize_file`](Self::resize_file), but when the file grows its new
+    /// bytes are `tail` (as much of it as fits), then zeros.
+    fn resize_file_with(&mut self, ino: Ino, len: u64, tail: &[u8]) -> Result<()> {
         let new_len = to_usize(len)?;
         let old_len = len_u64(self.file_bytes(ino)?.len());
         let used = if len > old_len {
@@ -125,6 +141,7 @@ impl RamFs {
         let data = alloc::sync::Arc::make_mut(shared);
         if let Some(extra) = new_len.checked_sub(data.len()) {
             data.try_reserve(extra).map_err(|_| Errno::ENOMEM)?;
+            data.extend_from_slice(&tail[..tail.len().min(extra)]);
             data.resize(new_len, 0);
         } else {
             data.truncate(new_len);

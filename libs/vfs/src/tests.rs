@@ -470,6 +470,12 @@ fn file_data() {
     assert_eq!(fs.write(f, u64::MAX, b""), Ok(0));
     assert_eq!(fs.write(f, 0, b"HE"), Ok(2));
     assert_eq!(fs.file_bytes(f).unwrap(), b"HE\0\0\0\0\0\0\0\0hello");
+    // Across the end: the old bytes are overwritten, the rest appended.
+    assert_eq!(fs.write(f, 13, b"LOWORLD"), Ok(7));
+    assert_eq!(fs.file_bytes(f).unwrap(), b"HE\0\0\0\0\0\0\0\0helLOWORLD");
+    assert_eq!(fs.write(f, 20, b"!"), Ok(1));
+    assert_eq!(fs.file_bytes(f).unwrap(), b"HE\0\0\0\0\0\0\0\0helLOWORLD!");
+    fs.truncate(f, 15).unwrap();
     // Wrong types.
     assert_eq!(fs.read(d, 0, &mut buf), Err(Errno::EISDIR));
     assert_eq!(fs.write(d, 0, b"x"), Err(Errno::EISDIR));
