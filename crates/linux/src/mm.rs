@@ -267,6 +267,14 @@ impl Vm {
                     Err(_) => Fault::NoMemory,
                 }
             }
+            Backing::Anon if !is_write && !is_fetch && let Some(zero) = zero_frame() => {
+                // A read of untouched memory maps the zero page; the first
+                // write copies it (`protect` above, as copy-on-write).
+                match self.space.map_shared(page, zero, PageFlags { writable: false, ..flags }) {
+                    Ok(()) => Fault::Mapped,
+                    Err(_) => Fault::NoMemory,
+                }
+            }
             Backing::Anon => {
                 let Ok(frame) = FrameBlock::alloc_user(0) else { return Fault::NoMemory };
                 match self.space.map(page, frame, flags) {
@@ -607,4 +615,14 @@ impl Vm {
     pub fn drop_pages(&mut self, start: u64, end: u64) {
         self.unmap_pages(page_down(start), page_up(end).unwrap_or(end));
     }
+}
+
+/// Linux's ZERO_PAGE: one zeroed frame, mapped read-only wherever private
+/// anonymous memory is read before it is written, so memory that is only
+/// read costs no frame (a 2 GiB write(2) from a fresh mapping would take
+/// 2 GiB of RAM otherwise). None if the first allocation failed: reads
+/// then get private frames.
+fn zero_frame() -> Option<Arc<FrameBlock>> {
+    static ZERO: kbase::sync::Once<Option<Arc<FrameBlock>>> = kbase::sync::Once::new();
+    ZERO.get_or_init(|| FrameBlock::alloc(0).ok().map(Arc::new)).clone()
 }

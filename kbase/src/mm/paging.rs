@@ -633,76 +633,85 @@ impl VmSpace {
     /// for a small process, copying a page costs less than sharing it and
     /// taking the write fault that follows (measured under TCG).
     pub fn fork_into(&mut self, child: &mut VmSpace, copy_up_to: usize) -> Result<(), MmError> {
-        let mut leaves = alloc::vec::Vec::new();
-        walk_user(self.pml4, 3, 0, &mut |va, e| leaves.push((va, e)));
-        let owned = leaves.iter().filter(|(_, e)| e & SHARED == 0).count();
-        if owned <= copy_up_to {
-            return self.copy_into(child, &leaves);
-        }
-        let mut made_read_only = false;
+        // The page tables are walked in place (no list of leaves: a big
+        // process has hundreds of thousands, more than the kernel heap
+        // should be asked for at once).
+        let mut owned = 0usize;
+        walk_user(self.pml4, 3, 0, &mut |_, e| owned += usize::from(e & SHARED == 0));
         let mut result = Ok(());
-        for (va, e) in leaves {
+        if owned <= copy_up_to {
+            walk_user(self.pml4, 3, 0, &mut |va, e| {
+                if result.is_ok() {
+                    result = self.copy_leaf_into(child, va, e);
+                }
+            });
+            return result;
+        }
+        let pml4 = self.pml4;
+        let shared = &mut self.shared;
+        let mut made_read_only = false;
+        walk_user(pml4, 3, 0, &mut |va, e| {
+            if result.is_err() {
+                return;
+            }
             let ro = PageFlags { writable: false, ..PageFlags::from_bits(e) };
             if e & WRITE_SHARED != 0 {
                 // MAP_SHARED: both sides keep writing the same frame.
-                if let Some(f) = self.shared.get(&va) {
-                    if let Err(err) = child.map_shared_writable(va, f.clone(), PageFlags::from_bits(e)) {
-                        result = Err(err);
-                        break;
-                    }
+                if let Some(f) = shared.get(&va) {
+                    result = child.map_shared_writable(va, f.clone(), PageFlags::from_bits(e));
                 }
-                continue;
+                return;
             }
             let frame = if e & SHARED != 0 {
-                match self.shared.get(&va) {
+                match shared.get(&va) {
                     Some(f) => f.clone(),
-                    None => continue,
+                    None => return,
                 }
             } else {
-                let Some(entry) = walk(self.pml4, va, false, true)?.filter(|x| x.load(Ordering::Acquire) == e) else {
-                    continue;
+                let entry = match walk(pml4, va, false, true) {
+                    Ok(Some(x)) if x.load(Ordering::Acquire) == e => x,
+                    Ok(_) => return,
+                    Err(err) => {
+                        result = Err(err);
+                        return;
+                    }
                 };
                 // INVARIANT: the frame moves from the leaf's ownership to
                 // the `shared` map, and the leaf becomes a read-only shared
                 // entry for the same frame.
                 let f = alloc::sync::Arc::new(FrameBlock::from_owned_raw(e & ADDR_MASK));
                 entry.store((e & ADDR_MASK) | ro.bits() | SHARED, Ordering::Release);
-                self.shared.insert(va, f.clone());
+                shared.insert(va, f.clone());
                 made_read_only |= e & W != 0;
                 f
             };
-            if let Err(err) = child.map_shared(va, frame, ro) {
-                result = Err(err);
-                break;
-            }
-        }
+            result = child.map_shared(va, frame, ro);
+        });
         if made_read_only {
             self.flush_range(0, USER_END / PAGE_SIZE);
         }
         result
     }
 
-    /// `fork_into` for small spaces: owned pages copied, shared ones shared.
-    fn copy_into(&self, child: &mut VmSpace, leaves: &[(u64, u64)]) -> Result<(), MmError> {
-        for &(va, e) in leaves {
-            let flags = PageFlags::from_bits(e);
-            if e & SHARED != 0 {
-                if let Some(f) = self.shared.get(&va) {
-                    if e & WRITE_SHARED != 0 {
-                        child.map_shared_writable(va, f.clone(), flags)?;
-                    } else {
-                        child.map_shared(va, f.clone(), flags)?;
-                    }
+    /// `fork_into` for small spaces, one leaf `e` at `va`: an owned page
+    /// is copied, a shared one shared.
+    fn copy_leaf_into(&self, child: &mut VmSpace, va: u64, e: u64) -> Result<(), MmError> {
+        let flags = PageFlags::from_bits(e);
+        if e & SHARED != 0 {
+            if let Some(f) = self.shared.get(&va) {
+                if e & WRITE_SHARED != 0 {
+                    child.map_shared_writable(va, f.clone(), flags)?;
+                } else {
+                    child.map_shared(va, f.clone(), flags)?;
                 }
-                continue;
             }
-            // SAFETY: `e` is a present leaf of this space, so its frame is
-            // owned by this space (type invariant) and direct-mapped;
-            // `&self` keeps it mapped while we copy it.
-            let bytes = unsafe { core::slice::from_raw_parts(PhysAddr(e & ADDR_MASK).to_virt().0 as *const u8, PAGE_SIZE as usize) };
-            child.map(va, FrameBlock::alloc_copy_user(bytes)?, flags)?;
+            return Ok(());
         }
-        Ok(())
+        // SAFETY: `e` is a present leaf of this space, so its frame is
+        // owned by this space (type invariant) and direct-mapped; `&self`
+        // keeps it mapped while we copy it.
+        let bytes = unsafe { core::slice::from_raw_parts(PhysAddr(e & ADDR_MASK).to_virt().0 as *const u8, PAGE_SIZE as usize) };
+        child.map(va, FrameBlock::alloc_copy_user(bytes)?, flags)
     }
 
     /// The mapping at `vaddr`, if any.
