@@ -1,11 +1,13 @@
 //! futex(2): wait queues keyed by user addresses, FUTEX_WAKE_OP, and the
 //! robust-futex clean-up of a dying thread (`exit_robust_list`).
 //!
-//! Keys are (address space, address): private and shared futexes are the
-//! same thing until memory can be shared between processes (MAP_SHARED
-//! across fork comes with the page cache). The table lock is held while
-//! the futex word is compared, so a waker that changes the word and then
-//! calls FUTEX_WAKE can never be missed.
+//! Keys follow Linux's get_futex_key: a FUTEX_PRIVATE_FLAG operation, or
+//! one on private memory, is keyed by (process, address); a shared one on
+//! a MAP_SHARED mapping by (memory object, offset in it), so processes
+//! that map the same object at different addresses meet on one queue.
+//! A waiter keeps its object alive (its address is the key). The table
+//! lock is held while the futex word is compared, so a waker that changes
+//! the word and then calls FUTEX_WAKE can never be missed.
 
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
@@ -14,7 +16,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use kbase::task::{Mutex, Task};
 
-use crate::errno::{EAGAIN, EINTR, EINVAL, ENOSYS, Errno, SysResult};
+use crate::errno::{EAGAIN, EFAULT, EINTR, EINVAL, ENOSYS, Errno, SysResult};
 use crate::process::{Thread, current};
 use crate::uaccess;
 
@@ -32,23 +34,39 @@ const FUTEX_CLOCK_REALTIME: u32 = 256;
 const ETIMEDOUT: Errno = Errno(linux_raw_sys::errno::ETIMEDOUT as i32);
 
 type Key = (usize, u64);
+/// The shared memory object a shared key names, held by its waiters so
+/// its address is not reused for another object while they wait.
+type Pin = Arc<dyn core::any::Any + Send + Sync>;
 
 struct Waiter {
     task: Arc<Task>,
     bitset: u32,
     is_woken: AtomicBool,
-    /// The queue it is on now (FUTEX_REQUEUE moves it); guarded by TABLE.
-    key: kbase::sync::SpinLock<Key>,
+    /// The queue it is on now (FUTEX_REQUEUE moves it) and what keeps that
+    /// key's object alive; guarded by TABLE.
+    key: kbase::sync::SpinLock<(Key, Option<Pin>)>,
 }
 
 static TABLE: Mutex<BTreeMap<Key, Vec<Arc<Waiter>>>> = Mutex::new(BTreeMap::new());
 
-fn key(t: &Thread, uaddr: u64) -> Result<Key, Errno> {
+/// The key of the futex word at `uaddr` (see the module comment). A
+/// shared operation needs a mapping there (EFAULT otherwise, as Linux).
+fn key(t: &Thread, uaddr: u64, private: bool) -> Result<(Key, Option<Pin>), Errno> {
     if uaddr % 4 != 0 {
         return Err(EINVAL);
     }
+    if !private {
+        let vm = t.process.vm().ok_or(EFAULT)?;
+        let vm = vm.lock();
+        if !vm.is_mapped(uaddr) {
+            return Err(EFAULT);
+        }
+        if let Some((obj, off)) = vm.shared_object_at(uaddr) {
+            return Ok(((Arc::as_ptr(&obj) as *const u8 as usize, off), Some(obj)));
+        }
+    }
     // The process identifies the address space (threads share it).
-    Ok((Arc::as_ptr(&t.process) as usize, uaddr))
+    Ok(((Arc::as_ptr(&t.process) as usize, uaddr), None))
 }
 
 /// Wakes up to `n` waiters on `k` whose bitset intersects `bitset`.
@@ -71,11 +89,12 @@ fn wake_key(table: &mut BTreeMap<Key, Vec<Arc<Waiter>>>, k: Key, n: usize, bitse
     woken
 }
 
-/// Wakes one waiter at `uaddr` of the current process (thread exit with
-/// CLONE_CHILD_CLEARTID uses this).
+/// Wakes up to `n` waiters at `uaddr` as a shared FUTEX_WAKE (thread exit
+/// with CLONE_CHILD_CLEARTID, robust-list clean-up; Linux's are shared
+/// too), or by the private key once the address space is gone.
 pub fn wake(t: &Thread, uaddr: u64, n: usize) -> usize {
-    match key(t, uaddr) {
-        Ok(k) => wake_key(&mut TABLE.lock(), k, n, u32::MAX),
+    match key(t, uaddr, false).or_else(|_| key(t, uaddr, true)) {
+        Ok((k, _)) => wake_key(&mut TABLE.lock(), k, n, u32::MAX),
         Err(_) => 0,
     }
 }
@@ -99,13 +118,13 @@ fn timeout_deadline(ts: u64, absolute: bool, realtime: bool) -> Result<u64, Errn
     })
 }
 
-fn wait(t: &Thread, uaddr: u64, expected: u32, deadline: u64, bitset: u32) -> SysResult {
+fn wait(t: &Thread, uaddr: u64, private: bool, expected: u32, deadline: u64, bitset: u32) -> SysResult {
     if bitset == 0 {
         return Err(EINVAL);
     }
-    let k = key(t, uaddr)?;
+    let (k, pin) = key(t, uaddr, private)?;
     let task = t.task().ok_or(EINTR)?;
-    let w = Arc::new(Waiter { task, bitset, is_woken: AtomicBool::new(false), key: kbase::sync::SpinLock::new(k) });
+    let w = Arc::new(Waiter { task, bitset, is_woken: AtomicBool::new(false), key: kbase::sync::SpinLock::new((k, pin)) });
     {
         let mut table = TABLE.lock();
         if uaccess::read_u32(uaddr)? != expected {
@@ -122,7 +141,7 @@ fn wait(t: &Thread, uaddr: u64, expected: u32, deadline: u64, bitset: u32) -> Sy
     if w.is_woken.load(Ordering::Acquire) {
         return Ok(0);
     }
-    let now_on = *w.key.lock();
+    let now_on = w.key.lock().0;
     if let Some(list) = table.get_mut(&now_on) {
         list.retain(|x| !Arc::ptr_eq(x, &w));
         if list.is_empty() {
@@ -140,18 +159,20 @@ pub fn futex(uaddr: u64, op: u32, val: u32, timeout: u64, uaddr2: u64, val3: u32
     let t = current();
     let cmd = op & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
     let realtime = op & FUTEX_CLOCK_REALTIME != 0;
+    let private = op & FUTEX_PRIVATE_FLAG != 0;
+    let key = |addr| key(&t, addr, private);
     if realtime && !matches!(cmd, FUTEX_WAIT_BITSET | FUTEX_WAIT_REQUEUE_PI | FUTEX_LOCK_PI2) {
         return Err(ENOSYS);
     }
     match cmd {
-        FUTEX_WAIT => wait(&t, uaddr, val, timeout_deadline(timeout, false, false)?, u32::MAX),
-        FUTEX_WAIT_BITSET => wait(&t, uaddr, val, timeout_deadline(timeout, true, realtime)?, val3),
-        FUTEX_WAKE => Ok(wake_key(&mut TABLE.lock(), key(&t, uaddr)?, val as usize, u32::MAX)),
+        FUTEX_WAIT => wait(&t, uaddr, private, val, timeout_deadline(timeout, false, false)?, u32::MAX),
+        FUTEX_WAIT_BITSET => wait(&t, uaddr, private, val, timeout_deadline(timeout, true, realtime)?, val3),
+        FUTEX_WAKE => Ok(wake_key(&mut TABLE.lock(), key(uaddr)?.0, val as usize, u32::MAX)),
         FUTEX_WAKE_BITSET => {
             if val3 == 0 {
                 return Err(EINVAL);
             }
-            Ok(wake_key(&mut TABLE.lock(), key(&t, uaddr)?, val as usize, val3))
+            Ok(wake_key(&mut TABLE.lock(), key(uaddr)?.0, val as usize, val3))
         }
         FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
             // `timeout` carries val2 (how many to requeue) for these ops.
@@ -159,7 +180,7 @@ pub fn futex(uaddr: u64, op: u32, val: u32, timeout: u64, uaddr2: u64, val3: u32
                 return Err(EINVAL);
             }
             let requeue = timeout as u32 as usize;
-            let (k1, k2) = (key(&t, uaddr)?, key(&t, uaddr2)?);
+            let (k1, (k2, pin2)) = (key(uaddr)?.0, key(uaddr2)?);
             let mut table = TABLE.lock();
             if cmd == FUTEX_CMP_REQUEUE && uaccess::read_u32(uaddr)? != val3 {
                 return Err(EAGAIN);
@@ -175,23 +196,22 @@ pub fn futex(uaddr: u64, op: u32, val: u32, timeout: u64, uaddr2: u64, val3: u32
             }
             let moved_n = moved.len();
             for w in &moved {
-                *w.key.lock() = k2;
+                *w.key.lock() = (k2, pin2.clone());
             }
             if !moved.is_empty() {
                 table.entry(k2).or_default().extend(moved);
             }
             Ok(woken + moved_n)
         }
-        FUTEX_WAKE_OP => wake_op(&t, uaddr, val, timeout as u32, uaddr2, val3),
+        FUTEX_WAKE_OP => wake_op(key(uaddr)?.0, key(uaddr2)?.0, val, timeout as u32, uaddr2, val3),
         _ => Err(ENOSYS),
     }
 }
 
 /// FUTEX_WAKE_OP: atomically `*uaddr2 = op(*uaddr2, oparg)`, wake up to
-/// `n` waiters at `uaddr`, and up to `n2` at `uaddr2` if the old value
+/// `n` waiters at `uaddr` (key `k1`), and up to `n2` at `uaddr2` (`k2`) if the old value
 /// passes the comparison (Linux's futex_wake_op and futex_atomic_op_inuser).
-fn wake_op(t: &Thread, uaddr: u64, n: u32, n2: u32, uaddr2: u64, encoded: u32) -> SysResult {
-    let (k1, k2) = (key(t, uaddr)?, key(t, uaddr2)?);
+fn wake_op(k1: Key, k2: Key, n: u32, n2: u32, uaddr2: u64, encoded: u32) -> SysResult {
     let op = (encoded >> 28) & 7;
     let cmp = (encoded >> 24) & 15;
     // 12-bit signed fields.

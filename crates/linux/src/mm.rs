@@ -174,6 +174,19 @@ impl Vm {
         self.vmas.range(..=addr).next_back().filter(|(_, v)| addr < v.end).map(|(s, v)| (*s, v))
     }
 
+    /// What a shared futex at `addr` is keyed by (Linux's get_futex_key):
+    /// the memory object under a MAP_SHARED mapping and the byte offset in
+    /// it, the same in every process that maps it. None for private memory
+    /// (keyed by address space and address) or no mapping.
+    pub fn shared_object_at(&self, addr: u64) -> Option<(Arc<dyn core::any::Any + Send + Sync>, u64)> {
+        let (start, vma) = self.find(addr)?;
+        match &vma.backing {
+            Backing::Shared { mem, offset_pages } => Some((mem.clone(), offset_pages * PAGE + (addr - start))),
+            Backing::File { data, offset, .. } if vma.shared => Some((data.clone(), offset + (addr - start))),
+            _ => None,
+        }
+    }
+
     /// Whether a mapping covers `addr` (a bad access there is SEGV_ACCERR,
     /// elsewhere SEGV_MAPERR).
     pub fn is_mapped(&self, addr: u64) -> bool {
