@@ -58,7 +58,7 @@ mod vdso;
 use alloc::vec::Vec;
 
 use kbase::arch::trap::TrapFrame;
-use kbase::arch::user::{self, Hooks};
+use kbase::arch::user::{self, UserHooks};
 
 /// Installs the user-mode hooks and unpacks the initramfs.
 /// `norandmaps`: turns address-space layout randomisation off (on by default).
@@ -67,7 +67,7 @@ pub fn set_randomize_va(on: bool) {
 }
 
 pub fn init(initramfs: Option<&[u8]>) {
-    user::set_hooks(Hooks { syscall: syscall::dispatch, page_fault, exception, return_to_user });
+    user::set_hooks::<Linux>();
     kbase::task::set_tick_hook(acct::on_tick);
     let r = fs::unpack_initramfs(initramfs);
     kbase::time::mark_boot_phase("unpack");
@@ -99,6 +99,24 @@ pub fn start_init(path: &str, args: &[&str], env: &[alloc::string::String]) -> R
     let init = process::Process::new(0, vm, files, root, signal::SigActions::default())?;
     *init.exec_info.lock() = alloc::sync::Arc::new(info);
     process::spawn_user(init, frame, 0, process::ChildSetup::default())
+}
+
+/// The Linux personality's answers to user-mode events.
+struct Linux;
+
+impl UserHooks for Linux {
+    fn syscall(frame: &mut TrapFrame) {
+        syscall::dispatch(frame);
+    }
+    fn page_fault(addr: u64, error_code: u64) -> bool {
+        page_fault(addr, error_code)
+    }
+    fn exception(frame: &mut TrapFrame, cr2: u64) {
+        exception(frame, cr2);
+    }
+    fn return_to_user(frame: &mut TrapFrame) {
+        return_to_user(frame);
+    }
 }
 
 fn page_fault(addr: u64, error_code: u64) -> bool {

@@ -6,7 +6,8 @@
 //!  user ──SYSCALL──▶ syscall_entry: SWAPGS, kernel stack = gs:8, build a
 //!        TrapFrame (vector 0x100) like the trap path does, but save only
 //!        MXCSR + XMM0-15 (FXSAVE costs ~0.7 µs under TCG)
-//!        ──▶ syscall_dispatch ──▶ hooks.syscall(frame) ──▶ hooks.return_to_user
+//!        ──▶ [SYSCALL_HANDLER] = syscall_dispatch::<H> (H: UserHooks, set
+//!            once): H::syscall(frame), H::return_to_user(frame), direct calls
 //!        ◀── SYSRET when RIP is canonical user and CS is the 64-bit user
 //!            selector, else IRETQ (trap_iret)
 //!  user ──exception──▶ trap path ──▶ hooks.page_fault / hooks.exception
@@ -16,6 +17,7 @@
 //! that area free (see `task::switch::initial_stack`).
 
 use core::arch::global_asm;
+use core::sync::atomic::{AtomicPtr, Ordering};
 
 use super::gdt::{KERNEL_CS, USER32_CS};
 use super::percpu::{OFF_KSTACK_TOP, OFF_USER_RSP};
@@ -66,51 +68,73 @@ syscall_entry:
     push r14
     push r15
     /* Only MXCSR and XMM0-15 (the registers kernel code clobbers) go to
-       the FXSAVE-layout area; x87 stays live (TrapFrame invariants). */
+       the FXSAVE-layout area; x87 stays live (TrapFrame invariants).
+       The moves are chosen for QEMU 7.2's TCG, where they cost what
+       plain moves do: MOVUPS stores (MOVDQA's alignment check costs ~2x)
+       and MOVLPS+MOVHPS loads of the two halves (a 128-bit MOVUPS/MOVDQA
+       load costs ~4x). Both are bit-exact data moves, not FP operations. */
     sub rsp, 512
     mov byte ptr [rsp + {fx_full}], 0
     stmxcsr [rsp + 24]
-    movdqa [rsp + 160], xmm0
-    movdqa [rsp + 176], xmm1
-    movdqa [rsp + 192], xmm2
-    movdqa [rsp + 208], xmm3
-    movdqa [rsp + 224], xmm4
-    movdqa [rsp + 240], xmm5
-    movdqa [rsp + 256], xmm6
-    movdqa [rsp + 272], xmm7
-    movdqa [rsp + 288], xmm8
-    movdqa [rsp + 304], xmm9
-    movdqa [rsp + 320], xmm10
-    movdqa [rsp + 336], xmm11
-    movdqa [rsp + 352], xmm12
-    movdqa [rsp + 368], xmm13
-    movdqa [rsp + 384], xmm14
-    movdqa [rsp + 400], xmm15
+    movups [rsp + 160], xmm0
+    movups [rsp + 176], xmm1
+    movups [rsp + 192], xmm2
+    movups [rsp + 208], xmm3
+    movups [rsp + 224], xmm4
+    movups [rsp + 240], xmm5
+    movups [rsp + 256], xmm6
+    movups [rsp + 272], xmm7
+    movups [rsp + 288], xmm8
+    movups [rsp + 304], xmm9
+    movups [rsp + 320], xmm10
+    movups [rsp + 336], xmm11
+    movups [rsp + 352], xmm12
+    movups [rsp + 368], xmm13
+    movups [rsp + 384], xmm14
+    movups [rsp + 400], xmm15
     ldmxcsr [rip + kbase_kernel_mxcsr]
     cld
     mov rdi, rsp
-    call syscall_dispatch
+    /* syscall_dispatch::<H> once hooks are set (one indirect call; the
+       hooks themselves are direct calls inside it). */
+    call qword ptr [rip + {handler}]
     cli
     /* A complete image (sigreturn, execve) is restored with FXRSTOR. */
     cmp byte ptr [rsp + {fx_full}], 0
     jne 6f
     ldmxcsr [rsp + 24]
-    movdqa xmm0, [rsp + 160]
-    movdqa xmm1, [rsp + 176]
-    movdqa xmm2, [rsp + 192]
-    movdqa xmm3, [rsp + 208]
-    movdqa xmm4, [rsp + 224]
-    movdqa xmm5, [rsp + 240]
-    movdqa xmm6, [rsp + 256]
-    movdqa xmm7, [rsp + 272]
-    movdqa xmm8, [rsp + 288]
-    movdqa xmm9, [rsp + 304]
-    movdqa xmm10, [rsp + 320]
-    movdqa xmm11, [rsp + 336]
-    movdqa xmm12, [rsp + 352]
-    movdqa xmm13, [rsp + 368]
-    movdqa xmm14, [rsp + 384]
-    movdqa xmm15, [rsp + 400]
+    movlps xmm0, [rsp + 160]
+    movhps xmm0, [rsp + 168]
+    movlps xmm1, [rsp + 176]
+    movhps xmm1, [rsp + 184]
+    movlps xmm2, [rsp + 192]
+    movhps xmm2, [rsp + 200]
+    movlps xmm3, [rsp + 208]
+    movhps xmm3, [rsp + 216]
+    movlps xmm4, [rsp + 224]
+    movhps xmm4, [rsp + 232]
+    movlps xmm5, [rsp + 240]
+    movhps xmm5, [rsp + 248]
+    movlps xmm6, [rsp + 256]
+    movhps xmm6, [rsp + 264]
+    movlps xmm7, [rsp + 272]
+    movhps xmm7, [rsp + 280]
+    movlps xmm8, [rsp + 288]
+    movhps xmm8, [rsp + 296]
+    movlps xmm9, [rsp + 304]
+    movhps xmm9, [rsp + 312]
+    movlps xmm10, [rsp + 320]
+    movhps xmm10, [rsp + 328]
+    movlps xmm11, [rsp + 336]
+    movhps xmm11, [rsp + 344]
+    movlps xmm12, [rsp + 352]
+    movhps xmm12, [rsp + 360]
+    movlps xmm13, [rsp + 368]
+    movhps xmm13, [rsp + 376]
+    movlps xmm14, [rsp + 384]
+    movhps xmm14, [rsp + 392]
+    movlps xmm15, [rsp + 400]
+    movhps xmm15, [rsp + 408]
     jmp 7f
 6:
     fxrstor64 [rsp]
@@ -179,6 +203,7 @@ kbase_kernel_mxcsr:
     vector = const SYSCALL_VECTOR,
     frame_size = const TRAP_FRAME_SIZE,
     fx_full = const super::trap::FX_FULL,
+    handler = sym SYSCALL_HANDLER,
 );
 
 unsafe extern "C" {
@@ -188,24 +213,47 @@ unsafe extern "C" {
 
 /// What the Linux layer does with user-mode events. All run on the
 /// thread's kernel stack with interrupts enabled.
-pub struct Hooks {
+///
+/// A trait rather than function pointers so that the SYSCALL path is one
+/// monomorphised function (`syscall_dispatch::<H>`) calling `syscall` and
+/// `return_to_user` directly: under QEMU's TCG every indirect call costs a
+/// translation-block lookup.
+pub trait UserHooks: 'static {
     /// A SYSCALL: read arguments from and write the result into the frame.
-    pub syscall: fn(&mut TrapFrame),
+    fn syscall(frame: &mut TrapFrame);
     /// A page fault at a user address (`error_code` as the CPU reports it).
     /// Returns true when the page is now mapped and the access can retry.
-    pub page_fault: fn(addr: u64, error_code: u64) -> bool,
+    fn page_fault(addr: u64, error_code: u64) -> bool;
     /// Any other exception from user mode, or an unresolved user page fault
     /// (`cr2` is the fault address for #PF). Usually queues a signal.
-    pub exception: fn(&mut TrapFrame, cr2: u64),
+    fn exception(frame: &mut TrapFrame, cr2: u64);
     /// Just before every return to user mode: pending signals, exits.
-    pub return_to_user: fn(&mut TrapFrame),
+    fn return_to_user(frame: &mut TrapFrame);
+}
+
+/// The trap paths' view of the hooks (they are not hot enough to need
+/// their own monomorphised copies).
+struct Hooks {
+    page_fault: fn(addr: u64, error_code: u64) -> bool,
+    exception: fn(&mut TrapFrame, cr2: u64),
+    return_to_user: fn(&mut TrapFrame),
 }
 
 static HOOKS: Once<Hooks> = Once::new();
 
+/// What `syscall_entry` calls: `syscall_dispatch_unhooked` until
+/// [`set_hooks`] stores `syscall_dispatch::<H>`.
+static SYSCALL_HANDLER: AtomicPtr<()> = AtomicPtr::new(syscall_dispatch_unhooked as *mut ());
+
 /// Installs the user-mode hooks (once, at boot).
-pub fn set_hooks(h: Hooks) -> bool {
-    HOOKS.set(h)
+pub fn set_hooks<H: UserHooks>() -> bool {
+    let hooks = Hooks { page_fault: H::page_fault, exception: H::exception, return_to_user: H::return_to_user };
+    if !HOOKS.set(hooks) {
+        return false;
+    }
+    let handler: extern "C" fn(*mut TrapFrame) = syscall_dispatch::<H>;
+    SYSCALL_HANDLER.store(handler as *mut (), Ordering::Release);
+    true
 }
 
 /// Enables SYSCALL/SYSRET on this CPU.
@@ -227,21 +275,23 @@ pub(crate) fn init_this_cpu() {
     }
 }
 
-#[unsafe(no_mangle)]
-extern "C" fn syscall_dispatch(frame: *mut TrapFrame) {
+/// The SYSCALL path once hooks are set (`SYSCALL_HANDLER`).
+extern "C" fn syscall_dispatch<H: UserHooks>(frame: *mut TrapFrame) {
     // SAFETY: `syscall_entry` passes the frame it just built on this
     // thread's kernel stack; nothing else refers to it while we run.
     let frame = unsafe { &mut *frame };
     crate::task::note_entry_from_user();
     cpu::enable_interrupts();
-    match HOOKS.get() {
-        Some(h) => {
-            (h.syscall)(frame);
-            (h.return_to_user)(frame);
-        }
-        None => frame.rax = (-38i64) as u64, // ENOSYS
-    }
+    H::syscall(frame);
+    H::return_to_user(frame);
     cpu::disable_interrupts();
+}
+
+/// The SYSCALL path before hooks are set: ENOSYS.
+extern "C" fn syscall_dispatch_unhooked(frame: *mut TrapFrame) {
+    // SAFETY: as in `syscall_dispatch`.
+    let frame = unsafe { &mut *frame };
+    frame.rax = (-38i64) as u64; // ENOSYS
 }
 
 /// Starts user mode on the current kernel thread with `frame` (which must
