@@ -72,7 +72,7 @@ syscall_entry:
        The moves are chosen for QEMU 7.2's TCG, where they cost what
        plain moves do: MOVUPS stores (MOVDQA's alignment check costs ~2x)
        and MOVLPS+MOVHPS loads of the two halves (a 128-bit MOVUPS/MOVDQA
-       load costs ~4x). Both are bit-exact data moves, not FP operations. */
+       load costs ~3-4x). Both are bit-exact data moves, not FP operations. */
     sub rsp, 512
     mov byte ptr [rsp + {fx_full}], 0
     stmxcsr [rsp + 24]
