@@ -65,7 +65,7 @@ static const struct test TESTS[] = {
     {"epoll", 0},      {"eventfd", 0},     {"timerfd", 0},     {"signalfd", 0},
     {"memfd", 0},      {"execveat", 0},    {"datasafe", 0},
     {"sendfile", 0},   {"fsmisc", 0},      {"fifo", 0},        {"flock", 0},
-    {"cputime", 0},     {"bigio", 0},      {"zeropage", 0},
+    {"cputime", 0},     {"bigio", 0},      {"zeropage", 0},   {"longio", 0},
     {"unix", 0},       {"unix_dgram", 0},   {"unix_gc", 0},     {"unix_opts", 0},
     {"sigthread", 0},  {"sigrace", 0},     {"setxid", 0},      {"futex", 0},       {"futex_shared", 0},       {"affinity", 0},
     {"growsdown", 0},

@@ -72,6 +72,14 @@ impl File for MemDev {
         }
     }
 
+    fn discards_writes(&self) -> bool {
+        matches!(self.kind, Mem::Null | Mem::Zero)
+    }
+
+    fn fills_reads(&self) -> bool {
+        self.kind != Mem::Null
+    }
+
     fn pread(&self, _off: u64, buf: &mut [u8]) -> Result<usize, Errno> {
         self.read(buf)
     }

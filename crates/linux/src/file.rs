@@ -68,6 +68,17 @@ pub trait File: Send + Sync {
         Err(ESPIPE)
     }
     fn stat(&self) -> Result<Stat, Errno>;
+    /// Linux's write_null: a write takes the whole count without reading
+    /// the buffer (/dev/null, /dev/zero), so write(2) need not copy it.
+    fn discards_writes(&self) -> bool {
+        false
+    }
+    /// A read goes on chunk after chunk up to the count, as for a regular
+    /// file (/dev/zero, /dev/urandom), instead of returning what the first
+    /// chunk gave (pipes, terminals: the next chunk could block).
+    fn fills_reads(&self) -> bool {
+        false
+    }
     fn ioctl(&self, _cmd: u32, _arg: u64) -> Result<usize, Errno> {
         Err(ENOTTY)
     }

@@ -477,6 +477,31 @@ pub fn has_pending(t: &Thread) -> bool {
         || crate::process::must_exit_for_exec(t)
 }
 
+/// Linux's fatal_signal_pending: the thread is going to die when it next
+/// returns to user mode (SIGKILL pending, an exit_group or a fatal signal
+/// under way, or another thread's execve), so a long system call may stop.
+pub fn fatal_pending(t: &Thread) -> bool {
+    pending_for(t) & bit(SIGKILL) != 0
+        || t.process.group_exit.load(Ordering::Acquire) != crate::process::NO_GROUP_EXIT
+        || crate::process::must_exit_for_exec(t)
+}
+
+/// The long-syscall rule: called between the chunks of every system call
+/// that loops over a user-sized range (read/write and their p/v forms,
+/// sendfile, copy_file_range, file growth, large memory ranges). Gives the
+/// scheduler a voluntary switch point and the soft-lockup detector a sign
+/// of progress (`kbase::task::cond_resched`), and says `EINTR` when a
+/// fatal signal is pending: the caller stops and returns what it has done,
+/// or the error if nothing (as Linux's loops do with
+/// `fatal_signal_pending`; the process never sees either, it dies).
+pub fn between_chunks() -> Result<(), Errno> {
+    kbase::task::cond_resched();
+    if kbase::task::with_current_ext::<Thread, bool>(fatal_pending).unwrap_or(false) {
+        return Err(crate::errno::EINTR);
+    }
+    Ok(())
+}
+
 /// What [`deliver`] decided for the thread about to return to user mode.
 #[must_use]
 pub enum Delivery {

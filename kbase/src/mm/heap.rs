@@ -17,7 +17,7 @@
 //! bytes merely parked in slabs.
 
 use core::alloc::{GlobalAlloc, Layout};
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use super::frame;
 use super::{PAGE_SIZE, PhysAddr};
@@ -42,6 +42,11 @@ static MAGS: [[SpinLock<Magazine>; 8]; MAX_CPUS] =
     [const { [const { SpinLock::new(Magazine { objs: [0; MAG_CAP], len: 0 }) }; 8] }; MAX_CPUS];
 
 static BYTES_IN_USE: AtomicU64 = AtomicU64::new(0);
+/// Refused requests at least this large print the caller's backtrace.
+const LARGE_REPORT_BYTES: usize = 1 << 20;
+/// At most this many such backtraces per boot.
+const LARGE_REPORT_MAX: u32 = 16;
+static LARGE_REPORTS: AtomicU32 = AtomicU32::new(0);
 static FAILURES: AtomicU64 = AtomicU64::new(0);
 /// Slab frames each class holds (carved, not yet given back).
 static SLAB_FRAMES: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
@@ -172,6 +177,12 @@ unsafe impl GlobalAlloc for Heap {
         if p.is_null() {
             FAILURES.fetch_add(1, Ordering::Relaxed);
             log::error!("kernel heap: cannot allocate {} bytes (align {})", layout.size(), layout.align());
+            // A large request is almost always sized from user input (a
+            // buffer or file grown to a caller's length): say who asked,
+            // for the first few, so it can be capped or streamed.
+            if layout.size() >= LARGE_REPORT_BYTES && LARGE_REPORTS.fetch_add(1, Ordering::Relaxed) < LARGE_REPORT_MAX {
+                crate::panic::print_backtrace(crate::arch::cpu::frame_pointer(), None);
+            }
         } else {
             BYTES_IN_USE.fetch_add(layout.size() as u64, Ordering::Relaxed);
         }

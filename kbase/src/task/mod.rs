@@ -648,6 +648,29 @@ pub fn yield_now() {
     schedule();
 }
 
+/// A voluntary scheduling point inside a long kernel operation (Linux's
+/// `cond_resched`), called between the chunks of a system call that loops
+/// over a user-sized range. The kernel is preemptible, so others get the
+/// CPU anyway; what this adds is that the task counts as having scheduled:
+/// the soft-lockup detector, which counts a task's kernel-mode ticks
+/// since it last scheduled voluntarily, sees progress rather than a
+/// lockup. Switches only when a switch is already due.
+pub fn cond_resched() {
+    if !SCHED_READY.load(Ordering::Acquire) {
+        return;
+    }
+    let need = cpu::without_interrupts(|| {
+        let rq = RQS[percpu::cpu_index()].lock();
+        if let Some(c) = rq.current.as_ref() {
+            watchdog::reset_kernel_ticks(c);
+        }
+        rq.need_resched
+    });
+    if need {
+        schedule();
+    }
+}
+
 /// Picks the next task on this CPU and switches to it.
 pub fn schedule() {
     schedule_inner(false);

@@ -111,9 +111,15 @@ pub fn read(fd: i32, buf: u64, count: usize) -> SysResult {
     if !f.flags().can_read() {
         return Err(EBADF);
     }
+    if !uaccess::is_user_range(buf, count) {
+        return Err(EFAULT);
+    }
     let count = count.min(MAX_RW);
     let mut done = 0;
     loop {
+        if done > 0 && crate::signal::between_chunks().is_err() {
+            break;
+        }
         let want = (count - done).min(CHUNK);
         let n = with_buf(want, |tmp| {
             let n = f.read(tmp)?;
@@ -131,9 +137,10 @@ pub fn read(fd: i32, buf: u64, count: usize) -> SysResult {
         };
         done += n;
         // A regular file gives all that was asked up to its end, as on
-        // Linux; pipes, terminals and devices may return less (and the
-        // next chunk could block), so they stop after one.
-        if n < want || done == count || !matches!(f.stat().map(|st| st.kind()), Ok(Some(Kind::File))) {
+        // Linux, and so do /dev/zero and /dev/urandom; pipes, terminals and
+        // other devices may return less (and the next chunk could block),
+        // so they stop after one.
+        if n < want || done == count || !(f.fills_reads() || matches!(f.stat().map(|st| st.kind()), Ok(Some(Kind::File)))) {
             break;
         }
     }
@@ -145,9 +152,19 @@ pub fn write(fd: i32, buf: u64, count: usize) -> SysResult {
     if !f.flags().can_write() {
         return Err(EBADF);
     }
+    if !uaccess::is_user_range(buf, count) {
+        return Err(EFAULT);
+    }
     let count = count.min(MAX_RW);
+    if f.discards_writes() {
+        // Linux's write_null: the buffer is never read.
+        return Ok(count);
+    }
     let mut done = 0;
     while done < count {
+        if done > 0 && crate::signal::between_chunks().is_err() {
+            break;
+        }
         let n = (count - done).min(CHUNK);
         // A fault after some bytes were written ends the write short.
         let w = match with_user_bytes(buf + done as u64, n, |data| f.write(data)) {
@@ -171,10 +188,16 @@ pub fn pread(fd: i32, buf: u64, count: usize, off: i64) -> SysResult {
     if !f.flags().can_read() {
         return Err(EBADF);
     }
+    if !uaccess::is_user_range(buf, count) {
+        return Err(EFAULT);
+    }
     // pread is for seekable files: it reads on up to `count` or the end.
     let count = count.min(MAX_RW);
     let mut done = 0;
     while done < count {
+        if done > 0 && crate::signal::between_chunks().is_err() {
+            break;
+        }
         let want = (count - done).min(CHUNK);
         let n = with_buf(want, |tmp| {
             let n = f.pread(off as u64 + done as u64, tmp)?;
@@ -203,24 +226,27 @@ pub fn pwrite(fd: i32, buf: u64, count: usize, off: i64) -> SysResult {
     if !f.flags().can_write() {
         return Err(EBADF);
     }
-    pwrite_from_user(&*f, buf, count.min(PWRITE_MAX), off as u64)
+    if !uaccess::is_user_range(buf, count) {
+        return Err(EFAULT);
+    }
+    pwrite_from_user(&*f, buf, count.min(MAX_RW), off as u64)
 }
-
-/// The most one pwrite/pwritev call moves; more comes back as a short
-/// write (which POSIX allows). Bounds the time a call stays in the kernel
-/// and the user pages it faults in: a 2 GiB pwrite from untouched memory
-/// kept a CPU in the kernel for 10 s under memory pressure (soft lockup
-/// in a 10-minute fuzz run).
-const PWRITE_MAX: usize = 16 << 20;
 
 /// Writes `count` bytes of user memory at `buf` to `f` at `off`, a chunk
 /// at a time, so a regular file takes all of it (callers cap `count` at
-/// PWRITE_MAX), not only the first chunk, and no kernel buffer is sized
-/// by the caller. A fault or an
-/// error after some bytes ends the write short.
+/// MAX_RW), not only the first chunk, and no kernel buffer is sized by
+/// the caller. A fault or an error after some bytes ends the write short,
+/// and so does a fatal signal (the long-syscall rule,
+/// `signal::between_chunks`).
 fn pwrite_from_user(f: &dyn File, buf: u64, count: usize, off: u64) -> SysResult {
+    if f.discards_writes() {
+        return Ok(count);
+    }
     let mut done = 0;
     loop {
+        if done > 0 && crate::signal::between_chunks().is_err() {
+            break;
+        }
         let n = (count - done).min(CHUNK);
         let w = match with_user_bytes(buf + done as u64, n, |data| f.pwrite(off + done as u64, data)) {
             Ok(Ok(w)) => w,
@@ -257,6 +283,8 @@ pub(super) fn iovecs(iov: u64, cnt: usize) -> Result<Vec<(u64, usize)>, Errno> {
 pub fn readv(fd: i32, iov: u64, cnt: usize) -> SysResult {
     let mut total = 0;
     for (b, l) in iovecs(iov, cnt)? {
+        // At most MAX_RW in all, as Linux.
+        let l = l.min(MAX_RW - total);
         if l == 0 {
             continue;
         }
@@ -277,11 +305,14 @@ pub fn writev(fd: i32, iov: u64, cnt: usize) -> SysResult {
     let vecs = iovecs(iov, cnt)?;
     // Gather into one buffer so the write is a single unit (console lines,
     // pipe atomicity for small writes).
-    let total_len: usize = vecs.iter().map(|v| v.1).sum();
+    let total_len = vecs.iter().fold(0usize, |a, v| a.saturating_add(v.1));
     if total_len <= CHUNK {
         let f = file(fd)?;
         if !f.flags().can_write() {
             return Err(EBADF);
+        }
+        if f.discards_writes() {
+            return Ok(total_len);
         }
         let mut data = Vec::with_capacity(total_len);
         for (b, l) in &vecs {
@@ -291,6 +322,11 @@ pub fn writev(fd: i32, iov: u64, cnt: usize) -> SysResult {
     }
     let mut total = 0;
     for (b, l) in vecs {
+        // At most MAX_RW in all, as Linux.
+        let l = l.min(MAX_RW - total);
+        if l == 0 {
+            continue;
+        }
         let n = match write(fd, b, l) {
             Ok(n) => n,
             Err(e) if total == 0 => return Err(e),
@@ -337,6 +373,9 @@ pub fn preadv2(fd: i32, iov: u64, cnt: usize, off: i64, flags: u32, allow_cur: b
         let mut left = l.min(MAX_RW - total);
         let mut at = b;
         while left > 0 {
+            if total > 0 && crate::signal::between_chunks().is_err() {
+                return Ok(total);
+            }
             let step = left.min(CHUNK);
             let r = with_buf(step, |tmp| -> Result<usize, Errno> {
                 let n = f.pread(pos, tmp)?;
@@ -380,7 +419,7 @@ pub fn pwritev2(fd: i32, iov: u64, cnt: usize, off: i64, flags: u32, allow_cur: 
     // then moves only when `off` is -1 (as a write to an O_APPEND file
     // would).
     let start = if append { f.stat()?.size } else { off as u64 };
-    let total_len = vecs.iter().fold(0usize, |a, v| a.saturating_add(v.1)).min(PWRITE_MAX);
+    let total_len = vecs.iter().fold(0usize, |a, v| a.saturating_add(v.1)).min(MAX_RW);
     let n = if total_len <= CHUNK {
         // Small: gathered into one buffer, written as one unit.
         let mut data = Vec::with_capacity(total_len);
@@ -395,14 +434,14 @@ pub fn pwritev2(fd: i32, iov: u64, cnt: usize, off: i64, flags: u32, allow_cur: 
         // Large: each buffer streamed a chunk at a time.
         let mut total = 0;
         for (b, l) in vecs {
-            let l = l.min(PWRITE_MAX - total);
+            let l = l.min(MAX_RW - total);
             let n = match pwrite_from_user(&*f, b, l, start + total as u64) {
                 Ok(n) => n,
                 Err(e) if total == 0 => return Err(e),
                 Err(_) => break,
             };
             total += n;
-            if n < l || total == PWRITE_MAX {
+            if n < l || total == MAX_RW {
                 break;
             }
         }
@@ -1011,7 +1050,7 @@ pub fn sendfile(out_fd: i32, in_fd: i32, offset: u64, count: usize) -> SysResult
     let mut buf = alloc::vec![0u8; count.min(CHUNK)];
     let mut done = 0;
     while done < count {
-        if done > 0 && crate::process::with_current(|t| crate::signal::has_pending(t)) {
+        if done > 0 && (crate::process::with_current(|t| crate::signal::has_pending(t)) || crate::signal::between_chunks().is_err()) {
             break;
         }
         let want = (count - done).min(buf.len());
@@ -1375,6 +1414,9 @@ pub fn fallocate(fd: i32, mode: u32, off: i64, len: i64) -> SysResult {
         let zeros = alloc::vec![0u8; CHUNK];
         let mut at = off as u64;
         while at < stop {
+            if at > off as u64 {
+                crate::signal::between_chunks()?;
+            }
             let n = ((stop - at) as usize).min(CHUNK);
             node.fs().write(node.ino, at, &zeros[..n])?;
             at += n as u64;
@@ -1432,6 +1474,9 @@ pub fn copy_file_range(fd_in: i32, off_in: u64, fd_out: i32, off_out: u64, len: 
     let mut buf = alloc::vec![0u8; (count as usize).min(CHUNK)];
     let mut done = 0u64;
     while done < count {
+        if done > 0 && crate::signal::between_chunks().is_err() {
+            break;
+        }
         let want = ((count - done) as usize).min(buf.len());
         let n = fi.pread(pi, &mut buf[..want])?;
         if n == 0 {
