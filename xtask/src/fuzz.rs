@@ -322,11 +322,21 @@ pub fn judge(outcome: &Outcome, opts: &Options, timeout: Duration) -> Report {
     // returned every wholly free slab. They are shown and set apart, and
     // the heap's live bytes are judged on their own.
     let in_slab = r.census.as_ref().map_or(0, |(b, a)| (a.slab_free_kib - b.slab_free_kib).max(0));
+    // Files the clean-up missed hold heap and frames: named as the cause
+    // first, and the growth figures below point back to them.
+    let files = leftover_files(lines);
+    let cause = if files.is_some() { " (files left in the file system: see above)" } else { "" };
+    if let Some(f) = files {
+        r.problems.push(f);
+    }
     if let Some((b, a)) = &r.census {
+        if let Some(p) = census_growth(b, a) {
+            r.problems.push(p);
+        }
         if a.heap_bytes - b.heap_bytes > HEAP_SLACK_BYTES {
             r.problems.push(format!(
                 "heap leak: {} bytes allocated after the run, {} before (+{}; slack {HEAP_SLACK_BYTES}); \
-                 live objects per size class 16..2048 before {}, after {}",
+                 live objects per size class 16..2048 before {}, after {}{cause}",
                 a.heap_bytes,
                 b.heap_bytes,
                 a.heap_bytes - b.heap_bytes,
@@ -345,7 +355,7 @@ pub fn judge(outcome: &Outcome, opts: &Options, timeout: Duration) -> Report {
             .collect();
         if !grown.is_empty() {
             r.problems.push(format!(
-                "heap leak: live heap objects grew by more than {HEAP_SLACK_OBJECTS} in a size class: {}",
+                "heap leak: live heap objects grew by more than {HEAP_SLACK_OBJECTS} in a size class: {}{cause}",
                 grown.join(", ")
             ));
         }
@@ -353,7 +363,7 @@ pub fn judge(outcome: &Outcome, opts: &Options, timeout: Duration) -> Report {
     if let (Some(b), Some(a)) = (r.mem_before, r.mem_after) {
         let lost = format!(
             "memory leak: free memory {a} KiB after the run, {b} KiB before ({} KiB lost, {in_slab} KiB of it \
-             free in partly used slabs; slack {LEAK_SLACK_KIB} KiB)",
+             free in partly used slabs; slack {LEAK_SLACK_KIB} KiB){cause}",
             b - a
         );
         let a = a + in_slab;
@@ -380,6 +390,84 @@ pub fn judge(outcome: &Outcome, opts: &Options, timeout: Duration) -> Report {
     }
     r
 }
+
+/// What the fuzzer's clean-up left behind, from its `fuzz: fs_kib before
+/// B, left by workers W, after clean-up A`, `fuzz: clean-up: N entries
+/// left in /tmp` and `fuzz: clean-up: cannot remove PATH` lines: None when
+/// the file system is back to its size before the run and /tmp is empty.
+fn leftover_files(lines: &[String]) -> Option<String> {
+    let fs = value(lines, "fs_kib").unwrap_or("");
+    let kib = |name: &str| -> Option<i64> {
+        fs.split(", ").find_map(|p| p.strip_prefix(name)?.trim().parse().ok())
+    };
+    let (before, after) = (kib("before "), kib("after clean-up "));
+    let entries: i64 = lines
+        .iter()
+        .rev()
+        .find_map(|l| {
+            let rest = l.split_once("fuzz: clean-up: ")?.1;
+            rest.strip_suffix(" entries left in /tmp")?.trim().parse().ok()
+        })
+        .unwrap_or(0);
+    let unremovable: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l.split_once("fuzz: clean-up: cannot remove ").map(|(_, p)| p.trim()))
+        .take(5)
+        .collect();
+    let grown = matches!((before, after), (Some(b), Some(a)) if a > b);
+    if !grown && entries == 0 && unremovable.is_empty() {
+        return None;
+    }
+    let mut s = format!(
+        "files left after the fuzzer's clean-up: {entries} entries in /tmp, file system {} KiB before the run, \
+         {} KiB after clean-up",
+        before.map_or("?".into(), |v| v.to_string()),
+        after.map_or("?".into(), |v| v.to_string())
+    );
+    if !unremovable.is_empty() {
+        s += &format!("; cannot remove: {}", unremovable.join(", "));
+    }
+    Some(s)
+}
+
+/// Object counts of the census that must come back after the run (open
+/// files by kind, tmpfs inodes, dentries, mounts, page-table pages): every
+/// `name value` pair of the census whose name is in [`CENSUS_COUNTS`], with
+/// the slack of [`CENSUS_SLACK`].
+fn census_growth(b: &Census, a: &Census) -> Option<String> {
+    let grown: Vec<String> = CENSUS_COUNTS
+        .iter()
+        .filter_map(|&name| {
+            let (x, y) = (b.count(name)?, a.count(name)?);
+            (y > x + CENSUS_SLACK).then(|| format!("{name} {x} -> {y}"))
+        })
+        .collect();
+    if grown.is_empty() {
+        None
+    } else {
+        Some(format!("object leak: kernel census after drop_caches grew (slack {CENSUS_SLACK}): {}", grown.join(", ")))
+    }
+}
+
+/// Census counts judged before against after (names as the kernel prints
+/// them, crates/linux/src/census.rs).
+const CENSUS_COUNTS: &[&str] = &[
+    "files",
+    "epoll files",
+    "eventfd files",
+    "timerfd files",
+    "signalfd files",
+    "memfd files",
+    "pty files",
+    "socket files",
+    "tmpfs inodes",
+    "dentries",
+    "mounts",
+    "page-table pages",
+];
+/// Objects a run may leave in caches that drop_caches keeps (the
+/// supervisor's own files, a lazily made kernel thread's state).
+const CENSUS_SLACK: i64 = 4;
 
 /// The kernel's `ferrite: objects at power-off: tasks T, processes P,
 /// threads H, files F, ...` line: after the run only the supervisor (pid 1,
@@ -410,6 +498,14 @@ pub struct Census {
     pub page_cache_pages: i64,
     /// Live objects per size class, as printed (`a/b/c/...`).
     pub classes: String,
+    /// Every `name value` pair with a number, for [`census_growth`].
+    pub counts: Vec<(String, i64)>,
+}
+
+impl Census {
+    fn count(&self, name: &str) -> Option<i64> {
+        self.counts.iter().find(|(n, _)| n == name).map(|&(_, v)| v)
+    }
 }
 
 /// A census line: `name value` pairs split by `, `.
@@ -425,6 +521,13 @@ fn parse_census(line: &str) -> Option<Census> {
         slab_free_kib: n("slab free KiB")?,
         page_cache_pages: n("page cache pages")?,
         classes: field("heap objects by class").unwrap_or("?").trim().to_string(),
+        counts: line
+            .split(", ")
+            .filter_map(|part| {
+                let (name, v) = part.trim().rsplit_once(' ')?;
+                Some((name.to_string(), v.parse().ok()?))
+            })
+            .collect(),
     })
 }
 
@@ -740,6 +843,30 @@ mod tests {
         let after = after.split_once(": ").map_or(after.as_str(), |(_, a)| a).to_string();
         let r = judge(&o(with_census(&after, "900000")), &test_options(), Duration::ZERO);
         assert!(r.problems.len() == 1 && r.problems[0].contains("32-byte class 26 -> 66"), "{:?}", r.problems);
+    }
+
+    #[test]
+    fn leftover_files_and_grown_counts_are_named() {
+        let o = |lines: Vec<String>| Outcome { lines, ..outcome(33, &[]) };
+        let mut lines = with_census(&BEFORE.replace("ferrite: objects after drop_caches: ", ""), "900000");
+        lines.insert(5, "fuzz: fs_kib before 20496, left by workers 30000, after clean-up 20496".into());
+        lines.insert(5, "fuzz: clean-up: 0 entries left in /tmp".into());
+        let r = judge(&o(lines.clone()), &test_options(), Duration::ZERO);
+        assert!(r.problems.is_empty(), "{:?}", r.problems);
+        lines[6] = "fuzz: fs_kib before 20496, left by workers 30000, after clean-up 20600".into();
+        lines[5] = "fuzz: clean-up: 3 entries left in /tmp".into();
+        lines.insert(5, "fuzz: clean-up: cannot remove /tmp/x: Permission denied".into());
+        let r = judge(&o(lines), &test_options(), Duration::ZERO);
+        assert!(r.problems.len() == 1, "{:?}", r.problems);
+        assert!(r.problems[0].contains("3 entries in /tmp") && r.problems[0].contains("20600"), "{:?}", r.problems);
+        assert!(r.problems[0].contains("cannot remove: /tmp/x"), "{:?}", r.problems);
+
+        let before = BEFORE.replace("pages 16,", "pages 16, epoll files 1, tmpfs inodes 30,");
+        let after = before.replace("epoll files 1", "epoll files 9").replace("ferrite: objects after drop_caches: ", "");
+        let mut lines = with_census(&after, "900000");
+        lines[1] = before;
+        let r = judge(&o(lines), &test_options(), Duration::ZERO);
+        assert!(r.problems.len() == 1 && r.problems[0].contains("epoll files 1 -> 9"), "{:?}", r.problems);
     }
 
     #[test]

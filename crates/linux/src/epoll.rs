@@ -94,6 +94,7 @@ impl Observer for ItemObserver {
 /// An epoll instance, as an open file.
 pub struct Epoll {
     shared: Arc<Shared>,
+    _census: crate::census::Token,
 }
 
 fn file_addr(f: &Arc<dyn File>) -> usize {
@@ -116,6 +117,7 @@ impl Epoll {
     fn new() -> Arc<Self> {
         Arc::new(Self {
             shared: Arc::new(Shared { interest: SpinLock::new(Interest::new()), pollq: Arc::new(PollQueue::new()) }),
+            _census: crate::census::Token::new(crate::census::Kind::Epoll),
         })
     }
 

@@ -29,6 +29,7 @@ pub struct EventFd {
     /// Blocked readers and writers.
     changed: WaitQueue,
     pollq: Arc<PollQueue>,
+    _census: crate::census::Token,
 }
 
 impl EventFd {
@@ -129,6 +130,7 @@ pub fn eventfd2(initval: u32, flags: u32) -> SysResult {
         flags: AnonFlags::new(flags & EFD_NONBLOCK != 0),
         changed: WaitQueue::new(),
         pollq: Arc::new(PollQueue::new()),
+        _census: crate::census::Token::new(crate::census::Kind::Eventfd),
     });
     crate::file::install(f, flags & EFD_CLOEXEC != 0)
 }

@@ -31,6 +31,7 @@ pub struct MemFd {
     /// `/memfd:NAME (deleted)`, as /proc/[pid]/fd shows it.
     name: Vec<u8>,
     seals: AtomicU32,
+    _census: crate::census::Token,
 }
 
 impl MemFd {
@@ -144,7 +145,7 @@ pub fn memfd_create(name: u64, flags: u32) -> SysResult {
     let mut shown = b"/memfd:".to_vec();
     shown.extend_from_slice(&name);
     shown.extend_from_slice(b" (deleted)");
-    let f = Arc::new(MemFd { file, name: shown, seals: AtomicU32::new(seals) });
+    let f = Arc::new(MemFd { file, name: shown, seals: AtomicU32::new(seals), _census: crate::census::Token::new(crate::census::Kind::Memfd) });
     crate::file::install(f, flags & MFD_CLOEXEC != 0)
 }
 

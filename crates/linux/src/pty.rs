@@ -139,7 +139,7 @@ pub fn open_master(flags: OpenFlags) -> Result<Arc<dyn File>, Errno> {
         table.insert(index, Arc::downgrade(&pty));
         pty
     };
-    Ok(Arc::new(Master { pty, flags: AtomicU32::new(flags.0 & !OpenFlags::CLOEXEC) }))
+    Ok(Arc::new(Master { pty, flags: AtomicU32::new(flags.0 & !OpenFlags::CLOEXEC), _census: crate::census::Token::new(crate::census::Kind::Pty) }))
 }
 
 /// Opens /dev/pts/N: EIO while the pty is locked or after its master closed.
@@ -170,6 +170,7 @@ impl Drop for SlaveOpen {
 struct Master {
     pty: Arc<Pty>,
     flags: AtomicU32,
+    _census: crate::census::Token,
 }
 
 impl Master {

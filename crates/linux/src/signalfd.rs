@@ -32,6 +32,7 @@ const SFD_NONBLOCK: u32 = OpenFlags::NONBLOCK;
 pub struct SignalFd {
     mask: AtomicU64,
     flags: AnonFlags,
+    _census: crate::census::Token,
 }
 
 impl SignalFd {
@@ -136,7 +137,11 @@ pub fn signalfd4(fd: i32, mask: u64, size: usize, flags: u32) -> SysResult {
         return Err(EINVAL);
     }
     if fd == -1 {
-        let f = Arc::new(SignalFd { mask: AtomicU64::new(m), flags: AnonFlags::new(flags & SFD_NONBLOCK != 0) });
+        let f = Arc::new(SignalFd {
+            mask: AtomicU64::new(m),
+            flags: AnonFlags::new(flags & SFD_NONBLOCK != 0),
+            _census: crate::census::Token::new(crate::census::Kind::Signalfd),
+        });
         return crate::file::install(f, flags & SFD_CLOEXEC != 0);
     }
     let f = crate::process::current().process.files.lock().get(fd)?;

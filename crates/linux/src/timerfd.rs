@@ -59,6 +59,7 @@ impl TimerState {
 }
 
 pub struct TimerFd {
+    _census: crate::census::Token,
     /// Itself, for the timer table.
     me: Weak<TimerFd>,
     id: u64,
@@ -226,6 +227,7 @@ pub fn timerfd_create(clock: i32, flags: u32) -> SysResult {
         .as_ref()
         .ok_or(ENOMEM)?;
     let f = Arc::new_cyclic(|me| TimerFd {
+        _census: crate::census::Token::new(crate::census::Kind::Timerfd),
         me: me.clone(),
         id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         clock,

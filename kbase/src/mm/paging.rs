@@ -6,7 +6,7 @@
 //! concurrently). The kernel half (PML4 slots 256..512) is built once at boot
 //! and shared by every address space; it never gains new PML4 slots later.
 
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use super::frame::{self, FrameBlock};
 use super::{KERNEL_VMA, KSTACK_BASE, MMIO_BASE, MmError, PAGE_SIZE, PHYS_OFFSET, PhysAddr};
@@ -97,6 +97,15 @@ fn is_canonical(v: u64) -> bool {
     top == 0 || top == 0x1ffff
 }
 
+/// Page-table pages made by [`walk`] and address-space roots, less those
+/// freed (the boot tables are not counted): the kernel's census.
+static TABLE_PAGES: AtomicUsize = AtomicUsize::new(0);
+
+/// Page-table pages in use besides the boot tables.
+pub fn table_pages() -> usize {
+    TABLE_PAGES.load(Ordering::Relaxed)
+}
+
 /// Returns the level-0 (4 KiB) entry for `vaddr`, creating intermediate
 /// tables as needed (or `None` when `create` is false and one is missing).
 fn walk(pml4: u64, vaddr: u64, create: bool, user: bool) -> Result<Option<&'static AtomicU64>, MmError> {
@@ -109,6 +118,7 @@ fn walk(pml4: u64, vaddr: u64, create: bool, user: bool) -> Result<Option<&'stat
                 return Ok(None);
             }
             let f = FrameBlock::alloc(0)?.into_raw().0;
+            TABLE_PAGES.fetch_add(1, Ordering::Relaxed);
             let mut nv = f | P | W;
             if user {
                 nv |= U;
@@ -350,6 +360,7 @@ pub struct SpaceRoot {
 impl Drop for SpaceRoot {
     fn drop(&mut self) {
         frame::free_raw(self.pml4, 0);
+        TABLE_PAGES.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -403,6 +414,7 @@ pub const USER_END: u64 = 0x0000_7fff_ffff_f000;
 impl VmSpace {
     pub fn new() -> Result<Self, MmError> {
         let pml4 = FrameBlock::alloc(0)?.into_raw().0;
+        TABLE_PAGES.fetch_add(1, Ordering::Relaxed);
         let k = table(kernel_pml4());
         let t = table(pml4);
         for i in 256..512 {
@@ -857,6 +869,7 @@ impl Drop for VmSpace {
         for d in detached.iter().filter(|&&d| d & P != 0) {
             free_user_level(d & ADDR_MASK, 2);
             frame::free_raw(d & ADDR_MASK, 0);
+            TABLE_PAGES.fetch_sub(1, Ordering::Relaxed);
         }
     }
 }
@@ -908,6 +921,7 @@ fn free_user_level(t: u64, level: u32) {
         } else {
             free_user_level(v & ADDR_MASK, level - 1);
             frame::free_raw(v & ADDR_MASK, 0);
+            TABLE_PAGES.fetch_sub(1, Ordering::Relaxed);
         }
     }
 }

@@ -41,6 +41,11 @@ impl Default for RamFs {
 }
 
 impl RamFs {
+    /// Inodes in memory: named or still open (the kernel's census).
+    pub fn inode_count(&self) -> usize {
+        self.inodes.len()
+    }
+
     /// An empty filesystem: a root directory, mode 0755, owned by root.
     pub fn new() -> Self {
         let root = Ino(1);

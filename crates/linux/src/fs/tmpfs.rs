@@ -201,6 +201,9 @@ impl FileSystem for TmpFs {
         }
         Ok(())
     }
+    fn inode_count(&self) -> Option<usize> {
+        Some(self.with(|fs| fs.inode_count()))
+    }
     fn caches_names(&self) -> bool {
         true
     }

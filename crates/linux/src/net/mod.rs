@@ -150,7 +150,7 @@ impl Socket {
             proto,
             flags: AnonFlags::new(nonblock),
             ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
-            _census: crate::census::Token::new(crate::census::Kind::File),
+            _census: crate::census::Token::new(crate::census::Kind::Socket),
         })
     }
 
