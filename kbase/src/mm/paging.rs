@@ -106,6 +106,23 @@ pub fn table_pages() -> usize {
     TABLE_PAGES.load(Ordering::Relaxed)
 }
 
+/// The first address after `vaddr` that may have a page table, when the
+/// walk for `vaddr` finds none: the end of the 2 MiB, 1 GiB or 512 GiB
+/// span whose table is missing. Range loops over unmapped space then take
+/// a step per missing table, not per 2 MiB: a munmap or mprotect of all of
+/// user space visits only what is mapped (the long-syscall rule).
+fn skip_missing(pml4: u64, vaddr: u64) -> u64 {
+    let mut t = pml4;
+    for level in (1..4).rev() {
+        let v = table(t)[index(vaddr, level)].load(Ordering::Acquire);
+        if v & P == 0 || v & PS != 0 {
+            return (vaddr | ((1u64 << (12 + 9 * level)) - 1)) + 1;
+        }
+        t = v & ADDR_MASK;
+    }
+    (vaddr | 0x1f_ffff) + 1
+}
+
 /// Returns the level-0 (4 KiB) entry for `vaddr`, creating intermediate
 /// tables as needed (or `None` when `create` is false and one is missing).
 fn walk(pml4: u64, vaddr: u64, create: bool, user: bool) -> Result<Option<&'static AtomicU64>, MmError> {
@@ -596,7 +613,7 @@ impl VmSpace {
             let src = match walk(self.pml4, va, false, true) {
                 Ok(Some(e)) => e,
                 _ => {
-                    va = (va | 0x1f_ffff) + 1;
+                    va = skip_missing(self.pml4, va);
                     continue;
                 }
             };
@@ -799,7 +816,7 @@ impl VmSpace {
                     }
                     va += PAGE_SIZE;
                 }
-                _ => va = (va | 0x1f_ffff) + 1,
+                _ => va = skip_missing(self.pml4, va),
             }
         }
         if changed {
@@ -825,8 +842,8 @@ impl VmSpace {
                     }
                     va += PAGE_SIZE;
                 }
-                // No table here: skip to the next 2 MiB boundary.
-                _ => va = (va | 0x1f_ffff) + 1,
+                // No table here: skip past the missing table's span.
+                _ => va = skip_missing(self.pml4, va),
             }
         }
         if !frames.is_empty() {

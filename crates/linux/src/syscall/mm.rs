@@ -145,5 +145,6 @@ pub fn mincore(addr: u64, len: u64, vec: u64) -> SysResult {
         }
         at += STEP * PAGE;
         out += STEP;
+        crate::signal::between_chunks()?;
     }
 }

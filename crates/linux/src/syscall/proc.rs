@@ -534,17 +534,24 @@ pub fn prlimit64(pid: i32, resource: u32, new: u64, old: u64) -> SysResult {
                 return Err(EPERM);
             }
             limits[r] = (cur, max);
-            if r == linux_raw_sys::general::RLIMIT_AS as usize {
-                if let Some(vm) = target.vm() {
-                    vm.lock().as_limit = cur;
-                }
-            }
-            if r == linux_raw_sys::general::RLIMIT_NOFILE as usize {
-                target.files.lock().set_limit(usize::try_from(cur.min(NR_OPEN)).unwrap_or(usize::MAX));
-            }
         }
         prev
     };
+    // The copies kept elsewhere, set after the spin lock is dropped: the
+    // address-space lock sleeps, and waiting for it with `rlimits` held
+    // (interrupts masked) hung the whole guest (reliability finding 11).
+    // The value is read again so racing calls leave the last one's.
+    if new.is_some() {
+        let cur = target.rlimits.lock()[r].0;
+        if r == linux_raw_sys::general::RLIMIT_AS as usize {
+            if let Some(vm) = target.vm() {
+                vm.lock().as_limit = cur;
+            }
+        }
+        if r == linux_raw_sys::general::RLIMIT_NOFILE as usize {
+            target.files.lock().set_limit(usize::try_from(cur.min(NR_OPEN)).unwrap_or(usize::MAX));
+        }
+    }
     if old != 0 {
         let mut o = Out::new(16);
         o.u64(0, prev.0).u64(8, prev.1);
