@@ -4,7 +4,7 @@
  * from /dev/zero fills all it is asked; one write and one pwrite of
  * several MiB to a tmpfs file write everything, as on Linux. (Ferrite's
  * tmpfs keeps a file in one heap block of at most 4 MiB: docs/reliability.md
- * finding 10; the sizes here stay below that.) */
+ * finding 11; the sizes here stay below that.) */
 #define T_NAME "longio"
 #include "t.h"
 #include <fcntl.h>

@@ -539,7 +539,7 @@ pub fn prlimit64(pid: i32, resource: u32, new: u64, old: u64) -> SysResult {
     };
     // The copies kept elsewhere, set after the spin lock is dropped: the
     // address-space lock sleeps, and waiting for it with `rlimits` held
-    // (interrupts masked) hung the whole guest (reliability finding 11).
+    // (interrupts masked) hung the whole guest (reliability finding 12).
     // The value is read again so racing calls leave the last one's.
     if new.is_some() {
         let cur = target.rlimits.lock()[r].0;
