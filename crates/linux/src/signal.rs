@@ -5,7 +5,7 @@
 //! ```text
 //!  send_info(process, info) ─▶ process.pending ─▶ wake every thread (EINTR)
 //!  send_thread(thread, info) ─▶ thread.pending ─▶ wake that thread
-//!  return to user ─▶ deliver(): lowest pending unblocked signal, the
+//!  return to user ─▶ deliver(): next pending unblocked signal (faults first), the
 //!      thread's own set first, then the process's (`dequeue`)
 //!      SIG_IGN / default-ignore → dropped;  default-fatal → exit(sig)
 //!      handler → rt_sigframe on the user stack (or sigaltstack), rip = handler
@@ -39,6 +39,7 @@ pub const SIGCHLD: i32 = 17;
 pub const SIGVTALRM: i32 = linux_raw_sys::general::SIGVTALRM as i32;
 pub const SIGPROF: i32 = linux_raw_sys::general::SIGPROF as i32;
 pub const SIGSTOP: i32 = 19;
+const SIGSYS: i32 = linux_raw_sys::general::SIGSYS as i32;
 pub const SIGCONT: i32 = linux_raw_sys::general::SIGCONT as i32;
 const SIGTSTP: i32 = linux_raw_sys::general::SIGTSTP as i32;
 const SIGTTIN: i32 = linux_raw_sys::general::SIGTTIN as i32;
@@ -89,7 +90,7 @@ impl SigActions {
     }
 }
 
-fn bit(sig: i32) -> u64 {
+const fn bit(sig: i32) -> u64 {
     1u64 << (sig - 1)
 }
 
@@ -218,7 +219,8 @@ impl SigPending {
         true
     }
 
-    /// Takes the lowest pending signal of `mask` (the oldest record of it).
+    /// Takes the next pending signal of `mask` (the oldest record of it):
+    /// the lowest synchronous one (`SYNCHRONOUS`) if any, else the lowest.
     pub fn take(&self, mask: u64) -> Option<SigInfo> {
         if self.bits() & mask == 0 {
             return None;
@@ -228,7 +230,7 @@ impl SigPending {
         if pending == 0 {
             return None;
         }
-        let sig = pending.trailing_zeros() as i32 + 1;
+        let sig = next_signal(pending);
         let i = q.iter().position(|r| r.signo == sig)?;
         let info = q.remove(i);
         if !q.iter().any(|r| r.signo == sig) {
@@ -250,6 +252,19 @@ impl SigPending {
         q.retain(|r| bit(r.signo) & mask == 0);
         self.bits.fetch_and(!mask, Ordering::AcqRel);
     }
+}
+
+/// The fault signals, which Linux's next_signal delivers before any other
+/// pending signal (its SYNCHRONOUS_MASK): a fault is handled before, say,
+/// a SIGINT that was already pending.
+const SYNCHRONOUS: u64 = bit(SIGSEGV) | bit(SIGBUS) | bit(SIGILL) | bit(SIGTRAP) | bit(SIGFPE) | bit(SIGSYS);
+
+/// Which of the (nonzero) `pending` set goes first: the lowest
+/// synchronous signal if one is there, else the lowest.
+fn next_signal(pending: u64) -> i32 {
+    let sync = pending & SYNCHRONOUS;
+    let set = if sync != 0 { sync } else { pending };
+    set.trailing_zeros() as i32 + 1
 }
 
 /// Signals that can be neither caught, blocked nor ignored.

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //!  signal::send ─▶ thread or process pending set ─▶ process.signal_pollq.notify
-//!  read(signalfd) ─▶ signal::dequeue(mask): takes the lowest pending signal
+//!  read(signalfd) ─▶ signal::dequeue(mask): takes the next pending signal
 //!                    of the mask, so it is not delivered as well
 //! ```
 //! As on Linux, a signalfd reads the signals of the thread that reads it
