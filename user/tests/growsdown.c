@@ -5,7 +5,9 @@
  * mapping below, nor past RLIMIT_STACK (SIGSEGV); mmap does not place a
  * hinted mapping in that gap; MAP_GROWSDOWN|MAP_SHARED anonymous is
  * EINVAL. The main stack starts small and grows to several MiB, up to
- * RLIMIT_STACK.
+ * RLIMIT_STACK. mprotect with PROT_GROWSDOWN extends the range down to
+ * the start of a MAP_GROWSDOWN mapping (EINVAL on others); PROT_GROWSUP
+ * is EINVAL.
  */
 #define T_NAME "growsdown"
 #include "t.h"
@@ -134,6 +136,28 @@ int main(void)
     SAY("the main stack grows on demand (%lu KiB to %lu KiB)", (unsigned long)(se0 - ss0) >> 10,
         (unsigned long)(se1 - ss1) >> 10);
     SAY("and stops at RLIMIT_STACK (a 1 MiB limit: SIGSEGV at 2 MiB)");
+
+    /* mprotect with PROT_GROWSDOWN reaches down to the start of the
+     * MAP_GROWSDOWN mapping; on any other mapping it is EINVAL, and so
+     * is PROT_GROWSUP (nothing grows up on x86_64), and both together. */
+    char *gd = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN, -1, 0);
+    CHECK(gd != MAP_FAILED);
+    CHECK(mprotect(gd + 2 * PG, PG, PROT_READ | PROT_GROWSDOWN) == 0);
+    CHECK_KILLED_BY(touch, gd, SIGSEGV);
+    CHECK_KILLED_BY(touch, gd + 2 * PG, SIGSEGV);
+    touch(gd + 3 * PG); /* above the range: still writable */
+    uintptr_t ps, pe;
+    CHECK(mapping_of((uintptr_t)gd, &ps, &pe, NULL) && ps == (uintptr_t)gd && pe == (uintptr_t)gd + 3 * PG);
+    char *plain = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(plain != MAP_FAILED);
+    CHECK_ERR(mprotect(plain + PG, PG, PROT_READ | PROT_GROWSDOWN), EINVAL);
+    CHECK_ERR(mprotect(plain, PG, PROT_READ | PROT_GROWSUP), EINVAL);
+    CHECK_ERR(mprotect(plain, 0, PROT_READ | PROT_GROWSDOWN | PROT_GROWSUP), EINVAL);
+    CHECK(mprotect(plain, 0, PROT_READ | PROT_GROWSUP) == 0);
+    touch(plain); /* the failed calls changed nothing */
+    touch(plain + PG);
+    CHECK(munmap(plain, 2 * PG) == 0 && munmap(gd, 4 * PG) == 0);
+    SAY("mprotect PROT_GROWSDOWN extends to the mapping start; PROT_GROWSUP EINVAL");
     if (mounted) CHECK(umount("/proc") == 0);
     return 0;
 }

@@ -472,8 +472,27 @@ impl Vm {
         if top >= len + MIN_ADDR { Ok(top - len) } else { Err(ENOMEM) }
     }
 
-    pub fn mprotect(&mut self, start: u64, len: u64, prot: Prot) -> Result<(), Errno> {
+    /// mprotect(2) of `[start, start + len)`. With `grows_down`
+    /// (PROT_GROWSDOWN) the range reaches down to the start of the first
+    /// mapping it meets, which must be a MAP_GROWSDOWN one (EINVAL); with
+    /// `grows_up` (PROT_GROWSUP) EINVAL, as no x86_64 mapping grows up
+    /// (Linux's do_mprotect_pkey).
+    pub fn mprotect(&mut self, start: u64, len: u64, prot: Prot, grows_down: bool, grows_up: bool) -> Result<(), Errno> {
         let end = page_up(start.checked_add(len).ok_or(ENOMEM)?).ok_or(ENOMEM)?;
+        let mut start = start;
+        // The first mapping that meets the range.
+        let first = self.find(start).or_else(|| self.vmas.range(start..end).next().map(|(s, v)| (*s, v)));
+        let (first_start, first_vma) = first.ok_or(ENOMEM)?;
+        if grows_down {
+            if !first_vma.grows_down {
+                return Err(EINVAL);
+            }
+            start = first_start;
+        } else if first_start > start {
+            return Err(ENOMEM);
+        } else if grows_up {
+            return Err(EINVAL);
+        }
         // Every page of the range must be mapped (ENOMEM otherwise).
         let mut p = start;
         while p < end {

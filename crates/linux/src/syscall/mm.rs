@@ -86,13 +86,16 @@ pub fn munmap(addr: u64, len: u64) -> SysResult {
 }
 
 pub fn mprotect(addr: u64, len: u64, prot: u32) -> SysResult {
-    if addr % PAGE != 0 || prot & !(7 | 0x0100_0000 | 0x0200_0000) != 0 {
+    const PROT_GROWSDOWN: u32 = 0x0100_0000;
+    const PROT_GROWSUP: u32 = 0x0200_0000;
+    let (down, up) = (prot & PROT_GROWSDOWN != 0, prot & PROT_GROWSUP != 0);
+    if (down && up) || addr % PAGE != 0 || prot & !(7 | PROT_GROWSDOWN | PROT_GROWSUP) != 0 {
         return Err(EINVAL);
     }
     if len == 0 {
         return Ok(0);
     }
-    with_vm(|vm| vm.mprotect(addr, len, Prot::from_bits(prot & 7)).map(|_| 0))
+    with_vm(|vm| vm.mprotect(addr, len, Prot::from_bits(prot & 7), down, up).map(|_| 0))
 }
 
 pub fn brk(addr: u64) -> SysResult {
