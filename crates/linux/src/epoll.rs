@@ -294,28 +294,55 @@ fn wait(epfd: i32, events: u64, max: i32, timeout_ns: Option<u64>) -> SysResult 
     let f = t.process.files.lock().get(epfd).map_err(|_| EBADF)?;
     let ep = as_epoll(f.as_ref()).ok_or(EINVAL)?;
     let deadline = timeout_ns.map(|ns| kbase::time::uptime_ns().saturating_add(ns));
-    let poller = Poller::new();
-    let observer = poller.observer();
-    ep.shared.pollq.subscribe(observer.clone());
+    // The poller is made and subscribed only once a wait may sleep (a call
+    // that finds events at once, or has a zero timeout, needs none); the
+    // harvest after subscribing catches what became ready in between.
+    let mut sleeper: Option<(Arc<Poller>, _)> = None;
     let r = loop {
         let out = ep.harvest(max);
         if !out.is_empty() {
-            let mut buf = alloc::vec![0u8; out.len() * EVENT_SIZE];
-            for (i, (ev, data)) in out.iter().enumerate() {
-                buf[i * EVENT_SIZE..i * EVENT_SIZE + 4].copy_from_slice(&ev.to_le_bytes());
-                buf[i * EVENT_SIZE + 4..(i + 1) * EVENT_SIZE].copy_from_slice(&data.to_le_bytes());
-            }
-            break uaccess::write_bytes(events, &buf).map(|_| out.len());
+            break write_events(events, &out);
         }
         if deadline.is_some_and(|d| kbase::time::uptime_ns() >= d) {
             break Ok(0);
         }
-        if let Err(e) = poller.wait(deadline, &t) {
-            break Err(e);
+        match &sleeper {
+            None => {
+                let poller = Poller::new();
+                let observer = poller.observer();
+                ep.shared.pollq.subscribe(observer.clone());
+                sleeper = Some((poller, observer));
+            }
+            Some((poller, _)) => {
+                if let Err(e) = poller.wait(deadline, &t) {
+                    break Err(e);
+                }
+            }
         }
     };
-    ep.shared.pollq.unsubscribe(&observer);
+    if let Some((_, observer)) = sleeper {
+        ep.shared.pollq.unsubscribe(&observer);
+    }
     r
+}
+
+/// Copies `out` to the user's `struct epoll_event` array (packed on
+/// x86_64: u32 events, u64 data), through the stack for a few events.
+fn write_events(events: u64, out: &[(u32, u64)]) -> SysResult {
+    const ON_STACK: usize = 16;
+    let mut small = [0u8; ON_STACK * EVENT_SIZE];
+    let mut big = Vec::new();
+    let buf: &mut [u8] = if out.len() <= ON_STACK {
+        &mut small[..out.len() * EVENT_SIZE]
+    } else {
+        big.resize(out.len() * EVENT_SIZE, 0);
+        &mut big
+    };
+    for (chunk, (ev, data)) in buf.chunks_exact_mut(EVENT_SIZE).zip(out) {
+        chunk[..4].copy_from_slice(&ev.to_le_bytes());
+        chunk[4..].copy_from_slice(&data.to_le_bytes());
+    }
+    uaccess::write_bytes(events, buf).map(|_| out.len())
 }
 
 /// epoll_wait(2): a negative `timeout_ms` waits forever.

@@ -22,39 +22,46 @@ const MAX_NFDS: usize = 1024;
 const TICK_NS: u64 = 10_000_000;
 
 /// Waits until `check()` reports ready or `timeout_ns` passes. `check`
-/// adds the queues of the files it looked at to its argument (None for a
-/// file without one: such a file that is not ready, like the console
-/// without receive interrupts, is re-checked every tick).
+/// adds the queues of the files it looked at to its argument when it is
+/// given one (None for a file without a queue: such a file that is not
+/// ready, like the console without receive interrupts, is re-checked every
+/// tick). The first look collects nothing: a call that finds something
+/// ready or has a zero timeout ends there, with no poller and no queue
+/// references (the common case of select/poll in an event loop).
 fn wait_ready<T>(
     timeout_ns: Option<u64>,
-    mut check: impl FnMut(&mut Vec<Option<Arc<PollQueue>>>) -> Result<Option<T>, Errno>,
+    mut check: impl FnMut(Option<&mut Vec<Option<Arc<PollQueue>>>>) -> Result<Option<T>, Errno>,
 ) -> Result<Option<T>, Errno> {
     let deadline = timeout_ns.map(|t| kbase::time::uptime_ns().saturating_add(t));
+    let expired = || deadline.is_some_and(|d| kbase::time::uptime_ns() >= d);
+    if let Some(r) = check(None)? {
+        return Ok(Some(r));
+    }
+    if expired() {
+        return Ok(None);
+    }
+    // Subscribe to the queues a look finds, then look again: a change
+    // between that look and the subscription would otherwise be missed.
+    let mut found = Vec::new();
+    if let Some(r) = check(Some(&mut found))? {
+        return Ok(Some(r));
+    }
+    let has_unqueued = found.iter().any(Option::is_none);
+    let queues: Vec<Arc<PollQueue>> = found.into_iter().flatten().collect();
     let t = current();
     let poller = Poller::new();
     let observer = poller.observer();
-    let mut subscribed: Option<Vec<Arc<PollQueue>>> = None;
-    let mut has_unqueued = false;
+    for q in &queues {
+        q.subscribe(observer.clone());
+    }
     let r = loop {
-        let mut queues = Vec::new();
-        match check(&mut queues) {
+        match check(None) {
             Ok(Some(r)) => break Ok(Some(r)),
             Ok(None) => {}
             Err(e) => break Err(e),
         }
-        if deadline.is_some_and(|d| kbase::time::uptime_ns() >= d) {
+        if expired() {
             break Ok(None);
-        }
-        if subscribed.is_none() {
-            // Subscribe, then look again: a change between the first look
-            // and the subscription would otherwise be missed.
-            has_unqueued = queues.iter().any(Option::is_none);
-            let queues: Vec<Arc<PollQueue>> = queues.into_iter().flatten().collect();
-            for q in &queues {
-                q.subscribe(observer.clone());
-            }
-            subscribed = Some(queues);
-            continue;
         }
         let until = if has_unqueued {
             let tick = kbase::time::uptime_ns().saturating_add(TICK_NS);
@@ -66,7 +73,7 @@ fn wait_ready<T>(
             break Err(e);
         }
     };
-    for q in subscribed.iter().flatten() {
+    for q in &queues {
         q.unsubscribe(&observer);
     }
     r
@@ -81,7 +88,7 @@ fn do_poll(fds: u64, nfds: usize, timeout_ns: Option<u64>) -> SysResult {
         .chunks_exact(8)
         .map(|c| (i32::from_le_bytes([c[0], c[1], c[2], c[3]]), u16::from_le_bytes([c[4], c[5]]), 0))
         .collect();
-    let ready = wait_ready(timeout_ns, |queues| {
+    let ready = wait_ready(timeout_ns, |mut queues| {
         let t = current();
         let files = t.process.files.lock();
         let mut n = 0;
@@ -91,7 +98,9 @@ fn do_poll(fds: u64, nfds: usize, timeout_ns: Option<u64>) -> SysResult {
             } else {
                 match files.get_ref(e.0) {
                     Ok(f) => {
-                        queues.push(f.poll_queue());
+                        if let Some(q) = queues.as_deref_mut() {
+                            q.push(f.poll_queue());
+                        }
                         f.poll() & (e.1 | POLLERR | POLLHUP)
                     }
                     Err(_) => POLLNVAL,
@@ -129,12 +138,20 @@ pub fn ppoll(fds: u64, nfds: usize, ts: u64, sigmask: u64, size: usize) -> SysRe
 fn do_select(nfds: i32, rd: u64, wr: u64, ex: u64, timeout_ns: Option<u64>) -> SysResult {
     let n = usize::try_from(nfds).ok().filter(|&n| n <= MAX_NFDS).ok_or(EINVAL)?;
     let bytes = n.div_ceil(64) * 8;
-    let load = |p: u64| -> Result<Vec<u8>, Errno> { if p == 0 { Ok(alloc::vec![0; bytes]) } else { uaccess::read_bytes(p, bytes) } };
+    // The sets live on the stack (at most MAX_NFDS bits each).
+    const SET: usize = MAX_NFDS / 8;
+    let load = |p: u64| -> Result<[u8; SET], Errno> {
+        let mut v = [0u8; SET];
+        if p != 0 {
+            uaccess::read_into(p, &mut v[..bytes])?;
+        }
+        Ok(v)
+    };
     let (r_in, w_in, e_in) = (load(rd)?, load(wr)?, load(ex)?);
     let bit = |v: &[u8], i: usize| v[i / 8] & (1 << (i % 8)) != 0;
-    let mut r_out = alloc::vec![0u8; bytes];
-    let mut w_out = alloc::vec![0u8; bytes];
-    let ready = wait_ready(timeout_ns, |queues| {
+    let mut r_out = [0u8; SET];
+    let mut w_out = [0u8; SET];
+    let ready = wait_ready(timeout_ns, |mut queues| {
         let t = current();
         let files = t.process.files.lock();
         let mut count = 0;
@@ -145,7 +162,9 @@ fn do_select(nfds: i32, rd: u64, wr: u64, ex: u64, timeout_ns: Option<u64>) -> S
                 continue;
             }
             let f = files.get_ref(i as i32)?;
-            queues.push(f.poll_queue());
+            if let Some(q) = queues.as_deref_mut() {
+                q.push(f.poll_queue());
+            }
             let ev = f.poll();
             if bit(&r_in, i) && ev & (crate::file::POLLIN | POLLHUP | POLLERR) != 0 {
                 r_out[i / 8] |= 1 << (i % 8);
@@ -159,13 +178,13 @@ fn do_select(nfds: i32, rd: u64, wr: u64, ex: u64, timeout_ns: Option<u64>) -> S
         Ok((count > 0).then_some(count))
     })?;
     if rd != 0 {
-        uaccess::write_bytes(rd, &r_out)?;
+        uaccess::write_bytes(rd, &r_out[..bytes])?;
     }
     if wr != 0 {
-        uaccess::write_bytes(wr, &w_out)?;
+        uaccess::write_bytes(wr, &w_out[..bytes])?;
     }
     if ex != 0 {
-        uaccess::write_bytes(ex, &alloc::vec![0u8; bytes])?;
+        uaccess::write_bytes(ex, &[0u8; SET][..bytes])?;
     }
     Ok(ready.unwrap_or(0))
 }
