@@ -281,14 +281,20 @@ pub(super) fn iovecs(iov: u64, cnt: usize) -> Result<Vec<(u64, usize)>, Errno> {
 }
 
 pub fn readv(fd: i32, iov: u64, cnt: usize) -> SysResult {
+    per_iovec(iovecs(iov, cnt)?, |b, l| read(fd, b, l))
+}
+
+/// readv/writev one buffer at a time with `op`: at most MAX_RW in all
+/// (as Linux), ending at the first short transfer; an error after some
+/// bytes ends the call with those.
+fn per_iovec(vecs: Vec<(u64, usize)>, mut op: impl FnMut(u64, usize) -> SysResult) -> SysResult {
     let mut total = 0;
-    for (b, l) in iovecs(iov, cnt)? {
-        // At most MAX_RW in all, as Linux.
+    for (b, l) in vecs {
         let l = l.min(MAX_RW - total);
         if l == 0 {
             continue;
         }
-        let n = match read(fd, b, l) {
+        let n = match op(b, l) {
             Ok(n) => n,
             Err(e) if total == 0 => return Err(e),
             Err(_) => break,
@@ -320,24 +326,7 @@ pub fn writev(fd: i32, iov: u64, cnt: usize) -> SysResult {
         }
         return if data.is_empty() { Ok(0) } else { f.write(&data) };
     }
-    let mut total = 0;
-    for (b, l) in vecs {
-        // At most MAX_RW in all, as Linux.
-        let l = l.min(MAX_RW - total);
-        if l == 0 {
-            continue;
-        }
-        let n = match write(fd, b, l) {
-            Ok(n) => n,
-            Err(e) if total == 0 => return Err(e),
-            Err(_) => break,
-        };
-        total += n;
-        if n < l {
-            break;
-        }
-    }
-    Ok(total)
+    per_iovec(vecs, |b, l| write(fd, b, l))
 }
 
 /// The `RWF_*` flags of preadv2/pwritev2 that are accepted: HIPRI is a
