@@ -1039,8 +1039,13 @@ pub fn sendfile(out_fd: i32, in_fd: i32, offset: u64, count: usize) -> SysResult
     let mut buf = alloc::vec![0u8; count.min(CHUNK)];
     let mut done = 0;
     while done < count {
-        if done > 0 && (crate::process::with_current(|t| crate::signal::has_pending(t)) || crate::signal::between_chunks().is_err()) {
-            break;
+        if done > 0 {
+            // Any signal ends it (not only a fatal one, which `has_pending`
+            // includes): a switch point, then the check.
+            kbase::task::cond_resched();
+            if crate::process::with_current(|t| crate::signal::has_pending(t)) {
+                break;
+            }
         }
         let want = (count - done).min(buf.len());
         let read = match pos {

@@ -292,14 +292,7 @@ pub fn recvmmsg(fd: i32, vec: u64, vlen: u32, flags: u32, timeout: u64) -> SysRe
     let deadline = if timeout == 0 {
         None
     } else {
-        let b = uaccess::read_bytes(timeout, 16)?;
-        let sec = i64::from_le_bytes(b[..8].try_into().unwrap_or([0; 8]));
-        let nsec = i64::from_le_bytes(b[8..].try_into().unwrap_or([0; 8]));
-        if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
-            return Err(EINVAL);
-        }
-        let ns = (sec as u64).saturating_mul(1_000_000_000).saturating_add(nsec as u64);
-        Some(kbase::time::uptime_ns().saturating_add(ns))
+        Some(kbase::time::uptime_ns().saturating_add(uaccess::read_timespec_ns(timeout)?))
     };
     let f = socket_file(fd)?;
     let s = as_socket(&f)?;
