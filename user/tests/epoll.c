@@ -261,6 +261,73 @@ int main(void)
     CHECK(syscall(SYS_epoll_pwait2, ep, out, 4, NULL, NULL, 8) == 1);
     SAY("EINTR, epoll_pwait and epoll_pwait2 ok");
 
+    /* ---- many ready fds: all in one wait, or in turns when maxevents
+     *      is smaller (the ones not reported come first next time) ---- */
+    {
+        enum { NP = 40 };
+        int rp[NP][2];
+        int many = epoll_create1(0);
+        CHECK(many >= 0);
+        for (int i = 0; i < NP; i++) {
+            CHECK(pipe(rp[i]) == 0);
+            CHECK(write(rp[i][1], "x", 1) == 1);
+            struct epoll_event e = {.events = EPOLLIN, .data.u64 = 1000 + i};
+            CHECK(epoll_ctl(many, EPOLL_CTL_ADD, rp[i][0], &e) == 0);
+        }
+        struct epoll_event big[NP + 8];
+        CHECK(epoll_wait(many, big, NP + 8, 0) == NP);
+        unsigned char hit[NP] = {0};
+        for (int i = 0; i < NP; i++) {
+            CHECK(big[i].events == EPOLLIN);
+            CHECK(big[i].data.u64 >= 1000 && big[i].data.u64 < 1000 + NP);
+            hit[big[i].data.u64 - 1000]++;
+        }
+        for (int i = 0; i < NP; i++) CHECK(hit[i] == 1);
+        /* Seven at a time: five waits see 35 different fds, the sixth
+         * the last five and then the first ones again. */
+        memset(hit, 0, sizeof hit);
+        for (int round = 0; round < 5; round++) {
+            CHECK(epoll_wait(many, big, 7, 0) == 7);
+            for (int i = 0; i < 7; i++) hit[big[i].data.u64 - 1000]++;
+        }
+        int distinct = 0;
+        for (int i = 0; i < NP; i++) distinct += hit[i] == 1;
+        CHECK(distinct == 35);
+        CHECK(epoll_wait(many, big, 7, 0) == 7);
+        for (int i = 0; i < 7; i++) hit[big[i].data.u64 - 1000]++;
+        for (int i = 0; i < NP; i++) CHECK(hit[i] >= 1);
+        /* Drain half: only the other half is reported. */
+        for (int i = 0; i < NP; i += 2) CHECK(read(rp[i][0], buf, 1) == 1);
+        CHECK(epoll_wait(many, big, NP, 0) == NP / 2);
+        for (int i = 0; i < NP / 2; i++) CHECK(big[i].data.u64 % 2 == 1);
+        /* Remove one, add another fd: the freed entry reports nothing of
+         * the old one. */
+        CHECK(epoll_ctl(many, EPOLL_CTL_DEL, rp[1][0], NULL) == 0);
+        struct epoll_event e = {.events = EPOLLOUT, .data.u64 = 7777};
+        CHECK(epoll_ctl(many, EPOLL_CTL_ADD, rp[1][1], &e) == 0);
+        CHECK(epoll_wait(many, big, NP, 0) == NP / 2);
+        int saw_new = 0;
+        for (int i = 0; i < NP / 2; i++) {
+            CHECK(big[i].data.u64 != 1001);
+            if (big[i].data.u64 == 7777) {
+                CHECK(big[i].events == EPOLLOUT);
+                saw_new = 1;
+            }
+        }
+        CHECK(saw_new);
+        /* An events array that ends in unmapped memory: EFAULT up front
+         * (its whole size is checked), nothing consumed. */
+        CHECK_ERR(epoll_wait(many, (struct epoll_event *)8, 4, 0), EFAULT);
+        CHECK(epoll_wait(many, big, NP, 0) == NP / 2);
+        for (int i = 0; i < NP; i++) {
+            close(rp[i][0]);
+            close(rp[i][1]);
+        }
+        CHECK(epoll_wait(many, big, NP, 0) == 0);
+        close(many);
+    }
+    SAY("40 fds, maxevents turns, DEL then ADD ok");
+
     /* ---- terminals: a pty's master and slave ---- */
     setup_devpts();
     int m = posix_openpt(O_RDWR | O_NOCTTY);

@@ -1,14 +1,20 @@
 //! epoll(7): epoll_create1, epoll_ctl, epoll_wait / epoll_pwait / epoll_pwait2.
 //!
 //! ```text
-//!  Epoll ── Shared { interest: SpinLock<epoll::Interest<(fd, file), Item>>, pollq }
+//!  Epoll ── Shared { inner: SpinLock<Inner { interest, scan buffer }>, pollq }
+//!  interest: epoll::Interest<(fd, file), Item>
 //!  Item { file: Weak<dyn File>, queue (the file's PollQueue), observer }
-//!  file state change ─▶ file's PollQueue ─▶ ItemObserver::notify
+//!  file state change ─▶ file's PollQueue ─▶ ItemObserver::notify(handle)
 //!        ─▶ Interest::notify (ready list) ─▶ Shared::pollq: epoll_wait's Poller,
 //!           or an outer epoll / poll(2) watching this instance
-//!  epoll_wait ─▶ begin_scan ─▶ poll each file (no lock held) ─▶ end_scan
+//!  epoll_wait ─▶ begin_scan into the scan buffer ─▶ poll each file (no lock
+//!        held) ─▶ end_scan into a stack array ─▶ buffer back ─▶ copy out
 //!        nothing to report ─▶ Poller::wait (timeout, EINTR) and scan again
 //! ```
+//! A wait that reports at most [`ON_STACK`] events allocates nothing: the
+//! scan buffer stays with the instance between waits (a second waiter
+//! scanning at the same time uses a fresh one), and the results go
+//! through the stack.
 //! The ready-list rules (level, edge, one-shot) are `libs/epoll`. Items
 //! hold their file weakly, as Linux does: closing the last descriptor of a
 //! file removes it from every epoll set (the entry is dropped at the next
@@ -18,7 +24,7 @@ use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::any::Any;
 
-use epoll::{CtlError, Interest};
+use epoll::{CtlError, Handle, Interest, ScanItem};
 use kbase::sync::SpinLock;
 use linux_raw_sys::general::{
     EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLERR, EPOLLET, EPOLLEXCLUSIVE, EPOLLHUP,
@@ -39,6 +45,8 @@ type Key = (i32, usize);
 const EVENT_SIZE: usize = 12;
 /// Linux's EP_MAX_EVENTS.
 const MAX_EVENTS: i32 = i32::MAX / EVENT_SIZE as i32;
+/// Events a wait reports through the stack; more need a heap buffer.
+const ON_STACK: usize = 4;
 /// Linux's EP_MAX_NESTS: how deep epoll sets may contain each other.
 const MAX_NESTS: usize = 4;
 /// Bits EPOLLEXCLUSIVE may be combined with (EPOLLEXCLUSIVE_OK_BITS).
@@ -68,8 +76,16 @@ impl Item {
     }
 }
 
+/// What the instance's lock protects.
+struct Inner {
+    interest: Interest<Key, Item>,
+    /// The scan buffer, kept between waits for its capacity (empty while
+    /// a wait is using it).
+    scan: Vec<ScanItem<Option<Arc<dyn File>>>>,
+}
+
 struct Shared {
-    interest: SpinLock<Interest<Key, Item>>,
+    inner: SpinLock<Inner>,
     /// Told when an item becomes ready: epoll_wait callers and whoever
     /// polls this instance.
     pollq: Arc<PollQueue>,
@@ -78,13 +94,13 @@ struct Shared {
 /// Subscribed to one item's file; feeds the instance's ready list.
 struct ItemObserver {
     ep: Weak<Shared>,
-    key: Key,
+    handle: Handle,
 }
 
 impl Observer for ItemObserver {
     fn notify(&self, events: u32) {
         if let Some(ep) = self.ep.upgrade()
-            && ep.interest.lock().notify(&self.key, events)
+            && ep.inner.lock().interest.notify(self.handle, events)
         {
             ep.pollq.notify(EPOLLIN);
         }
@@ -116,53 +132,93 @@ fn poll_bits(f: &dyn File) -> u32 {
 impl Epoll {
     fn new() -> Arc<Self> {
         Arc::new(Self {
-            shared: Arc::new(Shared { interest: SpinLock::new(Interest::new()), pollq: Arc::new(PollQueue::new()) }),
+            shared: Arc::new(Shared {
+                inner: SpinLock::new(Inner { interest: Interest::new(), scan: Vec::new() }),
+                pollq: Arc::new(PollQueue::new()),
+            }),
             _census: crate::census::Token::new(crate::census::Kind::Epoll),
         })
     }
 
     /// The epoll instances directly in this one's interest list.
     fn nested(&self) -> Vec<Arc<dyn File>> {
-        let files: Vec<Weak<dyn File>> = self.shared.interest.lock().iter().map(|(_, i)| i.file.clone()).collect();
+        let files: Vec<Weak<dyn File>> =
+            self.shared.inner.lock().interest.iter().map(|(_, i)| i.file.clone()).collect();
         files.into_iter().filter_map(|w| w.upgrade()).filter(|f| as_epoll(f.as_ref()).is_some()).collect()
     }
 
-    /// One scan of the ready list: up to `max` events to report.
-    fn harvest(&self, max: usize) -> Vec<(u32, u64)> {
-        let scan = self.shared.interest.lock().begin_scan();
-        let mut gone = Vec::new();
-        let polled: Vec<(Key, u64, u32)> = scan
-            .iter()
-            .map(|s| {
-                let ev = match s.payload.file.upgrade() {
-                    Some(f) => poll_bits(f.as_ref()),
-                    None => {
-                        gone.push(s.key);
-                        0
-                    }
-                };
-                (s.key, s.id, ev)
-            })
-            .collect();
-        let out = {
-            let mut i = self.shared.interest.lock();
-            let out = i.end_scan(polled, max);
-            gone.retain(|k| i.get(k).is_some_and(|it| it.file.strong_count() == 0));
-            let removed: Vec<Item> = gone.iter().filter_map(|k| i.remove(k).ok()).collect();
-            drop(i);
-            for it in removed {
-                it.queue.unsubscribe(&it.observer());
+    /// One scan of the ready list: copies up to `max` events to report
+    /// to the user's array at `events`. None if there was nothing to
+    /// report.
+    fn harvest(&self, events: u64, max: usize) -> Option<SysResult> {
+        let mut scan = {
+            let mut inner = self.shared.inner.lock();
+            if !inner.interest.has_ready() {
+                return None;
             }
-            out
+            let mut scan = core::mem::take(&mut inner.scan);
+            inner.interest.begin_scan(&mut scan, |it| it.file.upgrade());
+            scan
         };
-        out
+        if scan.is_empty() {
+            self.shared.inner.lock().scan = scan;
+            return None;
+        }
+        // Each file is let go right after its poll, outside the lock: the
+        // last reference to a file closed meanwhile may be this one, and
+        // releasing a file notifies (which takes the lock).
+        let mut any_gone = false;
+        for s in &mut scan {
+            s.revents = match s.payload.take() {
+                Some(f) => poll_bits(f.as_ref()),
+                None => {
+                    any_gone = true;
+                    0
+                }
+            };
+        }
+        // A small array on the stack is zeroed by a few stores; a large
+        // one by `rep stosq`, one emulated block per quadword under TCG.
+        let mut small = [(0u32, 0u64); ON_STACK];
+        let mut big = Vec::new();
+        let room = max.min(scan.len());
+        let out: &mut [(u32, u64)] = if room <= ON_STACK {
+            &mut small[..room]
+        } else {
+            big.resize(room, (0, 0));
+            &mut big
+        };
+        let mut removed = Vec::new();
+        let n = {
+            let mut inner = self.shared.inner.lock();
+            let n = inner.interest.end_scan(&scan, out);
+            if any_gone {
+                // Files closed for good leave the set (the entry may have
+                // been removed or replaced meanwhile: handles tell).
+                for s in &scan {
+                    if inner.interest.get_handle(s.handle).is_some_and(|it| it.file.strong_count() == 0) {
+                        removed.extend(inner.interest.remove_handle(s.handle));
+                    }
+                }
+            }
+            scan.clear();
+            if inner.scan.capacity() < scan.capacity() {
+                inner.scan = scan;
+            }
+            n
+        };
+        for it in removed {
+            it.queue.unsubscribe(&it.observer());
+        }
+        (n > 0).then(|| write_events(events, &out[..n]))
     }
 
     /// Whether a wait would report something now (poll on the epoll fd);
     /// consumes nothing.
     fn is_ready(&self) -> bool {
-        let queued = self.shared.interest.lock().queued();
-        queued.iter().any(|(it, want)| it.file.upgrade().is_some_and(|f| poll_bits(f.as_ref()) & want != 0))
+        let mut queued = Vec::new();
+        self.shared.inner.lock().interest.for_each_queued(|it, want| queued.push((it.file.clone(), want)));
+        queued.iter().any(|(file, want)| file.upgrade().is_some_and(|f| poll_bits(f.as_ref()) & want != 0))
     }
 }
 
@@ -255,21 +311,32 @@ pub fn epoll_ctl(epfd: i32, op: u32, fd: i32, event: u64) -> SysResult {
             if target_ep.is_some_and(|t| would_loop(ep, t, 0)) {
                 return Err(ELOOP);
             }
-            let observer = Arc::new(ItemObserver { ep: Arc::downgrade(&ep.shared), key });
-            let item = Item { file: Arc::downgrade(&tf), queue: queue.clone(), observer };
-            let weak = item.observer();
-            ep.shared.interest.lock().add(key, events, data, item).map_err(map)?;
-            queue.subscribe(weak);
+            let file = Arc::downgrade(&tf);
+            let shared = Arc::downgrade(&ep.shared);
+            let make = |handle| Item {
+                file,
+                queue: queue.clone(),
+                observer: Arc::new(ItemObserver { ep: shared, handle }),
+            };
+            let weak = {
+                let mut inner = ep.shared.inner.lock();
+                let h = inner.interest.add(key, events, data, make).map_err(map)?;
+                inner.interest.get_handle(h).map(Item::observer)
+            };
+            if let Some(weak) = weak {
+                queue.subscribe(weak);
+            }
         }
         EPOLL_CTL_MOD => {
-            let mut i = ep.shared.interest.lock();
+            let mut inner = ep.shared.inner.lock();
+            let i = &mut inner.interest;
             if i.events(&key).ok_or(ENOENT)? & EPOLLEXCLUSIVE != 0 {
                 return Err(EINVAL);
             }
             i.modify(&key, events, data).map_err(map)?;
         }
         EPOLL_CTL_DEL => {
-            let item = ep.shared.interest.lock().remove(&key).map_err(map)?;
+            let item = ep.shared.inner.lock().interest.remove(&key).map_err(map)?;
             item.queue.unsubscribe(&item.observer());
             return Ok(0);
         }
@@ -290,20 +357,20 @@ fn wait(epfd: i32, events: u64, max: i32, timeout_ns: Option<u64>) -> SysResult 
     if !uaccess::is_user_range(events, max * EVENT_SIZE) {
         return Err(EFAULT);
     }
-    let t = current();
-    let f = t.process.files.lock().get(epfd).map_err(|_| EBADF)?;
+    let f = crate::process::with_current(|t| t.process.files.lock().get(epfd)).map_err(|_| EBADF)?;
     let ep = as_epoll(f.as_ref()).ok_or(EINVAL)?;
-    let deadline = timeout_ns.map(|ns| kbase::time::uptime_ns().saturating_add(ns));
+    // A zero timeout needs no clock: one look, then return.
+    let look_once = timeout_ns == Some(0);
+    let deadline = timeout_ns.filter(|_| !look_once).map(|ns| kbase::time::uptime_ns().saturating_add(ns));
     // The poller is made and subscribed only once a wait may sleep (a call
     // that finds events at once, or has a zero timeout, needs none); the
     // harvest after subscribing catches what became ready in between.
-    let mut sleeper: Option<(Arc<Poller>, _)> = None;
+    let mut sleeper: Option<(Arc<Poller>, _, Arc<crate::process::Thread>)> = None;
     let r = loop {
-        let out = ep.harvest(max);
-        if !out.is_empty() {
-            break write_events(events, &out);
+        if let Some(r) = ep.harvest(events, max) {
+            break r;
         }
-        if deadline.is_some_and(|d| kbase::time::uptime_ns() >= d) {
+        if look_once || deadline.is_some_and(|d| kbase::time::uptime_ns() >= d) {
             break Ok(0);
         }
         match &sleeper {
@@ -311,38 +378,42 @@ fn wait(epfd: i32, events: u64, max: i32, timeout_ns: Option<u64>) -> SysResult 
                 let poller = Poller::new();
                 let observer = poller.observer();
                 ep.shared.pollq.subscribe(observer.clone());
-                sleeper = Some((poller, observer));
+                sleeper = Some((poller, observer, current()));
             }
-            Some((poller, _)) => {
+            Some((poller, _, t)) => {
                 if let Err(e) = poller.wait(deadline, &t) {
                     break Err(e);
                 }
             }
         }
     };
-    if let Some((_, observer)) = sleeper {
+    if let Some((_, observer, _)) = sleeper {
         ep.shared.pollq.unsubscribe(&observer);
     }
     r
 }
 
 /// Copies `out` to the user's `struct epoll_event` array (packed on
-/// x86_64: u32 events, u64 data), through the stack for a few events.
+/// x86_64: u32 events, u64 data), [`ON_STACK`] events at a time through
+/// the stack (a buffer for all of them would be zeroed at each call). A
+/// fault after some events were copied returns their count, as Linux's
+/// ep_send_events.
 fn write_events(events: u64, out: &[(u32, u64)]) -> SysResult {
-    const ON_STACK: usize = 16;
-    let mut small = [0u8; ON_STACK * EVENT_SIZE];
-    let mut big = Vec::new();
-    let buf: &mut [u8] = if out.len() <= ON_STACK {
-        &mut small[..out.len() * EVENT_SIZE]
-    } else {
-        big.resize(out.len() * EVENT_SIZE, 0);
-        &mut big
-    };
-    for (chunk, (ev, data)) in buf.chunks_exact_mut(EVENT_SIZE).zip(out) {
-        chunk[..4].copy_from_slice(&ev.to_le_bytes());
-        chunk[4..].copy_from_slice(&data.to_le_bytes());
+    let mut buf = [0u8; ON_STACK * EVENT_SIZE];
+    let mut done = 0;
+    for part in out.chunks(ON_STACK) {
+        let bytes = &mut buf[..part.len() * EVENT_SIZE];
+        for (chunk, (ev, data)) in bytes.chunks_exact_mut(EVENT_SIZE).zip(part) {
+            chunk[..4].copy_from_slice(&ev.to_le_bytes());
+            chunk[4..].copy_from_slice(&data.to_le_bytes());
+        }
+        let at = events + (done * EVENT_SIZE) as u64;
+        if let Err(e) = uaccess::write_bytes(at, bytes) {
+            return if done == 0 { Err(e) } else { Ok(done) };
+        }
+        done += part.len();
     }
-    uaccess::write_bytes(events, buf).map(|_| out.len())
+    Ok(done)
 }
 
 /// epoll_wait(2): a negative `timeout_ms` waits forever.

@@ -4,22 +4,31 @@
 //!
 //! ```text
 //!   add/modify ──▶ entry queued (the file is polled at the next wait)
-//!   notify(key)  ──▶ Idle entry → Queued (end of the ready list)
-//!                    Scanning entry → remembered (re-queued after the scan)
-//!   wait: begin_scan() takes the ready list ──▶ caller polls each file
-//!         without the lock ──▶ end_scan(results, max):
+//!   notify(handle) ──▶ Idle entry → Queued (end of the ready list)
+//!                      Scanning entry → remembered (re-queued after the scan)
+//!   wait: begin_scan(buf) moves the ready list into the caller's buffer
+//!         ──▶ caller polls each file without the lock, filling `revents`
+//!         ──▶ end_scan(buf, out):
 //!           not ready             → dropped (until the next notify)
 //!           reported, level       → queued again (polled again next wait)
 //!           reported, edge        → dropped unless notified meanwhile
 //!           reported, one-shot    → disabled until EPOLL_CTL_MOD
-//!           beyond `max`          → back at the front, for the next wait
+//!           beyond `out.len()`    → back at the front, for the next wait
 //! ```
 //! Files are polled outside the instance's lock (the caller's job), so a
 //! notification that arrives while its entry is being polled is not lost.
-//! `notify` never allocates: the ready list's capacity is reserved when
-//! an entry is added, so it may run in interrupt context. The key type is
-//! the caller's (the kernel uses (fd, open file)); `T` is whatever the
-//! caller keeps with each entry.
+//!
+//! Entries live in slots; the key (the kernel uses (fd, open file)) finds a
+//! slot for epoll_ctl, and a [`Handle`] (slot and a generation number)
+//! names an entry everywhere else: notifications and scans reach their
+//! entry without a search, and a handle of a removed entry matches nothing
+//! even when its slot is reused. The ready list holds slot numbers.
+//!
+//! Nothing on the notify or wait path allocates: `notify` may run in
+//! interrupt context (the ready list's capacity is reserved when an entry
+//! is added), and a wait scans into a buffer the caller keeps from one
+//! wait to the next and reports into a slice. `T` is whatever the caller
+//! keeps with each entry.
 
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
@@ -41,6 +50,13 @@ pub enum CtlError {
     NotFound,
 }
 
+/// Names one entry: its slot and the generation it was added in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Handle {
+    slot: u32,
+    id: u64,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
     Idle,
@@ -48,112 +64,162 @@ enum State {
     Scanning { renotified: bool },
 }
 
-struct Entry<T> {
+struct Entry<K, T> {
+    key: K,
     /// Requested events and flags; EPOLLERR and EPOLLHUP always.
     events: u32,
     data: u64,
     payload: T,
-    /// Distinguishes an entry from a later one with the same key.
+    /// Distinguishes an entry from a later one in the same slot.
     id: u64,
     state: State,
     /// A one-shot entry that reported: silent until modified.
     is_disabled: bool,
 }
 
-/// One entry taken by [`Interest::begin_scan`]: poll `payload`'s file and
-/// hand the result back to [`Interest::end_scan`] with `key` and `id`.
-pub struct ScanItem<K, T> {
-    pub key: K,
-    pub id: u64,
-    pub payload: T,
+/// One entry taken by [`Interest::begin_scan`]: poll the file `payload`
+/// names, set `revents`, and hand the buffer to [`Interest::end_scan`].
+pub struct ScanItem<U> {
+    pub handle: Handle,
+    pub payload: U,
+    /// What the poll found (0 for a file that is gone).
+    pub revents: u32,
 }
 
 /// An epoll instance's interest list and ready list.
 pub struct Interest<K, T> {
-    entries: BTreeMap<K, Entry<T>>,
-    ready: VecDeque<K>,
+    index: BTreeMap<K, u32>,
+    slots: Vec<Option<Entry<K, T>>>,
+    free: Vec<u32>,
+    ready: VecDeque<u32>,
     next_id: u64,
 }
 
-impl<K: Ord + Clone, T: Clone> Default for Interest<K, T> {
+impl<K: Ord + Clone, T> Default for Interest<K, T> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<K: Ord + Clone, T: Clone> Interest<K, T> {
+impl<K: Ord + Clone, T> Interest<K, T> {
     pub const fn new() -> Self {
-        Self { entries: BTreeMap::new(), ready: VecDeque::new(), next_id: 1 }
+        Self { index: BTreeMap::new(), slots: Vec::new(), free: Vec::new(), ready: VecDeque::new(), next_id: 1 }
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.index.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.index.is_empty()
     }
 
-    /// EPOLL_CTL_ADD. The entry starts queued, so the next wait polls it.
-    pub fn add(&mut self, key: K, events: u32, data: u64, payload: T) -> Result<(), CtlError> {
-        if self.entries.contains_key(&key) {
+    /// EPOLL_CTL_ADD. `payload` is made from the new entry's handle (the
+    /// caller's notifier keeps it). The entry starts queued, so the next
+    /// wait polls it.
+    pub fn add(
+        &mut self,
+        key: K,
+        events: u32,
+        data: u64,
+        payload: impl FnOnce(Handle) -> T,
+    ) -> Result<Handle, CtlError> {
+        if self.index.contains_key(&key) {
             return Err(CtlError::Exists);
         }
-        let id = self.next_id;
+        let slot = match self.free.pop() {
+            Some(s) => s,
+            None => {
+                self.slots.push(None);
+                u32::try_from(self.slots.len() - 1).unwrap_or(u32::MAX)
+            }
+        };
+        let handle = Handle { slot, id: self.next_id };
         self.next_id += 1;
-        let e = Entry { events: events | EPOLLERR | EPOLLHUP, data, payload, id, state: State::Idle, is_disabled: false };
-        self.entries.insert(key.clone(), e);
+        let entry = Entry {
+            key: key.clone(),
+            events: events | EPOLLERR | EPOLLHUP,
+            data,
+            payload: payload(handle),
+            id: handle.id,
+            state: State::Idle,
+            is_disabled: false,
+        };
+        if let Some(s) = self.slots.get_mut(slot as usize) {
+            *s = Some(entry);
+        }
+        self.index.insert(key, slot);
         // `notify` must never allocate: room for every entry at once.
-        self.ready.reserve(self.entries.len().saturating_sub(self.ready.len()));
-        self.enqueue(&key);
-        Ok(())
+        self.ready.reserve(self.index.len().saturating_sub(self.ready.len()));
+        self.enqueue(slot);
+        Ok(handle)
     }
 
     /// EPOLL_CTL_MOD: new events and data; re-arms a one-shot entry.
     pub fn modify(&mut self, key: &K, events: u32, data: u64) -> Result<(), CtlError> {
-        let e = self.entries.get_mut(key).ok_or(CtlError::NotFound)?;
+        let slot = *self.index.get(key).ok_or(CtlError::NotFound)?;
+        let e = self.entry_mut(slot).ok_or(CtlError::NotFound)?;
         e.events = events | EPOLLERR | EPOLLHUP;
         e.data = data;
         e.is_disabled = false;
-        self.enqueue(key);
+        self.enqueue(slot);
         Ok(())
     }
 
-    /// EPOLL_CTL_DEL (also used when the file went away).
+    /// EPOLL_CTL_DEL.
     pub fn remove(&mut self, key: &K) -> Result<T, CtlError> {
-        let e = self.entries.remove(key).ok_or(CtlError::NotFound)?;
+        let slot = *self.index.get(key).ok_or(CtlError::NotFound)?;
+        self.remove_slot(slot).ok_or(CtlError::NotFound)
+    }
+
+    /// Removes the entry `handle` names (its file went away); None if it
+    /// is gone already.
+    pub fn remove_handle(&mut self, handle: Handle) -> Option<T> {
+        self.entry_of(handle)?;
+        self.remove_slot(handle.slot)
+    }
+
+    fn remove_slot(&mut self, slot: u32) -> Option<T> {
+        let e = self.slots.get_mut(slot as usize)?.take()?;
+        self.index.remove(&e.key);
+        self.free.push(slot);
         if e.state == State::Queued {
-            self.ready.retain(|k| k != key);
+            self.ready.retain(|&s| s != slot);
         }
-        Ok(e.payload)
+        Some(e.payload)
     }
 
     pub fn get(&self, key: &K) -> Option<&T> {
-        self.entries.get(key).map(|e| &e.payload)
+        self.slot_entry(*self.index.get(key)?).map(|e| &e.payload)
+    }
+
+    /// The payload of the entry `handle` names, if it is still there.
+    pub fn get_handle(&self, handle: Handle) -> Option<&T> {
+        self.entry_of(handle).map(|e| &e.payload)
     }
 
     /// The requested events and flags of `key`.
     pub fn events(&self, key: &K) -> Option<u32> {
-        self.entries.get(key).map(|e| e.events)
+        self.slot_entry(*self.index.get(key)?).map(|e| e.events)
     }
 
     /// Every entry's key and payload (cycle checks, cleanup).
     pub fn iter(&self) -> impl Iterator<Item = (&K, &T)> {
-        self.entries.iter().map(|(k, e)| (k, &e.payload))
+        self.slots.iter().flatten().map(|e| (&e.key, &e.payload))
     }
 
-    /// The file of `key` says its readiness may have changed; `events` is
-    /// its hint (0: any). Returns true if the entry is interested (then
-    /// it is queued, or re-queued after a scan in progress): wake the
-    /// waiters and tell whoever watches the instance, even if it was
-    /// queued already, since an outer epoll set may not have looked
-    /// since. Never allocates.
-    pub fn notify(&mut self, key: &K, events: u32) -> bool {
-        let Some(e) = self.entries.get(key) else { return false };
+    /// The file of entry `handle` says its readiness may have changed;
+    /// `events` is its hint (0: any). Returns true if the entry is
+    /// interested (then it is queued, or re-queued after a scan in
+    /// progress): wake the waiters and tell whoever watches the instance,
+    /// even if it was queued already, since an outer epoll set may not
+    /// have looked since. Never allocates.
+    pub fn notify(&mut self, handle: Handle, events: u32) -> bool {
+        let Some(e) = self.entry_of(handle) else { return false };
         if e.is_disabled || (events != 0 && events & e.events & !FLAG_BITS == 0) {
             return false;
         }
-        self.enqueue(key);
+        self.enqueue(handle.slot);
         true
     }
 
@@ -162,79 +228,107 @@ impl<K: Ord + Clone, T: Clone> Interest<K, T> {
         !self.ready.is_empty()
     }
 
-    /// The queued entries that can still report, with the events they
-    /// want (for polling the instance itself, without consuming).
-    pub fn queued(&self) -> Vec<(T, u32)> {
-        self.ready
-            .iter()
-            .filter_map(|k| self.entries.get(k))
-            .filter(|e| !e.is_disabled)
-            .map(|e| (e.payload.clone(), e.events & !FLAG_BITS))
-            .collect()
-    }
-
-    /// Takes the ready list for polling.
-    pub fn begin_scan(&mut self) -> Vec<ScanItem<K, T>> {
-        let keys: Vec<K> = self.ready.drain(..).collect();
-        let mut out = Vec::with_capacity(keys.len());
-        for key in keys {
-            if let Some(e) = self.entries.get_mut(&key) {
-                e.state = State::Scanning { renotified: false };
-                out.push(ScanItem { key, id: e.id, payload: e.payload.clone() });
+    /// Calls `f` with each queued entry that can still report and the
+    /// events it wants (for polling the instance itself, without
+    /// consuming).
+    pub fn for_each_queued(&self, mut f: impl FnMut(&T, u32)) {
+        for &slot in &self.ready {
+            if let Some(e) = self.slot_entry(slot)
+                && !e.is_disabled
+            {
+                f(&e.payload, e.events & !FLAG_BITS);
             }
         }
-        out
     }
 
-    /// Takes the poll results of a scan, in scan order (`revents` 0 for a
-    /// file that is gone), and returns up to `max` (events, data) pairs
-    /// to report.
-    pub fn end_scan(&mut self, polled: impl IntoIterator<Item = (K, u64, u32)>, max: usize) -> Vec<(u32, u64)> {
-        let mut out = Vec::new();
-        let mut leftover = Vec::new();
-        for (key, id, revents) in polled {
-            let Some(e) = self.entries.get_mut(&key) else { continue };
-            let State::Scanning { renotified } = e.state else { continue };
-            if e.id != id {
-                continue;
+    /// Moves the ready list into `buf` (cleared first; its capacity is
+    /// kept, so a caller that keeps the buffer does not allocate in the
+    /// steady state), each entry with `project(payload)`: what the caller
+    /// needs to poll its file.
+    pub fn begin_scan<U>(&mut self, buf: &mut Vec<ScanItem<U>>, project: impl Fn(&T) -> U) {
+        buf.clear();
+        buf.reserve(self.ready.len());
+        while let Some(slot) = self.ready.pop_front() {
+            if let Some(Some(e)) = self.slots.get_mut(slot as usize) {
+                e.state = State::Scanning { renotified: false };
+                buf.push(ScanItem { handle: Handle { slot, id: e.id }, payload: project(&e.payload), revents: 0 });
             }
-            e.state = State::Idle;
-            let ev = revents & e.events & !FLAG_BITS;
+        }
+    }
+
+    /// Takes the poll results of a scan (`revents` filled in, scan order)
+    /// and fills `out` with up to `out.len()` (events, data) pairs to
+    /// report; returns how many.
+    pub fn end_scan<U>(&mut self, scan: &[ScanItem<U>], out: &mut [(u32, u64)]) -> usize {
+        let mut n = 0;
+        // The first entry that was ready but did not fit in `out`.
+        let mut first_left = None;
+        for (i, item) in scan.iter().enumerate() {
+            let slot = item.handle.slot;
+            let Some(e) = self.scanning_entry_mut(item.handle) else { continue };
+            let State::Scanning { renotified } = e.state else { continue };
+            let ev = item.revents & e.events & !FLAG_BITS;
             if e.is_disabled || ev == 0 {
+                e.state = State::Idle;
                 if renotified && !e.is_disabled {
-                    self.enqueue(&key);
+                    self.enqueue(slot);
                 }
                 continue;
             }
-            if out.len() >= max {
+            let Some(o) = out.get_mut(n) else {
+                // Queued, and put on the list after the loop.
                 e.state = State::Queued;
-                leftover.push(key);
+                first_left.get_or_insert(i);
                 continue;
-            }
-            out.push((ev, e.data));
+            };
+            *o = (ev, e.data);
+            n += 1;
+            e.state = State::Idle;
             if e.events & EPOLLONESHOT != 0 {
                 e.is_disabled = true;
             } else if e.events & EPOLLET == 0 || renotified {
-                self.enqueue(&key);
+                self.enqueue(slot);
             }
         }
-        // Entries that did not fit go first next time (Linux's fairness).
-        for key in leftover.into_iter().rev() {
-            self.ready.push_front(key);
+        // Entries that did not fit go first next time (Linux's fairness),
+        // in scan order.
+        if let Some(first) = first_left {
+            for item in scan.iter().skip(first).rev() {
+                if self.entry_of(item.handle).is_some_and(|e| {
+                    e.state == State::Queued && !e.is_disabled && item.revents & e.events & !FLAG_BITS != 0
+                }) {
+                    self.ready.push_front(item.handle.slot);
+                }
+            }
         }
-        out
+        n
     }
 
-    fn enqueue(&mut self, key: &K) {
-        if let Some(e) = self.entries.get_mut(key) {
-            match e.state {
-                State::Idle => {
-                    e.state = State::Queued;
-                    self.ready.push_back(key.clone());
-                }
-                State::Scanning { .. } => e.state = State::Scanning { renotified: true },
-                State::Queued => {}
+    fn slot_entry(&self, slot: u32) -> Option<&Entry<K, T>> {
+        self.slots.get(slot as usize)?.as_ref()
+    }
+
+    fn entry_mut(&mut self, slot: u32) -> Option<&mut Entry<K, T>> {
+        self.slots.get_mut(slot as usize)?.as_mut()
+    }
+
+    fn entry_of(&self, h: Handle) -> Option<&Entry<K, T>> {
+        self.slot_entry(h.slot).filter(|e| e.id == h.id)
+    }
+
+    fn scanning_entry_mut(&mut self, h: Handle) -> Option<&mut Entry<K, T>> {
+        self.entry_mut(h.slot).filter(|e| e.id == h.id && matches!(e.state, State::Scanning { .. }))
+    }
+
+    fn enqueue(&mut self, slot: u32) {
+        let Some(e) = self.entry_mut(slot) else { return };
+        match e.state {
+            State::Idle => {
+                e.state = State::Queued;
+                self.ready.push_back(slot);
             }
+            State::Scanning { .. } => e.state = State::Scanning { renotified: true },
+            State::Queued => {}
         }
     }
 }
