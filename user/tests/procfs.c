@@ -8,6 +8,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -15,6 +18,32 @@
 #include <sys/utsname.h>
 
 static char buf[65536];
+
+/* The hex value of status line `key` (e.g. "SigIgn") in buf. */
+static unsigned long long status_hex(const char *key)
+{
+    char want[64];
+    snprintf(want, sizeof want, "\n%s:\t", key);
+    char *at = strstr(buf, want);
+    if (!at) return ~0ULL;
+    return strtoull(at + strlen(want), NULL, 16);
+}
+
+static void on_usr2(int sig) { (void)sig; }
+
+static int thread_pipe[2];
+static volatile pid_t thread_tid;
+
+/* A second thread: says its tid, then waits until the pipe closes. */
+static void *idle_thread(void *arg)
+{
+    (void)arg;
+    thread_tid = syscall(SYS_gettid);
+    char c;
+    while (read(thread_pipe[0], &c, 1) > 0) {
+    }
+    return NULL;
+}
 
 /* The whole file, NUL-terminated, in buf; its length. */
 static long slurp(const char *path)
@@ -222,6 +251,73 @@ int main(int argc, char **argv)
     slurp("/proc/sys/kernel/hostname");
     CHECK(strcmp(buf, want) == 0);
     SAY("meminfo MemTotal %lu kB, uptime %.2f", total, up);
+
+    /* Signal dispositions and pending sets in status, as bit masks of
+     * signal numbers less one. */
+    signal(SIGUSR1, SIG_IGN);
+    struct sigaction sa = {.sa_handler = on_usr2};
+    CHECK(sigaction(SIGUSR2, &sa, NULL) == 0);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    CHECK(sigprocmask(SIG_BLOCK, &set, NULL) == 0);
+    CHECK(syscall(SYS_tgkill, pid, syscall(SYS_gettid), SIGTERM) == 0); /* this thread */
+    CHECK(kill(pid, SIGHUP) == 0);                                     /* the process */
+    slurp("/proc/self/status");
+    CHECK(status_hex("SigIgn") & (1ULL << (SIGUSR1 - 1)));
+    CHECK(!(status_hex("SigIgn") & (1ULL << (SIGUSR2 - 1))));
+    CHECK(status_hex("SigCgt") & (1ULL << (SIGUSR2 - 1)));
+    CHECK(!(status_hex("SigCgt") & (1ULL << (SIGUSR1 - 1))));
+    CHECK(status_hex("SigBlk") == ((1ULL << (SIGTERM - 1)) | (1ULL << (SIGHUP - 1))));
+    CHECK(status_hex("SigPnd") == 1ULL << (SIGTERM - 1));
+    CHECK(status_hex("ShdPnd") == 1ULL << (SIGHUP - 1));
+    signal(SIGTERM, SIG_IGN); /* discards the pending ones */
+    signal(SIGHUP, SIG_IGN);
+    CHECK(sigprocmask(SIG_UNBLOCK, &set, NULL) == 0);
+    slurp("/proc/self/status");
+    CHECK(status_hex("SigPnd") == 0 && status_hex("ShdPnd") == 0);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    signal(SIGUSR1, SIG_DFL);
+    SAY("status signal masks");
+
+    /* thread-self, /proc/[pid]/task/[tid], and /proc/[tid] of a thread
+     * that is not the leader (found by lookup, not listed). */
+    n = readlink("/proc/thread-self", link, sizeof link - 1);
+    CHECK(n > 0);
+    link[n] = 0;
+    snprintf(want, sizeof want, "%d/task/%d", pid, pid);
+    CHECK(strcmp(link, want) == 0);
+    CHECK(pipe(thread_pipe) == 0);
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, idle_thread, NULL) == 0);
+    while (!thread_tid) sched_yield();
+    snprintf(want, sizeof want, "/proc/%d/task/%d/status", pid, thread_tid);
+    slurp(want);
+    char tline[64];
+    snprintf(tline, sizeof tline, "\nPid:\t%d\n", thread_tid);
+    CHECK(strstr(buf, tline));
+    snprintf(want, sizeof want, "/proc/%d/status", thread_tid);
+    CHECK(slurp(want) > 0);
+    snprintf(tline, sizeof tline, "\nTgid:\t%d\n", pid);
+    CHECK(strstr(buf, tline));
+    snprintf(want, sizeof want, "/proc/%d/stat", thread_tid);
+    CHECK(slurp(want) > 0);
+    CHECK(atoi(buf) == thread_tid);
+    DIR *pd = opendir("/proc");
+    CHECK(pd);
+    int listed = 0;
+    for (struct dirent *de; (de = readdir(pd));)
+        if (atoi(de->d_name) == thread_tid) listed = 1;
+    closedir(pd);
+    CHECK(!listed);
+    close(thread_pipe[1]);
+    CHECK(pthread_join(th, NULL) == 0);
+    close(thread_pipe[0]);
+    snprintf(want, sizeof want, "/proc/%d/status", thread_tid);
+    CHECK_ERR(open(want, O_RDONLY), ENOENT);
+    SAY("thread-self and /proc/[tid]");
 
     /* Other processes, and ones that do not exist. */
     snprintf(want, sizeof want, "/proc/%d/stat", ppid);

@@ -55,6 +55,7 @@ const STATIC: &[(u64, u64, &str, Kind)] = &[
     (16, 15, "drop_caches", Kind::File),
     (18, 10, "fs", Kind::Dir),
     (19, 18, "dentry-state", Kind::File),
+    (20, ROOT, "thread-self", Kind::Symlink),
 ];
 
 /// Entries of /proc/[pid]/: (sub-inode, name, type).
@@ -322,8 +323,15 @@ impl FileSystem for ProcFs {
                     if pid == 0 || pid >= 1 << (63 - PID_SHIFT).min(31) {
                         return Err(ENOENT);
                     }
-                    proc_of(pid)?;
-                    (pid_ino(pid, PID_DIR), Kind::Dir)
+                    match proc_of(pid) {
+                        Ok(_) => (pid_ino(pid, PID_DIR), Kind::Dir),
+                        // A thread that is not its process's leader: found
+                        // by its tid, as on Linux, though not listed.
+                        Err(_) => {
+                            thread_of(pid)?;
+                            (tid_ino(pid, PID_DIR), Kind::Dir)
+                        }
+                    }
                 }
             }
             Entry::Static(i) if STATIC[i].3 == Kind::Dir => {
@@ -435,6 +443,10 @@ impl FileSystem for ProcFs {
         match e {
             Entry::Static(i) => match STATIC[i].2 {
                 "self" => Ok(format!("{}", process::current().process.pid).into_bytes()),
+                "thread-self" => {
+                    let t = process::current();
+                    Ok(format!("{}/task/{}", t.process.pid, t.tid).into_bytes())
+                }
                 "mounts" => Ok(b"self/mounts".to_vec()),
                 _ => Err(EINVAL),
             },
@@ -827,8 +839,17 @@ fn pid_status(p: &Process, t: Option<&Thread>) -> String {
     let (vsz, rss, hwm) = mem_pages(p);
     let pending = p.pending.bits();
     let main = all.iter().find(|x| x.tid == p.pid);
-    let shown = t.or(main.map(|m| &**m));
-    let blocked = shown.or(all.first().map(|x| &**x)).map_or(0, |x| x.sigmask.load(Ordering::Relaxed));
+    let shown = t.or(main.map(|m| &**m)).or(all.first().map(|x| &**x));
+    let blocked = shown.map_or(0, |x| x.sigmask.load(Ordering::Relaxed));
+    let thread_pending = shown.map_or(0, |x| x.pending.bits());
+    let (ignored, caught) = {
+        let acts = p.sigactions.lock();
+        acts.0.iter().enumerate().fold((0u64, 0u64), |(ign, cgt), (i, a)| match a.handler {
+            crate::signal::SIG_IGN => (ign | 1 << i, cgt),
+            crate::signal::SIG_DFL => (ign, cgt),
+            _ => (ign, cgt | 1 << i),
+        })
+    };
     let switches = shown.and_then(|x| x.task()).map(|task| task.cpu_times()).unwrap_or_default();
     let id = t.map_or(p.pid, |t| t.tid);
     format!(
@@ -837,8 +858,8 @@ fn pid_status(p: &Process, t: Option<&Thread>) -> String {
          VmPeak:\t{vm:>8} kB\nVmSize:\t{vm:>8} kB\nVmLck:\t       0 kB\nVmPin:\t       0 kB\nVmHWM:\t{hwm:>8} kB\nVmRSS:\t{rs:>8} kB\n\
          RssAnon:\t{rs:>8} kB\nRssFile:\t       0 kB\nRssShmem:\t       0 kB\nVmData:\t{vm:>8} kB\nVmStk:\t     132 kB\n\
          VmExe:\t       0 kB\nVmLib:\t       0 kB\nVmPTE:\t       0 kB\nVmSwap:\t       0 kB\nThreads:\t{threads}\n\
-         SigQ:\t0/7823\nSigPnd:\t0000000000000000\nShdPnd:\t{pending:016x}\nSigBlk:\t{blocked:016x}\nSigIgn:\t0000000000000000\n\
-         SigCgt:\t0000000000000000\nCapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t000001ffffffffff\n\
+         SigQ:\t0/7823\nSigPnd:\t{thread_pending:016x}\nShdPnd:\t{pending:016x}\nSigBlk:\t{blocked:016x}\nSigIgn:\t{ignored:016x}\n\
+         SigCgt:\t{caught:016x}\nCapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t000001ffffffffff\n\
          CapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\nNoNewPrivs:\t0\nSeccomp:\t0\nCpus_allowed_list:\t0-{cpus}\n\
          voluntary_ctxt_switches:\t{nvcsw}\nnonvoluntary_ctxt_switches:\t{nivcsw}\n",
         pid = p.pid,
