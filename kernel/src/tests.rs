@@ -575,3 +575,26 @@ ktest!(cmpxchg_user_u32_swaps_compares_and_faults, || -> KResult {
     task::set_user_space(None);
     r
 });
+
+ktest!(watchdog_reports_sleeping_with_interrupts_masked, || -> KResult {
+    use kbase::task::watchdog;
+    if !watchdog::is_enabled() {
+        return Ok(()); // watchdog=off: nothing to check
+    }
+    let was_panic = watchdog::set_panic_mode(false);
+    let before = watchdog::masked_sleep_reports();
+    // The check alone, as a wait makes it before blocking: with interrupts
+    // on it is silent, with them masked (a spin lock held) it reports.
+    watchdog::check_may_sleep();
+    let quiet = watchdog::masked_sleep_reports() == before;
+    let lock = kbase::sync::SpinLock::new(());
+    {
+        let _held = lock.lock();
+        watchdog::check_may_sleep();
+    }
+    let after = watchdog::masked_sleep_reports();
+    watchdog::set_panic_mode(was_panic);
+    kassert!(quiet, "reported a sleep with interrupts on");
+    kassert!(after == before + 1, "a sleep under a spin lock: {} reports, want 1", after - before);
+    Ok(())
+});

@@ -32,6 +32,7 @@ pub fn sleep_until_or(deadline: u64, interrupted: impl Fn() -> bool) -> bool {
         if time::uptime_ns() >= deadline {
             break false;
         }
+        super::watchdog::check_may_sleep();
         let me = current();
         let blocked = {
             let mut s = SLEEPERS.lock();

@@ -49,6 +49,7 @@ impl WaitQueue {
             if let Some(r) = cond() {
                 return r;
             }
+            super::watchdog::check_may_sleep();
             let me = current();
             let registered = {
                 let mut w = self.waiters.lock();

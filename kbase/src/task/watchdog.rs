@@ -7,6 +7,9 @@
 //!                      ──▶ every other CPU: ticks counter still the same
 //!                          after HARD_SECS? ──▶ "watchdog: hard lockup on CPU m",
 //!                          NMI to m, which prints where it is
+//!  a task about to sleep with interrupts masked ──▶ "watchdog: sleeping
+//!                          with interrupts masked" (a SpinLock held
+//!                          across a blocking call, Linux's might_sleep)
 //!  "hungtaskd" thread, every 5 s ──▶ tasks Blocked in an uninterruptible wait
 //!                          (Mutex::lock, JoinHandle::join) for longer than the
 //!                          timeout ──▶ "hung task: <name> blocked for N s"
@@ -39,6 +42,10 @@ static SOFT_THRESHOLD_SECS: AtomicU32 = AtomicU32::new(SOFT_SECS);
 static SOFT_REPORTS: AtomicU32 = AtomicU32::new(0);
 static HARD_REPORTS: AtomicU32 = AtomicU32::new(0);
 static HUNG_REPORTS: AtomicU32 = AtomicU32::new(0);
+static MASKED_SLEEP_REPORTS: AtomicU32 = AtomicU32::new(0);
+/// Reports of sleeps with interrupts masked printed in log mode (more
+/// are counted, not printed).
+const MASKED_SLEEP_PRINTED: u32 = 4;
 /// Seconds without a timer tick that make a hard lockup.
 pub const HARD_SECS: u64 = 10;
 static HARD_THRESHOLD_SECS: AtomicU64 = AtomicU64::new(HARD_SECS);
@@ -99,6 +106,11 @@ pub fn set_hung_task_timeout_secs(secs: u32) {
     HUNG_TIMEOUT_SECS.store(secs, Ordering::Relaxed);
 }
 
+/// Sleeps with interrupts masked reported so far.
+pub fn masked_sleep_reports() -> u32 {
+    MASKED_SLEEP_REPORTS.load(Ordering::Relaxed)
+}
+
 /// Reports so far: (soft lockups, hard lockups, hung tasks).
 pub fn reports() -> (u32, u32, u32) {
     (SOFT_REPORTS.load(Ordering::Relaxed), HARD_REPORTS.load(Ordering::Relaxed), HUNG_REPORTS.load(Ordering::Relaxed))
@@ -152,6 +164,28 @@ pub(super) fn on_tick(frame: &TrapFrame, current: Option<&Arc<Task>>) {
         }
     }
     check_other_cpus(me);
+}
+
+/// Called before the current task blocks (a contended `Mutex`, a wait
+/// queue, a sleep): blocking with interrupts masked means a `SpinLock` is
+/// held (or this is an interrupt handler), which deadlocks as soon as the
+/// waker needs that lock or this CPU's timer. Linux's `might_sleep`. The
+/// wait goes on (in log mode) after the report.
+pub fn check_may_sleep() {
+    if cpu::interrupts_enabled() || !is_on() || crate::panic::is_panicking() {
+        return;
+    }
+    let n = MASKED_SLEEP_REPORTS.fetch_add(1, Ordering::Relaxed);
+    if n >= MASKED_SLEEP_PRINTED && !is_panic_mode() {
+        return;
+    }
+    let task = super::current();
+    let name = task.name();
+    out(format_args!("watchdog: sleeping with interrupts masked (a spin lock held?) in {name}\n"));
+    crate::panic::print_backtrace(cpu::frame_pointer(), None);
+    if is_panic_mode() {
+        panic!("watchdog: sleeping with interrupts masked in {name}");
+    }
 }
 
 /// Called when the current task gives up the CPU of its own accord, and
