@@ -176,6 +176,10 @@ impl SavedMask {
         self.is_set.store(true, Ordering::Release);
     }
 
+    pub fn is_set(&self) -> bool {
+        self.is_set.load(Ordering::Acquire)
+    }
+
     pub fn take(&self) -> Option<u64> {
         if !self.is_set.load(Ordering::Acquire) {
             return None;

@@ -544,6 +544,9 @@ impl Delivery {
 
 /// Called before returning to user mode: acts on one pending signal.
 pub fn deliver(t: &Thread, frame: &mut TrapFrame) -> Delivery {
+    if is_quiet(t) {
+        return Delivery::Continue;
+    }
     // Another thread called exit_group (or a fatal signal hit the group).
     let group = t.process.group_exit.load(Ordering::Acquire);
     if group != crate::process::NO_GROUP_EXIT {
@@ -569,6 +572,25 @@ pub fn deliver(t: &Thread, frame: &mut TrapFrame) -> Delivery {
         t.sigmask.store(old, Ordering::Relaxed);
     }
     d
+}
+
+/// The common return to user mode: no group exit, exec or stop under way,
+/// no restart, no temporary mask, no signal that could be delivered. The
+/// words are OR-ed together and tested once: under TCG each branch ends a
+/// translated block, and this runs on every return (a chain of `||` is
+/// compiled to one branch per test).
+#[inline]
+fn is_quiet(t: &Thread) -> bool {
+    let p = &t.process;
+    let deliverable = (t.pending.bits() | p.pending.bits()) & !(t.sigmask.load(Ordering::Relaxed) & !UNBLOCKABLE);
+    let group = (p.group_exit.load(Ordering::Acquire) ^ crate::process::NO_GROUP_EXIT) as u32;
+    let busy = deliverable
+        | u64::from(group)
+        | u64::from(p.exec_tid.load(Ordering::Acquire))
+        | u64::from(p.stopped.load(Ordering::Acquire))
+        | (t.restart_nr.load(Ordering::Relaxed) ^ u64::MAX)
+        | u64::from(t.saved_mask.is_set());
+    busy == 0
 }
 
 fn deliver_one(t: &Thread, frame: &mut TrapFrame, restart_nr: u64) -> Delivery {
