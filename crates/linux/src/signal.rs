@@ -314,6 +314,18 @@ fn continue_process(p: &Process) {
     }
 }
 
+/// After sigaction(2) set `handler` for `sig`: an action that ignores
+/// (SIG_IGN, or SIG_DFL of a signal whose default is to ignore) drops
+/// the pending instances of `sig` everywhere in the process, blocked or
+/// not (POSIX; Linux's do_sigaction).
+pub fn action_changed(p: &Process, sig: i32, handler: u64) {
+    let ignores = handler == SIG_IGN
+        || (handler == SIG_DFL && matches!(default_action(sig), Default_::Ignore | Default_::Continue));
+    if ignores {
+        discard_everywhere(p, bit(sig));
+    }
+}
+
 /// Drops the signals of `mask` from the process's and every thread's set.
 fn discard_everywhere(p: &Process, mask: u64) {
     p.pending.discard(mask);

@@ -337,10 +337,16 @@ pub fn rt_sigaction(sig: i32, act: u64, old: u64, size: usize) -> SysResult {
         None
     };
     let prev = process::with_current(|t| {
-        let mut acts = t.process.sigactions.lock();
-        let prev = acts.0[i];
+        let prev = {
+            let mut acts = t.process.sigactions.lock();
+            let prev = acts.0[i];
+            if let Some(n) = new {
+                acts.0[i] = n;
+            }
+            prev
+        };
         if let Some(n) = new {
-            acts.0[i] = n;
+            signal::action_changed(&t.process, sig, n.handler);
         }
         prev
     });
