@@ -242,31 +242,44 @@ impl Results {
     }
 }
 
+/// The benchmark programs of `user/bench/` that `/bench/run` knows (its
+/// PROGRAMS), for `cargo xtask bench PROGRAM...`.
+pub const PROGRAMS: [&str; 10] = ["meminfo", "sys", "pipe", "unix", "proc", "mem", "file", "poll", "signal", "thread"];
+
 pub fn cmd(mut args: Args) -> Result<ExitCode> {
     let quick = args.flag("--quick");
-    let what = args.next_positional();
-    args.finish()?;
-    match what.as_deref() {
-        Some("boot") => boot(),
-        Some(other) => Err(format!("unknown benchmark `{other}` (known: boot)").into()),
-        None => suite(quick),
+    let mut what = Vec::new();
+    while let Some(w) = args.next_positional() {
+        what.push(w);
     }
+    args.finish()?;
+    if what.iter().any(|w| w == "boot") {
+        if what.len() > 1 {
+            return Err("`boot` runs alone".into());
+        }
+        return boot();
+    }
+    if let Some(bad) = what.iter().find(|w| !PROGRAMS.contains(&w.as_str())) {
+        return Err(format!("unknown benchmark program `{bad}` (known: boot, {})", PROGRAMS.join(", ")).into());
+    }
+    suite(quick, &what)
 }
 
-/// `cargo xtask bench [--quick]`.
-fn suite(quick: bool) -> Result<ExitCode> {
+/// `cargo xtask bench [--quick] [PROGRAM...]`: with programs named, only
+/// those run (on every kernel) and the docs are left alone.
+fn suite(quick: bool, programs: &[String]) -> Result<ExitCode> {
     deps::ensure()?;
     util::header("kernel build");
     let ferrite = build::kernel(build::Profile::Kernel)?;
     util::header("Linux kernel");
     let linux = utest::linux_kernel()?;
     println!("linux: {}", linux.display());
-    let results = run_suite(quick, &ferrite, &linux)?;
+    let results = run_suite(quick, programs, &ferrite, &linux)?;
     println!();
     print!("{}", bench_report::table(&results));
     let json = bench_report::write_json(&results)?;
     println!("results: {}", json.display());
-    if !quick {
+    if !quick && programs.is_empty() {
         let (md, png) = bench_report::write_docs(&results)?;
         println!("docs: {} and {}", md.display(), png.display());
     }
@@ -292,7 +305,7 @@ pub const EXTRA_QEMU_FLAGS: [&str; 4] = ["-vga", "none", "-nic", "none"];
 /// Builds the benchmark initramfs and boots each kernel once (Linux twice
 /// in full mode), plus the extra boot-only runs for `boot_to_init`. Only a
 /// missing initramfs is an error: boot problems are noted in the runs.
-pub fn run_suite(quick: bool, ferrite: &Path, linux: &Path) -> Result<Results> {
+pub fn run_suite(quick: bool, programs: &[String], ferrite: &Path, linux: &Path) -> Result<Results> {
     util::header("initramfs");
     let cpio = initramfs::build_bench()?;
     let mut kernels = vec![Kernel::Ferrite, Kernel::Linux];
@@ -303,11 +316,13 @@ pub fn run_suite(quick: bool, ferrite: &Path, linux: &Path) -> Result<Results> {
     for k in kernels {
         let image = if k == Kernel::Ferrite { ferrite } else { linux };
         util::header(&format!("benchmarks on {}", k.tag()));
-        let mut run = boot_guest(k, image, &cpio, quick, false);
+        let mut run = boot_guest(k, image, &cpio, quick, programs, false);
         let mut samples: Vec<f64> = run.boot_ms().into_iter().collect();
-        for _ in 1..boot_samples(quick) {
+        // A run of a few programs is for their rows: one boot is enough.
+        let boots = if programs.is_empty() { boot_samples(quick) } else { 1 };
+        for _ in 1..boots {
             util::header(&format!("boot time on {}", k.tag()));
-            let extra = boot_guest(k, image, &cpio, quick, true);
+            let extra = boot_guest(k, image, &cpio, quick, &[], true);
             samples.extend(extra.boot_ms());
             run.problems
                 .extend(extra.problems.iter().map(|p| format!("boot-only run: {p}")));
@@ -337,7 +352,7 @@ pub fn run_suite(quick: bool, ferrite: &Path, linux: &Path) -> Result<Results> {
 }
 
 /// The kernel command line of a run; `boot_only` runs no benchmark.
-fn append(k: Kernel, quick: bool, boot_only: bool) -> String {
+fn append(k: Kernel, quick: bool, programs: &[String], boot_only: bool) -> String {
     // `quiet` on both kernels: no informational boot messages on the
     // serial console.
     let base = match k {
@@ -348,20 +363,25 @@ fn append(k: Kernel, quick: bool, boot_only: bool) -> String {
         }
     };
     // Words after `--` become /bench/run's arguments on both kernels.
-    match (boot_only, quick) {
-        (true, _) => format!("{base} -- --boot"),
-        (false, true) => format!("{base} -- --quick"),
-        (false, false) => base.to_string(),
+    let mut words: Vec<&str> = Vec::new();
+    if boot_only {
+        words.push("--boot");
+    } else {
+        if quick {
+            words.push("--quick");
+        }
+        words.extend(programs.iter().map(String::as_str));
     }
+    if words.is_empty() { base.to_string() } else { format!("{base} -- {}", words.join(" ")) }
 }
 
-fn boot_guest(k: Kernel, image: &Path, cpio: &Path, quick: bool, boot_only: bool) -> GuestRun {
+fn boot_guest(k: Kernel, image: &Path, cpio: &Path, quick: bool, programs: &[String], boot_only: bool) -> GuestRun {
     let tag = k.tag();
     let mut cfg = qemu::Config::new(image.to_path_buf());
     cfg.smp = 2;
     cfg.mem = "1G".into();
     cfg.initrd = Some(cpio.to_path_buf());
-    cfg.append = append(k, quick, boot_only);
+    cfg.append = append(k, quick, programs, boot_only);
     cfg.extra = EXTRA_QEMU_FLAGS.iter().map(|f| f.to_string()).collect();
     println!(
         "[{tag}] qemu -machine q35 -cpu max -smp {} -m {} {} -kernel {} -initrd {} -append '{}'",
@@ -519,7 +539,7 @@ pub fn quick_for_test(ferrite: &Path) -> (u32, Vec<String>) {
         Ok(l) => l,
         Err(e) => return (0, vec![format!("bench: Linux kernel: {e}")]),
     };
-    let results = match run_suite(true, ferrite, &linux) {
+    let results = match run_suite(true, &[], ferrite, &linux) {
         Ok(r) => r,
         Err(e) => return (0, vec![format!("bench: {e}")]),
     };
