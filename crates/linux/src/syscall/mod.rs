@@ -111,6 +111,7 @@ fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
         nr::__NR_pselect6 => poll::pselect6(a.i32(0), a.ptr(1), a.ptr(2), a.ptr(3), a.ptr(4), a.ptr(5)),
         nr::__NR_sendfile => fs::sendfile(a.fd(0), a.fd(1), a.ptr(2), a.usize(3)),
         nr::__NR_madvise => mm::madvise(a.ptr(0), a.0[1], a.u32(2)),
+        nr::__NR_msync => mm::msync(a.ptr(0), a.0[1], a.u32(2)),
         nr::__NR_dup => fs::dup(a.fd(0)),
         nr::__NR_dup2 => fs::dup2(a.fd(0), a.fd(1)),
         nr::__NR_nanosleep => time::nanosleep(a.ptr(0), a.ptr(1)),
