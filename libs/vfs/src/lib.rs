@@ -5,9 +5,14 @@
 //! ```text
 //!  RamFs ── inodes: BTreeMap<Ino, Inode>
 //!              Inode { kind, perm, uid, gid, nlink, times, open_refs,
-//!                      body: File(bytes) | Dir { parent, entries } |
+//!                      body: File(Pages) | Dir { parent, entries } |
 //!                            Symlink(target) | Special }
+//!  Pages ── len + BTreeMap<page index, Arc<A::Page>>   (absent: a hole)
 //! ```
+//!
+//! `RamFs<A: PageAlloc>` takes its page type from `A`: the kernel's
+//! physical frames (so a mapping maps the file's own pages) or, by
+//! default, [`HeapPages`] for host tests and tools.
 //!
 //! [`RamFs`] is plain data with `&self` / `&mut self` methods: the kernel
 //! wraps its one instance in a lock, so there are none here. Its methods

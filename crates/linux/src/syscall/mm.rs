@@ -24,6 +24,11 @@ fn with_vm<R>(f: impl FnOnce(&mut Vm) -> Result<R, Errno>) -> Result<R, Errno> {
     f(&mut g)
 }
 
+/// mmap(2). A file mapping maps the file's own pages (`filemap`, tmpfs
+/// and memfd; other files are ENODEV): MAP_SHARED ones, writable too,
+/// share them with read/write and every other mapping; MAP_PRIVATE ones
+/// copy a page on its first write. A writable MAP_SHARED mapping needs
+/// the file open for writing (EACCES) and no memfd write seal (EPERM).
 pub fn mmap(addr: u64, len: u64, prot: u32, flags: u32, fd: i32, off: u64) -> SysResult {
     if len == 0 || off % PAGE != 0 || prot & !7 != 0 {
         return Err(EINVAL);
