@@ -146,8 +146,7 @@ impl<A: PageAlloc> Pages<A> {
         self.map.get(&index)
     }
 
-    /// Pages the file has at or past the end... none, by the invariant;
-    /// the number of pages covering `len` bytes.
+    /// How many pages `len` bytes span (pages past them there are none).
     pub fn pages_spanned(&self) -> u64 {
         self.len.div_ceil(PAGE_SIZE_U64)
     }
@@ -161,7 +160,7 @@ impl<A: PageAlloc> Pages<A> {
         while done < n {
             let pos = offset.saturating_add(done as u64);
             let (index, in_page) = split(pos);
-            let step = (PAGE_SIZE - in_page).min(n - done);
+            let step = PAGE_SIZE.saturating_sub(in_page).min(n.saturating_sub(done));
             let Some(dst) = buf.get_mut(done..done.saturating_add(step)) else { break };
             match self.map.get(&index) {
                 Some(page) => A::read(page, in_page, dst),
@@ -179,8 +178,8 @@ impl<A: PageAlloc> Pages<A> {
             return 0;
         }
         let first = offset / PAGE_SIZE_U64;
-        let last = offset.saturating_add(len - 1) / PAGE_SIZE_U64;
-        let span = last - first + 1;
+        let last = offset.saturating_add(len.saturating_sub(1)) / PAGE_SIZE_U64;
+        let span = last.saturating_sub(first).saturating_add(1);
         let present = u64::try_from(self.map.range(first..=last).count()).unwrap_or(u64::MAX);
         span.saturating_sub(present)
     }
@@ -191,11 +190,11 @@ impl<A: PageAlloc> Pages<A> {
     /// nothing changed).
     pub(crate) fn write(&mut self, offset: u64, data: &[u8]) -> Written {
         let mut done = 0;
-        let mut new_pages = 0;
+        let mut new_pages: u64 = 0;
         while done < data.len() {
             let pos = offset.saturating_add(done as u64);
             let (index, in_page) = split(pos);
-            let step = (PAGE_SIZE - in_page).min(data.len() - done);
+            let step = PAGE_SIZE.saturating_sub(in_page).min(data.len().saturating_sub(done));
             let Some(src) = data.get(done..done.saturating_add(step)) else { break };
             if let Some(page) = self.map.get(&index) {
                 A::write(page, in_page, src);
@@ -208,7 +207,7 @@ impl<A: PageAlloc> Pages<A> {
                 let Some(page) = page else { break };
                 // INVARIANT: `len` covers this page below.
                 self.map.insert(index, page);
-                new_pages += 1;
+                new_pages = new_pages.saturating_add(1);
             }
             done = done.saturating_add(step);
         }
@@ -249,7 +248,7 @@ impl<A: PageAlloc> Pages<A> {
         if in_page != 0
             && let Some(page) = self.map.get(&index)
         {
-            A::zero(page, in_page, PAGE_SIZE - in_page);
+            A::zero(page, in_page, PAGE_SIZE.saturating_sub(in_page));
         }
         // INVARIANT: pages from `keep` on are gone and the last one's tail
         // is zero.
