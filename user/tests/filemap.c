@@ -2,6 +2,7 @@
  * A 64 MiB file round trip; a sparse file near 1 GiB with few blocks;
  * MAP_SHARED stores seen by read(2), by a second mapping and after
  * munmap, and write(2) seen by the mapping; MAP_PRIVATE copy-on-write;
+ * fallocate's pages (st_blocks);
  * memfd + MAP_SHARED across fork; ftruncate under a mapping (the tail
  * of the last page reads zero, pages past the end give SIGBUS); msync;
  * memfd write seals against shared mappings; the errors. */
@@ -75,6 +76,14 @@ static void sparse_file(void)
     CHECK(fstat(fd, &st) == 0 && st.st_size == 1L << 30 && st.st_blocks == 0);
     CHECK_ERR(pwrite(fd, "x", 1, -1), EINVAL);
     CHECK_ERR(ftruncate(fd, -1), EINVAL);
+    /* fallocate gives the range pages; KEEP_SIZE past the end too, and a
+     * shrinking ftruncate frees them. */
+    CHECK(ftruncate(fd, 0) == 0 && fallocate(fd, 0, 0, 4 * PG) == 0);
+    CHECK(fstat(fd, &st) == 0 && st.st_size == 4 * PG && st.st_blocks == 4 * PG / 512);
+    CHECK(fallocate(fd, FALLOC_FL_KEEP_SIZE, 4 * PG, 2 * PG) == 0);
+    CHECK(fstat(fd, &st) == 0 && st.st_size == 4 * PG && st.st_blocks == 6 * PG / 512);
+    CHECK(ftruncate(fd, PG) == 0);
+    CHECK(fstat(fd, &st) == 0 && st.st_blocks == PG / 512);
     close(fd);
     CHECK(unlink(path) == 0);
     SAY("sparse file ok");

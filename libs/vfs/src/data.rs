@@ -82,6 +82,32 @@ impl<A: PageAlloc> RamFs<A> {
         Ok(())
     }
 
+    /// `fallocate(2)` modes 0 and `FALLOC_FL_KEEP_SIZE`: gives every page
+    /// of `[offset, offset + len)` memory (zeroed pages in the holes), so
+    /// later writes there cannot fail for room; the length grows to the
+    /// end of the range unless `keep_size` (then pages past the end are
+    /// held and counted, as Linux's shmem; truncate frees them). `ENOSPC` (nothing changed) if
+    /// the pages would pass the capacity, `ENOMEM` (nothing changed)
+    /// without memory, `EFBIG` past [`MAX_FILE_SIZE`]; `EISDIR` /
+    /// `EINVAL` as [`read`](Self::read).
+    pub fn allocate(&mut self, ino: Ino, offset: u64, len: u64, keep_size: bool) -> Result<()> {
+        let pages = self.pages(ino)?;
+        let end = offset.checked_add(len).filter(|&e| e <= MAX_FILE_SIZE).ok_or(Errno::EFBIG)?;
+        self.check_room(pages.missing_pages(offset, len))?;
+        let Body::File(pages) = &mut self.node_mut(ino)?.body else { return Err(Errno::EINVAL) };
+        let added = pages.fill_holes(offset, len).ok_or(Errno::ENOMEM)?;
+        let grows = !keep_size && end > pages.len();
+        if grows {
+            pages.set_len(end);
+        }
+        // INVARIANT: the pages added join the total.
+        self.used_bytes = self.used_bytes.saturating_add(added.saturating_mul(PAGE_SIZE_U64));
+        if grows {
+            self.touch(ino);
+        }
+        Ok(())
+    }
+
     /// A regular file's contents. `EISDIR` for a directory, `EINVAL` for
     /// other non-files.
     pub fn pages(&self, ino: Ino) -> Result<&Pages<A>> {

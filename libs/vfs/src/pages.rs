@@ -89,9 +89,10 @@ impl PageAlloc for HeapPages {
 ///
 /// # Invariants
 ///
-/// Every page in `map` has an index below `len.div_ceil(PAGE_SIZE)`; the
-/// bytes of a page past `len` are zero (so growing the file by `truncate`
-/// shows zeros there), as are the bytes of a hole.
+/// Every byte of `map`'s pages past `len` is zero, so growing the file by
+/// `truncate` shows zeros there, as a hole does. Pages wholly past `len`
+/// come only from `fill_holes` (fallocate with KEEP_SIZE, as Linux's
+/// shmem), zeroed.
 pub struct Pages<A: PageAlloc> {
     len: u64,
     map: BTreeMap<u64, Arc<A::Page>>,
@@ -146,7 +147,7 @@ impl<A: PageAlloc> Pages<A> {
         self.map.get(&index)
     }
 
-    /// How many pages `len` bytes span (pages past them there are none).
+    /// How many pages the file's `len` bytes span.
     pub fn pages_spanned(&self) -> u64 {
         self.len.div_ceil(PAGE_SIZE_U64)
     }
@@ -205,14 +206,13 @@ impl<A: PageAlloc> Pages<A> {
                     A::alloc(&[]).inspect(|p| A::write(p, in_page, src))
                 };
                 let Some(page) = page else { break };
-                // INVARIANT: `len` covers this page below.
+                // INVARIANT: `len` covers the bytes written below.
                 self.map.insert(index, page);
                 new_pages = new_pages.saturating_add(1);
             }
             done = done.saturating_add(step);
         }
-        // INVARIANT: every page added lies below the new length (`done`
-        // bytes from `offset` reach into each).
+        // INVARIANT: the bytes written lie below the new length.
         self.len = self.len.max(offset.saturating_add(done as u64));
         Written { bytes: done, new_pages }
     }
@@ -228,9 +228,37 @@ impl<A: PageAlloc> Pages<A> {
             return Some((page.clone(), false));
         }
         let page = A::alloc(&[])?;
-        // INVARIANT: `index` is below the page count of `len` (checked).
+        // INVARIANT: a new page is all zeros.
         self.map.insert(index, page.clone());
         Some((page, true))
+    }
+
+    /// Adds zeroed pages to every hole of `[offset, offset + len)` (the
+    /// length does not change). If a page cannot be had, the pages added
+    /// here are dropped again and `None` is returned; else how many were
+    /// added.
+    pub(crate) fn fill_holes(&mut self, offset: u64, len: u64) -> Option<u64> {
+        if len == 0 {
+            return Some(0);
+        }
+        let first = offset / PAGE_SIZE_U64;
+        let last = offset.saturating_add(len.saturating_sub(1)) / PAGE_SIZE_U64;
+        let mut added = alloc::vec::Vec::new();
+        for index in first..=last {
+            if self.map.contains_key(&index) {
+                continue;
+            }
+            let Some(page) = A::alloc(&[]) else {
+                for index in added {
+                    self.map.remove(&index);
+                }
+                return None;
+            };
+            // INVARIANT: a new page is all zeros.
+            self.map.insert(index, page);
+            added.push(index);
+        }
+        Some(u64::try_from(added.len()).unwrap_or(u64::MAX))
     }
 
     /// Sets the length: growing adds a hole; shrinking drops the pages past
@@ -238,7 +266,7 @@ impl<A: PageAlloc> Pages<A> {
     /// truncate_setsize. Returns the number of pages dropped.
     pub(crate) fn set_len(&mut self, len: u64) -> u64 {
         if len >= self.len {
-            // INVARIANT: the tail past the old length is already zero.
+            // INVARIANT: every byte past the old length is already zero.
             self.len = len;
             return 0;
         }

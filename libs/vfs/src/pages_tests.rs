@@ -145,3 +145,43 @@ fn missing_pages_counts_the_range() {
     assert_eq!(pages.missing_pages(0, 3 * 4096), 2);
     assert_eq!(pages.missing_pages(u64::MAX - 1, 1), 1);
 }
+
+#[test]
+fn allocate_gives_pages_or_nothing() {
+    let mut fs = RamFs::new();
+    let f = file(&mut fs, b"f");
+    fs.write(f, 4096, b"keep").unwrap();
+    fs.set_capacity(Some(4 * 4096));
+    // Pages 0..5 would need 4 more: one too many; nothing changes.
+    assert_eq!(fs.allocate(f, 0, 5 * 4096, false), Err(Errno::ENOSPC));
+    assert_eq!((fs.used_bytes(), fs.stat(f).unwrap().size), (4096, 4100));
+    // Four pages, the one with data kept as it is.
+    assert_eq!(fs.allocate(f, 0, 4 * 4096, false), Ok(()));
+    assert_eq!((fs.used_bytes(), fs.stat(f).unwrap().size), (4 * 4096, 4 * 4096));
+    let mut buf = [9; 4];
+    fs.read(f, 4096, &mut buf).unwrap();
+    assert_eq!(&buf, b"keep");
+    fs.read(f, 0, &mut buf).unwrap();
+    assert_eq!(buf, [0; 4]);
+    // Now writes there need no room.
+    assert_eq!(fs.write(f, 3 * 4096, &[1; 4096]), Ok(4096));
+    // KEEP_SIZE: the length stays; the pages past it are held (zeros
+    // when the file grows over them) until a truncate frees them.
+    fs.set_capacity(None);
+    let g = file(&mut fs, b"g");
+    fs.write(g, 0, b"0123456789").unwrap();
+    assert_eq!(fs.allocate(g, 0, 1 << 20, true), Ok(()));
+    assert_eq!((fs.stat(g).unwrap().size, fs.stat(g).unwrap().blocks), (10, 2048));
+    fs.truncate(g, 8192).unwrap();
+    let mut tail = [9; 8182];
+    assert_eq!(fs.read(g, 10, &mut tail), Ok(8182));
+    assert!(tail.iter().all(|&b| b == 0));
+    assert_eq!(fs.stat(g).unwrap().blocks, 2048);
+    fs.truncate(g, 5000).unwrap();
+    assert_eq!(fs.stat(g).unwrap().blocks, 16);
+    assert_eq!(fs.page_for_map(g, 2).err(), Some(Errno::ENXIO));
+    assert_eq!(fs.allocate(g, 1, MAX_FILE_SIZE, false), Err(Errno::EFBIG));
+    assert_eq!(fs.allocate(g, u64::MAX, 2, false), Err(Errno::EFBIG));
+    let root = fs.root();
+    assert_eq!(fs.allocate(root, 0, 1, false), Err(Errno::EISDIR));
+}

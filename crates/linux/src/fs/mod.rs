@@ -149,6 +149,13 @@ pub trait FileSystem: Send + Sync {
     fn has_privs(&self, ino: Ino) -> bool {
         self.stat(ino).is_ok_and(|st| vfs::perm::privs_to_remove(&vfs::Attr::from(&st)) != 0)
     }
+    /// fallocate(2) modes 0 and `FALLOC_FL_KEEP_SIZE`: memory for every
+    /// page of the range, the length grown to its end unless `keep_size`
+    /// (`ENOSPC`, changing nothing, when it does not fit);
+    /// `EOPNOTSUPP` where there is nothing to allocate.
+    fn allocate(&self, _ino: Ino, _off: u64, _len: u64, _keep_size: bool) -> Result<(), Errno> {
+        Err(crate::errno::EOPNOTSUPP)
+    }
     /// Page `index` of file `ino` for a mapping (mmap, execve): the
     /// frame the file itself keeps, so stores through a MAP_SHARED
     /// mapping are the file's bytes. With `may_add` a hole gets a new

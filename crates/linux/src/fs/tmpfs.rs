@@ -160,6 +160,12 @@ impl FileSystem for TmpFs {
     fn has_privs(&self, ino: Ino) -> bool {
         self.with(|fs| fs.has_privs(ino))
     }
+    fn allocate(&self, ino: Ino, off: u64, len: u64, keep_size: bool) -> Result<(), Errno> {
+        if self.read_only {
+            return Err(EACCES);
+        }
+        self.change(|fs| fs.allocate(ino, off, len, keep_size))
+    }
     fn map_page(&self, ino: Ino, index: u64, may_add: bool) -> Result<Option<Arc<FrameBlock>>, Errno> {
         if may_add {
             return self.fs.lock().page_for_map(ino, index).map(Some);
