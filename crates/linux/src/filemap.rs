@@ -124,7 +124,10 @@ pub fn truncated(fs: usize, ino: Ino, len: u64) {
 /// (memfd's F_SEAL_WRITE check).
 pub fn is_mapped_writable(node: &Node) -> bool {
     let key = (Arc::as_ptr(&node.mnt.sb.fs) as *const u8 as usize, node.ino.0);
-    REGISTRY.lock().get(&key).and_then(Weak::upgrade).is_some_and(|f| Arc::strong_count(&f.writers) > 1)
+    let file = REGISTRY.lock().get(&key).and_then(Weak::upgrade);
+    // The registry's lock is released: dropping the last reference here
+    // takes it again.
+    file.is_some_and(|f| Arc::strong_count(&f.writers) > 1)
 }
 
 impl Drop for MappedFile {
