@@ -202,7 +202,7 @@ pub fn load_program(cred: &Cred, cwd: &Node, program: Program<'_>, mut argv: Vec
             return Err(ENOEXEC);
         }
         let prot = Prot { read: seg.prot.read, write: seg.prot.write, exec: seg.prot.exec };
-        let backing = Backing::Paged { file: file.clone(), offset: seg.file_offset, len: seg.file_len, name: Some(name.clone()), writer: None };
+        let backing = Backing::Paged { file: file.clone(), offset: seg.file_offset, len: seg.file_len, name: Some(name.clone()), writer: None, copy_early: true };
         vm.insert(seg.vaddr, Vma { end: seg.vaddr + seg.mem_len, prot, backing, shared: false, grows_down: false }).map_err(|_| ENOEXEC)?;
     }
     let brk_start = plan.brk_start.checked_add(layout.brk_offset).ok_or(ENOEXEC)?;

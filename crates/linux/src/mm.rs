@@ -71,7 +71,11 @@ pub enum Backing {
     /// the tail zeroed).
     /// `writer`: a shared mapping that may write the file (opened for
     /// writing, not sealed); without it mprotect refuses PROT_WRITE.
-    Paged { file: Arc<crate::filemap::MappedFile>, offset: u64, len: u64, name: Option<Arc<FileName>>, writer: Option<Arc<crate::filemap::WriteMark>> },
+    /// `copy_early` (exec's segments): a private writable page is copied
+    /// at its first fault, read or write, with up to FAULT_AROUND
+    /// neighbours: a program writes most of its data pages, and a fault
+    /// per page costs more than the copies.
+    Paged { file: Arc<crate::filemap::MappedFile>, offset: u64, len: u64, name: Option<Arc<FileName>>, writer: Option<Arc<crate::filemap::WriteMark>>, copy_early: bool },
 }
 
 /// Where a file mapping came from, for /proc/[pid]/maps.
@@ -261,12 +265,13 @@ impl Vm {
             Backing::File { data, offset, len, name } => {
                 Backing::File { data: data.clone(), offset: offset + delta, len: len.saturating_sub(delta), name: name.clone() }
             }
-            Backing::Paged { file, offset, len, name, writer } => Backing::Paged {
+            Backing::Paged { file, offset, len, name, writer, copy_early } => Backing::Paged {
                 file: file.clone(),
                 offset: offset + delta,
                 len: len.saturating_sub(delta),
                 name: name.clone(),
                 writer: writer.clone(),
+                copy_early: *copy_early,
             },
         };
         if let Some(head) = self.vmas.get_mut(&start) {
@@ -317,9 +322,10 @@ impl Vm {
                 }
             }
             Backing::Anon => self.fault_anon(page, is_write || is_fetch, flags),
-            Backing::Paged { file, offset, len, .. } => {
+            Backing::Paged { file, offset, len, copy_early, .. } => {
                 let (file, offset, len, end, shared) = (file.clone(), *offset, *len, vma.end, vma.shared);
-                self.fault_paged(page, start, end, &file, offset, len, shared, is_write, flags)
+                let copy_ahead = !shared && *copy_early && flags.writable;
+                self.fault_paged(page, start, end, &file, offset, len, shared, copy_ahead, is_write, flags)
             }
             Backing::File { data, offset, len, .. } => {
                 // Fault-around (as Linux does for file mappings): map up to
@@ -397,12 +403,17 @@ impl Vm {
     ///
     /// Shared: the file's page, writable if the VMA is (a hole gets a
     /// page). Private: a read maps the file's page read-only (a later
-    /// write copies it in `protect`), a write maps a copy at once. Reads
-    /// map up to FAULT_AROUND pages the file already has, as Linux's
-    /// fault-around, so exec'd text costs few traps and its frames are
-    /// the same in every process (TCG keeps its translations).
+    /// write copies it in `protect`), a write maps a copy of it. Up to
+    /// FAULT_AROUND pages the file already has are mapped in the same
+    /// trap, as Linux's fault-around, so exec'd text costs few traps and
+    /// its frames are the same in every process (TCG keeps its
+    /// translations). `copy_ahead` (exec's writable segments) copies
+    /// instead, the bss zeroed, as [`fault_copy_ahead`](Self::fault_copy_ahead).
     #[allow(clippy::too_many_arguments, reason = "the fault and the VMA's fields, unpacked")]
-    fn fault_paged(&mut self, page: u64, start: u64, end: u64, file: &crate::filemap::MappedFile, offset: u64, len: u64, shared: bool, is_write: bool, flags: PageFlags) -> Fault {
+    fn fault_paged(&mut self, page: u64, start: u64, end: u64, file: &crate::filemap::MappedFile, offset: u64, len: u64, shared: bool, copy_ahead: bool, is_write: bool, flags: PageFlags) -> Fault {
+        if copy_ahead {
+            return self.fault_copy_ahead(page, start, end, file, offset, len, flags);
+        }
         let delta = page - start;
         if delta >= len {
             return self.fault_anon(page, is_write, flags);
@@ -411,17 +422,7 @@ impl Vm {
         if len - delta < PAGE {
             // The last file page of an exec segment: a private copy with
             // the bytes past the segment's file part zeroed.
-            let n = (len - delta) as usize;
-            let src = match file.page(index, false) {
-                Ok(Some(f)) => Some(f),
-                _ => None,
-            };
-            let prefix = src.as_ref().map_or(&[][..], |f| &f.as_slice()[..n]);
-            let Ok(frame) = FrameBlock::alloc_copy_user(prefix) else { return Fault::NoMemory };
-            return match self.space.map(page, frame, flags) {
-                Ok(()) => Fault::Mapped,
-                Err(_) => Fault::NoMemory,
-            };
+            return self.map_file_copy(page, file, index, (len - delta) as usize, flags, true);
         }
         let frame = match file.page(index, true) {
             Ok(Some(f)) => f,
@@ -429,19 +430,22 @@ impl Vm {
             // Past the end of the file, or no room in the filesystem.
             Err(_) => return Fault::Bus,
         };
+        let is_copy = !shared && is_write;
         let mapped = if shared {
             self.space.map_shared_writable(page, frame, flags)
-        } else if is_write {
-            let Ok(copy) = FrameBlock::alloc_copy_user(frame.as_slice()) else { return Fault::NoMemory };
-            return match self.space.map(page, copy, flags) {
-                Ok(()) => Fault::Mapped,
-                Err(_) => Fault::NoMemory,
-            };
+        } else if is_copy {
+            let Ok(frame) = FrameBlock::alloc_copy_user(frame.as_slice()) else { return Fault::NoMemory };
+            self.space.map(page, frame, flags)
         } else {
             self.space.map_shared(page, frame, PageFlags { writable: false, ..flags })
         };
         if mapped.is_err() {
             return Fault::NoMemory;
+        }
+        if is_copy {
+            // A write copies only its own page: the neighbours may never
+            // be written.
+            return Fault::Mapped;
         }
         // Fault-around: the following pages the file has, not yet mapped.
         let mut p = page + PAGE;
@@ -461,6 +465,50 @@ impl Vm {
             p += PAGE;
         }
         Fault::Mapped
+    }
+
+    /// A fault in a writable exec segment: private copies of the file's
+    /// bytes (zeros past its file part: the bss) from `page` on, up to
+    /// FAULT_AROUND pages in one trap. A program writes most of its data
+    /// pages, so copying at once costs less than a read fault and a
+    /// copy-on-write fault per page.
+    #[allow(clippy::too_many_arguments, reason = "the fault and the VMA's fields, unpacked")]
+    fn fault_copy_ahead(&mut self, page: u64, start: u64, end: u64, file: &crate::filemap::MappedFile, offset: u64, len: u64, flags: PageFlags) -> Fault {
+        let mut p = page;
+        while p < end && p < page + FAULT_AROUND * PAGE {
+            if p != page && self.space.query(p).is_some() {
+                break;
+            }
+            let delta = p - start;
+            let n = len.saturating_sub(delta).min(PAGE) as usize;
+            let f = self.map_file_copy(p, file, (offset + delta) / PAGE, n, flags, p == page);
+            if f != Fault::Mapped {
+                return if p == page { f } else { Fault::Mapped };
+            }
+            p += PAGE;
+        }
+        Fault::Mapped
+    }
+
+    /// Maps at `page` a private frame holding the first `n` bytes of file
+    /// page `index` (zeros for a hole, and after them). Past the end of
+    /// the file: SIGBUS if `is_fault` (the faulting page), else nothing.
+    fn map_file_copy(&mut self, page: u64, file: &crate::filemap::MappedFile, index: u64, n: usize, flags: PageFlags, is_fault: bool) -> Fault {
+        let src = if n == 0 {
+            None
+        } else {
+            match file.page(index, false) {
+                Ok(src) => src,
+                Err(_) if is_fault => return Fault::Bus,
+                Err(_) => return Fault::Bad,
+            }
+        };
+        let prefix = src.as_ref().map_or(&[][..], |f| &f.as_slice()[..n.min(PAGE as usize)]);
+        let Ok(frame) = FrameBlock::alloc_copy_user(prefix) else { return Fault::NoMemory };
+        match self.space.map(page, frame, flags) {
+            Ok(()) => Fault::Mapped,
+            Err(_) => Fault::NoMemory,
+        }
     }
 
     /// A fault at `addr` found no mapping: if the mapping above it grows

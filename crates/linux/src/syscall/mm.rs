@@ -81,7 +81,7 @@ pub fn mmap(addr: u64, len: u64, prot: u32, flags: u32, fd: i32, off: u64) -> Sy
         // become writable either (Linux clears VM_MAYWRITE).
         let is_sealed = f.seals().is_ok_and(|s| s & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE) != 0);
         let writer = (shared && f.flags().can_write() && !is_sealed).then(|| file.writer());
-        Backing::Paged { file, offset: off, len: u64::MAX, name, writer }
+        Backing::Paged { file, offset: off, len: u64::MAX, name, writer, copy_early: false }
     };
     let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
     let noreplace = flags & MAP_FIXED_NOREPLACE != 0;
