@@ -282,6 +282,11 @@ static void errors(void)
     CHECK(munmap(m, PG) == 0);
     close(fd);
     CHECK(unlink(path) == 0);
+    fd = open(path, O_CREAT | O_RDWR, 0644);
+    CHECK(fd >= 0);
+    CHECK(mmap(NULL, PG, PROT_READ, MAP_SHARED, fd, (off_t)0x7ffffffffffff000L) == MAP_FAILED && errno == EOVERFLOW);
+    close(fd);
+    CHECK(unlink(path) == 0);
     int d = open(P("/tmp"), O_RDONLY | O_DIRECTORY);
     CHECK(d >= 0);
     CHECK(mmap(NULL, PG, PROT_READ, MAP_SHARED, d, 0) == MAP_FAILED && errno == ENODEV);

@@ -74,6 +74,10 @@ pub fn mmap(addr: u64, len: u64, prot: u32, flags: u32, fd: i32, off: u64) -> Sy
             Ok(_) | Err(ENXIO) => {}
             Err(e) => return Err(e),
         }
+        // The file offsets the mapping covers must fit a file's size
+        // (Linux's file_mmap_ok: off + len at most MAX_LFS_FILESIZE).
+        let pages_len = len.checked_add(PAGE - 1).ok_or(ENOMEM)? & !(PAGE - 1);
+        off.checked_add(pages_len).filter(|&e| e <= i64::MAX as u64).ok_or(crate::errno::EOVERFLOW)?;
         let file = crate::filemap::MappedFile::of(node)?;
         let path = f.proc_name();
         let name = Some(alloc::sync::Arc::new(crate::mm::FileName { path, dev: st.dev, ino: st.ino.0 }));
