@@ -67,11 +67,57 @@ pub enum Program<'a> {
     Open { node: Node, name: Vec<u8> },
 }
 
-fn read_executable(cred: &Cred, cwd: &Node, path: &[u8]) -> Result<(Arc<Vec<u8>>, Arc<FileName>), Errno> {
+/// An executable as exec reads it: its first bytes (the ELF and program
+/// headers, or a `#!` line) and its size; the segments are mapped from
+/// the file's own pages, never copied whole.
+struct ExecFile {
+    node: Node,
+    head: Vec<u8>,
+    size: u64,
+}
+
+/// Bytes exec reads first: the headers of any usual executable.
+const HEAD_BYTES: u64 = 4096;
+/// The most exec reads to find program headers further in.
+const MAX_HEAD_BYTES: u64 = 64 << 10;
+
+impl ExecFile {
+    /// `elfload::plan_head` over the head, reading further once if the
+    /// program headers lie past it.
+    fn plan(&mut self, bias: u64) -> Result<elfload::LoadPlan, elfload::Error> {
+        match elfload::plan_head(&self.head, self.size, bias) {
+            Err(elfload::Error::PhdrsOutsideFile { phoff, phnum }) => {
+                let need = phoff.saturating_add(u64::from(phnum) * 56).min(self.size).min(MAX_HEAD_BYTES);
+                if need > self.head.len() as u64 && let Ok(head) = read_head(&self.node, need) {
+                    self.head = head;
+                }
+                elfload::plan_head(&self.head, self.size, bias)
+            }
+            r => r,
+        }
+    }
+}
+
+/// The first `len` bytes of `node`'s file (fewer if it is shorter).
+fn read_head(node: &Node, len: u64) -> Result<Vec<u8>, Errno> {
+    let mut head = alloc::vec![0; len as usize];
+    let mut done = 0;
+    while done < head.len() {
+        let n = node.fs().read(node.ino, done as u64, &mut head[done..])?;
+        if n == 0 {
+            break;
+        }
+        done += n;
+    }
+    head.truncate(done);
+    Ok(head)
+}
+
+fn read_executable(cred: &Cred, cwd: &Node, path: &[u8]) -> Result<(ExecFile, Arc<FileName>), Errno> {
     read_program(cred, cwd, &Program::Path { path, follow: true })
 }
 
-fn read_program(cred: &Cred, cwd: &Node, program: &Program<'_>) -> Result<(Arc<Vec<u8>>, Arc<FileName>), Errno> {
+fn read_program(cred: &Cred, cwd: &Node, program: &Program<'_>) -> Result<(ExecFile, Arc<FileName>), Errno> {
     let (node, dir, path) = match program {
         Program::Path { path, follow } => {
             let (node, dir) = crate::fs::resolve_in(cred, cwd, path, *follow)?;
@@ -90,9 +136,14 @@ fn read_program(cred: &Cred, cwd: &Node, program: &Program<'_>) -> Result<(Arc<V
     if node.mnt.flags.load(core::sync::atomic::Ordering::Relaxed) & crate::fs::MS_NOEXEC != 0 {
         return Err(EACCES);
     }
-    let data = node.fs().file_shared(node.ino)?;
+    // Only files whose pages can be mapped can run (ENODEV otherwise).
+    match node.fs().map_page(node.ino, 0, false) {
+        Ok(_) | Err(crate::errno::ENXIO) => {}
+        Err(e) => return Err(e),
+    }
+    let head = read_head(&node, st.size.min(HEAD_BYTES))?;
     let path = dir.and_then(|d| crate::fs::path_in(&d, &node).ok()).unwrap_or_else(|| path.to_vec());
-    Ok((data, Arc::new(FileName { path, dev: st.dev, ino: st.ino.0 })))
+    Ok((ExecFile { node, head, size: st.size }, Arc::new(FileName { path, dev: st.dev, ino: st.ino.0 })))
 }
 
 /// Builds the new image for `path` with `argv` and `envp`, run by `cred`
@@ -113,7 +164,7 @@ pub fn load_program(cred: &Cred, cwd: &Node, program: Program<'_>, mut argv: Vec
     };
     let mut exec_path = path.to_vec();
     // One level of `#!`: interpreter [arg] script args...
-    if let Some(sb) = elfload::parse_shebang(&data) {
+    if let Some(sb) = elfload::parse_shebang(&data.head) {
         let sb = sb.map_err(|_| ENOEXEC)?;
         let interp = sb.interpreter.to_vec();
         let mut new_argv = alloc::vec![interp.clone()];
@@ -127,11 +178,11 @@ pub fn load_program(cred: &Cred, cwd: &Node, program: Program<'_>, mut argv: Vec
         exec_path = interp;
         // Linux allows a few levels of interpreter scripts; one is
         // supported here, and deeper nesting fails like a loop.
-        if elfload::parse_shebang(&data).is_some() {
+        if elfload::parse_shebang(&data.head).is_some() {
             return Err(crate::errno::ELOOP);
         }
     }
-    let probe = elfload::plan(&data, 0).map_err(|e| {
+    let probe = data.plan(0).map_err(|e| {
         log::debug!("execve: {}: {e}", core::str::from_utf8(&exec_path).unwrap_or("?"));
         ENOEXEC
     })?;
@@ -140,7 +191,8 @@ pub fn load_program(cred: &Cred, cwd: &Node, program: Program<'_>, mut argv: Vec
         return Err(ENOEXEC);
     }
     let layout = choose_layout(personality);
-    let plan = if probe.is_pie { elfload::plan(&data, layout.pie_base).map_err(|_| ENOEXEC)? } else { probe };
+    let plan = if probe.is_pie { data.plan(layout.pie_base).map_err(|_| ENOEXEC)? } else { probe };
+    let file = crate::filemap::MappedFile::of(&data.node)?;
     let stack_top = layout.stack_top;
 
     let mut vm = Vm::new()?;
@@ -150,7 +202,7 @@ pub fn load_program(cred: &Cred, cwd: &Node, program: Program<'_>, mut argv: Vec
             return Err(ENOEXEC);
         }
         let prot = Prot { read: seg.prot.read, write: seg.prot.write, exec: seg.prot.exec };
-        let backing = Backing::File { data: data.clone(), offset: seg.file_offset, len: seg.file_len, name: Some(name.clone()) };
+        let backing = Backing::Paged { file: file.clone(), offset: seg.file_offset, len: seg.file_len, name: Some(name.clone()), writer: None, copy_early: true };
         vm.insert(seg.vaddr, Vma { end: seg.vaddr + seg.mem_len, prot, backing, shared: false, grows_down: false }).map_err(|_| ENOEXEC)?;
     }
     let brk_start = plan.brk_start.checked_add(layout.brk_offset).ok_or(ENOEXEC)?;

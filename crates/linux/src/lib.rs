@@ -35,6 +35,7 @@ pub mod errno;
 mod eventfd;
 mod exec;
 mod fifo;
+mod filemap;
 mod file;
 mod fs;
 mod futex;
@@ -139,6 +140,12 @@ fn page_fault(addr: u64, error_code: u64) -> bool {
             true
         }
         mm::Fault::Bad => false,
+        mm::Fault::Bus => {
+            // Not mapped: a user access becomes SIGBUS in `exception`, a
+            // kernel copy fails with EFAULT (as Linux's copy_to_user).
+            t.bus_fault.store((addr & !0xfff) + 1, core::sync::atomic::Ordering::Relaxed);
+            false
+        }
         mm::Fault::NoMemory => {
             drop((vm, t));
             oom::out_of_memory()
@@ -155,6 +162,8 @@ fn exception(frame: &mut TrapFrame, cr2: u64) {
     // and no address.
     let t = process::current();
     let is_mapped = frame.vector == 14 && t.process.vm().is_some_and(|vm| vm.lock().is_mapped(cr2));
+    let bus = t.bus_fault.swap(0, core::sync::atomic::Ordering::Relaxed);
+    let is_bus = frame.vector == 14 && bus == (cr2 & !0xfff) + 1;
     let (sig, code, addr) = match frame.vector {
         0 => (signal::SIGFPE, 1, frame.rip),
         16 | 19 => (signal::SIGFPE, 0, frame.rip),
@@ -162,6 +171,8 @@ fn exception(frame: &mut TrapFrame, cr2: u64) {
         3 => (signal::SIGTRAP, signal::SI_KERNEL, 0),
         6 => (signal::SIGILL, 2, frame.rip),
         17 => (signal::SIGBUS, 1, cr2),
+        // BUS_ADRERR: past the end of a mapped file.
+        14 if is_bus => (signal::SIGBUS, 2, cr2),
         14 => (signal::SIGSEGV, if is_mapped { 2 } else { 1 }, cr2),
         _ => (signal::SIGSEGV, signal::SI_KERNEL, 0),
     };

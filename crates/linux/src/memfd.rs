@@ -3,9 +3,13 @@
 //! The file is an inode of the root tmpfs (`libs/vfs`) that has no name,
 //! so read, write, lseek, ftruncate, fstat and mmap take the same paths as
 //! for any regular file; [`MemFd`] wraps the open file and adds the seals
-//! (F_ADD_SEALS / F_GET_SEALS, fcntl(2)). Writable MAP_SHARED mappings are
-//! refused with ENODEV, as for every file until the page cache can write
-//! back (the block-storage work).
+//! (F_ADD_SEALS / F_GET_SEALS, fcntl(2)). mmap maps the file's own pages
+//! (`filemap`): a MAP_SHARED mapping, writable too, shares them with
+//! read/write and with every other process that maps the memfd (across
+//! fork as well). F_SEAL_WRITE fails with EBUSY while a shared mapping
+//! that may write exists; after F_SEAL_WRITE or F_SEAL_FUTURE_WRITE a new
+//! writable shared mapping fails with EPERM, and a read-only one cannot be
+//! made writable by mprotect (EACCES).
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -18,7 +22,7 @@ use linux_raw_sys::general::{
 };
 use vfs::Stat;
 
-use crate::errno::{EINVAL, ENAMETOOLONG, EPERM, Errno, SysResult};
+use crate::errno::{EBUSY, EINVAL, ENAMETOOLONG, EPERM, Errno, SysResult};
 use crate::file::{File, OpenFlags};
 use crate::fs::VfsFile;
 
@@ -110,6 +114,11 @@ impl File for MemFd {
         }
         if seals & !ALL_SEALS != 0 {
             return Err(EINVAL);
+        }
+        // F_SEAL_WRITE while a shared mapping may write the file: EBUSY
+        // (fcntl(2), memfd_create(2)).
+        if seals & F_SEAL_WRITE != 0 && self.file.node().is_some_and(crate::filemap::is_mapped_writable) {
+            return Err(EBUSY);
         }
         self.seals
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| (s & F_SEAL_SEAL == 0).then_some(s | seals))

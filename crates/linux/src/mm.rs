@@ -9,9 +9,12 @@
 //! ```
 //! The random parts (ASLR) are chosen by exec (`elfload::Layout`); see
 //! docs/reliability.md.
-//! Pages are mapped on first touch. A file-backed VMA keeps the whole file
-//! image (`Arc<Vec<u8>>`, shared with the file until it is written) and copies from it at fault time (a page cache comes
-//! with the block-storage work). fork shares every present page
+//! Pages are mapped on first touch. A mapping of a tmpfs or memfd file
+//! (`Backing::Paged`, also exec's segments) maps the file's own frames
+//! (`filemap`): MAP_SHARED ones writable, so stores are the file's bytes
+//! at once; private ones read-only, a write copying the page (COW). The
+//! vDSO image (`Backing::File`) comes through the page cache
+//! (`pagecache`). fork shares every present page
 //! copy-on-write: read-only in both processes until one writes, when the
 //! write fault gives the writer its own frame (or takes the frame back
 //! without a copy if the other side already let go).
@@ -56,9 +59,23 @@ pub enum Backing {
     /// start) / PAGE` of `mem`, the same frame in every process that maps
     /// it (fork keeps it shared and writable).
     Shared { mem: Arc<SharedMem>, offset_pages: u64 },
-    /// Bytes `[offset, offset + len)` of `data` appear at the VMA start;
-    /// the rest of the VMA reads as zeros.
+    /// Bytes `[offset, offset + len)` of `data` (an image in kernel
+    /// memory: the vDSO) appear at the VMA start; the rest of the VMA
+    /// reads as zeros.
     File { data: Arc<alloc::vec::Vec<u8>>, offset: u64, len: u64, name: Option<Arc<FileName>> },
+    /// Bytes `[offset, offset + len)` of a mappable file (tmpfs, memfd),
+    /// from its own pages, appear at the VMA start (`offset` is
+    /// page-aligned). mmap gives `len` u64::MAX: a page past the file's end
+    /// is SIGBUS, as Linux. exec gives a segment's file size: the rest of
+    /// the VMA reads as zeros (its last file page is a private copy with
+    /// the tail zeroed).
+    /// `writer`: a shared mapping that may write the file (opened for
+    /// writing, not sealed); without it mprotect refuses PROT_WRITE.
+    /// `copy_early` (exec's segments): a private writable page is copied
+    /// at its first fault, read or write, with up to FAULT_AROUND
+    /// neighbours: a program writes most of its data pages, and a fault
+    /// per page costs more than the copies.
+    Paged { file: Arc<crate::filemap::MappedFile>, offset: u64, len: u64, name: Option<Arc<FileName>>, writer: Option<Arc<crate::filemap::WriteMark>>, copy_early: bool },
 }
 
 /// Where a file mapping came from, for /proc/[pid]/maps.
@@ -73,8 +90,8 @@ pub struct Vma {
     pub end: u64,
     pub prot: Prot,
     pub backing: Backing,
-    /// MAP_SHARED (anonymous ones have `Backing::Shared`; writable shared
-    /// file mappings wait for write-back, see `syscall::mm::mmap`).
+    /// MAP_SHARED (anonymous ones have `Backing::Shared`, file ones
+    /// `Backing::Paged`).
     pub shared: bool,
     /// MAP_GROWSDOWN (and the main stack): a fault below it moves its
     /// start down (`Vm::grow_down`).
@@ -127,6 +144,9 @@ pub enum Fault {
     Bad,
     /// The access is allowed but no frame was free: the OOM killer's case.
     NoMemory,
+    /// The page lies past the end of the mapped file, or the file could
+    /// not get a page (ENOSPC): SIGBUS (BUS_ADRERR), as Linux.
+    Bus,
 }
 
 pub struct Vm {
@@ -183,6 +203,7 @@ impl Vm {
         match &vma.backing {
             Backing::Shared { mem, offset_pages } => Some((mem.clone(), offset_pages * PAGE + (addr - start))),
             Backing::File { data, offset, .. } if vma.shared => Some((data.clone(), offset + (addr - start))),
+            Backing::Paged { file, offset, .. } if vma.shared => Some((file.clone(), offset + (addr - start))),
             _ => None,
         }
     }
@@ -191,6 +212,18 @@ impl Vm {
     /// elsewhere SEGV_MAPERR).
     pub fn is_mapped(&self, addr: u64) -> bool {
         self.find(addr).is_some()
+    }
+
+    /// Whether mappings cover all of `[start, end)` (no gap).
+    pub fn is_range_mapped(&self, start: u64, end: u64) -> bool {
+        let mut p = start;
+        while p < end {
+            match self.find(p) {
+                Some((_, v)) => p = v.end,
+                None => return false,
+            }
+        }
+        true
     }
 
     fn overlaps(&self, start: u64, end: u64) -> bool {
@@ -232,6 +265,14 @@ impl Vm {
             Backing::File { data, offset, len, name } => {
                 Backing::File { data: data.clone(), offset: offset + delta, len: len.saturating_sub(delta), name: name.clone() }
             }
+            Backing::Paged { file, offset, len, name, writer, copy_early } => Backing::Paged {
+                file: file.clone(),
+                offset: offset + delta,
+                len: len.saturating_sub(delta),
+                name: name.clone(),
+                writer: writer.clone(),
+                copy_early: *copy_early,
+            },
         };
         if let Some(head) = self.vmas.get_mut(&start) {
             head.end = addr;
@@ -280,21 +321,11 @@ impl Vm {
                     Err(_) => Fault::NoMemory,
                 }
             }
-            Backing::Anon if !is_write && !is_fetch && let Some(zero) = zero_frame() => {
-                // A read of untouched memory maps the zero page; the first
-                // write copies it (`protect` above, as copy-on-write).
-                match self.space.map_shared(page, zero, PageFlags { writable: false, ..flags }) {
-                    Ok(()) => Fault::Mapped,
-                    Err(_) => Fault::NoMemory,
-                }
-            }
-            Backing::Anon => {
-                let Ok(frame) = FrameBlock::alloc_user(0) else { return Fault::NoMemory };
-                match self.space.map(page, frame, flags) {
-                    Ok(()) => Fault::Mapped,
-                    // A page table could not be had: the kernel's reserve is gone too.
-                    Err(_) => Fault::NoMemory,
-                }
+            Backing::Anon => self.fault_anon(page, is_write || is_fetch, flags),
+            Backing::Paged { file, offset, len, copy_early, .. } => {
+                let (file, offset, len, end, shared) = (file.clone(), *offset, *len, vma.end, vma.shared);
+                let copy_ahead = !shared && *copy_early && flags.writable;
+                self.fault_paged(page, start, end, &file, offset, len, shared, copy_ahead, is_write, flags)
             }
             Backing::File { data, offset, len, .. } => {
                 // Fault-around (as Linux does for file mappings): map up to
@@ -346,6 +377,137 @@ impl Vm {
                     (false, false) => Fault::Bad,
                 }
             }
+        }
+    }
+
+    /// A fault on private anonymous memory (or past the file part of an
+    /// exec segment) at `page`.
+    fn fault_anon(&mut self, page: u64, is_write: bool, flags: PageFlags) -> Fault {
+        if !is_write && let Some(zero) = zero_frame() {
+            // A read of untouched memory maps the zero page; the first
+            // write copies it (`protect` above, as copy-on-write).
+            return match self.space.map_shared(page, zero, PageFlags { writable: false, ..flags }) {
+                Ok(()) => Fault::Mapped,
+                Err(_) => Fault::NoMemory,
+            };
+        }
+        let Ok(frame) = FrameBlock::alloc_user(0) else { return Fault::NoMemory };
+        match self.space.map(page, frame, flags) {
+            Ok(()) => Fault::Mapped,
+            // A page table could not be had: the kernel's reserve is gone too.
+            Err(_) => Fault::NoMemory,
+        }
+    }
+
+    /// A fault at `page` of a `Backing::Paged` VMA `[start, end)`.
+    ///
+    /// Shared: the file's page, writable if the VMA is (a hole gets a
+    /// page). Private: a read maps the file's page read-only (a later
+    /// write copies it in `protect`), a write maps a copy of it. Up to
+    /// FAULT_AROUND pages the file already has are mapped in the same
+    /// trap, as Linux's fault-around, so exec'd text costs few traps and
+    /// its frames are the same in every process (TCG keeps its
+    /// translations). `copy_ahead` (exec's writable segments) copies
+    /// instead, the bss zeroed, as [`fault_copy_ahead`](Self::fault_copy_ahead).
+    #[allow(clippy::too_many_arguments, reason = "the fault and the VMA's fields, unpacked")]
+    fn fault_paged(&mut self, page: u64, start: u64, end: u64, file: &crate::filemap::MappedFile, offset: u64, len: u64, shared: bool, copy_ahead: bool, is_write: bool, flags: PageFlags) -> Fault {
+        if copy_ahead {
+            return self.fault_copy_ahead(page, start, end, file, offset, len, flags);
+        }
+        let delta = page - start;
+        if delta >= len {
+            return self.fault_anon(page, is_write, flags);
+        }
+        let index = (offset + delta) / PAGE;
+        if len - delta < PAGE {
+            // The last file page of an exec segment: a private copy with
+            // the bytes past the segment's file part zeroed.
+            return self.map_file_copy(page, file, index, (len - delta) as usize, flags, true);
+        }
+        let frame = match file.page(index, true) {
+            Ok(Some(f)) => f,
+            Ok(None) | Err(crate::errno::ENOMEM) => return Fault::NoMemory,
+            // Past the end of the file, or no room in the filesystem.
+            Err(_) => return Fault::Bus,
+        };
+        let is_copy = !shared && is_write;
+        let mapped = if shared {
+            self.space.map_shared_writable(page, frame, flags)
+        } else if is_copy {
+            let Ok(frame) = FrameBlock::alloc_copy_user(frame.as_slice()) else { return Fault::NoMemory };
+            self.space.map(page, frame, flags)
+        } else {
+            self.space.map_shared(page, frame, PageFlags { writable: false, ..flags })
+        };
+        if mapped.is_err() {
+            return Fault::NoMemory;
+        }
+        if is_copy {
+            // A write copies only its own page: the neighbours may never
+            // be written.
+            return Fault::Mapped;
+        }
+        // Fault-around: the following pages the file has, not yet mapped.
+        let mut p = page + PAGE;
+        while p < end && p < page + FAULT_AROUND * PAGE && p - start < len && len - (p - start) >= PAGE {
+            if self.space.query(p).is_some() {
+                break;
+            }
+            let Ok(Some(frame)) = file.page((offset + (p - start)) / PAGE, false) else { break };
+            let ok = if shared {
+                self.space.map_shared_writable(p, frame, flags)
+            } else {
+                self.space.map_shared(p, frame, PageFlags { writable: false, ..flags })
+            };
+            if ok.is_err() {
+                break;
+            }
+            p += PAGE;
+        }
+        Fault::Mapped
+    }
+
+    /// A fault in a writable exec segment: private copies of the file's
+    /// bytes (zeros past its file part: the bss) from `page` on, up to
+    /// FAULT_AROUND pages in one trap. A program writes most of its data
+    /// pages, so copying at once costs less than a read fault and a
+    /// copy-on-write fault per page.
+    #[allow(clippy::too_many_arguments, reason = "the fault and the VMA's fields, unpacked")]
+    fn fault_copy_ahead(&mut self, page: u64, start: u64, end: u64, file: &crate::filemap::MappedFile, offset: u64, len: u64, flags: PageFlags) -> Fault {
+        let mut p = page;
+        while p < end && p < page + FAULT_AROUND * PAGE {
+            if p != page && self.space.query(p).is_some() {
+                break;
+            }
+            let delta = p - start;
+            let n = len.saturating_sub(delta).min(PAGE) as usize;
+            let f = self.map_file_copy(p, file, (offset + delta) / PAGE, n, flags, p == page);
+            if f != Fault::Mapped {
+                return if p == page { f } else { Fault::Mapped };
+            }
+            p += PAGE;
+        }
+        Fault::Mapped
+    }
+
+    /// Maps at `page` a private frame holding the first `n` bytes of file
+    /// page `index` (zeros for a hole, and after them). Past the end of
+    /// the file: SIGBUS if `is_fault` (the faulting page), else nothing.
+    fn map_file_copy(&mut self, page: u64, file: &crate::filemap::MappedFile, index: u64, n: usize, flags: PageFlags, is_fault: bool) -> Fault {
+        let src = if n == 0 {
+            None
+        } else {
+            match file.page(index, false) {
+                Ok(src) => src,
+                Err(_) if is_fault => return Fault::Bus,
+                Err(_) => return Fault::Bad,
+            }
+        };
+        let prefix = src.as_ref().map_or(&[][..], |f| &f.as_slice()[..n.min(PAGE as usize)]);
+        let Ok(frame) = FrameBlock::alloc_copy_user(prefix) else { return Fault::NoMemory };
+        match self.space.map(page, frame, flags) {
+            Ok(()) => Fault::Mapped,
+            Err(_) => Fault::NoMemory,
         }
     }
 
@@ -493,10 +655,15 @@ impl Vm {
         } else if grows_up {
             return Err(EINVAL);
         }
-        // Every page of the range must be mapped (ENOMEM otherwise).
+        // Every page of the range must be mapped (ENOMEM otherwise); a
+        // shared file mapping becomes writable only if it may write the
+        // file (EACCES, as Linux without VM_MAYWRITE).
         let mut p = start;
         while p < end {
             let (_, v) = self.find(p).ok_or(ENOMEM)?;
+            if prot.write && v.shared && matches!(v.backing, Backing::Paged { writer: None, .. }) {
+                return Err(crate::errno::EACCES);
+            }
             p = v.end;
         }
         self.split_at(start);
@@ -642,6 +809,29 @@ impl Vm {
             p += PAGE;
         }
         Ok(out)
+    }
+
+    /// Unmaps the pages of mappings of `file` that show its pages from
+    /// `first_index` on (the file shrank: `filemap::truncated`); the
+    /// VMAs stay, so a touch faults and finds the end of the file.
+    pub fn unmap_file_pages(&mut self, file: &Arc<crate::filemap::MappedFile>, first_index: u64) {
+        let cut = first_index.saturating_mul(PAGE);
+        let ranges: alloc::vec::Vec<(u64, u64)> = self
+            .vmas
+            .iter()
+            .filter_map(|(&start, v)| match &v.backing {
+                Backing::Paged { file: f, offset, len, .. } if Arc::ptr_eq(f, file) => {
+                    let from = start.saturating_add(cut.saturating_sub(*offset));
+                    // Not past the file part (an exec segment's bss is anonymous).
+                    let to = v.end.min(start.saturating_add(page_up(*len).unwrap_or(u64::MAX)));
+                    (from < to).then_some((from, to))
+                }
+                _ => None,
+            })
+            .collect();
+        for (from, to) in ranges {
+            self.unmap_pages(from, to);
+        }
     }
 
     pub fn drop_pages(&mut self, start: u64, end: u64) {

@@ -1,17 +1,16 @@
-//! The page cache (first form): one physical frame per (file contents,
-//! page) for read-only file mappings, shared by every process that maps it.
+//! The page cache for images in kernel memory (today the vDSO,
+//! `mm::Backing::File`): one physical frame per (image, page), shared by
+//! every process that maps it. Files of tmpfs and memfd do not come
+//! here: their pages already are frames, mapped directly (`filemap`).
 //!
 //! Sharing frames matters beyond memory: under QEMU's TCG, translated code
-//! is tied to physical pages, so executing the same busybox text from the
-//! same frames in every process avoids retranslating it at each execve.
+//! is tied to physical pages, so executing the same text from the same
+//! frames in every process avoids retranslating it at each execve.
 //!
-//! Keys are the identity of the `Arc<Vec<u8>>` snapshot of a file's bytes
-//! (vfs gives writers a fresh copy, so a snapshot never changes); each entry
-//! keeps its snapshot alive, so an address can't be reused by other data.
-//! An entry lives while its snapshot or one of its frames is used outside
-//! the cache; `trim` drops the others whenever a new entry is made. (Trimming
-//! entries still in use when frames run low comes with the block-storage
-//! work.)
+//! Keys are the identity of the `Arc<Vec<u8>>` image (it never changes);
+//! each entry keeps its image alive, so an address can't be reused by
+//! other data. An entry lives while its image or one of its frames is used
+//! outside the cache; `trim` drops the others whenever a new entry is made.
 
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;

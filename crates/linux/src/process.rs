@@ -217,6 +217,10 @@ pub struct Thread {
     pub robust_list: SpinLock<(u64, u64)>,
     /// Page faults handled for this thread (ru_minflt); only it writes.
     pub min_flt: AtomicU64,
+    /// The page address of this thread's last fault that was SIGBUS's
+    /// (past the end of a mapped file), plus one; 0 for none. The
+    /// exception path reads it to send SIGBUS instead of SIGSEGV.
+    pub bus_fault: AtomicU64,
     /// The user/system split last reported for this thread alone.
     pub cpu_prev: SpinLock<cputime::Prev>,
     /// `uptime_ns` when the thread was created (/proc/[pid]/task/[tid]/stat).
@@ -253,6 +257,7 @@ impl Thread {
             saved_mask: SavedMask::new(),
             robust_list: SpinLock::new((0, 0)),
             min_flt: AtomicU64::new(0),
+            bus_fault: AtomicU64::new(0),
             cpu_prev: SpinLock::new(cputime::Prev::default()),
             start_ns: kbase::time::uptime_ns(),
             _census: crate::census::Token::new(crate::census::Kind::Thread),

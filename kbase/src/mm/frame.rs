@@ -318,6 +318,51 @@ impl FrameBlock {
         word.store(v, Ordering::Release);
     }
 
+    /// Copies bytes from `offset` of the block into `dst` (as many as fit
+    /// before its end), through a shared reference: for frames user space
+    /// may map writable (file pages), whose bytes can change under any
+    /// reader, as user memory can. Returns how many bytes were copied.
+    pub fn read_at(&self, offset: usize, dst: &mut [u8]) -> usize {
+        let n = self.len_bytes().saturating_sub(offset).min(dst.len());
+        if n == 0 {
+            return 0;
+        }
+        let src = PhysAddr(self.paddr).to_virt().0 as usize + offset;
+        // SAFETY: `[offset, offset + n)` lies inside the block (`n` is
+        // clamped to its end), which we own and which is direct-mapped
+        // RAM; `dst` is a distinct kernel buffer. The frame is treated as
+        // memory shared with user space: only raw copies touch it here.
+        unsafe { core::ptr::copy_nonoverlapping(src as *const u8, dst.as_mut_ptr(), n) };
+        n
+    }
+
+    /// Copies `src` into the block at `offset` (as much as fits), through
+    /// a shared reference, as [`read_at`](Self::read_at): `write(2)` to a
+    /// file page that processes map. Returns how many bytes were copied.
+    pub fn write_at(&self, offset: usize, src: &[u8]) -> usize {
+        let n = self.len_bytes().saturating_sub(offset).min(src.len());
+        if n == 0 {
+            return 0;
+        }
+        let dst = PhysAddr(self.paddr).to_virt().0 as usize + offset;
+        // SAFETY: as in `read_at`: the range is inside our block of
+        // direct-mapped RAM and `src` is a distinct buffer.
+        unsafe { core::ptr::copy_nonoverlapping(src.as_ptr(), dst as *mut u8, n) };
+        n
+    }
+
+    /// Sets `len` bytes from `offset` to zero (clamped to the block),
+    /// through a shared reference, as [`write_at`](Self::write_at).
+    pub fn zero_at(&self, offset: usize, len: usize) {
+        let n = self.len_bytes().saturating_sub(offset).min(len);
+        if n == 0 {
+            return;
+        }
+        let dst = PhysAddr(self.paddr).to_virt().0 as usize + offset;
+        // SAFETY: as in `write_at`.
+        unsafe { core::ptr::write_bytes(dst as *mut u8, 0, n) };
+    }
+
     pub fn as_mut_slice(&mut self) -> &mut [u8] {
         // SAFETY: as in `as_slice`; `&mut self` makes the access unique.
         unsafe { core::slice::from_raw_parts_mut(PhysAddr(self.paddr).to_virt().0 as *mut u8, self.len_bytes()) }

@@ -47,7 +47,7 @@ mod tests;
 
 pub use error::Error;
 pub use layout::Layout;
-pub use plan::{LoadPlan, Prot, Segment, Tls, plan};
+pub use plan::{LoadPlan, Prot, Segment, Tls, plan, plan_head};
 pub use shebang::{BINPRM_BUF_SIZE, Shebang, parse_shebang};
 pub use stack::{StackImage, build_stack};
 

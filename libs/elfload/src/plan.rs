@@ -139,6 +139,16 @@ pub struct Tls {
 /// to map (`vm.mmap_min_addr`) is left to the address-space code, as in
 /// Linux.
 pub fn plan(file: &[u8], load_bias: u64) -> Result<LoadPlan, Error> {
+    plan_head(file, file.len() as u64, load_bias)
+}
+
+/// [`plan`] from the start of a file of `file_len` bytes: `head` must
+/// hold the ELF header and the program headers (else
+/// [`Error::PhdrsOutsideFile`]: read more and try again), and the
+/// `PT_INTERP` path if there is one; segments are checked against
+/// `file_len`. The kernel reads only this much of an executable.
+pub fn plan_head(head: &[u8], file_len: u64, load_bias: u64) -> Result<LoadPlan, Error> {
+    let file = head;
     let ehdr = Ehdr::parse(file)?;
     let bias = if ehdr.is_dyn { load_bias } else { 0 };
     if !bias.is_multiple_of(PAGE_SIZE) {
@@ -157,7 +167,7 @@ pub fn plan(file: &[u8], load_bias: u64) -> Result<LoadPlan, Error> {
                 if ph.align.is_power_of_two() {
                     max_align = max_align.max(ph.align);
                 }
-                loads.extend(load(file, index, &ph, bias)?);
+                loads.extend(load(file_len, index, &ph, bias)?);
             }
             PT_TLS if tls.is_some() => return Err(Error::DuplicateTls { index }),
             PT_TLS => tls = Some(tls_template(index, &ph, bias)?),
@@ -233,7 +243,7 @@ struct Load {
 
 /// Checks one `PT_LOAD`; `None` for a segment with no memory (`p_memsz == 0`),
 /// which Linux maps as nothing.
-fn load(file: &[u8], index: usize, ph: &Phdr, bias: u64) -> Result<Option<Load>, Error> {
+fn load(file_len: u64, index: usize, ph: &Phdr, bias: u64) -> Result<Option<Load>, Error> {
     if ph.filesz > ph.memsz {
         return Err(Error::FileszExceedsMemsz { index });
     }
@@ -241,7 +251,7 @@ fn load(file: &[u8], index: usize, ph: &Phdr, bias: u64) -> Result<Option<Load>,
         return Ok(None);
     }
     let file_end = ph.offset.checked_add(ph.filesz);
-    if ph.filesz > 0 && file_end.is_none_or(|end| end > file.len() as u64) {
+    if ph.filesz > 0 && file_end.is_none_or(|end| end > file_len) {
         return Err(Error::SegmentOutsideFile { index });
     }
     // mmap(2) needs the file offset page-aligned where the address is, so

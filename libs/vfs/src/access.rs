@@ -17,9 +17,9 @@ use cred::Cred;
 
 use crate::names::{Last, parse_name};
 use crate::perm::{self, Access, Attr};
-use crate::{Errno, Ino, Kind, RamFs, Result};
+use crate::{Errno, Ino, Kind, PageAlloc, RamFs, Result};
 
-impl RamFs {
+impl<A: PageAlloc> RamFs<A> {
     /// The attributes permission checks need, of `ino`.
     pub fn attr(&self, ino: Ino) -> Result<Attr> {
         Ok(self.node(ino)?.attr())

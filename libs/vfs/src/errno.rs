@@ -49,6 +49,7 @@ errnos!(
     ENOTEMPTY,
     ELOOP,
     EOVERFLOW,
+    ENXIO,
 );
 
 impl fmt::Display for Errno {

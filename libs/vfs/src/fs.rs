@@ -7,7 +7,8 @@ use alloc::collections::BTreeMap;
 use linux_raw_sys::general as raw;
 
 use crate::node::{Body, Dir, FIRST_SEQ, Inode};
-use crate::{DirEntry, Errno, Ino, Kind, Result, Stat, Timespec};
+use crate::pages::PAGE_SIZE_U64;
+use crate::{DirEntry, Errno, HeapPages, Ino, Kind, PageAlloc, Result, Stat, Timespec};
 
 /// Largest file, in bytes; writes and truncations past it fail with `EFBIG`.
 pub const MAX_FILE_SIZE: u64 = 1 << 30;
@@ -15,18 +16,20 @@ pub const MAX_FILE_SIZE: u64 = 1 << 30;
 /// `st_size` tmpfs reports per directory entry (`BOGO_DIRENT_SIZE`).
 const BOGO_DIRENT_SIZE: u64 = 20;
 
-/// An in-memory filesystem.
+/// An in-memory filesystem whose files keep their bytes in pages from `A`
+/// (the kernel's frames; heap pages by default, for tests and tools).
 ///
 /// # Invariants
 ///
 /// `root` is in `inodes`, is a directory and is its own parent. Every
 /// directory entry names an inode in `inodes`. An inode is in `inodes`
 /// while it has a name (`nlink > 0`) or an open reference. `used_bytes`
-/// is the sum of the lengths of all files' data. `next_ino` is above every
+/// is [`PAGE_SIZE`](crate::PAGE_SIZE) times the number of pages all files
+/// hold (holes take none), what Linux's tmpfs counts against `size=`. `next_ino` is above every
 /// inode number ever handed out.
 #[derive(Debug)]
-pub struct RamFs {
-    pub(crate) inodes: BTreeMap<Ino, Inode>,
+pub struct RamFs<A: PageAlloc = HeapPages> {
+    pub(crate) inodes: BTreeMap<Ino, Inode<A>>,
     pub(crate) root: Ino,
     next_ino: u64,
     pub(crate) now: Timespec,
@@ -34,20 +37,27 @@ pub struct RamFs {
     pub(crate) capacity: Option<u64>,
 }
 
-impl Default for RamFs {
+impl<A: PageAlloc> Default for RamFs<A> {
     fn default() -> Self {
-        Self::new()
+        Self::empty()
     }
 }
 
-impl RamFs {
+impl RamFs<HeapPages> {
+    /// [`empty`](Self::empty) with heap pages.
+    pub fn new() -> Self {
+        Self::empty()
+    }
+}
+
+impl<A: PageAlloc> RamFs<A> {
     /// Inodes in memory: named or still open (the kernel's census).
     pub fn inode_count(&self) -> usize {
         self.inodes.len()
     }
 
     /// An empty filesystem: a root directory, mode 0755, owned by root.
-    pub fn new() -> Self {
+    pub fn empty() -> Self {
         let root = Ino(1);
         let mut fs = Self {
             inodes: BTreeMap::new(),
@@ -78,11 +88,8 @@ impl RamFs {
     pub fn stat(&self, ino: Ino) -> Result<Stat> {
         let node = self.node(ino)?;
         let (size, blocks) = match &node.body {
-            Body::File(data) => {
-                let len = u64::try_from(data.len()).unwrap_or(u64::MAX);
-                // tmpfs accounts whole pages, in 512-byte units.
-                (len, len.div_ceil(4096) * 8)
-            }
+            // Like tmpfs: the pages held, in 512-byte units.
+            Body::File(pages) => (pages.len(), pages.page_count().saturating_mul(PAGE_SIZE_U64 / 512)),
             Body::Symlink(target) => (u64::try_from(target.len()).unwrap_or(u64::MAX), 0),
             Body::Dir(dir) => {
                 let entries = u64::try_from(dir.len()).unwrap_or(u64::MAX);
@@ -237,24 +244,24 @@ impl RamFs {
         Ok(self.node(ino)?.kind)
     }
 
-    /// Bytes of file data stored, as [`set_capacity`](Self::set_capacity)
-    /// counts them.
+    /// Bytes of file pages held (whole pages; holes take none), as
+    /// [`set_capacity`](Self::set_capacity) counts them.
     pub fn used_bytes(&self) -> u64 {
         self.used_bytes
     }
 
-    /// Limits the total bytes of file data (`None`: no limit). Growing
-    /// past it fails with `ENOSPC`; data already stored stays even if
-    /// the new limit is below it.
+    /// Limits the total bytes of file pages (`None`: no limit). A write
+    /// that needs pages past it fails with `ENOSPC`; data already stored
+    /// stays even if the new limit is below it.
     pub fn set_capacity(&mut self, bytes: Option<u64>) {
         self.capacity = bytes;
     }
 
-    pub(crate) fn node(&self, ino: Ino) -> Result<&Inode> {
+    pub(crate) fn node(&self, ino: Ino) -> Result<&Inode<A>> {
         self.inodes.get(&ino).ok_or(Errno::ENOENT)
     }
 
-    pub(crate) fn node_mut(&mut self, ino: Ino) -> Result<&mut Inode> {
+    pub(crate) fn node_mut(&mut self, ino: Ino) -> Result<&mut Inode<A>> {
         self.inodes.get_mut(&ino).ok_or(Errno::ENOENT)
     }
 
@@ -298,8 +305,8 @@ impl RamFs {
         uid: u32,
         gid: u32,
         rdev: u64,
-        body: Body,
-    ) -> Inode {
+        body: Body<A>,
+    ) -> Inode<A> {
         Inode {
             kind,
             perm: perm & 0o7777,
@@ -335,11 +342,10 @@ impl RamFs {
             return;
         }
         if let Some(node) = self.inodes.remove(&ino)
-            && let Body::File(data) = node.body
+            && let Body::File(pages) = node.body
         {
-            let len = u64::try_from(data.len()).unwrap_or(u64::MAX);
-            // INVARIANT: the freed file's bytes leave the total.
-            self.used_bytes = self.used_bytes.saturating_sub(len);
+            // INVARIANT: the freed file's pages leave the total.
+            self.used_bytes = self.used_bytes.saturating_sub(pages.page_count().saturating_mul(PAGE_SIZE_U64));
         }
     }
 

@@ -5,9 +5,14 @@
 //! ```text
 //!  RamFs ── inodes: BTreeMap<Ino, Inode>
 //!              Inode { kind, perm, uid, gid, nlink, times, open_refs,
-//!                      body: File(bytes) | Dir { parent, entries } |
+//!                      body: File(Pages) | Dir { parent, entries } |
 //!                            Symlink(target) | Special }
+//!  Pages ── len + BTreeMap<page index, Arc<A::Page>>   (absent: a hole)
 //! ```
+//!
+//! `RamFs<A: PageAlloc>` takes its page type from `A`: the kernel's
+//! physical frames (so a mapping maps the file's own pages) or, by
+//! default, [`HeapPages`] for host tests and tools.
 //!
 //! [`RamFs`] is plain data with `&self` / `&mut self` methods: the kernel
 //! wraps its one instance in a lock, so there are none here. Its methods
@@ -53,6 +58,8 @@ mod mount;
 mod names;
 /// [`Ino`], [`Kind`], [`Stat`], [`DirEntry`] and the stored inodes.
 mod node;
+/// File contents in pages: [`PageAlloc`], [`Pages`].
+pub mod pages;
 /// Path resolution.
 mod path;
 /// Permission checks: [`permission`], [`Access`], [`Attr`] and the rules of
@@ -81,12 +88,23 @@ mod tests;
     reason = "tests build trusted input and should fail loudly"
 )]
 mod dcache_tests;
+#[cfg(test)]
+#[allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests build trusted input and should fail loudly"
+)]
+mod pages_tests;
 
 pub use dcache::{DEFAULT_CAPACITY as DCACHE_CAPACITY, Dcache, DcacheStats, Dentry};
 pub use errno::{Errno, Result};
 pub use fs::{MAX_FILE_SIZE, RamFs};
 pub use mount::{Loc, Lookup, Mount, MountId, MountTable};
 pub use node::{DirEntry, Ino, Kind, Stat, Timespec, decode_dev, encode_dev};
+pub use pages::{HeapPage, HeapPages, PAGE_SIZE, PageAlloc, Pages};
 pub use path::MAX_SYMLINKS;
 pub use cred::Cred;
 pub use perm::{Access, Attr, permission};

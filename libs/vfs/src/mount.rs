@@ -455,7 +455,7 @@ fn trim_slashes(bytes: &[u8]) -> &[u8] {
 
 /// A [`Lookup`] over [`RamFs`](crate::RamFs) instances, one per mount:
 /// for tests, and a model of what the kernel does.
-impl Lookup for MountTable<crate::RamFs> {
+impl<A: crate::PageAlloc> Lookup for MountTable<crate::RamFs<A>> {
     fn child(&self, at: Loc, name: &[u8]) -> Result<(Ino, Kind)> {
         let fs = &self.get(at.mnt).ok_or(Errno::ENOENT)?.fs;
         fs.child(at.ino, name)

@@ -7,7 +7,7 @@
 //! `..`; the path `/` is reported as `/`, which reads as `.` with a slash.
 
 use crate::node::{Body, Dir};
-use crate::{Errno, Ino, Kind, RamFs, Result};
+use crate::{Errno, Ino, Kind, PageAlloc, RamFs, Result};
 
 /// A last component, trailing slashes removed.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -43,7 +43,7 @@ pub(crate) fn parse_name(name: &[u8]) -> Result<(Last<'_>, bool)> {
     Ok((last, has_slash))
 }
 
-impl RamFs {
+impl<A: PageAlloc> RamFs<A> {
     /// Creates `name` in `dir` (`open(O_CREAT|O_EXCL)`, `mkdir(2)`,
     /// `mknod(2)`), with permissions `mode & 0o7777` (the caller applied
     /// the umask) and, for device nodes, device number `rdev`
@@ -68,7 +68,7 @@ impl RamFs {
         rdev: u64,
     ) -> Result<Ino> {
         let body = match kind {
-            Kind::File => Body::File(alloc::sync::Arc::new(alloc::vec::Vec::new())),
+            Kind::File => Body::File(crate::Pages::default()),
             // The parent is set by `add_new`.
             Kind::Dir => Body::Dir(Dir::new(dir)),
             Kind::Symlink => return Err(Errno::EINVAL),
@@ -87,7 +87,7 @@ impl RamFs {
     /// by one open reference: it is freed when that reference is dropped
     /// with [`close_ref`](Self::close_ref).
     pub fn create_unlinked(&mut self, mode: u32, uid: u32, gid: u32) -> Result<Ino> {
-        let body = Body::File(alloc::sync::Arc::new(alloc::vec::Vec::new()));
+        let body = Body::File(crate::Pages::default());
         let mut node = self.new_inode(Kind::File, mode, uid, gid, 0, body);
         node.open_refs = 1;
         let ino = self.alloc_ino()?;
@@ -347,7 +347,7 @@ impl RamFs {
     }
 
     /// Links the unlinked inode `node` into `dir` as `name`.
-    fn add_new(&mut self, dir: Ino, name: &[u8], mut node: crate::node::Inode) -> Result<Ino> {
+    fn add_new(&mut self, dir: Ino, name: &[u8], mut node: crate::node::Inode<A>) -> Result<Ino> {
         let is_dir = node.kind == Kind::Dir;
         // `open("new/", O_CREAT)` says EISDIR; `mknod`, `symlink` ENOENT.
         let on_slash = match node.kind {

@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 
 use linux_raw_sys::general as raw;
 
-use crate::{Errno, Result};
+use crate::{Errno, PageAlloc, Pages, Result};
 
 /// Inode number; never reused within one [`RamFs`](crate::RamFs).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
@@ -140,7 +140,7 @@ pub fn decode_dev(dev: u64) -> (u32, u32) {
 /// `Symlink` ⇔ `Body::Symlink`, the rest ⇔ `Body::Special`). A linked
 /// directory has `nlink == 2 + subdirectories`; a removed one has 0.
 #[derive(Debug)]
-pub(crate) struct Inode {
+pub(crate) struct Inode<A: PageAlloc> {
     pub(crate) kind: Kind,
     /// Permission bits only (`0o7777`).
     pub(crate) perm: u32,
@@ -157,10 +157,10 @@ pub(crate) struct Inode {
     /// An `O_TMPFILE` file not yet given a name: `link` may name it
     /// although `nlink` is 0 (Linux's I_LINKABLE).
     pub(crate) linkable: bool,
-    pub(crate) body: Body,
+    pub(crate) body: Body<A>,
 }
 
-impl Inode {
+impl<A: PageAlloc> Inode<A> {
     /// What permission checks look at.
     pub(crate) fn attr(&self) -> crate::Attr {
         crate::Attr {
@@ -173,10 +173,9 @@ impl Inode {
 
 /// What an inode holds, by type.
 #[derive(Debug)]
-pub(crate) enum Body {
-    /// Shared so that execve and mmap can hold a file's bytes without
-    /// copying them; writers copy first when it is shared (`Arc::make_mut`).
-    File(alloc::sync::Arc<Vec<u8>>),
+pub(crate) enum Body<A: PageAlloc> {
+    /// A regular file's length and pages (holes take none).
+    File(Pages<A>),
     Dir(Dir),
     Symlink(Vec<u8>),
     /// Device nodes, FIFOs and sockets: nothing stored here.

@@ -19,7 +19,7 @@ use alloc::vec;
 use crate::node::Body;
 use cred::Cred;
 
-use crate::{Errno, Ino, RamFs, Result};
+use crate::{Errno, Ino, PageAlloc, RamFs, Result};
 
 /// Most symlinks followed in one resolution (Linux `MAXSYMLINKS`).
 pub const MAX_SYMLINKS: u32 = 40;
@@ -42,7 +42,7 @@ fn trim_slashes(bytes: &[u8]) -> &[u8] {
     bytes.get(start..).unwrap_or_default()
 }
 
-impl RamFs {
+impl<A: PageAlloc> RamFs<A> {
     /// Resolves `path`, absolute or relative to the directory `cwd`.
     ///
     /// Handles `.`, `..` (the root's is the root), repeated slashes and

@@ -336,7 +336,7 @@ fn unlink_while_open() {
     assert_eq!(fs.read(f, 0, &mut buf), Ok(5));
     assert_eq!(fs.write(f, 5, b"!"), Ok(1));
     assert_eq!(fs.link(f, fs.root(), b"back"), Err(Errno::ENOENT));
-    assert_eq!(fs.used_bytes(), 6);
+    assert_eq!(fs.used_bytes(), 4096);
     fs.close_ref(f).unwrap();
     assert!(fs.stat(f).is_ok());
     fs.close_ref(f).unwrap();
@@ -492,7 +492,7 @@ fn file_data() {
     assert_eq!(fs.file_bytes(f).unwrap(), b"HE\0");
     fs.truncate(f, 6).unwrap();
     assert_eq!(fs.file_bytes(f).unwrap(), b"HE\0\0\0\0");
-    assert_eq!(fs.used_bytes(), 6);
+    assert_eq!(fs.used_bytes(), 4096);
     fs.truncate(f, 0).unwrap();
     assert_eq!(fs.used_bytes(), 0);
 }
@@ -502,25 +502,37 @@ fn capacity_limit() {
     let mut fs = root_fs();
     let f = mk(&mut fs, "/f", Kind::File).unwrap();
     let g = mk(&mut fs, "/g", Kind::File).unwrap();
-    fs.set_capacity(Some(100));
-    assert_eq!(fs.write(f, 0, &[1; 80]), Ok(80));
+    // Capacity counts whole pages, as tmpfs's size=.
+    fs.set_capacity(Some(2 * 4096));
+    assert_eq!(fs.write(f, 0, &[1; 5000]), Ok(5000));
+    assert_eq!(fs.used_bytes(), 2 * 4096);
     assert_eq!(fs.write(g, 0, &[2; 30]), Err(Errno::ENOSPC));
-    assert_eq!(fs.write(f, 70, &[3; 40]), Err(Errno::ENOSPC));
-    assert_eq!(fs.truncate(f, 101), Err(Errno::ENOSPC));
-    assert_eq!(fs.file_bytes(f).unwrap(), &[1; 80][..]);
+    // A write needing one more page fails whole, even if it starts in a
+    // page the file has.
+    assert_eq!(fs.write(f, 8000, &[3; 400]), Err(Errno::ENOSPC));
+    // Growing by truncate makes a hole: no page, no ENOSPC.
+    assert_eq!(fs.truncate(f, 1 << 20), Ok(()));
+    assert_eq!(fs.stat(f).unwrap().blocks, 16);
+    assert_eq!(fs.write(f, 100_000, b"x"), Err(Errno::ENOSPC));
+    assert_eq!(fs.page_for_map(f, 100).err(), Some(Errno::ENOSPC));
+    fs.truncate(f, 5000).unwrap();
+    assert_eq!(fs.file_bytes(f).unwrap(), &[1; 5000][..]);
     assert_eq!(fs.file_bytes(g).unwrap(), b"");
-    assert_eq!(fs.write(f, 70, &[3; 30]), Ok(30));
-    assert_eq!(fs.used_bytes(), 100);
-    assert_eq!(fs.write(f, 0, &[4; 100]), Ok(100));
+    assert_eq!(fs.write(f, 5000, &[3; 3192]), Ok(3192));
+    assert_eq!(fs.used_bytes(), 2 * 4096);
     // Lowering the limit keeps the data; shrinking still works.
     fs.set_capacity(Some(10));
-    assert_eq!(fs.file_bytes(f).unwrap().len(), 100);
+    assert_eq!(fs.file_bytes(f).unwrap().len(), 8192);
     fs.truncate(f, 50).unwrap();
+    assert_eq!(fs.used_bytes(), 4096);
     assert_eq!(fs.write(g, 0, b"x"), Err(Errno::ENOSPC));
     unlink(&mut fs, "/f").unwrap();
+    assert_eq!(fs.used_bytes(), 0);
+    fs.set_capacity(Some(4096));
     assert_eq!(fs.write(g, 0, b"x"), Ok(1));
     fs.set_capacity(None);
-    assert_eq!(fs.write(g, 0, &[0; 1000]), Ok(1000));
+    assert_eq!(fs.write(g, 0, &[0; 10000]), Ok(10000));
+    assert_eq!(fs.used_bytes(), 3 * 4096);
 }
 
 /// All entries of `dir`, by reading with cookies.
@@ -847,7 +859,7 @@ fn unpack_real_archive() {
         1_600_000_000
     );
     assert_eq!(nlink(&vfs, vfs.root()), 4);
-    assert_eq!(vfs.used_bytes(), 9 + 8);
+    assert_eq!(vfs.used_bytes(), 2 * 4096);
 
     // Unpacking again replaces files, keeps directories.
     let etc = lk(&vfs, "/etc").unwrap();
@@ -855,7 +867,7 @@ fn unpack_real_archive() {
     assert_eq!(lk(&vfs, "/etc"), Ok(etc));
     assert_ne!(lk(&vfs, "/etc/hostname"), Ok(hostname));
     assert_eq!(vfs.stat(lk(&vfs, "/bin/sh").unwrap()).unwrap().nlink, 3);
-    assert_eq!(vfs.used_bytes(), 9 + 8);
+    assert_eq!(vfs.used_bytes(), 2 * 4096);
 
     // A truncated archive: the entries before the cut stay.
     let mut vfs = RamFs::new();
@@ -986,7 +998,7 @@ fn unpack_hand_made() {
     assert!(fs.unpack_cpio(&archive).is_err());
     // Capacity exhausted while unpacking.
     let mut small = RamFs::new();
-    small.set_capacity(Some(2));
+    small.set_capacity(Some(4095));
     let archive = newc(&[("big", raw::S_IFREG | 0o644, b"abc", 1, 1)]);
     assert!(matches!(
         small.unpack_cpio(&archive),
@@ -1038,18 +1050,18 @@ fn check_invariants(fs: &RamFs) {
         visited.len() + names_of.len(),
         "leaked inodes"
     );
-    let used: usize = fs
+    let used: u64 = fs
         .inodes
         .values()
         .map(|n| {
             if let Body::File(d) = &n.body {
-                d.len()
+                d.page_count() * 4096
             } else {
                 0
             }
         })
         .sum();
-    assert_eq!(fs.used_bytes(), used as u64);
+    assert_eq!(fs.used_bytes(), used);
 }
 
 impl RamFs {
@@ -1108,7 +1120,7 @@ fn apply(fs: &mut RamFs, op: &Op) -> Result<()> {
         Op::Rename(a, b) => rename(fs, PATHS[a], PATHS[b]),
         Op::Write(p, n) => {
             let ino = fs.lookup(root, path(p), true)?;
-            fs.write(ino, u64::from(n), &[n; 3]).map(drop)
+            fs.write(ino, u64::from(n) * 1500, &[n; 3]).map(drop)
         }
     }
 }
@@ -1119,7 +1131,7 @@ proptest! {
     #[test]
     fn random_namespace_changes_keep_invariants(ops in prop::collection::vec(op(), 1..60)) {
         let mut fs = RamFs::new();
-        fs.set_capacity(Some(40));
+        fs.set_capacity(Some(5 * 4096));
         for op in &ops {
             let _ = apply(&mut fs, op);
             check_invariants(&fs);

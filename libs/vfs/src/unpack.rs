@@ -5,7 +5,7 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::{Errno, Ino, Kind, RamFs, Result, Timespec, encode_dev};
+use crate::{Errno, Ino, Kind, PageAlloc, RamFs, Result, Timespec, encode_dev};
 
 /// Why [`RamFs::unpack_cpio`] stopped. Entries before `offset` stay
 /// unpacked.
@@ -47,7 +47,7 @@ struct Unpacker {
     dir_mtimes: Vec<(Ino, Timespec)>,
 }
 
-impl RamFs {
+impl<A: PageAlloc> RamFs<A> {
     /// Unpacks a newc cpio archive (or several, concatenated) into this
     /// filesystem, returning how many entries were unpacked.
     ///

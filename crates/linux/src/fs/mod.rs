@@ -64,7 +64,7 @@ pub struct StatFs {
 /// defaults say "not supported" the way Linux does for a filesystem that
 /// lacks the operation. A block filesystem (ext2) implements the same
 /// trait over a buffer cache; `read`/`write` then go through the page
-/// cache, and [`file_shared`](Self::file_shared) becomes a page lookup.
+/// cache, and [`map_page`](Self::map_page) hands out page-cache frames.
 pub trait FileSystem: Send + Sync {
     /// The root directory.
     fn root(&self) -> Ino;
@@ -149,8 +149,20 @@ pub trait FileSystem: Send + Sync {
     fn has_privs(&self, ino: Ino) -> bool {
         self.stat(ino).is_ok_and(|st| vfs::perm::privs_to_remove(&vfs::Attr::from(&st)) != 0)
     }
-    /// The file's bytes as one shared snapshot (execve, mmap).
-    fn file_shared(&self, _ino: Ino) -> Result<Arc<Vec<u8>>, Errno> {
+    /// fallocate(2) modes 0 and `FALLOC_FL_KEEP_SIZE`: memory for every
+    /// page of the range, the length grown to its end unless `keep_size`
+    /// (`ENOSPC`, changing nothing, when it does not fit);
+    /// `EOPNOTSUPP` where there is nothing to allocate.
+    fn allocate(&self, _ino: Ino, _off: u64, _len: u64, _keep_size: bool) -> Result<(), Errno> {
+        Err(crate::errno::EOPNOTSUPP)
+    }
+    /// Page `index` of file `ino` for a mapping (mmap, execve): the
+    /// frame the file itself keeps, so stores through a MAP_SHARED
+    /// mapping are the file's bytes. With `may_add` a hole gets a new
+    /// zeroed page; without it a hole is `None`. `ENXIO` past the end of
+    /// the file (SIGBUS), `ENOSPC`/`ENOMEM` when no page can be had;
+    /// `ENODEV` for filesystems whose files cannot be mapped.
+    fn map_page(&self, _ino: Ino, _index: u64, _may_add: bool) -> Result<Option<Arc<kbase::mm::frame::FrameBlock>>, Errno> {
         Err(ENODEV)
     }
     /// A filesystem-specific open file (procfs generates contents at

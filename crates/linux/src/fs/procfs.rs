@@ -899,7 +899,7 @@ fn maps(p: &Process) -> String {
             if v.shared { 's' } else { 'p' }
         );
         let name = match &v.backing {
-            crate::mm::Backing::File { offset, name: Some(n), .. } => {
+            crate::mm::Backing::File { offset, name: Some(n), .. } | crate::mm::Backing::Paged { offset, name: Some(n), .. } => {
                 let (maj, min) = vfs::decode_dev(n.dev);
                 let _ = write!(line, "{:08x} {:02x}:{:02x} {} ", offset, maj, min, n.ino);
                 Some(String::from_utf8_lossy(&n.path).into_owned())

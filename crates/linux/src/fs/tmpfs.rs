@@ -1,4 +1,5 @@
-//! tmpfs (a `vfs::RamFs` behind a sleeping mutex), and the filesystems
+//! tmpfs (a `vfs::RamFs` over frames, behind a sleeping mutex: a file's
+//! pages are the frames mappings of it map), and the filesystems
 //! built on it: the root (`rootfs`), devtmpfs (one instance, filled with
 //! the device nodes at boot, shared by every mount of it) and sysfs (a
 //! read-only tree made at mount time).
@@ -9,11 +10,15 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
+use kbase::mm::frame::FrameBlock;
 use kbase::task::Mutex;
-use vfs::{DirEntry, Ino, Kind, RamFs, Stat, Timespec};
+use vfs::{DirEntry, Ino, Kind, Stat, Timespec};
 
 use super::{FileSystem, StatFs, Super};
-use crate::errno::{EACCES, EINVAL, EPERM, Errno};
+use crate::errno::{EACCES, EINVAL, ENXIO, EPERM, Errno};
+
+/// tmpfs's tree: file contents in frames ([`crate::filemap::Frames`]).
+type RamFs = vfs::RamFs<crate::filemap::Frames>;
 
 pub const TMPFS_MAGIC: u64 = linux_raw_sys::general::TMPFS_MAGIC as u64;
 pub const SYSFS_MAGIC: u64 = linux_raw_sys::general::SYSFS_MAGIC as u64;
@@ -31,7 +36,7 @@ pub struct TmpFs {
 impl TmpFs {
     /// An empty tmpfs whose root directory has the current time.
     fn new(magic: u64, read_only: bool) -> Self {
-        let mut fs = RamFs::new();
+        let mut fs = RamFs::empty();
         let now = kbase::time::realtime_ns();
         let now = Timespec { sec: (now / 1_000_000_000) as i64, nsec: (now % 1_000_000_000) as u32 };
         fs.set_now(now.sec, now.nsec);
@@ -99,7 +104,10 @@ impl FileSystem for TmpFs {
         if self.read_only {
             return Err(EACCES);
         }
-        self.change(|fs| fs.truncate(ino, len))
+        self.change(|fs| fs.truncate(ino, len))?;
+        // Mappings lose the pages past the new end (SIGBUS on a touch).
+        crate::filemap::truncated(self as *const Self as *const u8 as usize, ino, len);
+        Ok(())
     }
     fn create(&self, dir: Ino, name: &[u8], kind: Kind, perm: u32, uid: u32, gid: u32, rdev: u64) -> Result<Ino, Errno> {
         if self.read_only && kind == Kind::File {
@@ -152,8 +160,23 @@ impl FileSystem for TmpFs {
     fn has_privs(&self, ino: Ino) -> bool {
         self.with(|fs| fs.has_privs(ino))
     }
-    fn file_shared(&self, ino: Ino) -> Result<Arc<Vec<u8>>, Errno> {
-        self.with(|fs| fs.file_shared(ino))
+    fn allocate(&self, ino: Ino, off: u64, len: u64, keep_size: bool) -> Result<(), Errno> {
+        if self.read_only {
+            return Err(EACCES);
+        }
+        self.change(|fs| fs.allocate(ino, off, len, keep_size))
+    }
+    fn map_page(&self, ino: Ino, index: u64, may_add: bool) -> Result<Option<Arc<FrameBlock>>, Errno> {
+        if may_add {
+            return self.fs.lock().page_for_map(ino, index).map(Some);
+        }
+        self.with(|fs| {
+            let pages = fs.pages(ino)?;
+            if index >= pages.pages_spanned() {
+                return Err(ENXIO);
+            }
+            Ok(pages.page(index).cloned())
+        })
     }
     fn statfs(&self) -> StatFs {
         if self.read_only {

@@ -1374,9 +1374,10 @@ pub fn fstatfs(fd: i32, buf: u64) -> SysResult {
     }
 }
 
-/// fallocate(2) on tmpfs: mode 0 grows the size (ENOSPC past the
-/// `size=` limit), FALLOC_FL_KEEP_SIZE has nothing to reserve in memory,
-/// FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE zeroes the range; other
+/// fallocate(2) on tmpfs: mode 0 and FALLOC_FL_KEEP_SIZE give the
+/// range's holes pages (all or none: ENOSPC past the `size=` limit),
+/// mode 0 also grows the size; FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE
+/// zeroes the range (the pages stay: a mapping may hold them); other
 /// modes are EOPNOTSUPP, as shmem's.
 pub fn fallocate(fd: i32, mode: u32, off: i64, len: i64) -> SysResult {
     use linux_raw_sys::general::{FALLOC_FL_KEEP_SIZE as KEEP, FALLOC_FL_PUNCH_HOLE as PUNCH};
@@ -1415,9 +1416,11 @@ pub fn fallocate(fd: i32, mode: u32, off: i64, len: i64) -> SysResult {
             node.fs().write(node.ino, at, &zeros[..n])?;
             at += n as u64;
         }
-    } else if mode & KEEP == 0 && end > size {
-        access::remove_privs(node)?;
-        node.fs().truncate(node.ino, end)?;
+    } else {
+        if mode & KEEP == 0 && end > size {
+            access::remove_privs(node)?;
+        }
+        node.fs().allocate(node.ino, off as u64, len as u64, mode & KEEP != 0)?;
     }
     Ok(0)
 }

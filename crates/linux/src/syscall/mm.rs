@@ -1,8 +1,10 @@
 //! Memory system calls: mmap, munmap, mprotect, mremap, brk, madvise,
-//! mincore.
+//! mincore, msync.
 
 
-use crate::errno::{EACCES, EINVAL, ENODEV, ENOMEM, Errno, SysResult};
+use linux_raw_sys::general::{F_SEAL_FUTURE_WRITE, F_SEAL_WRITE};
+
+use crate::errno::{EACCES, EINVAL, ENODEV, ENOMEM, ENXIO, EPERM, Errno, SysResult};
 use crate::mm::{Backing, PAGE, Prot, Vm};
 use crate::process::current;
 
@@ -22,6 +24,11 @@ fn with_vm<R>(f: impl FnOnce(&mut Vm) -> Result<R, Errno>) -> Result<R, Errno> {
     f(&mut g)
 }
 
+/// mmap(2). A file mapping maps the file's own pages (`filemap`, tmpfs
+/// and memfd; other files are ENODEV): MAP_SHARED ones, writable too,
+/// share them with read/write and every other mapping; MAP_PRIVATE ones
+/// copy a page on its first write. A writable MAP_SHARED mapping needs
+/// the file open for writing (EACCES) and no memfd write seal (EPERM).
 pub fn mmap(addr: u64, len: u64, prot: u32, flags: u32, fd: i32, off: u64) -> SysResult {
     if len == 0 || off % PAGE != 0 || prot & !7 != 0 {
         return Err(EINVAL);
@@ -46,18 +53,39 @@ pub fn mmap(addr: u64, len: u64, prot: u32, flags: u32, fd: i32, off: u64) -> Sy
             return Err(EACCES);
         }
         let node = f.node().ok_or(ENODEV)?;
-        if shared && prot & 2 != 0 {
-            // Writable shared file mappings need the page cache (block
-            // storage issue); refuse rather than silently not write back.
+        let st = node.stat()?;
+        if st.kind() != Some(vfs::Kind::File) {
             return Err(ENODEV);
         }
-        let data = node.fs().file_shared(node.ino)?;
-        let st = node.stat()?;
+        if shared && prot & 2 != 0 {
+            // A writable shared mapping writes the file: it must be open
+            // for writing (EACCES), and a memfd sealed against writes
+            // refuses it (EPERM), as mmap(2) and memfd_create(2) say.
+            if !f.flags().can_write() {
+                return Err(EACCES);
+            }
+            if f.seals().is_ok_and(|s| s & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE) != 0) {
+                return Err(EPERM);
+            }
+        }
+        // Files whose filesystem has no pages to map (procfs, devices):
+        // ENODEV, from the first page.
+        match node.fs().map_page(node.ino, 0, false) {
+            Ok(_) | Err(ENXIO) => {}
+            Err(e) => return Err(e),
+        }
+        // The file offsets the mapping covers must fit a file's size
+        // (Linux's file_mmap_ok: off + len at most MAX_LFS_FILESIZE).
+        let pages_len = len.checked_add(PAGE - 1).ok_or(ENOMEM)? & !(PAGE - 1);
+        off.checked_add(pages_len).filter(|&e| e <= i64::MAX as u64).ok_or(crate::errno::EOVERFLOW)?;
+        let file = crate::filemap::MappedFile::of(node)?;
         let path = f.proc_name();
         let name = Some(alloc::sync::Arc::new(crate::mm::FileName { path, dev: st.dev, ino: st.ino.0 }));
-        let start = usize::try_from(off).map_err(|_| EINVAL)?.min(data.len());
-        let len_in_file = (data.len() - start) as u64;
-        Backing::File { data, offset: off.min(start as u64), len: len_in_file, name }
+        // After F_SEAL_FUTURE_WRITE a read-only shared mapping may not
+        // become writable either (Linux clears VM_MAYWRITE).
+        let is_sealed = f.seals().is_ok_and(|s| s & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE) != 0);
+        let writer = (shared && f.flags().can_write() && !is_sealed).then(|| file.writer());
+        Backing::Paged { file, offset: off, len: u64::MAX, name, writer, copy_early: false }
     };
     let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
     let noreplace = flags & MAP_FIXED_NOREPLACE != 0;
@@ -150,4 +178,19 @@ pub fn mincore(addr: u64, len: u64, vec: u64) -> SysResult {
         out += STEP;
         crate::signal::between_chunks()?;
     }
+}
+
+/// msync(2): file mappings are the file's own pages (tmpfs, memfd), so
+/// there is nothing to write back; the arguments are checked as Linux
+/// does: EINVAL for an unaligned address, unknown flags or both MS_SYNC
+/// and MS_ASYNC, ENOMEM if part of the range is not mapped.
+pub fn msync(addr: u64, len: u64, flags: u32) -> SysResult {
+    const MS_ASYNC: u32 = 1;
+    const MS_INVALIDATE: u32 = 2;
+    const MS_SYNC: u32 = 4;
+    if addr % PAGE != 0 || flags & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0 || flags & (MS_ASYNC | MS_SYNC) == MS_ASYNC | MS_SYNC {
+        return Err(EINVAL);
+    }
+    let end = addr.checked_add(len).and_then(|e| e.checked_add(PAGE - 1)).ok_or(ENOMEM)? & !(PAGE - 1);
+    with_vm(|vm| if vm.is_range_mapped(addr, end) { Ok(0) } else { Err(ENOMEM) })
 }

@@ -111,6 +111,7 @@ fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
         nr::__NR_pselect6 => poll::pselect6(a.i32(0), a.ptr(1), a.ptr(2), a.ptr(3), a.ptr(4), a.ptr(5)),
         nr::__NR_sendfile => fs::sendfile(a.fd(0), a.fd(1), a.ptr(2), a.usize(3)),
         nr::__NR_madvise => mm::madvise(a.ptr(0), a.0[1], a.u32(2)),
+        nr::__NR_msync => mm::msync(a.ptr(0), a.0[1], a.u32(2)), // nothing to write back: tmpfs/memfd mappings are the file's pages
         nr::__NR_dup => fs::dup(a.fd(0)),
         nr::__NR_dup2 => fs::dup2(a.fd(0), a.fd(1)),
         nr::__NR_nanosleep => time::nanosleep(a.ptr(0), a.ptr(1)),
@@ -268,7 +269,7 @@ fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
         nr::__NR_shutdown => net::shutdown(a.fd(0), a.i32(1)),
         nr::__NR_setsockopt => net::setsockopt(a.fd(0), a.i32(1), a.i32(2), a.ptr(3), a.i32(4)), // partial: SOL_SOCKET only; no SO_RCVTIMEO/SO_SNDTIMEO
         nr::__NR_getsockopt => net::getsockopt(a.fd(0), a.i32(1), a.i32(2), a.ptr(3), a.ptr(4)),
-        nr::__NR_memfd_create => crate::memfd::memfd_create(a.ptr(0), a.u32(1)), // partial: no writable MAP_SHARED, no MFD_HUGETLB
+        nr::__NR_memfd_create => crate::memfd::memfd_create(a.ptr(0), a.u32(1)), // partial: no MFD_HUGETLB
         _ => {
             if let Some(w) = WARNED.get(n32 as usize) {
                 if !w.swap(true, Ordering::Relaxed) {

@@ -371,3 +371,24 @@ proptest! {
         let _ = plan(&f, 0);
     }
 }
+
+/// `plan_head`: the kernel plans from the first bytes of a file and its
+/// length; the result is `plan`'s, and segments are checked against the
+/// length, not the head.
+#[test]
+fn plan_from_the_head_of_a_file() {
+    let f = synthetic_exec();
+    let whole = plan(&f, 0).unwrap();
+    let head = &f[..0x200];
+    assert_eq!(crate::plan_head(head, f.len() as u64, 0), Ok(whole));
+    // A file shorter than its segments say.
+    assert!(matches!(
+        crate::plan_head(head, 0x1000, 0),
+        Err(Error::SegmentOutsideFile { .. })
+    ));
+    // A head without the program headers asks for more.
+    assert!(matches!(
+        crate::plan_head(&f[..0x60], f.len() as u64, 0),
+        Err(Error::PhdrsOutsideFile { .. })
+    ));
+}
