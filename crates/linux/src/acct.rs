@@ -160,7 +160,7 @@ pub fn reaped(parent: &Process, child: &Process) {
 /// thread can add the rest of its teardown (`add_teardown`).
 pub fn retire_current(p: &Process, me: &Thread) -> CpuTimes {
     p.with_thread_list(|list| {
-        list.retain(|w| w.upgrade().is_some_and(|t| t.tid != me.tid));
+        list.retain(|w| w.upgrade().is_some_and(|t| t.tid() != me.tid()));
         let now = kbase::task::current_cpu_times();
         let mut a = p.acct.lock();
         a.dead.add(&now);
@@ -219,10 +219,10 @@ fn subject(target: Target, reading: bool) -> Result<Subject, Errno> {
     match target {
         Target::Thread(0) => Ok(Subject::Thread(me)),
         Target::Thread(tid) => {
-            me.process.threads().into_iter().find(|t| t.tid == tid).map(Subject::Thread).ok_or(EINVAL)
+            me.process.threads().into_iter().find(|t| t.tid() == tid).map(Subject::Thread).ok_or(EINVAL)
         }
         Target::Process(0) => Ok(Subject::Process(me.process.clone())),
-        Target::Process(pid) if reading && pid == me.tid => Ok(Subject::Process(me.process.clone())),
+        Target::Process(pid) if reading && pid == me.tid() => Ok(Subject::Process(me.process.clone())),
         Target::Process(pid) => process::lookup(pid).map(Subject::Process).ok_or(EINVAL),
     }
 }

@@ -314,7 +314,7 @@ fn futex_death(t: &Thread, uaddr: u64, is_pi: bool, is_pending_op: bool) {
             wake(t, uaddr, 1);
             return;
         }
-        if val & FUTEX_TID_MASK != t.tid {
+        if val & FUTEX_TID_MASK != t.tid() {
             return;
         }
         let new = (val & FUTEX_WAITERS) | FUTEX_OWNER_DIED;

@@ -190,7 +190,9 @@ impl SavedMask {
 }
 
 pub struct Thread {
-    pub tid: u32,
+    /// The thread id; the pid once a thread that is not the leader execs
+    /// (Linux's de_thread). Read it with [`Thread::tid`].
+    tid: AtomicU32,
     pub process: Arc<Process>,
     /// The kbase task running this thread (to wake it for signals). Weak:
     /// the task owns this Thread through `Task::ext`, so a strong reference
@@ -235,6 +237,11 @@ impl Thread {
         self.task().is_some_and(|t| kbase::task::wake(&t))
     }
 
+    /// The thread id.
+    pub fn tid(&self) -> u32 {
+        self.tid.load(Ordering::Relaxed)
+    }
+
     /// The task running this thread, while it exists.
     pub fn task(&self) -> Option<Arc<kbase::task::Task>> {
         self.task.get().and_then(Weak::upgrade)
@@ -245,7 +252,7 @@ impl Thread {
     /// clone returns its tid, before its task first runs, as on Linux.
     fn new(tid: u32, process: Arc<Process>, clear_child_tid: u64, sigmask: u64) -> Arc<Self> {
         let t = Arc::new(Self {
-            tid,
+            tid: AtomicU32::new(tid),
             process,
             task: kbase::sync::Once::new(),
             clear_child_tid: AtomicU64::new(clear_child_tid),
@@ -479,7 +486,7 @@ pub fn exit_group(status: i32) -> ! {
     let p = me.process.clone();
     if p.group_exit.compare_exchange(NO_GROUP_EXIT, status, Ordering::AcqRel, Ordering::Acquire).is_ok() {
         for t in p.threads() {
-            if t.tid != me.tid {
+            if t.tid() != me.tid() {
                 t.kick();
             }
         }
@@ -592,22 +599,26 @@ pub fn end_other_threads() {
     if p.live_threads.load(Ordering::Acquire) <= 1 {
         return;
     }
-    p.exec_tid.store(me.tid, Ordering::Release);
+    p.exec_tid.store(me.tid(), Ordering::Release);
     for t in p.threads() {
-        if t.tid != me.tid {
+        if t.tid() != me.tid() {
             t.kick();
         }
     }
     while p.live_threads.load(Ordering::Acquire) > 1 {
         kbase::task::sleep_ns(1_000_000);
     }
+    // The caller becomes the leader: the only thread listed, with the
+    // pid as its tid (the old leader is gone, its tid with it).
     p.exec_tid.store(0, Ordering::Release);
+    p.threads.lock().retain(|w| core::ptr::eq(w.as_ptr(), Arc::as_ptr(&me)));
+    me.tid.store(p.pid, Ordering::Relaxed);
 }
 
 /// Whether this thread must exit because another one is in execve.
 pub fn must_exit_for_exec(t: &Thread) -> bool {
     let e = t.process.exec_tid.load(Ordering::Acquire);
-    e != 0 && e != t.tid
+    e != 0 && e != t.tid()
 }
 
 /// RLIMIT_NPROC (`fork`/`clone` ERRORS: EAGAIN): the threads of every

@@ -352,7 +352,7 @@ fn stop(t: &Thread, sig: i32) {
     if !p.stopped.swap(true, Ordering::AcqRel) {
         p.wait_report.store(0x7f | (sig << 8), Ordering::Release);
         for other in p.threads() {
-            if other.tid != t.tid {
+            if other.tid() != t.tid() {
                 other.kick();
             }
         }

@@ -138,7 +138,7 @@ fn proc_of(pid: u32) -> Result<Arc<Process>, Errno> {
 
 /// A live thread and its process, by tid.
 fn thread_of(tid: u32) -> Result<(Arc<Process>, Arc<Thread>), Errno> {
-    let find = |p: Arc<Process>| p.threads().into_iter().find(|t| t.tid == tid).map(|t| (p, t));
+    let find = |p: Arc<Process>| p.threads().into_iter().find(|t| t.tid() == tid).map(|t| (p, t));
     // The main thread's tid is its pid: one lookup, no scan.
     process::lookup(tid)
         .and_then(find)
@@ -417,7 +417,7 @@ impl FileSystem for ProcFs {
             Entry::Pid(pid, e) if PID_ENTRIES[e].0 == PID_TASK_DIR => {
                 // task/: cookie = 2 + tid.
                 let from = u32::try_from(i).unwrap_or(u32::MAX);
-                let next = proc_of(pid)?.threads().iter().map(|t| t.tid).filter(|&t| t >= from).min();
+                let next = proc_of(pid)?.threads().iter().map(|t| t.tid()).filter(|&t| t >= from).min();
                 Ok(next.map(|tid| (2 + u64::from(tid) + 1, entry(tid_ino(tid, PID_DIR), Kind::Dir, format!("{tid}").as_bytes()))))
             }
             Entry::TidDir(tid) => {
@@ -445,7 +445,7 @@ impl FileSystem for ProcFs {
                 "self" => Ok(format!("{}", process::current().process.pid).into_bytes()),
                 "thread-self" => {
                     let t = process::current();
-                    Ok(format!("{}/task/{}", t.process.pid, t.tid).into_bytes())
+                    Ok(format!("{}/task/{}", t.process.pid, t.tid()).into_bytes())
                 }
                 "mounts" => Ok(b"self/mounts".to_vec()),
                 _ => Err(EINVAL),
@@ -759,7 +759,7 @@ fn stat() -> String {
 fn state(p: &Process, t: Option<&Thread>) -> (char, &'static str) {
     let me = process::current();
     let running = match t {
-        Some(t) => t.tid == me.tid,
+        Some(t) => t.tid() == me.tid(),
         None => p.pid == me.process.pid,
     };
     if p.is_zombie() {
@@ -792,7 +792,7 @@ fn pid_stat(p: &Process, t: Option<&Thread>) -> String {
     let sid = p.sid.load(Ordering::Relaxed);
     let threads = p.threads().len().max(1);
     let (id, u, start_ns) = match t {
-        Some(t) => (t.tid, crate::acct::thread_usage(t), t.start_ns),
+        Some(t) => (t.tid(), crate::acct::thread_usage(t), t.start_ns),
         None => (p.pid, crate::acct::process_usage(p), p.start_ns),
     };
     let kids = crate::acct::children_usage(p);
@@ -838,7 +838,7 @@ fn pid_status(p: &Process, t: Option<&Thread>) -> String {
     let threads = all.len().max(1);
     let (vsz, rss, hwm) = mem_pages(p);
     let pending = p.pending.bits();
-    let main = all.iter().find(|x| x.tid == p.pid);
+    let main = all.iter().find(|x| x.tid() == p.pid);
     let shown = t.or(main.map(|m| &**m)).or(all.first().map(|x| &**x));
     let blocked = shown.map_or(0, |x| x.sigmask.load(Ordering::Relaxed));
     let thread_pending = shown.map_or(0, |x| x.pending.bits());
@@ -851,7 +851,7 @@ fn pid_status(p: &Process, t: Option<&Thread>) -> String {
         })
     };
     let switches = shown.and_then(|x| x.task()).map(|task| task.cpu_times()).unwrap_or_default();
-    let id = t.map_or(p.pid, |t| t.tid);
+    let id = t.map_or(p.pid, |t| t.tid());
     format!(
         "Name:\t{comm}\nUmask:\t{umask:04o}\nState:\t{st}\nTgid:\t{pid}\nNgid:\t0\nPid:\t{id}\nPPid:\t{ppid}\nTracerPid:\t0\n\
          Uid:\t{ruid}\t{euid}\t{suid}\t{fsuid}\nGid:\t{rgid}\t{egid}\t{sgid}\t{fsgid}\nFDSize:\t64\nGroups:\t{groups}\nNStgid:\t{pid}\nNSpid:\t{id}\nNSpgid:\t{pgid}\nNSsid:\t{sid}\n\

@@ -17,7 +17,7 @@ pub fn getpid() -> SysResult {
 }
 
 pub fn gettid() -> SysResult {
-    Ok(process::with_current(|t| t.tid) as usize)
+    Ok(process::with_current(|t| t.tid()) as usize)
 }
 
 pub fn getppid() -> SysResult {
@@ -403,7 +403,7 @@ pub fn arch_prctl(code: i32, addr: u64) -> SysResult {
 pub fn set_tid_address(addr: u64) -> SysResult {
     let t = current();
     t.clear_child_tid.store(addr, Ordering::Relaxed);
-    Ok(t.tid as usize)
+    Ok(t.tid() as usize)
 }
 
 /// The node and NIS domain names (`sethostname`, `setdomainname`).
@@ -686,7 +686,7 @@ pub fn tgkill(tgid: i32, tid: i32, sig: i32) -> SysResult {
         return Err(EINVAL);
     }
     let p = process::lookup(tgid as u32).filter(|p| !p.is_zombie()).ok_or(ESRCH)?;
-    let t = p.threads().into_iter().find(|t| t.tid == tid as u32).ok_or(ESRCH)?;
+    let t = p.threads().into_iter().find(|t| t.tid() == tid as u32).ok_or(ESRCH)?;
     signal_thread(&t, sig)
 }
 
@@ -696,7 +696,7 @@ pub fn tkill(tid: i32, sig: i32) -> SysResult {
         return Err(EINVAL);
     }
     let me = current();
-    let t = if me.tid == tid as u32 { me } else { thread_by_tid(tid as u32).ok_or(ESRCH)? };
+    let t = if me.tid() == tid as u32 { me } else { thread_by_tid(tid as u32).ok_or(ESRCH)? };
     signal_thread(&t, sig)
 }
 
@@ -707,10 +707,10 @@ fn group_of_thread(tid: u32) -> Option<alloc::sync::Arc<Process>> {
 
 /// The live thread `tid` of any process.
 fn thread_by_tid(tid: u32) -> Option<alloc::sync::Arc<process::Thread>> {
-    if let Some(t) = process::lookup(tid).filter(|p| !p.is_zombie()).and_then(|p| p.threads().into_iter().find(|t| t.tid == tid)) {
+    if let Some(t) = process::lookup(tid).filter(|p| !p.is_zombie()).and_then(|p| p.threads().into_iter().find(|t| t.tid() == tid)) {
         return Some(t);
     }
-    process::all().into_iter().filter(|p| !p.is_zombie()).find_map(|p| p.threads().into_iter().find(|t| t.tid == tid))
+    process::all().into_iter().filter(|p| !p.is_zombie()).find_map(|p| p.threads().into_iter().find(|t| t.tid() == tid))
 }
 
 fn signal_thread(t: &process::Thread, sig: i32) -> SysResult {
@@ -731,7 +731,7 @@ fn signal_thread(t: &process::Thread, sig: i32) -> SysResult {
 /// (0: the caller), if the caller may act on it (EPERM otherwise).
 fn target_thread(pid: i32) -> Result<alloc::sync::Arc<process::Thread>, Errno> {
     let me = current();
-    if pid == 0 || pid as u32 == me.tid {
+    if pid == 0 || pid as u32 == me.tid() {
         return Ok(me);
     }
     let t = u32::try_from(pid).ok().and_then(thread_by_tid).ok_or(ESRCH)?;

@@ -56,7 +56,7 @@ fn queued_info(id: i32, sig: i32, uinfo: u64) -> Result<SigInfo, crate::errno::E
 }
 
 fn check_code(id: i32, info: SigInfo) -> Result<SigInfo, crate::errno::Errno> {
-    if (info.code >= 0 || info.code == signal::SI_TKILL) && u32::try_from(id).ok() != Some(current().tid) {
+    if (info.code >= 0 || info.code == signal::SI_TKILL) && u32::try_from(id).ok() != Some(current().tid()) {
         return Err(EPERM);
     }
     Ok(info)
@@ -90,7 +90,7 @@ pub fn rt_tgsigqueueinfo(tgid: i32, tid: i32, sig: i32, uinfo: u64) -> SysResult
         signal::check(sig)?;
     }
     let target = process::lookup(tgid as u32).filter(|p| !p.is_zombie()).ok_or(ESRCH)?;
-    let t = target.threads().into_iter().find(|t| t.tid == tid as u32).ok_or(ESRCH)?;
+    let t = target.threads().into_iter().find(|t| t.tid() == tid as u32).ok_or(ESRCH)?;
     if !super::proc::may_signal(&current().process, &target, sig) {
         return Err(EPERM);
     }

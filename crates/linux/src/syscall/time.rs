@@ -123,7 +123,7 @@ fn cpu_clock_nanosleep(clock: i32, id: cputime::ClockId, abs: bool, req: u64, re
         return Err(crate::errno::EOPNOTSUPP);
     }
     let me = crate::process::current();
-    if matches!(id.target, cputime::Target::Thread(t) if t == 0 || t == me.tid) {
+    if matches!(id.target, cputime::Target::Thread(t) if t == 0 || t == me.tid()) {
         return Err(EINVAL);
     }
     let ns = read_timespec(req)?;
