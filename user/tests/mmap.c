@@ -65,6 +65,35 @@ int main(void)
     for (size_t off = 0; off < big; off += 1u << 20) CHECK(b[off] == 1 && b[off + 1] == 0);
     CHECK(munmap(b, big) == 0);
     SAY("64 MiB mapping touched sparsely");
+
+    /* MAP_POPULATE: every page resident at once (mincore), writable
+     * private ones as well as read-only ones, which read as zeros; a
+     * PROT_NONE one is left alone and still faults. */
+    {
+        size_t n = 64;
+        unsigned char vec[64];
+        int prots[2] = {PROT_READ | PROT_WRITE, PROT_READ};
+        for (int k = 0; k < 2; k++) {
+            char *q = mmap(NULL, n * PG, prots[k], MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+            CHECK(q != MAP_FAILED);
+            CHECK(mincore(q, n * PG, vec) == 0);
+            for (size_t i = 0; i < n; i++) CHECK(vec[i] & 1);
+            for (size_t i = 0; i < n; i++) CHECK(q[i * PG] == 0);
+            CHECK(munmap(q, n * PG) == 0);
+        }
+        char *s = mmap(NULL, n * PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+        CHECK(s != MAP_FAILED);
+        CHECK(mincore(s, n * PG, vec) == 0);
+        for (size_t i = 0; i < n; i++) CHECK(vec[i] & 1);
+        s[5 * PG] = 9;
+        CHECK(s[5 * PG] == 9);
+        CHECK(munmap(s, n * PG) == 0);
+        char *none = mmap(NULL, 4 * PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+        CHECK(none != MAP_FAILED);
+        CHECK_KILLED_BY(touch_read, none, SIGSEGV);
+        CHECK(munmap(none, 4 * PG) == 0);
+    }
+    SAY("MAP_POPULATE: private, read-only, shared, PROT_NONE");
     SAY("ok");
     return 0;
 }

@@ -552,11 +552,26 @@ impl Vm {
     /// Maps every page of `[start, end)` now (used for the initial stack).
     pub fn populate(&mut self, start: u64, end: u64) -> Result<(), Errno> {
         let mut p = page_down(start);
+        let mut done = 0u32;
         while p < end {
-            if self.space.query(p).is_none() && self.handle_fault(p, 2) != Fault::Mapped {
+            let Some((_, vma)) = self.find(p) else { return Err(ENOMEM) };
+            // As Linux's populate_vma_page_range: a private writable
+            // mapping gets its own pages (write faults), others the pages
+            // a read finds (the file's, the zero page); PROT_NONE none.
+            let prot = vma.prot;
+            let code = if prot.write && !vma.shared { 2 } else { 0 };
+            if (prot.read || prot.write || prot.exec)
+                && self.space.query(p).is_none()
+                && self.handle_fault(p, code) != Fault::Mapped
+            {
                 return Err(ENOMEM);
             }
             p += PAGE;
+            done += 1;
+            // A large range takes a while under TCG: let others run.
+            if done % 512 == 0 {
+                kbase::task::cond_resched();
+            }
         }
         Ok(())
     }
