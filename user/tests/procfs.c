@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/mount.h>
@@ -282,6 +283,29 @@ int main(int argc, char **argv)
     signal(SIGUSR1, SIG_DFL);
     SAY("status signal masks");
 
+    /* Cpus_allowed and Cpus_allowed_list follow sched_setaffinity. */
+    {
+        cpu_set_t all;
+        CHECK(sched_getaffinity(0, sizeof all, &all) == 0);
+        int ncpu = CPU_COUNT(&all);
+        char line[64];
+        slurp("/proc/self/status");
+        if (ncpu > 1)
+            snprintf(line, sizeof line, "\nCpus_allowed_list:\t0-%d\n", ncpu - 1);
+        else
+            snprintf(line, sizeof line, "\nCpus_allowed_list:\t0\n");
+        CHECK(strstr(buf, line));
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(0, &one);
+        CHECK(sched_setaffinity(0, sizeof one, &one) == 0);
+        slurp("/proc/self/status");
+        CHECK(strstr(buf, "\nCpus_allowed:\t1\n"));
+        CHECK(strstr(buf, "\nCpus_allowed_list:\t0\n"));
+        CHECK(sched_setaffinity(0, sizeof all, &all) == 0);
+        SAY("Cpus_allowed with %d CPUs", ncpu);
+    }
+
     /* thread-self, /proc/[pid]/task/[tid], and /proc/[tid] of a thread
      * that is not the leader (found by lookup, not listed). */
     n = readlink("/proc/thread-self", link, sizeof link - 1);
@@ -315,8 +339,20 @@ int main(int argc, char **argv)
     close(thread_pipe[1]);
     CHECK(pthread_join(th, NULL) == 0);
     close(thread_pipe[0]);
+    /* The thread is gone soon after the join (Linux wakes the joiner a
+     * little before it releases the thread). */
     snprintf(want, sizeof want, "/proc/%d/status", thread_tid);
-    CHECK_ERR(open(want, O_RDONLY), ENOENT);
+    int gone = 0;
+    for (int i = 0; i < 200 && !gone; i++) {
+        int fd = open(want, O_RDONLY);
+        if (fd < 0 && errno == ENOENT) {
+            gone = 1;
+        } else {
+            if (fd >= 0) close(fd);
+            usleep(5000);
+        }
+    }
+    CHECK(gone);
     SAY("thread-self and /proc/[tid]");
 
     /* Other processes, and ones that do not exist. */

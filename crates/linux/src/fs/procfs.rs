@@ -722,6 +722,32 @@ fn cpuinfo() -> String {
     s
 }
 
+/// A CPU mask as Linux's `%*pbl`: ranges, e.g. `0-1` or `0,2-3`.
+fn cpu_list(mask: u64) -> String {
+    let mut out = String::new();
+    let mut c = 0;
+    while c < 64 {
+        if mask & (1 << c) == 0 {
+            c += 1;
+            continue;
+        }
+        let first = c;
+        while c + 1 < 64 && mask & (1 << (c + 1)) != 0 {
+            c += 1;
+        }
+        if !out.is_empty() {
+            out.push(',');
+        }
+        if first == c {
+            let _ = write!(out, "{first}");
+        } else {
+            let _ = write!(out, "{first}-{c}");
+        }
+        c += 1;
+    }
+    out
+}
+
 fn cpus() -> usize {
     kbase::arch::percpu::cpus_online().max(1)
 }
@@ -852,6 +878,8 @@ fn pid_status(p: &Process, t: Option<&Thread>) -> String {
     };
     let switches = shown.and_then(|x| x.task()).map(|task| task.cpu_times()).unwrap_or_default();
     let id = t.map_or(p.pid, |t| t.tid());
+    let online = if cpus() >= 64 { u64::MAX } else { (1u64 << cpus()) - 1 };
+    let allowed = shown.and_then(|x| x.task()).map_or(online, |task| task.affinity()) & online;
     format!(
         "Name:\t{comm}\nUmask:\t{umask:04o}\nState:\t{st}\nTgid:\t{pid}\nNgid:\t0\nPid:\t{id}\nPPid:\t{ppid}\nTracerPid:\t0\n\
          Uid:\t{ruid}\t{euid}\t{suid}\t{fsuid}\nGid:\t{rgid}\t{egid}\t{sgid}\t{fsgid}\nFDSize:\t64\nGroups:\t{groups}\nNStgid:\t{pid}\nNSpid:\t{id}\nNSpgid:\t{pgid}\nNSsid:\t{sid}\n\
@@ -860,7 +888,7 @@ fn pid_status(p: &Process, t: Option<&Thread>) -> String {
          VmExe:\t       0 kB\nVmLib:\t       0 kB\nVmPTE:\t       0 kB\nVmSwap:\t       0 kB\nThreads:\t{threads}\n\
          SigQ:\t0/7823\nSigPnd:\t{thread_pending:016x}\nShdPnd:\t{pending:016x}\nSigBlk:\t{blocked:016x}\nSigIgn:\t{ignored:016x}\n\
          SigCgt:\t{caught:016x}\nCapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t000001ffffffffff\n\
-         CapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\nNoNewPrivs:\t0\nSeccomp:\t0\nCpus_allowed_list:\t0-{cpus}\n\
+         CapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\nNoNewPrivs:\t0\nSeccomp:\t0\nCpus_allowed:\t{allowed:x}\nCpus_allowed_list:\t{allowed_list}\n\
          voluntary_ctxt_switches:\t{nvcsw}\nnonvoluntary_ctxt_switches:\t{nivcsw}\n",
         pid = p.pid,
         ruid = c.ruid,
@@ -877,7 +905,7 @@ fn pid_status(p: &Process, t: Option<&Thread>) -> String {
         vm = vsz * 4,
         rs = rss * 4,
         hwm = hwm * 4,
-        cpus = cpus() - 1,
+        allowed_list = cpu_list(allowed),
         nvcsw = switches.nvcsw,
         nivcsw = switches.nivcsw,
     )
