@@ -103,13 +103,7 @@ fn timeout_deadline(ts: u64, absolute: bool, realtime: bool) -> Result<u64, Errn
     if ts == 0 {
         return Ok(u64::MAX);
     }
-    let b = uaccess::read_bytes(ts, 16)?;
-    let sec = i64::from_le_bytes(b[0..8].try_into().map_err(|_| EINVAL)?);
-    let nsec = i64::from_le_bytes(b[8..16].try_into().map_err(|_| EINVAL)?);
-    if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
-        return Err(EINVAL);
-    }
-    let ns = (sec as u64).saturating_mul(1_000_000_000).saturating_add(nsec as u64);
+    let ns = uaccess::read_timespec_ns(ts)?;
     let now = kbase::time::uptime_ns();
     Ok(if absolute {
         if realtime { now.saturating_add(ns.saturating_sub(kbase::time::realtime_ns())) } else { ns }
