@@ -37,6 +37,19 @@
     clippy::expect_used,
     reason = "input comes from user space; every failure must be an `Errno`"
 )]
+// Test builds: the test modules build trusted input and should fail
+// loudly (clippy of the library itself keeps the lints).
+#![cfg_attr(
+    test,
+    allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        clippy::panic,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        reason = "tests build trusted input and should fail loudly"
+    )
+)]
 
 extern crate alloc;
 
@@ -69,34 +82,10 @@ pub mod perm;
 mod unpack;
 
 #[cfg(test)]
-#[allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    clippy::panic,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "tests build trusted input and should fail loudly"
-)]
 mod tests;
 #[cfg(test)]
-#[allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    clippy::panic,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "tests build trusted input and should fail loudly"
-)]
 mod dcache_tests;
 #[cfg(test)]
-#[allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    clippy::panic,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "tests build trusted input and should fail loudly"
-)]
 mod pages_tests;
 
 pub use dcache::{DEFAULT_CAPACITY as DCACHE_CAPACITY, Dcache, DcacheStats, Dentry};
