@@ -249,8 +249,8 @@ fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
         nr::__NR_timerfd_create => crate::timerfd::timerfd_create(a.i32(0), a.u32(1)),
         nr::__NR_timerfd_settime => crate::timerfd::timerfd_settime(a.fd(0), a.u32(1), a.ptr(2), a.ptr(3)),
         nr::__NR_timerfd_gettime => crate::timerfd::timerfd_gettime(a.fd(0), a.ptr(1)),
-        nr::__NR_signalfd => crate::signalfd::signalfd(a.fd(0), a.ptr(1), a.usize(2)), // partial: no sender in ssi_pid/ssi_uid/ssi_code
-        nr::__NR_signalfd4 => crate::signalfd::signalfd4(a.fd(0), a.ptr(1), a.usize(2), a.u32(3)), // partial: no sender in ssi_pid/ssi_uid/ssi_code
+        nr::__NR_signalfd => crate::signalfd::signalfd(a.fd(0), a.ptr(1), a.usize(2)),
+        nr::__NR_signalfd4 => crate::signalfd::signalfd4(a.fd(0), a.ptr(1), a.usize(2), a.u32(3)),
         nr::__NR_socket => net::socket(a.i32(0), a.i32(1), a.i32(2)),
         nr::__NR_socketpair => net::socketpair(a.i32(0), a.i32(1), a.i32(2), a.ptr(3)),
         nr::__NR_bind => net::bind(a.fd(0), a.ptr(1), a.i32(2)),
@@ -267,7 +267,7 @@ fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
         nr::__NR_sendmmsg => net::sendmmsg(a.fd(0), a.ptr(1), a.u32(2), a.u32(3)),
         nr::__NR_recvmmsg => net::recvmmsg(a.fd(0), a.ptr(1), a.u32(2), a.u32(3), a.ptr(4)),
         nr::__NR_shutdown => net::shutdown(a.fd(0), a.i32(1)),
-        nr::__NR_setsockopt => net::setsockopt(a.fd(0), a.i32(1), a.i32(2), a.ptr(3), a.i32(4)), // partial: SOL_SOCKET only; no SO_RCVTIMEO/SO_SNDTIMEO
+        nr::__NR_setsockopt => net::setsockopt(a.fd(0), a.i32(1), a.i32(2), a.ptr(3), a.i32(4)), // partial: SOL_SOCKET options only (AF_UNIX is the one family)
         nr::__NR_getsockopt => net::getsockopt(a.fd(0), a.i32(1), a.i32(2), a.ptr(3), a.ptr(4)),
         nr::__NR_memfd_create => crate::memfd::memfd_create(a.ptr(0), a.u32(1)), // partial: no MFD_HUGETLB
         _ => {
