@@ -595,16 +595,25 @@ impl File for PipeEnd {
         let len = self.buf.len.load(Ordering::Acquire);
         let mut m = 0;
         if self.writes {
+            // pipe_poll: room is POLLOUT and no reader POLLERR, both
+            // together when the readers are gone.
+            if len < self.buf.capacity.load(Ordering::Relaxed) {
+                m |= POLLOUT;
+            }
             if self.buf.readers.load(Ordering::Acquire) == 0 {
                 m |= POLLERR;
-            } else if len < self.buf.capacity.load(Ordering::Relaxed) {
-                m |= POLLOUT;
             }
         }
         if self.reads {
             if len > 0 {
                 m |= POLLIN;
-            } else if self.buf.writers.load(Ordering::Acquire) == 0 {
+            }
+            // Hung up once the last writer is gone, even with data left
+            // (pipe_poll): an edge-triggered reader that has taken the
+            // data but not yet met EOF learns of the close from this
+            // event, since the close brings no later edge (tokio clears
+            // its readiness after a short read and waits for HUP).
+            if self.buf.writers.load(Ordering::Acquire) == 0 {
                 m |= POLLHUP;
             }
         }
