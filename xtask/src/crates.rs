@@ -123,10 +123,7 @@ pub const CRATES: &[Crate] = &[
 /// needs tokio-test's mocks built against this very tokio (a `[patch]`
 /// that the published package drops); the io_uring, Windows, WASI,
 /// emscripten and tokio_unstable-only files. `test-util` is for
-/// time_timeout's paused clock. rt_common (the runtime suite run on each
-/// scheduler, 142 tests) is not in yet: its stripped 4.7 MB binary did
-/// not fit a tmpfs file while file data was one buddy block (4 MiB at
-/// most); now that tmpfs stores pages it can join (with `--regen`).
+/// time_timeout's paused clock.
 const TOKIO_TESTS: &[&str] = &[
     "--features", "full,test-util",
     "--test", "fs", "--test", "fs_canonicalize_dir", "--test", "fs_copy", "--test", "fs_dir",
@@ -150,7 +147,7 @@ const TOKIO_TESTS: &[&str] = &[
     "--test", "signal_drop_signal", "--test", "signal_multi_rt", "--test", "signal_no_rt",
     "--test", "signal_notify_both", "--test", "signal_panic", "--test", "signal_realtime",
     "--test", "signal_twice", "--test", "signal_usr1",
-    "--test", "rt_threaded", "--test", "rt_basic",
+    "--test", "rt_common", "--test", "rt_threaded", "--test", "rt_basic",
     "--test", "rt_spawn_blocking", "--test", "rt_shutdown_err",
     "--test", "rt_blocking_thread_exhaust", "--test", "coop_budget",
     "--test", "time_sleep", "--test", "time_timeout", "--test", "time_rt",
@@ -163,8 +160,8 @@ const RUST_FLAGS: &str = "-Ctarget-feature=+crt-static";
 const RUNNER: &str = "/crates/run";
 /// CPUs of the boot.
 pub const SMP: u32 = 2;
-/// Time limit of the boot in `cargo xtask test` (the run takes ~95 s,
-/// tokio's 330 tests ~75 s of it).
+/// Time limit of the boot in `cargo xtask test` (the run takes ~2 min,
+/// most of it tokio's).
 pub const STEP_TIMEOUT: Duration = Duration::from_secs(300);
 /// The protocol markers of /crates/run.
 const MARK: &str = "crates: ";
