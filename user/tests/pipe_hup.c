@@ -5,12 +5,15 @@
  * last reader closed, with POLLOUT while there is room. An edge-triggered
  * reader gets IN and HUP in one event and no further edge, so after a
  * short read it still knows EOF is next (tokio's process_issue_8042).
+ * A FIFO reader is hung up only once a writer has come and gone since it
+ * opened (Linux's f_version): not when it opens with no writer.
  */
 #define T_NAME "pipe_hup"
 #include "t.h"
 
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 
 static short revents(int fd)
 {
@@ -67,5 +70,28 @@ int main(void)
     close(p[0]);
     close(ep);
     SAY("epoll ET: one EPOLLIN|EPOLLHUP event");
+
+    const char *f = P("/tmp/pipe_hup-fifo");
+    unlink(f);
+    CHECK(mkfifo(f, 0600) == 0);
+    int r = open(f, O_RDONLY | O_NONBLOCK);
+    CHECK(r >= 0);
+    CHECK(revents(r) == 0); /* no writer yet: not a hang-up */
+    int w = open(f, O_WRONLY | O_NONBLOCK);
+    CHECK(w >= 0);
+    CHECK(write(w, "ab", 2) == 2);
+    CHECK(revents(r) == POLLIN);
+    close(w);
+    CHECK(revents(r) == (POLLIN | POLLHUP));
+    CHECK(read(r, buf, sizeof buf) == 2);
+    CHECK(revents(r) == POLLHUP);
+    int r2 = open(f, O_RDONLY | O_NONBLOCK); /* after the writer left */
+    CHECK(r2 >= 0);
+    CHECK(revents(r2) == 0);
+    CHECK(read(r2, buf, sizeof buf) == 0);
+    close(r2);
+    close(r);
+    CHECK(unlink(f) == 0);
+    SAY("FIFO: POLLHUP only after a writer came and went");
     return 0;
 }
