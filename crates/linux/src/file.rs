@@ -332,6 +332,10 @@ pub struct PipeEnd {
     buf: Arc<PipeBuf>,
     reads: bool,
     writes: bool,
+    /// `write_opens` when this end was opened (Linux's f_version): a
+    /// reader is hung up only after a writer it could have seen has come
+    /// and gone, so a FIFO reader opened with no writer is not POLLHUP.
+    write_opens_seen: usize,
     flags: core::sync::atomic::AtomicU32,
     _census: crate::census::Token,
 }
@@ -366,10 +370,12 @@ impl PipeEnd {
         }
         buf.changed.wake_all();
         buf.pollq.notify(0);
+        let write_opens_seen = buf.write_opens.load(Ordering::Acquire);
         Self {
             buf,
             reads,
             writes,
+            write_opens_seen,
             flags: core::sync::atomic::AtomicU32::new(flags & (OpenFlags::ACCMODE | OpenFlags::NONBLOCK | OpenFlags::DIRECT)),
             _census: crate::census::Token::new(crate::census::Kind::File),
         }
@@ -595,16 +601,28 @@ impl File for PipeEnd {
         let len = self.buf.len.load(Ordering::Acquire);
         let mut m = 0;
         if self.writes {
+            // pipe_poll: room is POLLOUT and no reader POLLERR, both
+            // together when the readers are gone.
+            if len < self.buf.capacity.load(Ordering::Relaxed) {
+                m |= POLLOUT;
+            }
             if self.buf.readers.load(Ordering::Acquire) == 0 {
                 m |= POLLERR;
-            } else if len < self.buf.capacity.load(Ordering::Relaxed) {
-                m |= POLLOUT;
             }
         }
         if self.reads {
             if len > 0 {
                 m |= POLLIN;
-            } else if self.buf.writers.load(Ordering::Acquire) == 0 {
+            }
+            // Hung up once the last writer is gone, even with data left
+            // (pipe_poll): an edge-triggered reader that has taken the
+            // data but not yet met EOF learns of the close from this
+            // event, since the close brings no later edge (tokio clears
+            // its readiness after a short read and waits for HUP). Not
+            // before any writer came after this end opened (a FIFO).
+            if self.buf.writers.load(Ordering::Acquire) == 0
+                && self.buf.write_opens.load(Ordering::Acquire) != self.write_opens_seen
+            {
                 m |= POLLHUP;
             }
         }

@@ -284,19 +284,21 @@ pub fn kill(pid: i32, sig: i32) -> SysResult {
         -1 => process::all().into_iter().filter(|p| p.pid != 1 && p.pid != me.pid).collect(),
         p => process::all().into_iter().filter(|q| q.pgid.load(Ordering::Relaxed) == p.unsigned_abs()).collect(),
     };
-    let targets: Vec<_> = targets.into_iter().filter(|p| !p.is_zombie()).collect();
     if targets.is_empty() {
         return Err(ESRCH);
     }
     // Each target is checked on its own; a group kill succeeds if any
     // signal went out, kill(-1) also when every target refused (EPERM),
-    // as Linux's __kill_pgrp_info and kill_something_info.
+    // as Linux's __kill_pgrp_info and kill_something_info. A zombie is
+    // still a target until it is reaped (its pid stays hashed until
+    // release_task): the permission check applies and the call succeeds,
+    // but the signal has nobody left to act on it and is dropped.
     let mut sent = false;
     let info = signal::SigInfo::from_process(sig, signal::SI_USER, me.pid, me.cred().ruid);
     for p in &targets {
         if may_signal(&me, p, sig) {
             sent = true;
-            if sig != 0 {
+            if sig != 0 && !p.is_zombie() {
                 signal::send_info(p, info);
             }
         }
