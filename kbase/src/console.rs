@@ -70,11 +70,18 @@ macro_rules! kprint {
     ($($arg:tt)*) => { $crate::console::write_fmt(format_args!($($arg)*)) };
 }
 
-/// `println!` to the kernel console.
+/// `println!` to the kernel console; the line also goes to the kernel
+/// log (`klog`, what dmesg reads) at info level.
 #[macro_export]
 macro_rules! kprintln {
     () => { $crate::console::write_bytes(b"\n") };
-    ($($arg:tt)*) => { $crate::console::write_fmt(format_args!("{}\n", format_args!($($arg)*))) };
+    ($($arg:tt)*) => { $crate::console::write_line(format_args!($($arg)*)) };
+}
+
+/// [`kprintln!`]: one line to the console and to the kernel log.
+pub fn write_line(args: fmt::Arguments<'_>) {
+    crate::klog::record(6, args);
+    write_fmt(format_args!("{args}\n"));
 }
 
 struct Logger;
@@ -88,6 +95,13 @@ impl log::Log for Logger {
         if !self.enabled(r.metadata()) {
             return;
         }
+        let level = match r.level() {
+            log::Level::Error => 3,
+            log::Level::Warn => 4,
+            log::Level::Info => 6,
+            log::Level::Debug | log::Level::Trace => 7,
+        };
+        crate::klog::record(level, *r.args());
         let ns = time::uptime_ns();
         write_fmt(format_args!(
             "[{:5}.{:06} {}] {:5} {}\n",

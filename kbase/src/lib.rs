@@ -22,6 +22,7 @@ extern crate alloc;
 pub mod arch;
 pub mod boot_info;
 pub mod console;
+pub mod klog;
 pub mod ktest;
 pub mod mm;
 pub mod panic;

@@ -598,3 +598,22 @@ ktest!(watchdog_reports_sleeping_with_interrupts_masked, || -> KResult {
     kassert!(after == before + 1, "a sleep under a spin lock: {} reports, want 1", after - before);
     Ok(())
 });
+
+ktest!(klog_ring_keeps_the_newest_whole_lines, || -> KResult {
+    use kbase::klog;
+    // Fill the ring more than once over: the oldest lines go, what is
+    // read starts at a line boundary and ends with the newest line.
+    for i in 0..3000u32 {
+        klog::record(6, format_args!("klog test line {i:05} ................................"));
+    }
+    let all = klog::read_all(usize::MAX, false);
+    kassert!(all.len() <= klog::SIZE, "read {} bytes of a {} byte ring", all.len(), klog::SIZE);
+    kassert!(all.starts_with(b"<"), "does not start at a line: {:?}", &all[..all.len().min(20)]);
+    let last = all.rsplit(|&b| b == b'\n').nth(1).unwrap_or_default();
+    kassert!(last.ends_with(b"klog test line 02999 ................................"), "newest line missing");
+    let small = klog::read_all(100, false);
+    kassert!(small.len() <= 100 && small.starts_with(b"<") && small.ends_with(b"\n"), "a 100-byte read: {small:?}");
+    klog::clear();
+    kassert!(klog::read_all(usize::MAX, false).is_empty(), "not empty after clear");
+    Ok(())
+});

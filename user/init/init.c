@@ -54,7 +54,7 @@ struct pending {
 /* In order, simplest first: a new kernel passes a prefix of this list. */
 static const struct test TESTS[] = {
     {"hello", 0},     {"args", 0},      {"exit_code", 42}, {"brk", 0},
-    {"mmap", 0},      {"fork_wait", 0}, {"execve", 0},     {"exec_thread", 0},     {"file_read", 0},
+    {"mmap", 0},      {"fork_wait", 0}, {"execve", 0},     {"exec_thread", 0}, {"syslog", 0},     {"file_read", 0},
     {"getdents", 0},  {"errno", 0},     {"tls", 0},        {"time", 0},
     {"uname", 0},     {"pid", 0},       {"signals", 0},    {"threads", 0},    {"tgkill", 0},    {"tmpfile", 0},
     {"sigregs", 0},    {"mount", 0},       {"procfs", 0},

@@ -13,6 +13,7 @@ mod net;
 mod poll;
 pub mod proc;
 mod signal;
+mod syslog;
 mod time;
 mod wait;
 
@@ -218,6 +219,7 @@ fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
         nr::__NR_fsync | nr::__NR_fdatasync | nr::__NR_syncfs => fs::fsync(a.fd(0)),
         nr::__NR_sync => Ok(0),
         nr::__NR_sysinfo => proc::sysinfo(a.ptr(0)),
+        nr::__NR_syslog => syslog::syslog(a.i32(0), a.ptr(1), a.i32(2)),
         nr::__NR_times => proc::times(a.ptr(0)),
         nr::__NR_getrusage => proc::getrusage(a.i32(0), a.ptr(1)), // partial: ru_inblock/ru_oublock and the IPC counts are 0
         nr::__NR_setreuid => cred::setreuid(a.u32(0), a.u32(1)),
