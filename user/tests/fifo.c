@@ -3,7 +3,8 @@
  * O_NONBLOCK without a reader is ENXIO, blocking opens wait for the other
  * side (across fork), O_RDWR never waits, a signal ends a wait with EINTR;
  * EOF after the last writer, EPIPE/SIGPIPE after the last reader; data
- * goes away with the last open; fstat shows the FIFO inode. */
+ * goes away with the last open; fstat shows the FIFO inode; a writer that
+ * comes and goes while the reader is still in open(2) is not missed. */
 #define T_NAME "fifo"
 #include "t.h"
 #include <fcntl.h>
@@ -137,6 +138,35 @@ int main(void)
     /* Neither interrupted open left an end behind. */
     CHECK_ERR(open(F, O_WRONLY | O_NONBLOCK), ENXIO);
     SAY("EINTR ok");
+
+    /* A writer that opens, writes and closes while the reader is still
+     * inside its open: the reader's open returns and reads the data. A
+     * reader that noted the writer count only after its own arrival woke
+     * the writer waited for another writer forever (the alarm ends that
+     * wait with EINTR). */
+    for (int round = 0; round < 100; round++) {
+        p = fork();
+        if (p == 0) {
+            int fd = open(F, O_WRONLY);
+            if (fd < 0 || write(fd, "r", 1) != 1) _exit(1);
+            _exit(0);
+        }
+        struct itimerval two = {{0, 0}, {2, 0}};
+        CHECK(setitimer(ITIMER_REAL, &two, NULL) == 0);
+        r = open(F, O_RDONLY);
+        if (r < 0) {
+            printf("fifo: round %d: open: %s\n", round, strerror(errno));
+            kill(p, SIGKILL);
+        }
+        CHECK(r >= 0);
+        struct itimerval off = {{0, 0}, {0, 0}};
+        CHECK(setitimer(ITIMER_REAL, &off, NULL) == 0);
+        CHECK(read(r, b, sizeof b) == 1 && b[0] == 'r');
+        CHECK(read(r, b, sizeof b) == 0);
+        close(r);
+        CHECK(waitpid(p, &ws, 0) == p && WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+    }
+    SAY("open race ok");
 
     CHECK(unlink(F) == 0);
     SAY("ok");

@@ -418,6 +418,14 @@ pub fn fifo_open(key: (u64, u64), flags: u32) -> Result<PipeEnd, Errno> {
     if acc == OpenFlags::WRONLY && nonblock && buf.readers.load(Ordering::Acquire) == 0 {
         return Err(crate::errno::ENXIO);
     }
+    // The partner's opens are counted before this end exists: once it
+    // does, a waiting partner may wake, do its work and close before this
+    // open looks again, and only the count tells that it came (Linux's
+    // wait_for_partner, whose count is read under the pipe's mutex).
+    let seen = match acc {
+        OpenFlags::RDONLY => buf.write_opens.load(Ordering::Acquire),
+        _ => buf.read_opens.load(Ordering::Acquire),
+    };
     let end = PipeEnd::new(buf, flags);
     let t = crate::process::current();
     let (count, opens) = match acc {
@@ -425,7 +433,6 @@ pub fn fifo_open(key: (u64, u64), flags: u32) -> Result<PipeEnd, Errno> {
         OpenFlags::WRONLY => (&end.buf.readers, &end.buf.read_opens),
         _ => return Ok(end),
     };
-    let seen = opens.load(Ordering::Acquire);
     end.buf.changed.wait_until(|| {
         if count.load(Ordering::Acquire) > 0 || opens.load(Ordering::Acquire) != seen {
             Some(Ok(()))
