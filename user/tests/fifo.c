@@ -141,11 +141,12 @@ int main(void)
 
     /* A writer that opens, writes and closes while the reader is still
      * inside its open: the reader's open returns and reads the data. A
-     * reader that noted the writer count only after its own arrival woke
-     * the writer waited for another writer forever (the alarm ends that
-     * wait with EINTR). */
+     * reader that looked for the writer only after its own arrival woke
+     * it waited for another writer forever (the alarm ends that wait with
+     * EINTR). Odd rounds let the writer wait in its open first. */
     for (int round = 0; round < 100; round++) {
         p = fork();
+        if (p > 0 && round % 2) sleep_ms(1);
         if (p == 0) {
             int fd = open(F, O_WRONLY);
             if (fd < 0 || write(fd, "r", 1) != 1) _exit(1);

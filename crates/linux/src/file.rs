@@ -418,17 +418,20 @@ pub fn fifo_open(key: (u64, u64), flags: u32) -> Result<PipeEnd, Errno> {
     if acc == OpenFlags::WRONLY && nonblock && buf.readers.load(Ordering::Acquire) == 0 {
         return Err(crate::errno::ENXIO);
     }
-    // The partner's opens are counted before this end exists: once it
-    // does, a waiting partner may wake, do its work and close before this
-    // open looks again, and only the count tells that it came (Linux's
-    // wait_for_partner, whose count is read under the pipe's mutex).
-    let seen = match acc {
-        OpenFlags::RDONLY => buf.write_opens.load(Ordering::Acquire),
-        _ => buf.read_opens.load(Ordering::Acquire),
+    // Whether the partner is there is decided before this end exists: once
+    // it does, a waiting partner may wake, do its work and close before
+    // this open looks again. Linux decides under the pipe's mutex; here
+    // the partner's opens are read first, then its count: a partner
+    // counted then means no wait, and one that comes later changes the
+    // opens (wait_for_partner).
+    let (seen, present) = match acc {
+        OpenFlags::RDONLY => (buf.write_opens.load(Ordering::Acquire), buf.writers.load(Ordering::Acquire) > 0),
+        _ => (buf.read_opens.load(Ordering::Acquire), buf.readers.load(Ordering::Acquire) > 0),
     };
     let end = PipeEnd::new(buf, flags);
     let t = crate::process::current();
     let (count, opens) = match acc {
+        _ if present => return Ok(end),
         OpenFlags::RDONLY if !nonblock => (&end.buf.writers, &end.buf.write_opens),
         OpenFlags::WRONLY => (&end.buf.readers, &end.buf.read_opens),
         _ => return Ok(end),
