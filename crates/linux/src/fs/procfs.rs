@@ -74,6 +74,7 @@ const PID_ENTRIES: &[(u64, &str, Kind)] = &[
     (13, "root", Kind::Symlink),
     (14, "mountinfo", Kind::File),
     (15, "task", Kind::Dir),
+    (16, "limits", Kind::File),
 ];
 const PID_DIR: u64 = 1;
 const PID_FD_DIR: u64 = 7;
@@ -231,6 +232,7 @@ impl ProcFs {
                         return Ok(c);
                     }
                     "maps" => maps(&p),
+                    "limits" => limits(&p),
                     "mounts" => mounts(),
                     "mountinfo" => mountinfo(),
                     _ => return Err(EINVAL),
@@ -781,7 +783,40 @@ fn stat() -> String {
     s
 }
 
-/// `R` for the caller's process (or thread), `Z` for a zombie, `S` otherwise.
+/// /proc/[pid]/limits: the resource limits, in fs/proc/base.c's layout
+/// (units as Linux shows them: bytes, seconds, or counts).
+fn limits(p: &Process) -> String {
+    const ROWS: [(&str, &str); 16] = [
+        ("Max cpu time", "seconds"),
+        ("Max file size", "bytes"),
+        ("Max data size", "bytes"),
+        ("Max stack size", "bytes"),
+        ("Max core file size", "bytes"),
+        ("Max resident set", "bytes"),
+        ("Max processes", "processes"),
+        ("Max open files", "files"),
+        ("Max locked memory", "bytes"),
+        ("Max address space", "bytes"),
+        ("Max file locks", "locks"),
+        ("Max pending signals", "signals"),
+        ("Max msgqueue size", "bytes"),
+        ("Max nice priority", ""),
+        ("Max realtime priority", ""),
+        ("Max realtime timeout", "us"),
+    ];
+    let limits = *p.rlimits.lock();
+    let show = |v: u64| if v == u64::MAX { String::from("unlimited") } else { format!("{v}") };
+    let mut s = format!("{:<25} {:<20} {:<20} {:<10}\n", "Limit", "Soft Limit", "Hard Limit", "Units");
+    for (i, (name, unit)) in ROWS.iter().enumerate() {
+        let (cur, max) = limits.get(i).copied().unwrap_or((u64::MAX, u64::MAX));
+        let _ = write!(s, "{name:<25} {:<20} {:<20} ", show(cur), show(max));
+        let _ = if unit.is_empty() { writeln!(s) } else { writeln!(s, "{unit:<10}") };
+    }
+    s
+}
+
+/// `R` for the caller's process (or thread), `Z` for a zombie, `T` while
+/// a stop signal holds it (job control, until SIGCONT), `S` otherwise.
 fn state(p: &Process, t: Option<&Thread>) -> (char, &'static str) {
     let me = process::current();
     let running = match t {
@@ -790,6 +825,8 @@ fn state(p: &Process, t: Option<&Thread>) -> (char, &'static str) {
     };
     if p.is_zombie() {
         ('Z', "Z (zombie)")
+    } else if p.stopped.load(Ordering::Acquire) {
+        ('T', "T (stopped)")
     } else if running {
         ('R', "R (running)")
     } else {
