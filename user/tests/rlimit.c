@@ -1,5 +1,6 @@
 /*
- * rlimit: RLIMIT_NOFILE and RLIMIT_NPROC are enforced. A fork loop as an
+ * rlimit: RLIMIT_NOFILE, RLIMIT_AS, RLIMIT_STACK, RLIMIT_NPROC and
+ * RLIMIT_FSIZE are enforced. A fork loop as an
  * unprivileged user stops with EAGAIN at the limit (root is exempt); a
  * process cannot get a descriptor at or above its RLIMIT_NOFILE.
  */
@@ -9,6 +10,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #define NPROC 12
 
@@ -123,6 +125,53 @@ int main(int argc, char **argv)
     }
     for (int i = 0; i < 4; i++) CHECK(waitpid(c[i], 0, 0) == c[i]);
     SAY("root forks past RLIMIT_NPROC");
+
+    /* RLIMIT_FSIZE: a write is cut at the limit; one at or past it, and a
+     * truncate or fallocate that grows the file past it, fail with EFBIG
+     * and raise SIGXFSZ (here blocked, so it stays pending). */
+    const char *fz = P("/tmp/rlimit-fsize");
+    pid_t z = fork();
+    CHECK(z >= 0);
+    if (z == 0) {
+        static char buf[8192];
+        sigset_t xfsz, pend;
+        sigemptyset(&xfsz);
+        sigaddset(&xfsz, SIGXFSZ);
+        struct rlimit fl = {10000, RLIM_INFINITY};
+        if (sigprocmask(SIG_BLOCK, &xfsz, NULL) || setrlimit(RLIMIT_FSIZE, &fl)) _exit(1);
+        int f = open(fz, O_RDWR | O_CREAT | O_TRUNC, 0600);
+        if (f < 0 || write(f, buf, sizeof buf) != 8192) _exit(2);
+        if (sigpending(&pend) || sigismember(&pend, SIGXFSZ)) _exit(3);
+        if (write(f, buf, sizeof buf) != 10000 - 8192) _exit(4);
+        if (write(f, buf, 1) != -1 || errno != EFBIG) _exit(5);
+        if (sigpending(&pend) || !sigismember(&pend, SIGXFSZ)) _exit(6);
+        if (pwrite(f, "ab", 2, 9999) != 1 || pwrite(f, "a", 1, 20000) != -1 || errno != EFBIG) _exit(7);
+        if (ftruncate(f, 10001) != -1 || errno != EFBIG) _exit(8);
+        if (ftruncate(f, 100) != 0 || ftruncate(f, 10000) != 0) _exit(9);
+        if (truncate(fz, 20000) != -1 || errno != EFBIG || truncate(fz, 50) != 0) _exit(10);
+        if (fallocate(f, 0, 0, 10001) != -1 || errno != EFBIG) _exit(11);
+        struct stat zs;
+        if (fstat(f, &zs) || zs.st_size != 50) _exit(12);
+        _exit(0);
+    }
+    CHECK(waitpid(z, &st, 0) == z && WIFEXITED(st));
+    if (WEXITSTATUS(st) != 0) fprintf(stderr, "rlimit: RLIMIT_FSIZE child step %d failed\n", WEXITSTATUS(st));
+    CHECK(WEXITSTATUS(st) == 0);
+    /* With SIGXFSZ at its default action the writer dies of it. */
+    z = fork();
+    CHECK(z >= 0);
+    if (z == 0) {
+        struct rlimit fl = {100, RLIM_INFINITY};
+        int f = open(fz, O_WRONLY | O_TRUNC);
+        if (f < 0 || setrlimit(RLIMIT_FSIZE, &fl)) _exit(1);
+        char b[200] = {0};
+        if (write(f, b, sizeof b) != 100) _exit(2);
+        write(f, b, 1);
+        _exit(3);
+    }
+    CHECK(waitpid(z, &st, 0) == z && WIFSIGNALED(st) && WTERMSIG(st) == SIGXFSZ);
+    CHECK(unlink(fz) == 0);
+    SAY("RLIMIT_FSIZE: writes cut at the limit, EFBIG and SIGXFSZ past it");
     SAY("ok");
     return 0;
 }

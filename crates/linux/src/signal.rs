@@ -36,6 +36,7 @@ pub const SIGSEGV: i32 = 11;
 pub const SIGPIPE: i32 = 13;
 pub const SIGALRM: i32 = 14;
 pub const SIGCHLD: i32 = 17;
+pub const SIGXFSZ: i32 = linux_raw_sys::general::SIGXFSZ as i32;
 pub const SIGVTALRM: i32 = linux_raw_sys::general::SIGVTALRM as i32;
 pub const SIGPROF: i32 = linux_raw_sys::general::SIGPROF as i32;
 pub const SIGSTOP: i32 = 19;

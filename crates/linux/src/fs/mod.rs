@@ -807,6 +807,7 @@ impl File for VfsFile {
         if self.flags().is_append() {
             *pos = self.node.fs().stat(self.node.ino)?.size;
         }
+        let data = &data[..fsize_room(self.kind, *pos, data.len())?];
         let n = self.node.fs().write(self.node.ino, *pos, data)?;
         *pos += n as u64;
         Ok(n)
@@ -821,6 +822,7 @@ impl File for VfsFile {
 
     fn pwrite(&self, off: u64, data: &[u8]) -> Result<usize, Errno> {
         access::remove_privs(&self.node)?;
+        let data = &data[..fsize_room(self.kind, off, data.len())?];
         self.node.fs().write(self.node.ino, off, data)
     }
 
@@ -873,6 +875,46 @@ impl File for VfsFile {
         let old = self.flags.load(Ordering::Relaxed);
         self.flags.store((old & !m) | (flags & m), Ordering::Relaxed);
     }
+}
+
+/// How many of `len` bytes a write at `pos` of a file of type `kind` may
+/// store under the caller's RLIMIT_FSIZE (generic_write_check_limits):
+/// all below the limit, and at the limit nothing: SIGXFSZ to the writer
+/// and `EFBIG` (the signal kills unless it is caught or ignored).
+/// `len` 0 is never refused.
+pub fn fsize_room(kind: Kind, pos: u64, len: usize) -> Result<usize, Errno> {
+    if kind != Kind::File || len == 0 {
+        return Ok(len);
+    }
+    let limit = fsize_limit();
+    if pos >= limit {
+        fsize_exceeded();
+        return Err(crate::errno::EFBIG);
+    }
+    Ok(len.min(usize::try_from(limit - pos).unwrap_or(usize::MAX)))
+}
+
+/// Growing a regular file from `old` to `new` bytes (truncate, fallocate)
+/// beyond the caller's RLIMIT_FSIZE: SIGXFSZ and `EFBIG`
+/// (inode_newsize_ok). Shrinking is always allowed.
+pub fn fsize_check_grow(old: u64, new: u64) -> Result<(), Errno> {
+    if new > old && new > fsize_limit() {
+        fsize_exceeded();
+        return Err(crate::errno::EFBIG);
+    }
+    Ok(())
+}
+
+/// The caller's RLIMIT_FSIZE soft limit (u64::MAX: none).
+fn fsize_limit() -> u64 {
+    crate::process::current().process.rlimits.lock()[linux_raw_sys::general::RLIMIT_FSIZE as usize].0
+}
+
+/// SIGXFSZ to the calling thread, as Linux's send_sig(SIGXFSZ, current, 0).
+fn fsize_exceeded() {
+    let t = crate::process::current();
+    let info = crate::signal::SigInfo::from_process(crate::signal::SIGXFSZ, crate::signal::SI_USER, t.process.pid, t.process.cred().ruid);
+    crate::signal::send_thread(&t, info);
 }
 
 /// Encodes `linux_dirent64` records of `dir` from cookie `*pos`, at most

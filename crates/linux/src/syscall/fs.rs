@@ -1194,6 +1194,7 @@ pub fn truncate(path: u64, len: i64) -> SysResult {
         return Err(EISDIR);
     }
     node.mnt.check_writable()?;
+    crate::fs::fsize_check_grow(node.stat()?.size, len as u64)?;
     access::truncate(&cred, &node, len as u64)?;
     Ok(0)
 }
@@ -1205,6 +1206,9 @@ pub fn ftruncate(fd: i32, len: i64) -> SysResult {
     let f = file(fd)?;
     if !f.flags().can_write() {
         return Err(EINVAL);
+    }
+    if f.node().is_some_and(|n| n.kind() == Ok(Kind::File)) {
+        crate::fs::fsize_check_grow(f.stat()?.size, len as u64)?;
     }
     f.truncate(len as u64)?;
     Ok(0)
@@ -1404,6 +1408,9 @@ pub fn fallocate(fd: i32, mode: u32, off: i64, len: i64) -> SysResult {
     }
     node.mnt.check_writable()?;
     let size = node.fs().stat(node.ino)?.size;
+    if mode & KEEP == 0 {
+        crate::fs::fsize_check_grow(size, end)?;
+    }
     if mode & PUNCH != 0 {
         let stop = end.min(size);
         let zeros = alloc::vec![0u8; CHUNK];

@@ -499,7 +499,8 @@ pub fn setsid() -> SysResult {
 }
 
 /// prlimit64(2) (and getrlimit/setrlimit): limits are kept per process
-/// and inherited, but not enforced yet. Raising a hard limit needs
+/// and inherited; where each is enforced, docs/architecture.md says
+/// ("Credentials and permissions"). Raising a hard limit needs
 /// `CAP_SYS_RESOURCE`; another process's limits need the same ids as its
 /// real, effective and saved ones.
 pub fn prlimit64(pid: i32, resource: u32, new: u64, old: u64) -> SysResult {
