@@ -15,7 +15,7 @@ use kbase::task::Mutex;
 use vfs::{DirEntry, Ino, Kind, Stat, Timespec};
 
 use super::{FileSystem, StatFs, Super};
-use crate::errno::{EACCES, EINVAL, ENXIO, EPERM, Errno};
+use crate::errno::{EACCES, EINVAL, ENOSPC, ENXIO, EPERM, Errno};
 
 /// tmpfs's tree: file contents in frames ([`crate::filemap::Frames`]).
 type RamFs = vfs::RamFs<crate::filemap::Frames>;
@@ -31,6 +31,8 @@ pub struct TmpFs {
     read_only: bool,
     /// `size=` in bytes (0: the default, half of RAM).
     size: AtomicU64,
+    /// `nr_inodes=`: the most inodes, the root's included (0: no limit).
+    max_inodes: AtomicU64,
 }
 
 impl TmpFs {
@@ -42,7 +44,19 @@ impl TmpFs {
         fs.set_now(now.sec, now.nsec);
         let root = fs.root();
         let _ = fs.set_times(root, Some(now), Some(now));
-        Self { fs: Mutex::new(fs), magic, read_only, size: AtomicU64::new(0) }
+        Self { fs: Mutex::new(fs), magic, read_only, size: AtomicU64::new(0), max_inodes: AtomicU64::new(0) }
+    }
+
+    /// Like [`Self::change`] for a change that makes a new inode: ENOSPC
+    /// when `nr_inodes=` are all taken (shmem_reserve_inode).
+    fn create_with<R>(&self, f: impl FnOnce(&mut RamFs) -> Result<R, Errno>) -> Result<R, Errno> {
+        let max = self.max_inodes.load(Ordering::Relaxed);
+        self.change(|fs| {
+            if max != 0 && fs.inode_count() as u64 >= max {
+                return Err(ENOSPC);
+            }
+            f(fs)
+        })
     }
 
     /// Runs `f` on the tree without changing it.
@@ -113,10 +127,10 @@ impl FileSystem for TmpFs {
         if self.read_only && kind == Kind::File {
             return Err(EACCES);
         }
-        self.change(|fs| fs.create(dir, name, kind, perm, uid, gid, rdev))
+        self.create_with(|fs| fs.create(dir, name, kind, perm, uid, gid, rdev))
     }
     fn symlink(&self, dir: Ino, name: &[u8], target: &[u8], uid: u32, gid: u32) -> Result<Ino, Errno> {
-        self.change(|fs| fs.symlink(dir, name, target, uid, gid))
+        self.create_with(|fs| fs.symlink(dir, name, target, uid, gid))
     }
     fn link(&self, ino: Ino, dir: Ino, name: &[u8]) -> Result<(), Errno> {
         self.change(|fs| fs.link(ino, dir, name))
@@ -149,13 +163,13 @@ impl FileSystem for TmpFs {
         let _ = self.fs.lock().close_ref(ino);
     }
     fn create_unlinked(&self, mode: u32, uid: u32, gid: u32) -> Result<Ino, Errno> {
-        self.change(|fs| fs.create_unlinked(mode, uid, gid))
+        self.create_with(|fs| fs.create_unlinked(mode, uid, gid))
     }
     fn create_tmpfile(&self, mode: u32, uid: u32, gid: u32, linkable: bool) -> Result<Ino, Errno> {
         if self.read_only {
             return Err(EACCES);
         }
-        self.change(|fs| fs.create_tmpfile(mode, uid, gid, linkable))
+        self.create_with(|fs| fs.create_tmpfile(mode, uid, gid, linkable))
     }
     fn has_privs(&self, ino: Ino) -> bool {
         self.with(|fs| fs.has_privs(ino))
@@ -184,20 +198,24 @@ impl FileSystem for TmpFs {
             return StatFs { magic: self.magic, block_size: 4096, ..StatFs::default() };
         }
         let total = self.total_bytes();
-        let used = self.with(|fs| fs.used_bytes());
-        let files = total / 4096;
+        let (used, inodes) = self.with(|fs| (fs.used_bytes(), fs.inode_count() as u64));
+        let (files, files_free) = match self.max_inodes.load(Ordering::Relaxed) {
+            0 => (total / 4096, (total / 4096).saturating_sub(1)),
+            max => (max, max.saturating_sub(inodes)),
+        };
         StatFs {
             magic: self.magic,
             block_size: 4096,
             blocks: total / 4096,
             blocks_free: total.saturating_sub(used) / 4096,
             files,
-            files_free: files.saturating_sub(1),
+            files_free,
         }
     }
     fn set_options(&self, options: &[u8]) -> Result<(), Errno> {
         let mut size = None;
         let mut mode = None;
+        let mut nr_inodes = None;
         for opt in options.split(|&b| b == b',').filter(|o| !o.is_empty()) {
             let (key, val) = match opt.iter().position(|&b| b == b'=') {
                 Some(i) => (&opt[..i], &opt[i + 1..]),
@@ -206,12 +224,20 @@ impl FileSystem for TmpFs {
             match key {
                 b"size" => size = Some(parse_size(val, self.total_ram())?),
                 b"mode" => mode = Some(parse_octal(val)?),
+                b"nr_inodes" => nr_inodes = Some(parse_count(val)?),
                 // Accepted and not enforced.
-                b"nr_inodes" | b"nr_blocks" | b"uid" | b"gid" | b"inode64" | b"inode32" | b"huge" | b"mpol" => {}
+                b"nr_blocks" | b"uid" | b"gid" | b"inode64" | b"inode32" | b"huge" | b"mpol" => {}
                 // Generic options mount(8) may leave in the string.
                 b"rw" | b"ro" | b"relatime" | b"noatime" | b"nosuid" | b"nodev" | b"noexec" | b"defaults" => {}
                 _ => return Err(EINVAL),
             }
+        }
+        if let Some(max) = nr_inodes {
+            // shmem_reconfigure: "Too few inodes for current use".
+            if max != 0 && self.with(|fs| fs.inode_count() as u64) > max {
+                return Err(EINVAL);
+            }
+            self.max_inodes.store(max, Ordering::Relaxed);
         }
         if let Some(size) = size {
             self.size.store(size.max(4096), Ordering::Relaxed);
@@ -231,10 +257,14 @@ impl FileSystem for TmpFs {
         true
     }
     fn show_options(&self) -> String {
-        match self.size.load(Ordering::Relaxed) {
+        let mut s = match self.size.load(Ordering::Relaxed) {
             0 => String::new(),
             n => format!(",size={}k", n / 1024),
+        };
+        if let n @ 1.. = self.max_inodes.load(Ordering::Relaxed) {
+            s.push_str(&format!(",nr_inodes={n}"));
         }
+        s
     }
 }
 
@@ -260,6 +290,18 @@ fn parse_size(val: &[u8], ram: u64) -> Result<u64, Errno> {
     };
     let n: u64 = num.parse().map_err(|_| EINVAL)?;
     n.checked_mul(mult).and_then(|b| b.checked_next_multiple_of(4096)).ok_or(EINVAL)
+}
+
+/// `nr_inodes=`: a count with an optional k/m/g suffix (memparse).
+fn parse_count(val: &[u8]) -> Result<u64, Errno> {
+    let s = core::str::from_utf8(val).map_err(|_| EINVAL)?;
+    let (num, mult) = match s.as_bytes().last() {
+        Some(b'k' | b'K') => (&s[..s.len() - 1], 1u64 << 10),
+        Some(b'm' | b'M') => (&s[..s.len() - 1], 1 << 20),
+        Some(b'g' | b'G') => (&s[..s.len() - 1], 1 << 30),
+        _ => (s, 1),
+    };
+    num.parse::<u64>().ok().and_then(|n| n.checked_mul(mult)).ok_or(EINVAL)
 }
 
 fn parse_octal(val: &[u8]) -> Result<u32, Errno> {
