@@ -15,8 +15,8 @@ wait; echo "wait all $?"
 # wait -n is not in ash; wait for a non-child
 wait 1 2>/dev/null; echo "wait non-child $?"
 # nohup-like: ignore HUP in a child and survive the signal
-sh -c 'trap "" HUP; exec sleep 0.3' & p=$!
-sleep 0.1; kill -HUP $p; wait $p 2>/dev/null; echo "ignored HUP $?"
+sh -c 'trap "" HUP; touch ready; exec sleep 0.3' & p=$!
+while [ ! -e ready ]; do sleep 0.02; done; kill -HUP $p; wait $p 2>/dev/null; echo "ignored HUP $?"
 sh -c 'sleep 0.3' & p=$!
 sleep 0.1; kill -HUP $p; wait $p 2>/dev/null; echo "HUP $?"
 # setsid runs a command in a new session
