@@ -133,6 +133,8 @@ pub struct Process {
     pub acct: SpinLock<crate::acct::ProcAcct>,
     /// ITIMER_VIRTUAL and ITIMER_PROF (`acct::VIRT`, `acct::PROF`).
     pub cpu_itimers: SpinLock<[crate::acct::CpuItimer; 2]>,
+    /// POSIX timers (timer_create(2)); a fork child starts with none.
+    pub posix_timers: Mutex<crate::posixtimer::Table>,
 }
 
 /// Number of resource limits (`RLIM_NLIMITS`).
@@ -337,6 +339,7 @@ impl Process {
             rlimits: SpinLock::new(initial_rlimits()),
             acct: SpinLock::new(crate::acct::ProcAcct::default()),
             cpu_itimers: SpinLock::new([crate::acct::CpuItimer::default(); 2]),
+            posix_timers: Mutex::new(crate::posixtimer::Table::default()),
         });
         table.insert(pid, Arc::downgrade(&p));
         Ok(p)
@@ -571,6 +574,7 @@ fn exit_process(p: Arc<Process>, status: i32, at_retire: &kbase::task::CpuTimes)
     if let Some(id) = p.alarm_timer.lock().take() {
         kbase::task::timer::cancel(id);
     }
+    crate::posixtimer::clear(&p);
     crate::acct::add_teardown(&p, at_retire);
     *p.exit_status.lock() = Some(status);
     if p.pid == 1 {

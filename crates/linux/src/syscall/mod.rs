@@ -248,6 +248,11 @@ fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
         nr::__NR_epoll_pwait2 => crate::epoll::epoll_pwait2(a.fd(0), a.ptr(1), a.i32(2), a.ptr(3), a.ptr(4), a.usize(5)),
         nr::__NR_eventfd => crate::eventfd::eventfd(a.u32(0)),
         nr::__NR_eventfd2 => crate::eventfd::eventfd2(a.u32(0), a.u32(1)),
+        nr::__NR_timer_create => crate::posixtimer::timer_create(a.i32(0), a.ptr(1), a.ptr(2)), // partial: no CPU-time, TAI or alarm clocks
+        nr::__NR_timer_settime => crate::posixtimer::timer_settime(a.i32(0), a.u32(1), a.ptr(2), a.ptr(3)),
+        nr::__NR_timer_gettime => crate::posixtimer::timer_gettime(a.i32(0), a.ptr(1)),
+        nr::__NR_timer_getoverrun => crate::posixtimer::timer_getoverrun(a.i32(0)),
+        nr::__NR_timer_delete => crate::posixtimer::timer_delete(a.i32(0)),
         nr::__NR_timerfd_create => crate::timerfd::timerfd_create(a.i32(0), a.u32(1)),
         nr::__NR_timerfd_settime => crate::timerfd::timerfd_settime(a.fd(0), a.u32(1), a.ptr(2), a.ptr(3)),
         nr::__NR_timerfd_gettime => crate::timerfd::timerfd_gettime(a.fd(0), a.ptr(1)),

@@ -261,6 +261,7 @@ fn exec_program(cwd: crate::fs::Node, program: crate::exec::Program<'_>, argv: u
     }
     crate::net::drop_closed(closed);
     t.process.sigactions.lock().reset_for_exec();
+    crate::posixtimer::clear(&t.process);
     Ok(0)
 }
 
