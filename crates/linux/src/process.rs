@@ -152,6 +152,9 @@ fn initial_rlimits() -> [(u64, u64); RLIM_NLIMITS] {
     r[g::RLIMIT_NOFILE as usize] = (crate::file::MAX_FDS as u64, 4096);
     r[g::RLIMIT_MEMLOCK as usize] = (8 << 20, 8 << 20);
     r[g::RLIMIT_MSGQUEUE as usize] = (819_200, 819_200);
+    // Only CAP_SYS_NICE raises priorities at first (setpriority, sched_setscheduler).
+    r[g::RLIMIT_NICE as usize] = (0, 0);
+    r[g::RLIMIT_RTPRIO as usize] = (0, 0);
     r
 }
 
@@ -229,7 +232,23 @@ pub struct Thread {
     pub cpu_prev: SpinLock<cputime::Prev>,
     /// `uptime_ns` when the thread was created (/proc/[pid]/task/[tid]/stat).
     pub start_ns: u64,
+    /// Nice value and scheduling policy (`syscall/sched.rs`).
+    pub sched: SpinLock<Sched>,
     _census: crate::census::Token,
+}
+
+/// A thread's scheduling attributes, as set by setpriority(2) and
+/// sched_setscheduler(2).
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Sched {
+    /// -20..19.
+    pub nice: i32,
+    /// SCHED_OTHER, SCHED_FIFO, ...
+    pub policy: u32,
+    /// 1..99 for SCHED_FIFO and SCHED_RR, else 0.
+    pub rt_priority: u32,
+    /// SCHED_RESET_ON_FORK.
+    pub reset_on_fork: bool,
 }
 
 impl Thread {
@@ -252,7 +271,7 @@ impl Thread {
     /// A new thread of `process`, listed in it at once: it exists (tgkill
     /// finds it, exit_group and kill count it) from the moment fork or
     /// clone returns its tid, before its task first runs, as on Linux.
-    fn new(tid: u32, process: Arc<Process>, clear_child_tid: u64, sigmask: u64) -> Arc<Self> {
+    fn new(tid: u32, process: Arc<Process>, clear_child_tid: u64, sigmask: u64, sched: Sched) -> Arc<Self> {
         let t = Arc::new(Self {
             tid: AtomicU32::new(tid),
             process,
@@ -269,6 +288,7 @@ impl Thread {
             bus_fault: AtomicU64::new(0),
             cpu_prev: SpinLock::new(cputime::Prev::default()),
             start_ns: kbase::time::uptime_ns(),
+            sched: SpinLock::new(sched),
             _census: crate::census::Token::new(crate::census::Kind::Thread),
         });
         t.process.threads.lock().push(Arc::downgrade(&t));
@@ -452,6 +472,8 @@ pub struct ChildSetup {
     pub tls: Option<u64>,
     /// CLONE_VM with CLONE_VFORK: share the parent's memory (vfork).
     pub share_vm: bool,
+    /// The scheduling attributes the new thread starts with.
+    pub sched: Sched,
 }
 
 /// Starts a new kernel task that runs `process` in user mode from `frame`.
@@ -459,7 +481,7 @@ pub fn spawn_user(process: Arc<Process>, frame: TrapFrame, fs_base: u64, setup: 
     let Some(root) = process.vm().map(|v| v.lock().space().root()) else { return Err(EAGAIN) };
     let name = alloc::format!("pid{}", process.pid);
     let tid = process.pid; // the first thread's tid is the pid
-    let t = Thread::new(tid, process, setup.clear_child_tid.unwrap_or(0), setup.sigmask);
+    let t = Thread::new(tid, process, setup.clear_child_tid.unwrap_or(0), setup.sigmask, setup.sched);
     let t2 = t.clone();
     let h = kbase::task::spawn_user(&name, move || {
         t2.attach();
@@ -663,7 +685,7 @@ pub fn spawn_thread(frame: TrapFrame, fs_base: u64, setup: ChildSetup, parent_se
     }
     process.live_threads.fetch_add(1, Ordering::AcqRel);
     let name = alloc::format!("tid{tid}");
-    let t = Thread::new(tid, process.clone(), setup.clear_child_tid.unwrap_or(0), setup.sigmask);
+    let t = Thread::new(tid, process.clone(), setup.clear_child_tid.unwrap_or(0), setup.sigmask, setup.sched);
     let t2 = t.clone();
     let r = kbase::task::spawn_user(&name, move || {
         t2.attach();

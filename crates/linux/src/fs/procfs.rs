@@ -824,11 +824,17 @@ fn pid_stat(p: &Process, t: Option<&Thread>) -> String {
     let kids = crate::acct::children_usage(p);
     let start = start_ns / 10_000_000;
     let (vsz, rss, _) = mem_pages(p);
+    // The thread's scheduling attributes; the leader's for the process.
+    let sched = t.map(|t| *t.sched.lock()).or_else(|| {
+        let all = p.threads();
+        all.iter().find(|x| x.tid() == p.pid).or(all.first()).map(|x| *x.sched.lock())
+    });
+    let sched = sched.unwrap_or_default();
     // No controlling terminals yet (tty_nr 0, tpgid -1).
     let tty = 0;
     // Fields 1-52 of proc(5) /proc/[pid]/stat.
     format!(
-        "{} ({}) {} {} {} {} {} -1 4194304 {} {} {} {} {} {} {} {} 20 0 {} 0 {} {} {} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+        "{} ({}) {} {} {} {} {} -1 4194304 {} {} {} {} {} {} {} {} {} {} {} 0 {} {} {} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 {} {} 0 0 0 0 0 0 0 0 0 0 0 0\n",
         id,
         comm,
         st,
@@ -844,10 +850,14 @@ fn pid_stat(p: &Process, t: Option<&Thread>) -> String {
         ticks(u.stime_ns),
         ticks(kids.utime_ns),
         ticks(kids.stime_ns),
+        crate::syscall::stat_priority(&sched),
+        sched.nice,
         threads,
         start,
         vsz * 4096,
-        rss
+        rss,
+        sched.rt_priority,
+        sched.policy
     )
 }
 

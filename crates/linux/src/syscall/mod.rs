@@ -12,6 +12,7 @@ mod mount;
 mod net;
 mod poll;
 pub mod proc;
+mod sched;
 mod signal;
 mod syslog;
 mod time;
@@ -23,6 +24,8 @@ use kbase::arch::trap::TrapFrame;
 use linux_raw_sys::general as nr;
 
 use crate::errno::{ENOSYS, SysResult};
+
+pub use sched::stat_priority;
 
 /// The six argument registers, as raw values.
 #[derive(Clone, Copy)]
@@ -237,6 +240,15 @@ fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
         nr::__NR_prctl => proc::prctl(a.i32(0), a.ptr(1)),
         nr::__NR_sched_getaffinity => proc::sched_getaffinity(a.i32(0), a.usize(1), a.ptr(2)),
         nr::__NR_sched_setaffinity => proc::sched_setaffinity(a.i32(0), a.usize(1), a.ptr(2)),
+        nr::__NR_getpriority => sched::getpriority(a.i32(0), a.i32(1)), // partial: recorded, not acted on by the scheduler
+        nr::__NR_setpriority => sched::setpriority(a.i32(0), a.i32(1), a.i32(2)), // partial: recorded, not acted on by the scheduler
+        nr::__NR_sched_getscheduler => sched::sched_getscheduler(a.i32(0)),
+        nr::__NR_sched_setscheduler => sched::sched_setscheduler(a.i32(0), a.i32(1), a.ptr(2)), // partial: FIFO/RR recorded, scheduled as normal threads
+        nr::__NR_sched_getparam => sched::sched_getparam(a.i32(0), a.ptr(1)),
+        nr::__NR_sched_setparam => sched::sched_setparam(a.i32(0), a.ptr(1)), // partial: FIFO/RR recorded, scheduled as normal threads
+        nr::__NR_sched_get_priority_max => sched::sched_get_priority_max(a.i32(0)),
+        nr::__NR_sched_get_priority_min => sched::sched_get_priority_min(a.i32(0)),
+        nr::__NR_sched_rr_get_interval => sched::sched_rr_get_interval(a.i32(0), a.ptr(1)),
         nr::__NR_getcpu => proc::getcpu(a.ptr(0), a.ptr(1)),
         nr::__NR_getrlimit => proc::prlimit64(0, a.u32(0), 0, a.ptr(1)),
         nr::__NR_setrlimit => proc::prlimit64(0, a.u32(0), a.ptr(1), 0),
