@@ -300,12 +300,10 @@ fn send(p: &Process, timer: &Timer, overrun: u32) {
             signal::send_info(p, SigInfo::timer(signo, timer.id, overrun, value));
         }
         Notify::Thread { signo, value, tid } => {
-            // A thread that has gone: Linux then sends to the process.
-            let info = SigInfo::timer(signo, timer.id, overrun, value);
-            match p.threads().into_iter().find(|t| t.tid() == tid) {
-                Some(t) => signal::send_thread(&t, info),
-                None => signal::send_info(p, info),
-            };
+            // A thread that has gone gets nothing (Linux's send_sigqueue).
+            if let Some(t) = p.threads().into_iter().find(|t| t.tid() == tid) {
+                signal::send_thread(&t, SigInfo::timer(signo, timer.id, overrun, value));
+            }
         }
     }
 }

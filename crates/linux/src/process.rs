@@ -249,6 +249,8 @@ pub struct Sched {
     pub rt_priority: u32,
     /// SCHED_RESET_ON_FORK.
     pub reset_on_fork: bool,
+    /// ioprio_set(2)'s value (class << 13 | data); 0: none, derived from nice.
+    pub ioprio: u32,
 }
 
 impl Thread {

@@ -7,6 +7,7 @@
 
 mod cred;
 mod fs;
+mod mlock;
 mod mm;
 mod mount;
 mod net;
@@ -169,6 +170,12 @@ fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
         nr::__NR_time => time::time(a.ptr(0)),
         nr::__NR_getdents => fs::getdents(a.fd(0), a.ptr(1), a.usize(2)),
         nr::__NR_readahead => fs::readahead(a.fd(0)),
+        nr::__NR_fadvise64 => fs::fadvise64(a.fd(0), a.0[1] as i64, a.0[2] as i64, a.i32(3)),
+        nr::__NR_mlock => mlock::mlock2(a.ptr(0), a.0[1], 0), // partial: VmLck stays 0; RLIMIT_MEMLOCK checked per call
+        nr::__NR_mlock2 => mlock::mlock2(a.ptr(0), a.0[1], a.u32(2)), // partial: VmLck stays 0; RLIMIT_MEMLOCK checked per call
+        nr::__NR_munlock => mlock::munlock(a.ptr(0), a.0[1]),
+        nr::__NR_mlockall => mlock::mlockall(a.u32(0)),
+        nr::__NR_munlockall => mlock::munlockall(),
         nr::__NR_sync_file_range => fs::sync_file_range(a.fd(0), a.0[1] as i64, a.0[2] as i64, a.u32(3)),
         nr::__NR_getdents64 => fs::getdents64(a.fd(0), a.ptr(1), a.usize(2)),
         nr::__NR_set_tid_address => proc::set_tid_address(a.ptr(0)),
@@ -249,6 +256,8 @@ fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
         nr::__NR_sched_get_priority_max => sched::sched_get_priority_max(a.i32(0)),
         nr::__NR_sched_get_priority_min => sched::sched_get_priority_min(a.i32(0)),
         nr::__NR_sched_rr_get_interval => sched::sched_rr_get_interval(a.i32(0), a.ptr(1)),
+        nr::__NR_ioprio_get => sched::ioprio_get(a.i32(0), a.i32(1)),
+        nr::__NR_ioprio_set => sched::ioprio_set(a.i32(0), a.i32(1), a.i32(2)), // partial: recorded; no I/O scheduler
         nr::__NR_getcpu => proc::getcpu(a.ptr(0), a.ptr(1)),
         nr::__NR_getrlimit => proc::prlimit64(0, a.u32(0), 0, a.ptr(1)),
         nr::__NR_setrlimit => proc::prlimit64(0, a.u32(0), a.ptr(1), 0),

@@ -1,5 +1,6 @@
-//! Scheduling attributes: getpriority(2)/setpriority(2) (nice values) and
-//! the sched_*scheduler/param/priority_*/rr_get_interval calls.
+//! Scheduling attributes: getpriority(2)/setpriority(2) (nice values),
+//! the sched_*scheduler/param/priority_*/rr_get_interval calls and
+//! ioprio_get(2)/ioprio_set(2).
 //!
 //! Each thread keeps its own [`Sched`] (nice, policy, real-time priority),
 //! as Linux keeps them per task; a new thread or process copies its
@@ -9,7 +10,8 @@
 //!
 //! partial: the scheduler itself treats every thread alike (one round-robin
 //! class, 20 ms slices): nice values and SCHED_FIFO/RR are recorded and
-//! reported (here and in /proc/[pid]/stat), not acted on.
+//! reported (here and in /proc/[pid]/stat), not acted on; so are I/O
+//! priorities (there is no block I/O scheduler).
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -236,10 +238,69 @@ pub fn for_child(parent: Sched) -> Sched {
         return parent;
     }
     let policy = if is_rt(parent.policy) { SCHED_OTHER } else { parent.policy };
-    Sched { nice: parent.nice.max(0), policy, rt_priority: 0, reset_on_fork: false }
+    Sched { nice: parent.nice.max(0), policy, rt_priority: 0, reset_on_fork: false, ioprio: parent.ioprio }
 }
 
 /// /proc/[pid]/stat's priority field: 20 + nice, or -1 - the real-time priority.
 pub fn stat_priority(s: &Sched) -> i32 {
     if is_rt(s.policy) { -1 - s.rt_priority as i32 } else { 20 + s.nice }
+}
+
+const IOPRIO_CLASS_SHIFT: u32 = 13;
+const IOPRIO_CLASS_NONE: u32 = 0;
+const IOPRIO_CLASS_RT: u32 = 1;
+const IOPRIO_CLASS_BE: u32 = 2;
+const IOPRIO_CLASS_IDLE: u32 = 3;
+const IOPRIO_NR_LEVELS: u32 = 8;
+const IOPRIO_WHO_PROCESS: i32 = 1;
+const IOPRIO_WHO_PGRP: i32 = 2;
+const IOPRIO_WHO_USER: i32 = 3;
+
+/// The threads an ioprio call names (`who` 0: the caller's).
+fn io_targets(which: i32, who: i32) -> Result<Vec<Arc<Thread>>, Errno> {
+    match which {
+        IOPRIO_WHO_PROCESS => targets(PRIO_PROCESS, who),
+        IOPRIO_WHO_PGRP => targets(PRIO_PGRP, who),
+        IOPRIO_WHO_USER => targets(PRIO_USER, who),
+        _ => Err(EINVAL),
+    }
+}
+
+/// ioprio_get(2): the best (lowest) priority of the targets; 0
+/// (IOPRIO_CLASS_NONE) for a thread that never set one, whatever its nice
+/// value, as Linux 6.1 reports it.
+pub fn ioprio_get(which: i32, who: i32) -> SysResult {
+    let best = io_targets(which, who)?.iter().map(|t| t.sched.lock().ioprio).min().ok_or(ESRCH)?;
+    Ok(best as usize)
+}
+
+/// ioprio_set(2): ioprio_check_cap, then every target (EPERM for another
+/// user's thread without CAP_SYS_NICE, which stops the walk, as Linux).
+pub fn ioprio_set(which: i32, who: i32, ioprio: i32) -> SysResult {
+    // IOPRIO_PRIO_CLASS and IOPRIO_PRIO_DATA of the int; the value kept
+    // is an unsigned short, as Linux's io_context.
+    let (class, data) = ((ioprio as u32 >> IOPRIO_CLASS_SHIFT) & 7, ioprio as u32 & ((1 << IOPRIO_CLASS_SHIFT) - 1));
+    let raw = ioprio as u32 & 0xffff;
+    let me = current().process.cred();
+    // The level is the low 3 bits of the data; the others are hints
+    // (IOPRIO_PRIO_LEVEL, as the Debian 6.1 kernel checks it).
+    let level = data % IOPRIO_NR_LEVELS;
+    match class {
+        IOPRIO_CLASS_RT if !me.capable(cred::Cap::SysAdmin) && !me.capable(cred::Cap::SysNice) => return Err(EPERM),
+        IOPRIO_CLASS_NONE if level != 0 => return Err(EINVAL),
+        IOPRIO_CLASS_RT | IOPRIO_CLASS_BE | IOPRIO_CLASS_IDLE | IOPRIO_CLASS_NONE => {}
+        _ => return Err(EINVAL),
+    }
+    let ts = io_targets(which, who)?;
+    if ts.is_empty() {
+        return Err(ESRCH);
+    }
+    for t in ts {
+        let theirs = t.process.cred();
+        if theirs.ruid != me.euid && theirs.ruid != me.ruid && !me.capable(cred::Cap::SysNice) {
+            return Err(EPERM);
+        }
+        t.sched.lock().ioprio = raw;
+    }
+    Ok(0)
 }
