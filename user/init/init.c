@@ -73,6 +73,7 @@ static const struct test TESTS[] = {
     {"posixtimer", 0},
     {"sched", 0},
     {"mlock", 0},  {"fadvise", 0},
+    {"caps", 0},
     /* Rust std programs (user/rust), static-pie glibc. */
     {"rstd-hello", 0}, {"rstd-fs", 0}, {"rstd-time", 0}, {"rstd-collections", 0},
     {"rstd-process", 0}, {"rstd-threads", 0}, {"rstd-panic", 101}, {"rstd-unix", 0},

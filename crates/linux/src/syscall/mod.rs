@@ -242,6 +242,8 @@ fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
         nr::__NR_getresgid => cred::getresgid(a.ptr(0), a.ptr(1), a.ptr(2)),
         nr::__NR_setfsuid => cred::setfsuid(a.u32(0)),
         nr::__NR_setfsgid => cred::setfsgid(a.u32(0)),
+        nr::__NR_capget => cred::capget(a.ptr(0), a.ptr(1)),
+        nr::__NR_capset => cred::capset(a.ptr(0), a.ptr(1)), // partial: no bounding or ambient sets, no securebits
         nr::__NR_tgkill => proc::tgkill(a.i32(0), a.i32(1), a.i32(2)),
         nr::__NR_tkill => proc::tkill(a.i32(0), a.i32(1)),
         nr::__NR_prctl => proc::prctl(a.i32(0), a.ptr(1)),
