@@ -99,21 +99,25 @@ pub fn timer_create(clock: i32, sevp: u64, out_id: u64) -> SysResult {
         _ => return Err(EINVAL),
     };
     let p = current().process.clone();
-    let mut table = p.posix_timers.lock();
-    // The id is reserved before the sigevent is read: the default sigval is the id.
-    let id = table.next_id;
-    let notify = if sevp == 0 {
-        Notify::Process { signo: signal::SIGALRM, value: id as u64 }
-    } else {
-        read_sigevent(&p, sevp)?
+    // User memory is read and written outside the table's lock.
+    let notify = if sevp == 0 { None } else { Some(read_sigevent(&p, sevp)?) };
+    let id = {
+        let mut table = p.posix_timers.lock();
+        if table.timers.len() >= MAX_TIMERS {
+            return Err(EAGAIN);
+        }
+        let id = table.next_id;
+        table.next_id = id.checked_add(1).unwrap_or(0);
+        // Without a sigevent: SIGALRM with the id as its value.
+        let notify = notify.unwrap_or(Notify::Process { signo: signal::SIGALRM, value: id as u64 });
+        table.timers.insert(id, Arc::new(Timer { id, clock, notify, state: Mutex::new(State::default()) }));
+        id
     };
-    if table.timers.len() >= MAX_TIMERS {
-        return Err(EAGAIN);
+    // As Linux: a bad `out_id` takes the new timer away again.
+    if let Err(e) = uaccess::write_u32(out_id, id as u32) {
+        p.posix_timers.lock().timers.remove(&id);
+        return Err(e);
     }
-    uaccess::write_u32(out_id, id as u32)?;
-    table.next_id = id.checked_add(1).unwrap_or(0);
-    let timer = Arc::new(Timer { id, clock, notify, state: Mutex::new(State::default()) });
-    table.timers.insert(id, timer);
     Ok(0)
 }
 
