@@ -70,6 +70,7 @@ static const struct test TESTS[] = {
     {"sigthread", 0},  {"sigrace", 0},     {"setxid", 0},      {"futex", 0},       {"futex_shared", 0},       {"affinity", 0},
     {"sigorder", 0},
     {"growsdown", 0},   {"filemap", 0},     {"pipe_hup", 0},   {"kill_zombie", 0},
+    {"posixtimer", 0}, {"sched", 0},       {"mlock", 0},       {"fadvise", 0},     {"caps", 0},
     /* Rust std programs (user/rust), static-pie glibc. */
     {"rstd-hello", 0}, {"rstd-fs", 0}, {"rstd-time", 0}, {"rstd-collections", 0},
     {"rstd-process", 0}, {"rstd-threads", 0}, {"rstd-panic", 101}, {"rstd-unix", 0},

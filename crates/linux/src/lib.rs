@@ -17,6 +17,7 @@
 //!   epoll      epoll instances (ready-list rules in libs/epoll)
 //!   eventfd, timerfd, signalfd, memfd   the event files and anonymous memory files
 //!   signal     dispositions and fatal signals
+//!   posixtimer timer_create(2) timers (signals with SI_TIMER, overruns)
 //!   uaccess    user-memory helpers (EFAULT on bad pointers)
 //!   census     counts of processes, threads and open files (leak checks)
 //!   vdso       the vDSO image and its vvar page (clock_gettime without a syscall)
@@ -46,6 +47,7 @@ mod net;
 mod oom;
 mod pagecache;
 mod pollq;
+mod posixtimer;
 mod process;
 mod pty;
 mod signal;

@@ -133,6 +133,8 @@ pub struct Process {
     pub acct: SpinLock<crate::acct::ProcAcct>,
     /// ITIMER_VIRTUAL and ITIMER_PROF (`acct::VIRT`, `acct::PROF`).
     pub cpu_itimers: SpinLock<[crate::acct::CpuItimer; 2]>,
+    /// POSIX timers (timer_create(2)); a fork child starts with none.
+    pub posix_timers: Mutex<crate::posixtimer::Table>,
 }
 
 /// Number of resource limits (`RLIM_NLIMITS`).
@@ -150,6 +152,9 @@ fn initial_rlimits() -> [(u64, u64); RLIM_NLIMITS] {
     r[g::RLIMIT_NOFILE as usize] = (crate::file::MAX_FDS as u64, 4096);
     r[g::RLIMIT_MEMLOCK as usize] = (8 << 20, 8 << 20);
     r[g::RLIMIT_MSGQUEUE as usize] = (819_200, 819_200);
+    // Only CAP_SYS_NICE raises priorities at first (setpriority, sched_setscheduler).
+    r[g::RLIMIT_NICE as usize] = (0, 0);
+    r[g::RLIMIT_RTPRIO as usize] = (0, 0);
     r
 }
 
@@ -227,7 +232,25 @@ pub struct Thread {
     pub cpu_prev: SpinLock<cputime::Prev>,
     /// `uptime_ns` when the thread was created (/proc/[pid]/task/[tid]/stat).
     pub start_ns: u64,
+    /// Nice value and scheduling policy (`syscall/sched.rs`).
+    pub sched: SpinLock<Sched>,
     _census: crate::census::Token,
+}
+
+/// A thread's scheduling attributes, as set by setpriority(2) and
+/// sched_setscheduler(2).
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Sched {
+    /// -20..19.
+    pub nice: i32,
+    /// SCHED_OTHER, SCHED_FIFO, ...
+    pub policy: u32,
+    /// 1..99 for SCHED_FIFO and SCHED_RR, else 0.
+    pub rt_priority: u32,
+    /// SCHED_RESET_ON_FORK.
+    pub reset_on_fork: bool,
+    /// ioprio_set(2)'s value (class << 13 | data); 0: none, derived from nice.
+    pub ioprio: u32,
 }
 
 impl Thread {
@@ -250,7 +273,7 @@ impl Thread {
     /// A new thread of `process`, listed in it at once: it exists (tgkill
     /// finds it, exit_group and kill count it) from the moment fork or
     /// clone returns its tid, before its task first runs, as on Linux.
-    fn new(tid: u32, process: Arc<Process>, clear_child_tid: u64, sigmask: u64) -> Arc<Self> {
+    fn new(tid: u32, process: Arc<Process>, clear_child_tid: u64, sigmask: u64, sched: Sched) -> Arc<Self> {
         let t = Arc::new(Self {
             tid: AtomicU32::new(tid),
             process,
@@ -267,6 +290,7 @@ impl Thread {
             bus_fault: AtomicU64::new(0),
             cpu_prev: SpinLock::new(cputime::Prev::default()),
             start_ns: kbase::time::uptime_ns(),
+            sched: SpinLock::new(sched),
             _census: crate::census::Token::new(crate::census::Kind::Thread),
         });
         t.process.threads.lock().push(Arc::downgrade(&t));
@@ -337,6 +361,7 @@ impl Process {
             rlimits: SpinLock::new(initial_rlimits()),
             acct: SpinLock::new(crate::acct::ProcAcct::default()),
             cpu_itimers: SpinLock::new([crate::acct::CpuItimer::default(); 2]),
+            posix_timers: Mutex::new(crate::posixtimer::Table::default()),
         });
         table.insert(pid, Arc::downgrade(&p));
         Ok(p)
@@ -449,6 +474,8 @@ pub struct ChildSetup {
     pub tls: Option<u64>,
     /// CLONE_VM with CLONE_VFORK: share the parent's memory (vfork).
     pub share_vm: bool,
+    /// The scheduling attributes the new thread starts with.
+    pub sched: Sched,
 }
 
 /// Starts a new kernel task that runs `process` in user mode from `frame`.
@@ -456,7 +483,7 @@ pub fn spawn_user(process: Arc<Process>, frame: TrapFrame, fs_base: u64, setup: 
     let Some(root) = process.vm().map(|v| v.lock().space().root()) else { return Err(EAGAIN) };
     let name = alloc::format!("pid{}", process.pid);
     let tid = process.pid; // the first thread's tid is the pid
-    let t = Thread::new(tid, process, setup.clear_child_tid.unwrap_or(0), setup.sigmask);
+    let t = Thread::new(tid, process, setup.clear_child_tid.unwrap_or(0), setup.sigmask, setup.sched);
     let t2 = t.clone();
     let h = kbase::task::spawn_user(&name, move || {
         t2.attach();
@@ -571,6 +598,7 @@ fn exit_process(p: Arc<Process>, status: i32, at_retire: &kbase::task::CpuTimes)
     if let Some(id) = p.alarm_timer.lock().take() {
         kbase::task::timer::cancel(id);
     }
+    crate::posixtimer::clear(&p);
     crate::acct::add_teardown(&p, at_retire);
     *p.exit_status.lock() = Some(status);
     if p.pid == 1 {
@@ -659,7 +687,7 @@ pub fn spawn_thread(frame: TrapFrame, fs_base: u64, setup: ChildSetup, parent_se
     }
     process.live_threads.fetch_add(1, Ordering::AcqRel);
     let name = alloc::format!("tid{tid}");
-    let t = Thread::new(tid, process.clone(), setup.clear_child_tid.unwrap_or(0), setup.sigmask);
+    let t = Thread::new(tid, process.clone(), setup.clear_child_tid.unwrap_or(0), setup.sigmask, setup.sched);
     let t2 = t.clone();
     let r = kbase::task::spawn_user(&name, move || {
         t2.attach();

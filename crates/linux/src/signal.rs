@@ -99,6 +99,7 @@ const fn bit(sig: i32) -> u64 {
 pub const SI_USER: i32 = 0;
 pub const SI_KERNEL: i32 = 0x80;
 pub const SI_TKILL: i32 = -6;
+pub const SI_TIMER: i32 = -2;
 /// SIGCHLD codes.
 pub const CLD_EXITED: i32 = 1;
 pub const CLD_KILLED: i32 = 2;
@@ -126,6 +127,11 @@ impl SigInfo {
     /// Sent by a process (kill: SI_USER; tkill/tgkill: SI_TKILL).
     pub fn from_process(sig: i32, code: i32, pid: u32, uid: u32) -> Self {
         Self { signo: sig, code, fields: [u64::from(pid) | (u64::from(uid) << 32), 0, 0, 0] }
+    }
+
+    /// A POSIX timer's expiry: si_timerid, si_overrun, si_value.
+    pub fn timer(sig: i32, id: i32, overrun: u32, value: u64) -> Self {
+        Self { signo: sig, code: SI_TIMER, fields: [u64::from(id as u32) | (u64::from(overrun) << 32), value, 0, 0] }
     }
 
     /// A synchronous fault at `addr`.
@@ -242,6 +248,22 @@ impl SigPending {
             *q = Vec::new();
         }
         Some(info)
+    }
+
+    /// Whether timer `id`'s `sig` (SI_TIMER) is queued here; with `overrun`,
+    /// sets that record's si_overrun (`posixtimer.rs`).
+    pub fn timer_overrun(&self, sig: i32, id: i32, overrun: Option<u32>) -> bool {
+        if self.bits() & bit(sig) == 0 {
+            return false;
+        }
+        let mut q = self.queue.lock();
+        let Some(r) = q.iter_mut().find(|r| r.signo == sig && r.code == SI_TIMER && r.fields[0] as u32 == id as u32) else {
+            return false;
+        };
+        if let Some(n) = overrun {
+            r.fields[0] = u64::from(id as u32) | (u64::from(n) << 32);
+        }
+        true
     }
 
     /// Drops every pending signal of `mask`.

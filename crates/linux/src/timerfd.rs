@@ -246,7 +246,7 @@ fn timerfd(fd: i32) -> Result<Arc<dyn File>, Errno> {
 }
 
 /// struct itimerspec { it_interval, it_value }.
-fn write_itimerspec(addr: u64, (value, interval): (u64, u64)) -> Result<(), Errno> {
+pub(crate) fn write_itimerspec(addr: u64, (value, interval): (u64, u64)) -> Result<(), Errno> {
     let mut o = Out::new(32);
     o.u64(0, interval / 1_000_000_000).u64(8, interval % 1_000_000_000);
     o.u64(16, value / 1_000_000_000).u64(24, value % 1_000_000_000);
@@ -255,7 +255,7 @@ fn write_itimerspec(addr: u64, (value, interval): (u64, u64)) -> Result<(), Errn
 
 /// Reads a `struct itimerspec` as (interval, value) in ns; EINVAL for an
 /// invalid timespec in either.
-fn read_itimerspec(addr: u64) -> Result<(u64, u64), Errno> {
+pub(crate) fn read_itimerspec(addr: u64) -> Result<(u64, u64), Errno> {
     let b = uaccess::read_bytes(addr, 32)?;
     let mut w = [0i64; 4];
     for (i, c) in b.chunks_exact(8).enumerate() {

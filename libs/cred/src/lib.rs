@@ -6,18 +6,20 @@
 //!         rgid egid sgid fsgid   the same for the group
 //!         groups }               supplementary groups, sorted
 //!
-//!  who may do what:  Cred::capable(Cap::X)
-//!      file-system capabilities (Cap::is_fs): fsuid == 0
-//!      every other capability:                euid == 0
+//!         cap_effective cap_permitted cap_inheritable   capability sets
+//!
+//!  who may do what:  Cred::capable(Cap::X): bit X of cap_effective
 //! ```
 //!
-//! There is no capability set yet: "privileged" means root, but every
-//! check goes through [`Cred::capable`] with the Linux capability it stands
-//! for, so real capability sets can replace the body of that one function.
-//! Splitting file-system capabilities off by `fsuid` is what Linux's
-//! capability fix-ups amount to for root: dropping `euid` from 0 clears the
-//! effective set, and `setfsuid` away from (back to) 0 drops (raises) the
-//! file-system capabilities.
+//! Root starts with every capability. The sets follow the user ids as
+//! Linux's `cap_emulate_setxuid` and `cap_task_fix_setuid` (no securebits):
+//! when none of the real, effective and saved ids is 0 any more the
+//! permitted and effective sets are cleared; an effective id leaving 0
+//! clears the effective set, coming back to 0 restores it from the
+//! permitted one; `setfsuid` away from (back to) 0 drops (raises) the
+//! file-system capabilities (`CAP_FS_MASK`). execve gives root the full
+//! sets and everyone else none (no file capabilities, no ambient set);
+//! capset(2) changes them within [`Cred::capset`]'s rules.
 //!
 //! Every `set*` method changes `self` only when it succeeds, and fails only
 //! with [`Error::Perm`] (`EPERM`) or [`Error::Inval`] (`EINVAL`), as
@@ -84,6 +86,27 @@ pub enum Cap {
 }
 
 impl Cap {
+    /// The capability's number (`linux/capability.h`).
+    pub fn number(self) -> u32 {
+        match self {
+            Cap::Chown => 0,
+            Cap::DacOverride => 1,
+            Cap::DacReadSearch => 2,
+            Cap::Fowner => 3,
+            Cap::Fsetid => 4,
+            Cap::Kill => 5,
+            Cap::Setgid => 6,
+            Cap::Setuid => 7,
+            Cap::SysChroot => 18,
+            Cap::SysAdmin => 21,
+            Cap::SysBoot => 22,
+            Cap::SysNice => 23,
+            Cap::SysResource => 24,
+            Cap::SysTime => 25,
+            Cap::Mknod => 27,
+        }
+    }
+
     /// Whether this capability belongs to `CAP_FS_MASK`, the set that
     /// follows `fsuid` rather than `euid`.
     pub fn is_fs(self) -> bool {
@@ -92,6 +115,23 @@ impl Cap {
             Cap::Chown | Cap::DacOverride | Cap::DacReadSearch | Cap::Fowner | Cap::Fsetid | Cap::Mknod
         )
     }
+}
+
+/// Every capability Linux 6.1 knows (0 ..= CAP_LAST_CAP, 40).
+pub const CAP_FULL: u64 = (1 << 41) - 1;
+/// CAP_SETPCAP: capset may add any bounding-set capability to the
+/// inheritable set.
+const CAP_SETPCAP: u64 = 1 << 8;
+/// `CAP_FS_MASK`: CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID,
+/// LINUX_IMMUTABLE, MKNOD, MAC_OVERRIDE.
+const CAP_FS_MASK: u64 = 0x1f | 1 << 9 | 1 << 27 | 1 << 32;
+
+/// The three capability sets of capget(2)/capset(2), as bit masks.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct CapSets {
+    pub effective: u64,
+    pub permitted: u64,
+    pub inheritable: u64,
 }
 
 /// One task's credentials.
@@ -110,6 +150,7 @@ pub struct Cred {
     pub sgid: u32,
     pub fsgid: u32,
     groups: Vec<u32>,
+    caps: CapSets,
 }
 
 impl Default for Cred {
@@ -126,7 +167,9 @@ impl Cred {
 
     /// All user ids `uid`, all group ids `gid`, no supplementary groups.
     pub const fn user(uid: u32, gid: u32) -> Self {
+        let all = if uid == 0 { CAP_FULL } else { 0 };
         Self {
+            caps: CapSets { effective: all, permitted: all, inheritable: 0 },
             ruid: uid,
             euid: uid,
             suid: uid,
@@ -141,15 +184,65 @@ impl Cred {
 
     /// Whether the caller holds capability `cap` (see the module docs).
     pub fn capable(&self, cap: Cap) -> bool {
-        if cap.is_fs() { self.fsuid == 0 } else { self.euid == 0 }
+        self.caps.effective & (1 << cap.number()) != 0
+    }
+
+    /// The capability sets (capget(2)).
+    pub fn caps(&self) -> CapSets {
+        self.caps
+    }
+
+    /// capset(2), Linux's `cap_capset`: the new permitted set within the
+    /// old one, the effective within the new permitted, and the
+    /// inheritable within the old inheritable and permitted sets (any
+    /// capability with CAP_SETPCAP). Bits past CAP_LAST_CAP are ignored.
+    pub fn capset(&mut self, new: CapSets) -> Result<(), Error> {
+        let new = CapSets {
+            effective: new.effective & CAP_FULL,
+            permitted: new.permitted & CAP_FULL,
+            inheritable: new.inheritable & CAP_FULL,
+        };
+        let old = self.caps;
+        let inheritable_ok = if old.effective & CAP_SETPCAP != 0 { CAP_FULL } else { old.inheritable | old.permitted };
+        if new.inheritable & !inheritable_ok != 0
+            || new.permitted & !old.permitted != 0
+            || new.effective & !new.permitted != 0
+        {
+            return Err(Error::Perm);
+        }
+        self.caps = new;
+        Ok(())
+    }
+
+    /// `cap_emulate_setxuid`: the sets after a change of the user ids
+    /// from `old` (real, effective, saved).
+    fn fix_setuid(&mut self, old: (u32, u32, u32)) {
+        let had_root = old.0 == 0 || old.1 == 0 || old.2 == 0;
+        if had_root && self.ruid != 0 && self.euid != 0 && self.suid != 0 {
+            self.caps.permitted = 0;
+            self.caps.effective = 0;
+        }
+        if old.1 == 0 && self.euid != 0 {
+            self.caps.effective = 0;
+        }
+        if old.1 != 0 && self.euid == 0 {
+            self.caps.effective = self.caps.permitted;
+        }
+    }
+
+    fn uids(&self) -> (u32, u32, u32) {
+        (self.ruid, self.euid, self.suid)
     }
 
     /// These credentials with the filesystem ids set to the real ones:
     /// what `access(2)` checks with (Linux `access_override_creds`).
     pub fn with_real_fs_ids(&self) -> Self {
+        // access_override_creds: root's permitted set, else nothing.
+        let effective = if self.ruid == 0 { self.caps.permitted } else { 0 };
         Self {
             fsuid: self.ruid,
             fsgid: self.rgid,
+            caps: CapSets { effective, ..self.caps },
             ..self.clone()
         }
     }
@@ -162,6 +255,12 @@ impl Cred {
         self.fsuid = self.euid;
         self.sgid = self.egid;
         self.fsgid = self.egid;
+        // cap_bprm_creds_from_file without file capabilities: root gets
+        // the inheritable and bounding (full) sets, effective only as
+        // effective root; others keep nothing (no ambient set).
+        let is_root = self.euid == 0 || self.ruid == 0;
+        self.caps.permitted = if is_root { CAP_FULL } else { 0 };
+        self.caps.effective = if self.euid == 0 { self.caps.permitted } else { 0 };
     }
 
     /// `AT_SECURE` for a program started with these credentials: its
@@ -194,6 +293,7 @@ impl Cred {
         if uid == UNCHANGED {
             return Err(Error::Inval);
         }
+        let old = self.uids();
         if self.capable(Cap::Setuid) {
             self.ruid = uid;
             self.suid = uid;
@@ -202,6 +302,7 @@ impl Cred {
         }
         self.euid = uid;
         self.fsuid = uid;
+        self.fix_setuid(old);
         Ok(())
     }
 
@@ -229,6 +330,7 @@ impl Cred {
             self.suid = self.euid;
         }
         self.fsuid = self.euid;
+        self.fix_setuid(old);
         Ok(())
     }
 
@@ -241,10 +343,12 @@ impl Cred {
         {
             return Err(Error::Perm);
         }
+        let old = self.uids();
         set_if(&mut self.ruid, ruid);
         set_if(&mut self.euid, euid);
         set_if(&mut self.suid, suid);
         self.fsuid = self.euid;
+        self.fix_setuid(old);
         Ok(())
     }
 
@@ -257,6 +361,11 @@ impl Cred {
             && (self.capable(Cap::Setuid) || [self.ruid, self.euid, self.suid, self.fsuid].contains(&fsuid))
         {
             self.fsuid = fsuid;
+            if old == 0 && fsuid != 0 {
+                self.caps.effective &= !CAP_FS_MASK;
+            } else if old != 0 && fsuid == 0 {
+                self.caps.effective |= self.caps.permitted & CAP_FS_MASK;
+            }
         }
         old
     }

@@ -149,3 +149,50 @@ fn exec_resets_saved_and_fs_ids() {
     assert_eq!(gids(&c), [5, 6, 6, 6]);
     assert!(!Cred::user(3, 4).is_secure_exec());
 }
+
+/// Capability sets follow the ids (capabilities(7), "Effect of user ID
+/// changes on capabilities").
+#[test]
+fn capabilities_follow_uid_changes() {
+    let mut c = Cred::root();
+    assert_eq!(c.caps(), CapSets { effective: CAP_FULL, permitted: CAP_FULL, inheritable: 0 });
+    // Effective uid leaves 0: effective cleared, permitted kept.
+    c.setresuid(U, 1000, U).unwrap();
+    assert!(!c.capable(Cap::Kill) && !c.capable(Cap::Chown));
+    assert_eq!(c.caps().permitted, CAP_FULL);
+    // Back to 0: effective from permitted.
+    c.setresuid(U, 0, U).unwrap();
+    assert!(c.capable(Cap::Kill));
+    // setfsuid away from 0 drops only the file-system capabilities.
+    c.setfsuid(1000);
+    assert!(!c.capable(Cap::Chown) && !c.capable(Cap::DacOverride) && c.capable(Cap::Kill));
+    c.setfsuid(0);
+    assert!(c.capable(Cap::Chown));
+    // No id 0 left: everything goes, for good.
+    c.setresuid(1000, 1000, 1000).unwrap();
+    assert_eq!(c.caps(), CapSets::default());
+    assert_eq!(c.setresuid(0, 0, 0), Err(Error::Perm));
+}
+
+#[test]
+fn capset_rules() {
+    let mut c = Cred::root();
+    let kill = 1 << Cap::Kill.number();
+    // Drop all but CAP_KILL from permitted and effective.
+    c.capset(CapSets { effective: kill, permitted: kill, inheritable: 0 }).unwrap();
+    assert!(c.capable(Cap::Kill) && !c.capable(Cap::Setuid));
+    // Permitted cannot grow; effective must stay within permitted.
+    let chown = 1 << Cap::Chown.number();
+    assert_eq!(c.capset(CapSets { effective: kill, permitted: kill | chown, inheritable: 0 }), Err(Error::Perm));
+    assert_eq!(c.capset(CapSets { effective: chown, permitted: kill, inheritable: 0 }), Err(Error::Perm));
+    // Without CAP_SETPCAP the inheritable set stays within permitted.
+    assert_eq!(c.capset(CapSets { effective: 0, permitted: kill, inheritable: chown }), Err(Error::Perm));
+    c.capset(CapSets { effective: 0, permitted: kill, inheritable: kill }).unwrap();
+    assert!(!c.capable(Cap::Kill));
+    // execve as root restores the full sets; the inheritable set stays.
+    c.exec();
+    assert_eq!(c.caps(), CapSets { effective: CAP_FULL, permitted: CAP_FULL, inheritable: kill });
+    let mut u = Cred::user(1000, 1000);
+    u.exec();
+    assert_eq!(u.caps().permitted, 0);
+}

@@ -861,11 +861,17 @@ fn pid_stat(p: &Process, t: Option<&Thread>) -> String {
     let kids = crate::acct::children_usage(p);
     let start = start_ns / 10_000_000;
     let (vsz, rss, _) = mem_pages(p);
+    // The thread's scheduling attributes; the leader's for the process.
+    let sched = t.map(|t| *t.sched.lock()).or_else(|| {
+        let all = p.threads();
+        all.iter().find(|x| x.tid() == p.pid).or(all.first()).map(|x| *x.sched.lock())
+    });
+    let sched = sched.unwrap_or_default();
     // No controlling terminals yet (tty_nr 0, tpgid -1).
     let tty = 0;
     // Fields 1-52 of proc(5) /proc/[pid]/stat.
     format!(
-        "{} ({}) {} {} {} {} {} -1 4194304 {} {} {} {} {} {} {} {} 20 0 {} 0 {} {} {} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+        "{} ({}) {} {} {} {} {} -1 4194304 {} {} {} {} {} {} {} {} {} {} {} 0 {} {} {} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 {} {} 0 0 0 0 0 0 0 0 0 0 0 0\n",
         id,
         comm,
         st,
@@ -881,10 +887,14 @@ fn pid_stat(p: &Process, t: Option<&Thread>) -> String {
         ticks(u.stime_ns),
         ticks(kids.utime_ns),
         ticks(kids.stime_ns),
+        crate::syscall::stat_priority(&sched),
+        sched.nice,
         threads,
         start,
         vsz * 4096,
-        rss
+        rss,
+        sched.rt_priority,
+        sched.policy
     )
 }
 
@@ -924,10 +934,13 @@ fn pid_status(p: &Process, t: Option<&Thread>) -> String {
          RssAnon:\t{rs:>8} kB\nRssFile:\t       0 kB\nRssShmem:\t       0 kB\nVmData:\t{vm:>8} kB\nVmStk:\t     132 kB\n\
          VmExe:\t       0 kB\nVmLib:\t       0 kB\nVmPTE:\t       0 kB\nVmSwap:\t       0 kB\nThreads:\t{threads}\n\
          SigQ:\t0/7823\nSigPnd:\t{thread_pending:016x}\nShdPnd:\t{pending:016x}\nSigBlk:\t{blocked:016x}\nSigIgn:\t{ignored:016x}\n\
-         SigCgt:\t{caught:016x}\nCapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t000001ffffffffff\n\
+         SigCgt:\t{caught:016x}\nCapInh:\t{cap_inh:016x}\nCapPrm:\t{cap_prm:016x}\nCapEff:\t{cap_eff:016x}\n\
          CapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\nNoNewPrivs:\t0\nSeccomp:\t0\nCpus_allowed:\t{allowed:x}\nCpus_allowed_list:\t{allowed_list}\n\
          voluntary_ctxt_switches:\t{nvcsw}\nnonvoluntary_ctxt_switches:\t{nivcsw}\n",
         pid = p.pid,
+        cap_inh = c.caps().inheritable,
+        cap_prm = c.caps().permitted,
+        cap_eff = c.caps().effective,
         ruid = c.ruid,
         euid = c.euid,
         suid = c.suid,

@@ -1,4 +1,5 @@
-//! User and group id calls: get*id, set*id, setfs*id, get/setgroups.
+//! User and group id calls: get*id, set*id, setfs*id, get/setgroups,
+//! capget/capset.
 //! The rules live in `libs/cred`; this file moves ids between user
 //! memory and the process's credentials.
 
@@ -114,4 +115,73 @@ pub fn setgroups(size: i32, list: u64) -> SysResult {
 /// layer; see `libs/cred`).
 pub fn capable(cap: Cap) -> bool {
     current().process.cred().capable(cap)
+}
+
+const CAP_V1: u32 = 0x1998_0330;
+const CAP_V2: u32 = 0x2007_1026;
+const CAP_V3: u32 = 0x2008_0522;
+
+/// cap_validate_magic: the number of 32-bit words per set that `version`
+/// moves (1 or 2). An unknown version gets V3 written back and EINVAL.
+fn cap_words(header: u64) -> Result<usize, Errno> {
+    match uaccess::read_u32(header)? {
+        CAP_V1 => Ok(1),
+        CAP_V2 | CAP_V3 => Ok(2),
+        _ => {
+            uaccess::write_u32(header, CAP_V3)?;
+            Err(EINVAL)
+        }
+    }
+}
+
+/// capget(2): the effective, permitted and inheritable sets of thread
+/// `pid` (0: the caller) as `words` `{effective, permitted, inheritable}`
+/// records. A null `data` with an unknown version is how libcap asks for
+/// the preferred version: 0.
+pub fn capget(header: u64, data: u64) -> SysResult {
+    let words = cap_words(header);
+    if data == 0 {
+        return match words {
+            Err(e) if e != EINVAL => Err(e),
+            _ => Ok(0),
+        };
+    }
+    let words = words?;
+    let pid = uaccess::read_u32(header + 4)? as i32;
+    if pid < 0 {
+        return Err(EINVAL);
+    }
+    let caps = if pid == 0 {
+        current().process.cred().caps()
+    } else {
+        super::proc::thread_by_tid(pid as u32).ok_or(crate::errno::ESRCH)?.process.cred().caps()
+    };
+    let mut o = uaccess::Out::new(12 * words);
+    for w in 0..words {
+        let part = |set: u64| (set >> (32 * w)) as u32;
+        o.u32(12 * w, part(caps.effective)).u32(12 * w + 4, part(caps.permitted)).u32(12 * w + 8, part(caps.inheritable));
+    }
+    o.write_to(data)?;
+    Ok(0)
+}
+
+/// capset(2): only the caller's own sets (pid 0 or its tid; EPERM
+/// otherwise), by the rules of `Cred::capset`. A V1 header sets the low
+/// 32 capabilities and clears the others.
+pub fn capset(header: u64, data: u64) -> SysResult {
+    let words = cap_words(header)?;
+    let pid = uaccess::read_u32(header + 4)? as i32;
+    let me = current();
+    if pid != 0 && pid as u32 != me.tid() {
+        return Err(EPERM);
+    }
+    let raw = uaccess::read_bytes(data, 12 * words)?;
+    let word = |o: usize| u64::from(u32::from_le_bytes([raw[o], raw[o + 1], raw[o + 2], raw[o + 3]]));
+    let mut new = cred::CapSets::default();
+    for w in 0..words {
+        new.effective |= word(12 * w) << (32 * w);
+        new.permitted |= word(12 * w + 4) << (32 * w);
+        new.inheritable |= word(12 * w + 8) << (32 * w);
+    }
+    change(|c| c.capset(new))
 }

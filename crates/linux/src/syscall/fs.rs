@@ -891,6 +891,21 @@ pub fn readahead(fd: i32) -> SysResult {
     Ok(0)
 }
 
+/// fadvise64(2) (posix_fadvise): the advice is accepted and ignored, as
+/// Linux does for files without a backing device (tmpfs): ESPIPE for a
+/// pipe or FIFO, EINVAL for a negative length or unknown advice.
+pub fn fadvise64(fd: i32, _off: i64, len: i64, advice: i32) -> SysResult {
+    const POSIX_FADV_NOREUSE: i32 = 5;
+    let f = file(fd)?;
+    if f.stat()?.kind() == Some(Kind::Fifo) {
+        return Err(crate::errno::ESPIPE);
+    }
+    if len < 0 || !(0..=POSIX_FADV_NOREUSE).contains(&advice) {
+        return Err(EINVAL);
+    }
+    Ok(0)
+}
+
 /// sync_file_range(2): the argument checks; nothing to write back.
 pub fn sync_file_range(fd: i32, off: i64, nbytes: i64, flags: u32) -> SysResult {
     let f = file(fd)?;

@@ -7,11 +7,13 @@
 
 mod cred;
 mod fs;
+mod mlock;
 mod mm;
 mod mount;
 mod net;
 mod poll;
 pub mod proc;
+mod sched;
 mod signal;
 mod syslog;
 mod time;
@@ -23,6 +25,8 @@ use kbase::arch::trap::TrapFrame;
 use linux_raw_sys::general as nr;
 
 use crate::errno::{ENOSYS, SysResult};
+
+pub use sched::stat_priority;
 
 /// The six argument registers, as raw values.
 #[derive(Clone, Copy)]
@@ -166,6 +170,12 @@ fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
         nr::__NR_time => time::time(a.ptr(0)),
         nr::__NR_getdents => fs::getdents(a.fd(0), a.ptr(1), a.usize(2)),
         nr::__NR_readahead => fs::readahead(a.fd(0)),
+        nr::__NR_fadvise64 => fs::fadvise64(a.fd(0), a.0[1] as i64, a.0[2] as i64, a.i32(3)),
+        nr::__NR_mlock => mlock::mlock2(a.ptr(0), a.0[1], 0), // partial: VmLck stays 0; RLIMIT_MEMLOCK checked per call
+        nr::__NR_mlock2 => mlock::mlock2(a.ptr(0), a.0[1], a.u32(2)), // partial: VmLck stays 0; RLIMIT_MEMLOCK checked per call
+        nr::__NR_munlock => mlock::munlock(a.ptr(0), a.0[1]),
+        nr::__NR_mlockall => mlock::mlockall(a.u32(0)),
+        nr::__NR_munlockall => mlock::munlockall(),
         nr::__NR_sync_file_range => fs::sync_file_range(a.fd(0), a.0[1] as i64, a.0[2] as i64, a.u32(3)),
         nr::__NR_getdents64 => fs::getdents64(a.fd(0), a.ptr(1), a.usize(2)),
         nr::__NR_set_tid_address => proc::set_tid_address(a.ptr(0)),
@@ -232,11 +242,24 @@ fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
         nr::__NR_getresgid => cred::getresgid(a.ptr(0), a.ptr(1), a.ptr(2)),
         nr::__NR_setfsuid => cred::setfsuid(a.u32(0)),
         nr::__NR_setfsgid => cred::setfsgid(a.u32(0)),
+        nr::__NR_capget => cred::capget(a.ptr(0), a.ptr(1)),
+        nr::__NR_capset => cred::capset(a.ptr(0), a.ptr(1)), // partial: no bounding or ambient sets, no securebits
         nr::__NR_tgkill => proc::tgkill(a.i32(0), a.i32(1), a.i32(2)),
         nr::__NR_tkill => proc::tkill(a.i32(0), a.i32(1)),
         nr::__NR_prctl => proc::prctl(a.i32(0), a.ptr(1)),
         nr::__NR_sched_getaffinity => proc::sched_getaffinity(a.i32(0), a.usize(1), a.ptr(2)),
         nr::__NR_sched_setaffinity => proc::sched_setaffinity(a.i32(0), a.usize(1), a.ptr(2)),
+        nr::__NR_getpriority => sched::getpriority(a.i32(0), a.i32(1)), // partial: recorded, not acted on by the scheduler
+        nr::__NR_setpriority => sched::setpriority(a.i32(0), a.i32(1), a.i32(2)), // partial: recorded, not acted on by the scheduler
+        nr::__NR_sched_getscheduler => sched::sched_getscheduler(a.i32(0)),
+        nr::__NR_sched_setscheduler => sched::sched_setscheduler(a.i32(0), a.i32(1), a.ptr(2)), // partial: FIFO/RR recorded, scheduled as normal threads
+        nr::__NR_sched_getparam => sched::sched_getparam(a.i32(0), a.ptr(1)),
+        nr::__NR_sched_setparam => sched::sched_setparam(a.i32(0), a.ptr(1)), // partial: FIFO/RR recorded, scheduled as normal threads
+        nr::__NR_sched_get_priority_max => sched::sched_get_priority_max(a.i32(0)),
+        nr::__NR_sched_get_priority_min => sched::sched_get_priority_min(a.i32(0)),
+        nr::__NR_sched_rr_get_interval => sched::sched_rr_get_interval(a.i32(0), a.ptr(1)),
+        nr::__NR_ioprio_get => sched::ioprio_get(a.i32(0), a.i32(1)),
+        nr::__NR_ioprio_set => sched::ioprio_set(a.i32(0), a.i32(1), a.i32(2)), // partial: recorded; no I/O scheduler
         nr::__NR_getcpu => proc::getcpu(a.ptr(0), a.ptr(1)),
         nr::__NR_getrlimit => proc::prlimit64(0, a.u32(0), 0, a.ptr(1)),
         nr::__NR_setrlimit => proc::prlimit64(0, a.u32(0), a.ptr(1), 0),
@@ -248,6 +271,11 @@ fn call(n: u64, a: Args, frame: &mut TrapFrame) -> SysResult {
         nr::__NR_epoll_pwait2 => crate::epoll::epoll_pwait2(a.fd(0), a.ptr(1), a.i32(2), a.ptr(3), a.ptr(4), a.usize(5)),
         nr::__NR_eventfd => crate::eventfd::eventfd(a.u32(0)),
         nr::__NR_eventfd2 => crate::eventfd::eventfd2(a.u32(0), a.u32(1)),
+        nr::__NR_timer_create => crate::posixtimer::timer_create(a.i32(0), a.ptr(1), a.ptr(2)), // partial: no CPU-time, TAI or alarm clocks
+        nr::__NR_timer_settime => crate::posixtimer::timer_settime(a.i32(0), a.u32(1), a.ptr(2), a.ptr(3)),
+        nr::__NR_timer_gettime => crate::posixtimer::timer_gettime(a.i32(0), a.ptr(1)),
+        nr::__NR_timer_getoverrun => crate::posixtimer::timer_getoverrun(a.i32(0)),
+        nr::__NR_timer_delete => crate::posixtimer::timer_delete(a.i32(0)),
         nr::__NR_timerfd_create => crate::timerfd::timerfd_create(a.i32(0), a.u32(1)),
         nr::__NR_timerfd_settime => crate::timerfd::timerfd_settime(a.fd(0), a.u32(1), a.ptr(2), a.ptr(3)),
         nr::__NR_timerfd_gettime => crate::timerfd::timerfd_gettime(a.fd(0), a.ptr(1)),

@@ -73,7 +73,8 @@ fn fork_with(frame: &TrapFrame, setup: process::ChildSetup) -> SysResult {
     let vfork_child = setup.share_vm.then(|| child.clone());
     parent.children.lock().push(child.clone());
     let fs_base = setup.tls.unwrap_or_else(kbase::task::user_fs_base);
-    let setup = process::ChildSetup { sigmask: t.sigmask.load(Ordering::Relaxed), ..setup };
+    let sched = super::sched::for_child(*t.sched.lock());
+    let setup = process::ChildSetup { sigmask: t.sigmask.load(Ordering::Relaxed), sched, ..setup };
     if let Err(e) = process::spawn_user(child, f, fs_base, setup) {
         parent.children.lock().retain(|c| c.pid != pid);
         process::forget(pid);
@@ -160,6 +161,7 @@ pub fn clone(flags: u64, stack: u64, parent_tid: u64, child_tid: u64, tls: u64, 
         tls: (flags & CLONE_SETTLS != 0).then_some(tls),
         sigmask: 0,
         share_vm: false,
+        sched: process::Sched::default(),
     };
     let mut f = frame.clone();
     if stack != 0 {
@@ -171,7 +173,8 @@ pub fn clone(flags: u64, stack: u64, parent_tid: u64, child_tid: u64, tls: u64, 
         }
         f.rax = 0;
         let t = current();
-        let setup = process::ChildSetup { sigmask: t.sigmask.load(Ordering::Relaxed), ..setup };
+        let sched = super::sched::for_child(*t.sched.lock());
+        let setup = process::ChildSetup { sigmask: t.sigmask.load(Ordering::Relaxed), sched, ..setup };
         let fs_base = setup.tls.unwrap_or_else(kbase::task::user_fs_base);
         let settid = (flags & CLONE_PARENT_SETTID != 0).then_some(parent_tid);
         let tid = process::spawn_thread(f, fs_base, setup, settid)?;
@@ -261,6 +264,7 @@ fn exec_program(cwd: crate::fs::Node, program: crate::exec::Program<'_>, argv: u
     }
     crate::net::drop_closed(closed);
     t.process.sigactions.lock().reset_for_exec();
+    crate::posixtimer::clear(&t.process);
     Ok(0)
 }
 
@@ -709,7 +713,7 @@ fn group_of_thread(tid: u32) -> Option<alloc::sync::Arc<Process>> {
 }
 
 /// The live thread `tid` of any process.
-fn thread_by_tid(tid: u32) -> Option<alloc::sync::Arc<process::Thread>> {
+pub(super) fn thread_by_tid(tid: u32) -> Option<alloc::sync::Arc<process::Thread>> {
     if let Some(t) = process::lookup(tid).filter(|p| !p.is_zombie()).and_then(|p| p.threads().into_iter().find(|t| t.tid() == tid)) {
         return Some(t);
     }
