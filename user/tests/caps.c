@@ -117,12 +117,7 @@ static void setuid_drops(void *arg)
 
 int main(void)
 {
-    int mounted = 0;
-    if (access("/proc/self/stat", F_OK) != 0) {
-        mkdir("/proc", 0555);
-        CHECK(mount("proc", "/proc", "proc", 0, 0) == 0);
-        mounted = 1;
-    }
+    int mounted = t_mount_proc();
     struct __user_cap_data_struct d[2];
     get3(0, d);
     CHECK(d[0].effective == 0xffffffffu && d[1].effective == 0x1ff);

@@ -463,12 +463,7 @@ static void stat_fields(const char *path, long long *f)
 
 static void procfs(void)
 {
-    int mounted = 0;
-    if (access("/proc/self/stat", F_OK) != 0) {
-        mkdir("/proc", 0555);
-        CHECK(mount("proc", "/proc", "proc", 0, 0) == 0);
-        mounted = 1;
-    }
+    int mounted = t_mount_proc();
     long long f[5];
     stat_fields("/proc/self/stat", f);
     struct tms tm;

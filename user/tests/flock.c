@@ -283,12 +283,7 @@ static void test_ofd(void)
  * a /proc file (no inode of a disk or tmpfs behind it) and a pipe. */
 static void test_flock_other_files(void)
 {
-    int mounted = 0;
-    if (access("/proc/self/stat", R_OK) != 0) {
-        mkdir("/proc", 0555);
-        CHECK(mount("proc", "/proc", "proc", 0, 0) == 0);
-        mounted = 1;
-    }
+    int mounted = t_mount_proc();
     int a = open("/proc/self/stat", O_RDONLY), b = open("/proc/self/stat", O_RDONLY);
     CHECK(a >= 0 && b >= 0);
     CHECK(flock(a, LOCK_EX | LOCK_NB) == 0);

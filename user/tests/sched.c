@@ -269,12 +269,7 @@ static void thread_child(void *arg)
 
 int main(void)
 {
-    int mounted = 0;
-    if (access("/proc/self/stat", F_OK) != 0) {
-        mkdir("/proc", 0555);
-        CHECK(mount("proc", "/proc", "proc", 0, 0) == 0);
-        mounted = 1;
-    }
+    int mounted = t_mount_proc();
     /* Errors. */
     CHECK_ERR(getpriority(3, 0), EINVAL);
     CHECK_ERR(getpriority(-1, 0), EINVAL);

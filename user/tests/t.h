@@ -21,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -124,6 +126,16 @@ static inline int t_in_child(void (*fn)(void *), void *arg)
 
 /* The whole file at `path`, NUL-terminated, in `buf` (`size` bytes, the
  * last kept for the NUL); its length. CHECK fails on open/read errors. */
+/* Mounts proc on /proc unless it is there (Linux's test initramfs boots
+ * without it); 1 if it mounted it, for a umount at the end. */
+static inline int t_mount_proc(void)
+{
+    if (access("/proc/self/stat", F_OK) == 0) return 0;
+    mkdir("/proc", 0555);
+    CHECK(mount("proc", "/proc", "proc", 0, 0) == 0);
+    return 1;
+}
+
 static inline long t_slurp(const char *path, char *buf, size_t size)
 {
     int fd = open(path, O_RDONLY);
