@@ -23,7 +23,7 @@ use kbase::task::Mutex;
 use kbase::task::timer::TimerId;
 use linux_raw_sys::general as g;
 
-use crate::errno::{EAGAIN, EFAULT, EINVAL, EOPNOTSUPP, Errno, SysResult};
+use crate::errno::{EAGAIN, EINVAL, EOPNOTSUPP, Errno, SysResult};
 use crate::process::{Process, current};
 use crate::signal::{self, SigInfo};
 use crate::uaccess;
@@ -124,9 +124,10 @@ pub fn timer_create(clock: i32, sevp: u64, out_id: u64) -> SysResult {
 /// Reads a `struct sigevent` { sigval, signo, notify, tid, ... } and
 /// checks it as Linux's good_sigevent.
 fn read_sigevent(p: &Process, addr: u64) -> Result<Notify, Errno> {
-    let b = uaccess::read_bytes(addr, 20)?;
+    let mut b = [0u8; 20];
+    uaccess::read_into(addr, &mut b)?;
     let word = |o: usize| i32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
-    let value = u64::from_le_bytes(b[0..8].try_into().map_err(|_| EFAULT)?);
+    let value = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
     let (signo, how, tid) = (word(8), word(12), word(16));
     let signo_ok = (1..=signal::NSIG as i32).contains(&signo);
     match how {
